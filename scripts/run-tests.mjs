@@ -1,0 +1,30 @@
+// Runs every *.test.ts under the layer folders with node's test runner (through tsx).
+// Usage: node scripts/run-tests.mjs [substring filter]
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = ['sim', 'models', 'mpc', 'data', 'app', 'bench'];
+const filter = process.argv[2];
+const files = [];
+function walk(dir) {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (p.endsWith('.test.ts') && (!filter || p.includes(filter))) files.push(p);
+  }
+}
+roots.forEach(walk);
+files.sort();
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

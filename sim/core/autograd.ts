@@ -1,0 +1,281 @@
+// The tape of the float64 core: grad mode, op recording, the reverse pass and custom ops.
+// The tape is dynamic (as in PyTorch): every result records the Node that produced it, and
+// a reverse pass walks those nodes in reverse topological order. With `createGraph` the
+// reverse pass itself is recorded, so gradients can be differentiated again (HVPs, argmin).
+import { NonFiniteError, ShapeError, fmtShape } from './errors.ts';
+import { sameShape } from './shape.ts';
+import { Tensor, type Node } from './tensor.ts';
+import { add } from './ops/elementwise.ts';
+
+let gradEnabled = true;
+let trapNonFinite = false;
+
+/** Whether ops are currently recorded. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording ops (results do not require grad). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs `fn` with recording on or off. */
+export function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = enabled;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/**
+ * Debug mode: every op checks its outputs (forward) and its input gradients (backward)
+ * for NaN or Inf and throws a NonFiniteError naming the first op and index. Costs a pass
+ * over every result; off by default.
+ */
+export function setDebugNonFinite(on: boolean): void {
+  trapNonFinite = on;
+}
+
+export function isDebugNonFinite(): boolean {
+  return trapNonFinite;
+}
+
+function checkFinite(t: Tensor, op: string, phase: 'forward' | 'backward', what: string): void {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i]!)) {
+      throw new NonFiniteError(
+        `${op} (${phase}): ${what} has ${d[i]} at flat index ${i} (shape ${fmtShape(t.shape)})`,
+        op,
+        phase,
+        i,
+      );
+    }
+  }
+}
+
+/** True when an op on these inputs must be recorded. */
+export function needsGrad(a: Tensor, b?: Tensor, c?: Tensor): boolean {
+  return gradEnabled && (a.requiresGrad || (b !== undefined && b.requiresGrad) || (c !== undefined && c.requiresGrad));
+}
+
+/** True when any of the tensors requires grad and recording is on. */
+export function anyNeedsGrad(ts: readonly Tensor[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of ts) if (t.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Records a single-output op. `backward(g)` returns one gradient per input (null for
+ * inputs without one). Call only after computing `out`; cheap when nothing requires grad.
+ */
+export function record1(op: string, inputs: readonly Tensor[], out: Tensor, backward: (g: Tensor) => readonly (Tensor | null | undefined)[]): Tensor {
+  if (trapNonFinite) checkFinite(out, op, 'forward', 'output');
+  if (!anyNeedsGrad(inputs)) return out;
+  out.requiresGrad = true;
+  out.node = { op, inputs, outputs: [out], backward: (gs) => backward(gs[0]!) };
+  return out;
+}
+
+/** Records a multi-output op; see `customOp` for the user-facing form. */
+export function recordN(op: string, inputs: readonly Tensor[], outputs: readonly Tensor[], backward: Node['backward']): readonly Tensor[] {
+  if (trapNonFinite) outputs.forEach((o, i) => checkFinite(o, op, 'forward', `output ${i}`));
+  if (!anyNeedsGrad(inputs)) return outputs;
+  const node: Node = { op, inputs, outputs, backward };
+  for (const o of outputs) {
+    o.requiresGrad = true;
+    o.node = node;
+  }
+  return outputs;
+}
+
+/**
+ * A custom op with a hand-written backward: how physics kernels and implicit layers join
+ * the tape. `forward` computes the outputs from the inputs' data (not recorded);
+ * `backward` maps output gradients to input gradients. A backward written with plain
+ * arrays is first order only; one written with the core's ops supports `createGraph`.
+ *
+ * @example
+ * const [y] = customOp('square', [x], ([x]) => [mul(x, x)], ([g], [x]) => [mul(g, mul(2, x))]);
+ */
+export function customOp(
+  name: string,
+  inputs: readonly Tensor[],
+  forward: (inputs: readonly Tensor[]) => readonly Tensor[],
+  backward: (gradOutputs: readonly (Tensor | null)[], inputs: readonly Tensor[], outputs: readonly Tensor[]) => readonly (Tensor | null | undefined)[],
+): Tensor[] {
+  const detached = inputs.map((t) => (t.requiresGrad ? t.detach() : t));
+  const outs = noGrad(() => forward(detached)).map((o) => (o.node || inputs.includes(o) ? o.detach() : o));
+  recordN(name, inputs, outs, (gs) => backward(gs, inputs, outs));
+  return outs;
+}
+
+/** Options of the reverse pass. */
+export interface GradOptions {
+  /** Record the reverse pass so its results can be differentiated again. */
+  createGraph?: boolean;
+  /** Return null (instead of throwing) for inputs the outputs do not depend on. */
+  allowUnused?: boolean;
+}
+
+/**
+ * Nodes reachable from `roots`, inputs before outputs. With `wanted`, only nodes through
+ * which a gradient can reach a wanted tensor are kept.
+ */
+function topoOrder(roots: readonly Tensor[], wanted?: (t: Tensor) => boolean): Node[] {
+  const order: Node[] = [];
+  const relevant = new Set<Node>();
+  const seen = new Set<Node>();
+  const stack: [Node, number][] = [];
+  for (const r of roots) {
+    if (!r.node || seen.has(r.node)) continue;
+    seen.add(r.node);
+    stack.push([r.node, 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [node, i] = top;
+      if (i < node.inputs.length) {
+        top[1] = i + 1;
+        const nx = node.inputs[i]!.node;
+        if (nx && !seen.has(nx)) {
+          seen.add(nx);
+          stack.push([nx, 0]);
+        }
+      } else {
+        stack.pop();
+        if (wanted) {
+          let rel = false;
+          for (const inp of node.inputs) {
+            if (wanted(inp) || (inp.node !== null && relevant.has(inp.node))) {
+              rel = true;
+              break;
+            }
+          }
+          if (!rel) continue;
+          relevant.add(node);
+        }
+        order.push(node);
+      }
+    }
+  }
+  return order; // inputs before outputs
+}
+
+// `owned` maps a key to the gradient buffer this pass allocated for it (safe to add into in place).
+function accumulate(map: Map<Tensor, Tensor>, owned: Map<Tensor, Tensor>, key: Tensor, g: Tensor, createGraph: boolean): void {
+  const prev = map.get(key);
+  if (prev === undefined) {
+    map.set(key, g);
+    return;
+  }
+  if (createGraph) {
+    map.set(key, add(prev, g));
+    return;
+  }
+  if (owned.get(key) === prev) {
+    const d = prev.data;
+    const e = g.data;
+    for (let i = 0; i < d.length; i++) d[i]! += e[i]!;
+    return;
+  }
+  const sum = new Float64Array(prev.data);
+  const e = g.data;
+  for (let i = 0; i < sum.length; i++) sum[i]! += e[i]!;
+  const t = new Tensor(sum, prev.shape);
+  owned.set(key, t);
+  map.set(key, t);
+}
+
+function runReverse(outputs: readonly Tensor[], gradOutputs: readonly (Tensor | null)[], keep: (t: Tensor) => boolean, createGraph: boolean, wanted?: (t: Tensor) => boolean): Map<Tensor, Tensor> {
+  const map = new Map<Tensor, Tensor>();
+  const owned = new Map<Tensor, Tensor>();
+  outputs.forEach((o, i) => {
+    const g = gradOutputs[i];
+    if (g) accumulate(map, owned, o, g, createGraph);
+  });
+  const order = topoOrder(outputs, wanted);
+  withGradMode(createGraph, () => {
+    for (let k = order.length - 1; k >= 0; k--) {
+      const node = order[k]!;
+      let any = false;
+      const gOuts = node.outputs.map((o) => {
+        const g = map.get(o) ?? null;
+        if (g) any = true;
+        return g;
+      });
+      if (!any) continue;
+      for (const o of node.outputs) if (!keep(o)) map.delete(o);
+      const gIns = node.backward(gOuts);
+      for (let i = 0; i < node.inputs.length; i++) {
+        const inp = node.inputs[i]!;
+        const g = gIns[i];
+        if (!g || !inp.requiresGrad) continue;
+        if (!sameShape(g.shape, inp.shape)) {
+          throw new ShapeError(`backward of ${node.op}: gradient of input ${i} has shape ${fmtShape(g.shape)}, input has ${fmtShape(inp.shape)}`);
+        }
+        if (trapNonFinite) checkFinite(g, node.op, 'backward', `gradient of input ${i}`);
+        accumulate(map, owned, inp, g, createGraph);
+      }
+    }
+  });
+  return map;
+}
+
+function seedGrads(outputs: readonly Tensor[], gradOutputs: readonly (Tensor | null | undefined)[] | undefined): (Tensor | null)[] {
+  return outputs.map((o, i) => {
+    const g = gradOutputs?.[i];
+    if (g) {
+      if (!sameShape(g.shape, o.shape)) throw new ShapeError(`grad: gradient for output ${i} has shape ${fmtShape(g.shape)}, output has ${fmtShape(o.shape)}`);
+      return g;
+    }
+    if (o.size !== 1) throw new ShapeError(`grad: output ${i} of shape ${fmtShape(o.shape)} is not a scalar; pass its gradient`);
+    return new Tensor(new Float64Array(1).fill(1), o.shape);
+  });
+}
+
+/**
+ * Gradients of `outputs` with respect to `inputs` (any tensors on the graph, leaves or
+ * not), without touching `.grad`. Like torch.autograd.grad.
+ */
+export function gradients(outputs: Tensor | readonly Tensor[], inputs: readonly Tensor[], gradOutputs?: readonly (Tensor | null | undefined)[], opts: GradOptions = {}): (Tensor | null)[] {
+  const outs = outputs instanceof Tensor ? [outputs] : outputs;
+  const wanted = new Set(inputs);
+  const isWanted = (t: Tensor): boolean => wanted.has(t);
+  const map = runReverse(outs, seedGrads(outs, gradOutputs), isWanted, opts.createGraph ?? false, isWanted);
+  return inputs.map((t, i) => {
+    const g = map.get(t) ?? null;
+    if (!g && !opts.allowUnused && !outs.includes(t)) {
+      if (!t.requiresGrad) throw new Error(`grad: input ${i}${t.name ? ` (${t.name})` : ''} does not require grad`);
+    }
+    return g;
+  });
+}
+
+/**
+ * Reverse pass from a scalar loss: accumulates d loss / d leaf into every reached leaf's
+ * `.grad` (adding to what is there; call `zeroGrad` between steps).
+ */
+export function backward(loss: Tensor, opts: GradOptions & { grad?: Tensor } = {}): void {
+  if (!loss.requiresGrad) throw new Error('backward: the loss does not require grad (no input requires grad, or it was computed under noGrad)');
+  const map = runReverse([loss], seedGrads([loss], [opts.grad]), (t) => !t.node, opts.createGraph ?? false);
+  for (const [t, g] of map) {
+    if (t.node || !t.requiresGrad) continue;
+    t.grad = t.grad ? withGradMode(opts.createGraph ?? false, () => add(t.grad!, g)) : g;
+  }
+}
+
+/** Clears `.grad` of every tensor given. */
+export function zeroGrad(tensors: Iterable<Tensor>): void {
+  for (const t of tensors) t.grad = null;
+}

@@ -1,0 +1,70 @@
+// Matrix products of the float64 core: batched matmul with broadcasting batch dims, outer.
+import { record1, needsGrad } from '../autograd.ts';
+import { ShapeError, fmtShape } from '../errors.ts';
+import { broadcastOffsets, broadcastShapes, sizeOf } from '../shape.ts';
+import { Tensor, asTensor, type TensorLike } from '../tensor.ts';
+import { matrixTranspose, reshape, sumTo } from './shape.ts';
+import { mul } from './elementwise.ts';
+
+/** Raw kernel: C[m,n] = A[m,k] B[k,n] at the given offsets (i-k-j order). */
+function gemm(a: Float64Array, ao: number, b: Float64Array, bo: number, c: Float64Array, co: number, m: number, k: number, n: number): void {
+  for (let i = 0; i < m; i++) {
+    const ci = co + i * n;
+    for (let p = 0; p < k; p++) {
+      const av = a[ao + i * k + p]!;
+      if (av === 0) continue;
+      const bp = bo + p * n;
+      for (let j = 0; j < n; j++) c[ci + j]! += av * b[bp + j]!;
+    }
+  }
+}
+
+/**
+ * Matrix product over the last two axes; leading (batch) axes broadcast. A 1-D operand is
+ * read as a row (left) or column (right) vector and that axis is dropped from the result.
+ */
+export function matmul(a: TensorLike, b: TensorLike): Tensor {
+  let A = asTensor(a);
+  let B = asTensor(b);
+  const vecA = A.ndim === 1;
+  const vecB = B.ndim === 1;
+  if (vecA) A = reshape(A, [1, A.shape[0]!]);
+  if (vecB) B = reshape(B, [B.shape[0]!, 1]);
+  if (A.ndim < 2 || B.ndim < 2) throw new ShapeError(`matmul: scalars are not matrices (${fmtShape(A.shape)} x ${fmtShape(B.shape)})`);
+  const m = A.shape[A.ndim - 2]!;
+  const k = A.shape[A.ndim - 1]!;
+  const k2 = B.shape[B.ndim - 2]!;
+  const n = B.shape[B.ndim - 1]!;
+  if (k !== k2) throw new ShapeError(`matmul: inner dimensions differ: ${fmtShape(A.shape)} x ${fmtShape(B.shape)}`);
+  const ba = A.shape.slice(0, -2);
+  const bb = B.shape.slice(0, -2);
+  const batch = broadcastShapes(ba, bb, 'matmul');
+  const nb = sizeOf(batch);
+  const o = new Float64Array(nb * m * n);
+  if (nb === 1) gemm(A.data, 0, B.data, 0, o, 0, m, k, n);
+  else {
+    const oa = broadcastOffsets(ba, batch);
+    const ob = broadcastOffsets(bb, batch);
+    for (let t = 0; t < nb; t++) gemm(A.data, oa[t]! * m * k, B.data, ob[t]! * k * n, o, t * m * n, m, k, n);
+  }
+  const A2 = A;
+  const B2 = B;
+  let out = new Tensor(o, [...batch, m, n]);
+  if (needsGrad(A2, B2)) {
+    out = record1('matmul', [A2, B2], out, (g) => [
+      A2.requiresGrad ? sumTo(matmul(g, matrixTranspose(B2)), A2.shape) : null,
+      B2.requiresGrad ? sumTo(matmul(matrixTranspose(A2), g), B2.shape) : null,
+    ]);
+  }
+  if (vecA && vecB) return reshape(out, batch);
+  if (vecA) return reshape(out, [...batch, n]);
+  if (vecB) return reshape(out, [...batch, m]);
+  return out;
+}
+
+/** Outer product of the last axes: [..., m] x [..., n] -> [..., m, n]. */
+export function outer(a: TensorLike, b: TensorLike): Tensor {
+  const A = asTensor(a);
+  const B = asTensor(b);
+  return mul(reshape(A, [...A.shape, 1]), reshape(B, [...B.shape.slice(0, -1), 1, B.shape[B.ndim - 1]!]));
+}
