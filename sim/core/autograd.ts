@@ -54,12 +54,7 @@ function checkFinite(t: Tensor, op: string, phase: 'forward' | 'backward', what:
   const d = t.data;
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i]!)) {
-      throw new NonFiniteError(
-        `${op} (${phase}): ${what} has ${d[i]} at flat index ${i} (shape ${fmtShape(t.shape)})`,
-        op,
-        phase,
-        i,
-      );
+      throw new NonFiniteError(`${op} (${phase}): ${what} has ${d[i]} at flat index ${i} (shape ${fmtShape(t.shape)})`, op, phase, i);
     }
   }
 }
@@ -197,7 +192,13 @@ function accumulate(map: Map<Tensor, Tensor>, owned: Map<Tensor, Tensor>, key: T
   map.set(key, t);
 }
 
-function runReverse(outputs: readonly Tensor[], gradOutputs: readonly (Tensor | null)[], keep: (t: Tensor) => boolean, createGraph: boolean, wanted?: (t: Tensor) => boolean): Map<Tensor, Tensor> {
+function runReverse(
+  outputs: readonly Tensor[],
+  gradOutputs: readonly (Tensor | null)[],
+  keep: (t: Tensor) => boolean,
+  createGraph: boolean,
+  wanted?: (t: Tensor) => boolean,
+): Map<Tensor, Tensor> {
   const map = new Map<Tensor, Tensor>();
   const owned = new Map<Tensor, Tensor>();
   outputs.forEach((o, i) => {
@@ -248,7 +249,12 @@ function seedGrads(outputs: readonly Tensor[], gradOutputs: readonly (Tensor | n
  * Gradients of `outputs` with respect to `inputs` (any tensors on the graph, leaves or
  * not), without touching `.grad`. Like torch.autograd.grad.
  */
-export function gradients(outputs: Tensor | readonly Tensor[], inputs: readonly Tensor[], gradOutputs?: readonly (Tensor | null | undefined)[], opts: GradOptions = {}): (Tensor | null)[] {
+export function gradients(
+  outputs: Tensor | readonly Tensor[],
+  inputs: readonly Tensor[],
+  gradOutputs?: readonly (Tensor | null | undefined)[],
+  opts: GradOptions = {},
+): (Tensor | null)[] {
   const outs = outputs instanceof Tensor ? [outputs] : outputs;
   const wanted = new Set(inputs);
   const isWanted = (t: Tensor): boolean => wanted.has(t);

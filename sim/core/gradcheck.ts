@@ -110,15 +110,15 @@ export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: readonly 
   let wOut: Tensor | null | undefined;
   const g = (...xs: Tensor[]): Tensor =>
     withGradMode(true, () => {
-    const leaves = xs.map((x) => (x.requiresGrad ? x : new Tensor(x.data, x.shape).requireGrad()));
-    const y = fn(...leaves);
-    wOut ??= y.size === 1 ? null : new Tensor(rng.normals(y.size), y.shape);
-    const gs = gradients(y, leaves, [wOut], { createGraph: true, allowUnused: true });
-    let acc: Tensor = new Tensor(new Float64Array(1), []);
-    gs.forEach((gi, i) => {
-      if (gi) acc = add(acc, sum(mul(gi, new Tensor(ws[i]!, gi.shape))));
-    });
-    return acc;
+      const leaves = xs.map((x) => (x.requiresGrad ? x : new Tensor(x.data, x.shape).requireGrad()));
+      const y = fn(...leaves);
+      wOut ??= y.size === 1 ? null : new Tensor(rng.normals(y.size), y.shape);
+      const gs = gradients(y, leaves, [wOut], { createGraph: true, allowUnused: true });
+      let acc: Tensor = new Tensor(new Float64Array(1), []);
+      gs.forEach((gi, i) => {
+        if (gi) acc = add(acc, sum(mul(gi, new Tensor(ws[i]!, gi.shape))));
+      });
+      return acc;
     });
   return gradcheck(g, inputs, opts);
 }
@@ -135,7 +135,10 @@ const registry = new Map<string, GradcheckCase>();
  * Registers a named check for `impulse gradcheck`. `make` returns the function, its
  * inputs and options; it runs only when the check does.
  */
-export function registerGradcheck(name: string, make: () => { fn: (...xs: Tensor[]) => Tensor; inputs: Tensor[]; opts?: GradcheckOptions; order?: 1 | 2 }): void {
+export function registerGradcheck(
+  name: string,
+  make: () => { fn: (...xs: Tensor[]) => Tensor; inputs: Tensor[]; opts?: GradcheckOptions; order?: 1 | 2 },
+): void {
   if (registry.has(name)) throw new Error(`registerGradcheck: a check named '${name}' is already registered`);
   registry.set(name, {
     name,

@@ -129,7 +129,7 @@ function flatten(x: NestedArray, shape: number[], out: number[], depth: number):
 export function tensor(values: NestedArray | Float64Array | readonly number[], shape?: readonly number[]): Tensor {
   if (values instanceof Float64Array) return new Tensor(values, shape ?? [values.length]);
   if (shape) {
-    const flat = typeof values === 'number' ? [values] : (values as readonly NestedArray[]).flat(Infinity as 1) as number[];
+    const flat = typeof values === 'number' ? [values] : ((values as readonly NestedArray[]).flat(Infinity as 1) as number[]);
     return new Tensor(Float64Array.from(flat), shape);
   }
   const sh: number[] = [];

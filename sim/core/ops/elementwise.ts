@@ -85,10 +85,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
     out = new Tensor(o, A.shape);
   } else out = broadcastApply(A, B, 'mul', (p, q) => p * q);
   if (!needsGrad(A, B)) return out;
-  return record1('mul', [A, B], out, (g) => [
-    A.requiresGrad ? sumTo(mul(g, B), A.shape) : null,
-    B.requiresGrad ? sumTo(mul(g, A), B.shape) : null,
-  ]);
+  return record1('mul', [A, B], out, (g) => [A.requiresGrad ? sumTo(mul(g, B), A.shape) : null, B.requiresGrad ? sumTo(mul(g, A), B.shape) : null]);
 }
 
 /** a / b with broadcasting. */
@@ -204,7 +201,12 @@ export function softplus(x: TensorLike): Tensor {
 /** max(x, 0). */
 export function relu(x: TensorLike): Tensor {
   const X = asTensor(x);
-  return record1('relu', [X], unary(X, (v) => (v > 0 ? v : 0)), (g) => [mul(g, greater(X, 0))]);
+  return record1(
+    'relu',
+    [X],
+    unary(X, (v) => (v > 0 ? v : 0)),
+    (g) => [mul(g, greater(X, 0))],
+  );
 }
 
 // ---------- comparisons (constants: no gradient) ----------
@@ -261,7 +263,12 @@ export function clamp(x: TensorLike, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new ShapeError(`clamp: lower bound ${lo} is above upper bound ${hi}`);
   const X = asTensor(x);
   const out = unary(X, (v) => (v < lo ? lo : v > hi ? hi : v));
-  return record1('clamp', [X], out, (g) => [mul(g, unary(X, (v) => (v >= lo && v <= hi ? 1 : 0)))]);
+  return record1('clamp', [X], out, (g) => [
+    mul(
+      g,
+      unary(X, (v) => (v >= lo && v <= hi ? 1 : 0)),
+    ),
+  ]);
 }
 
 /**
@@ -284,14 +291,10 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   for (let i = 0; i < n; i++) o[i] = c[oc[i]!] !== 0 ? x[oa[i]!]! : y[ob[i]!]!;
   const out = new Tensor(o, shape);
   if (!needsGrad(A, B)) return out;
-  return record1('where', [A, B], out, (g) => [
-    A.requiresGrad ? sumTo(where(C, g, 0), A.shape) : null,
-    B.requiresGrad ? sumTo(where(C, 0, g), B.shape) : null,
-  ]);
+  return record1('where', [A, B], out, (g) => [A.requiresGrad ? sumTo(where(C, g, 0), A.shape) : null, B.requiresGrad ? sumTo(where(C, 0, g), B.shape) : null]);
 }
 
 /** Throws a ShapeError unless the two shapes are equal; `op` names the caller. */
 export function assertSameShape(a: Tensor, b: Tensor, op: string): void {
   if (!sameShape(a.shape, b.shape)) throw new ShapeError(`${op}: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} differ`);
 }
-

@@ -52,18 +52,19 @@ export function cross(a: TensorLike, b: TensorLike): Tensor {
   const y = B.data;
   const o = new Float64Array(x.length);
   for (let i = 0; i < o.length; i += 3) {
-    const a0 = x[i]!, a1 = x[i + 1]!, a2 = x[i + 2]!;
-    const b0 = y[i]!, b1 = y[i + 1]!, b2 = y[i + 2]!;
+    const a0 = x[i]!,
+      a1 = x[i + 1]!,
+      a2 = x[i + 2]!;
+    const b0 = y[i]!,
+      b1 = y[i + 1]!,
+      b2 = y[i + 2]!;
     o[i] = a1 * b2 - a2 * b1;
     o[i + 1] = a2 * b0 - a0 * b2;
     o[i + 2] = a0 * b1 - a1 * b0;
   }
   const A2 = A;
   const B2 = B;
-  return record1('cross', [A2, B2], new Tensor(o, A.shape), (g) => [
-    A2.requiresGrad ? cross(B2, g) : null,
-    B2.requiresGrad ? cross(g, A2) : null,
-  ]);
+  return record1('cross', [A2, B2], new Tensor(o, A.shape), (g) => [A2.requiresGrad ? cross(B2, g) : null, B2.requiresGrad ? cross(g, A2) : null]);
 }
 
 /** Conjugate [-x, -y, -z, w]. */
@@ -92,8 +93,14 @@ export function quatMul(a: TensorLike, b: TensorLike): Tensor {
   const q = B.data;
   const o = new Float64Array(p.length);
   for (let i = 0; i < o.length; i += 4) {
-    const ax = p[i]!, ay = p[i + 1]!, az = p[i + 2]!, aw = p[i + 3]!;
-    const bx = q[i]!, by = q[i + 1]!, bz = q[i + 2]!, bw = q[i + 3]!;
+    const ax = p[i]!,
+      ay = p[i + 1]!,
+      az = p[i + 2]!,
+      aw = p[i + 3]!;
+    const bx = q[i]!,
+      by = q[i + 1]!,
+      bz = q[i + 2]!,
+      bw = q[i + 3]!;
     o[i] = aw * bx + bw * ax + ay * bz - az * by;
     o[i + 1] = aw * by + bw * ay + az * bx - ax * bz;
     o[i + 2] = aw * bz + bw * az + ax * by - ay * bx;
@@ -143,7 +150,9 @@ export function quatExp(w: TensorLike): Tensor {
   const s = new Float64Array(n); // sin(θ/2)/θ
   const c2 = new Float64Array(n); // (ds/dθ)/θ
   for (let k = 0; k < n; k++) {
-    const x = d[3 * k]!, y = d[3 * k + 1]!, z = d[3 * k + 2]!;
+    const x = d[3 * k]!,
+      y = d[3 * k + 1]!,
+      z = d[3 * k + 2]!;
     const th2 = x * x + y * y + z * z;
     const th = Math.sqrt(th2);
     let sk: number, ck: number;
@@ -165,8 +174,13 @@ export function quatExp(w: TensorLike): Tensor {
     const gd = g.data;
     const gw = new Float64Array(d.length);
     for (let k = 0; k < n; k++) {
-      const x = d[3 * k]!, y = d[3 * k + 1]!, z = d[3 * k + 2]!;
-      const gx = gd[4 * k]!, gy = gd[4 * k + 1]!, gz = gd[4 * k + 2]!, gq = gd[4 * k + 3]!;
+      const x = d[3 * k]!,
+        y = d[3 * k + 1]!,
+        z = d[3 * k + 2]!;
+      const gx = gd[4 * k]!,
+        gy = gd[4 * k + 1]!,
+        gz = gd[4 * k + 2]!,
+        gq = gd[4 * k + 3]!;
       const f = c2[k]! * (x * gx + y * gy + z * gz) - (s[k]! * gq) / 2;
       gw[3 * k] = s[k]! * gx + f * x;
       gw[3 * k + 1] = s[k]! * gy + f * y;
@@ -192,4 +206,3 @@ export function quatToMatrix(q: TensorLike): Tensor {
     -1,
   );
 }
-

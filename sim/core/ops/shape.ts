@@ -35,10 +35,17 @@ export function expandDims(x: TensorLike, axis: number): Tensor {
 /** Removes size-1 axes (all, or the one given). */
 export function squeeze(x: TensorLike, axis?: number): Tensor {
   const X = asTensor(x);
-  if (axis === undefined) return reshape(X, X.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      X,
+      X.shape.filter((d) => d !== 1),
+    );
   const a = normAxis(axis, X.ndim, 'squeeze');
   if (X.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${axis} of shape ${fmtShape(X.shape)} is not 1`);
-  return reshape(X, X.shape.filter((_, i) => i !== a));
+  return reshape(
+    X,
+    X.shape.filter((_, i) => i !== a),
+  );
 }
 
 /** Materialises x broadcast to `shape`. */
@@ -123,7 +130,15 @@ export function matrixTranspose(x: TensorLike): Tensor {
 }
 
 /** Copies the box [begin, begin+size) of `src` into `dst` at `dstBegin` (or the reverse). */
-function copyBox(src: Tensor, srcBegin: readonly number[], dst: Float64Array, dstShape: readonly number[], dstBegin: readonly number[], size: readonly number[], addInto: boolean): void {
+function copyBox(
+  src: Tensor,
+  srcBegin: readonly number[],
+  dst: Float64Array,
+  dstShape: readonly number[],
+  dstBegin: readonly number[],
+  size: readonly number[],
+  addInto: boolean,
+): void {
   const nd = size.length;
   const ss = stridesOf(src.shape);
   const ds = stridesOf(dstShape);

@@ -1,0 +1,37 @@
+// `impulse gradcheck`: runs every registered float64 gradient check (ops, linear algebra,
+// kernels, layers, solvers) against central differences.
+import type { Command } from 'commander';
+import { runGradchecks } from '../../sim/core/index.ts';
+import { progress } from '../progress.ts';
+
+export function register(program: Command): void {
+  program
+    .command('gradcheck')
+    .description('run all registered gradient checks (central differences, float64, rel. error <= 1e-6); exits 1 if any fails')
+    .option('--json', 'print [{name, maxAbsErr, maxRelErr, passed}] on stdout')
+    .option('--filter <substring>', 'only checks whose name contains this')
+    .option('--list', 'list the registered checks and exit')
+    .action(async (opts: { json?: boolean; filter?: string; list?: boolean }) => {
+      await import('../gradcheck-suite.ts');
+      const { registeredGradchecks } = await import('../../sim/core/index.ts');
+      if (opts.list) {
+        for (const c of registeredGradchecks()) console.log(c.name);
+        return;
+      }
+      const n = registeredGradchecks().filter((c) => !opts.filter || c.name.includes(opts.filter)).length;
+      const bar = progress(n, 'gradcheck', !!opts.json && !process.stderr.isTTY);
+      const results = runGradchecks(opts.filter, (r) => bar.tick(r.name));
+      bar.stop();
+      if (opts.json) console.log(JSON.stringify(results, null, 1));
+      else {
+        for (const r of results) {
+          console.log(
+            `${r.passed ? 'ok  ' : 'FAIL'} ${r.name.padEnd(40)} maxRelErr ${r.maxRelErr.toExponential(2)}  maxAbsErr ${r.maxAbsErr.toExponential(2)}${r.error ? `  error: ${r.error}` : ''}`,
+          );
+        }
+        const failed = results.filter((r) => !r.passed).length;
+        console.log(`${results.length - failed} passed, ${failed} failed`);
+      }
+      if (results.some((r) => !r.passed)) process.exitCode = 1;
+    });
+}

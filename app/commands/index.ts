@@ -1,0 +1,10 @@
+// Registers every CLI command module with the program. Each module in this folder exports
+// `register(program)`.
+import type { Command } from 'commander';
+import * as gradcheck from './gradcheck.ts';
+import * as bench from './bench.ts';
+import * as demo from './demo.ts';
+
+export function registerAll(program: Command): void {
+  for (const m of [demo, gradcheck, bench]) m.register(program);
+}

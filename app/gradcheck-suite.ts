@@ -1,0 +1,2 @@
+// Loads every module that registers gradient checks, so `impulse gradcheck` runs them all.
+import '../sim/core/checks.ts';

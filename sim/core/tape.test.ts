@@ -1,0 +1,191 @@
+// Tests of the tape: accumulation, zeroing, no-grad scopes, custom ops, second order,
+// functional helpers, checkpointing and the non-finite trap.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  NonFiniteError,
+  Rng,
+  Tensor,
+  add,
+  backward,
+  checkpoint,
+  customOp,
+  div,
+  exp,
+  gradients,
+  grad,
+  hvp,
+  jacobian,
+  log,
+  matmul,
+  mul,
+  noGrad,
+  randn,
+  setDebugNonFinite,
+  sin,
+  sqrt,
+  sum,
+  tensor,
+  valueAndGrad,
+  vjp,
+  zeroGrad,
+} from './index.ts';
+
+const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-12): void => {
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= tol * (1 + Math.abs(b[i]!)), `index ${i}: ${a[i]} vs ${b[i]}`);
+};
+
+test('backward accumulates into .grad until zeroGrad clears it', () => {
+  const x = tensor([1, 2, 3]).requireGrad();
+  backward(sum(mul(x, x)));
+  close(x.grad!.data, [2, 4, 6]);
+  backward(sum(mul(x, 3)));
+  close(x.grad!.data, [5, 7, 9]);
+  zeroGrad([x]);
+  assert.equal(x.grad, null);
+});
+
+test('a tensor used twice gets the sum of both paths and the inputs are not mutated', () => {
+  const x = tensor([2]).requireGrad();
+  const y = add(x, x); // both gradients are the same tensor object
+  const z = mul(y, x); // 2x^2
+  backward(z);
+  close(x.grad!.data, [8]);
+  close(x.data, [2]);
+});
+
+test('noGrad results do not require grad and backward on them explains why it fails', () => {
+  const x = tensor([1]).requireGrad();
+  const y = noGrad(() => mul(x, 2));
+  assert.equal(y.requiresGrad, false);
+  assert.throws(() => backward(y), /does not require grad/);
+});
+
+test('customOp joins the tape with a hand-written backward', () => {
+  const x = tensor([0.3, -0.7]).requireGrad();
+  const [y] = customOp(
+    'cube',
+    [x],
+    ([a]) => [
+      new Tensor(
+        a!.data.map((v) => v * v * v),
+        a!.shape,
+      ),
+    ],
+    ([g], [a]) => [
+      new Tensor(
+        a!.data.map((v, i) => 3 * v * v * g!.data[i]!),
+        a!.shape,
+      ),
+    ],
+  );
+  backward(sum(sin(y!)));
+  close(
+    x.grad!.data,
+    [0.3, -0.7].map((v) => Math.cos(v ** 3) * 3 * v * v),
+  );
+});
+
+test('createGraph lets a gradient be differentiated again (d2/dx2 of x^3 = 6x)', () => {
+  const x = tensor([1.5]).requireGrad();
+  const [g] = gradients(mul(mul(x, x), x), [x], undefined, { createGraph: true });
+  assert.ok(g!.requiresGrad);
+  const [h] = gradients(g!, [x]);
+  close(h!.data, [9]);
+});
+
+test('grad of grad nests through the functional helpers', () => {
+  const f = (x: Tensor): Tensor => sum(mul(exp(x), x));
+  const d1 = (x: Tensor): Tensor => sum(grad(f)(x)[0]!);
+  const [d2] = grad(d1)(tensor([0.5]));
+  // f' = e^x (1 + x), f'' = e^x (2 + x)
+  close(d2!.data, [Math.exp(0.5) * 2.5], 1e-12);
+});
+
+test('valueAndGrad, vjp, jacobian and hvp agree with closed forms', () => {
+  const [v, [g]] = valueAndGrad((x) => sum(mul(x, x)))(tensor([1, -2]));
+  assert.equal(v.item(), 5);
+  close(g!.data, [2, -4]);
+  const [, [gv]] = vjp((x) => mul(x, x), [tensor([1, 2])], tensor([1, 10]));
+  close(gv!.data, [2, 40]);
+  const J = jacobian(
+    (x) =>
+      matmul(
+        tensor([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+        sin(x),
+      ),
+    tensor([0.1, 0.2]),
+  );
+  assert.deepEqual(J.shape, [3, 2]);
+  close(J.data, [Math.cos(0.1), 2 * Math.cos(0.2), 3 * Math.cos(0.1), 4 * Math.cos(0.2), 5 * Math.cos(0.1), 6 * Math.cos(0.2)]);
+  const Hv = hvp((x) => sum(mul(mul(x, x), x)), tensor([1, 2]), tensor([1, 1]));
+  close(Hv.data, [6, 12]);
+});
+
+test('checkpoint keeps no intermediates and recomputes them in the backward pass', () => {
+  let calls = 0;
+  const f = (z: Tensor): Tensor => {
+    calls++;
+    return sin(mul(z, z));
+  };
+  const x = tensor([0.4, 0.9]).requireGrad();
+  const [y] = checkpoint(f, x);
+  assert.equal(y!.node!.op, 'checkpoint');
+  assert.equal(y!.node!.inputs[0], x); // one node straight back to the input
+  backward(sum(y!));
+  assert.equal(calls, 2);
+  close(
+    x.grad!.data,
+    [0.4, 0.9].map((v) => Math.cos(v * v) * 2 * v),
+  );
+});
+
+test('the non-finite trap names the op and the first bad index', () => {
+  setDebugNonFinite(true);
+  try {
+    const x = tensor([4, -1, 9]).requireGrad();
+    assert.throws(
+      () => sqrt(x),
+      (e: unknown) => e instanceof NonFiniteError && e.op === 'sqrt' && e.index === 1 && e.phase === 'forward',
+    );
+    const y = tensor([1, 0]).requireGrad();
+    const l = sum(mul(log(add(y, 1)), 1)); // finite forward
+    assert.ok(Number.isFinite(l.item()));
+    const z = tensor([0, 1]).requireGrad();
+    const s = sum(sqrt(z)); // forward fine, backward has 1/(2*0) = Inf
+    assert.throws(
+      () => backward(s),
+      (e: unknown) => e instanceof NonFiniteError && e.phase === 'backward' && e.op === 'sqrt' && e.index === 0,
+    );
+  } finally {
+    setDebugNonFinite(false);
+  }
+});
+
+test('gradients of a non-scalar output require its gradient and name the shape', () => {
+  const x = tensor([1, 2]).requireGrad();
+  assert.throws(() => gradients(mul(x, 2), [x]), /output 0 of shape \[2\] is not a scalar/);
+});
+
+test('a deep chain of 100k ops back-propagates without recursion limits', () => {
+  let x = tensor([1.0001]).requireGrad();
+  const x0 = x;
+  for (let i = 0; i < 100000; i++) x = mul(x, 1);
+  backward(sum(div(x, 1)));
+  close(x0.grad!.data, [1]);
+});
+
+test('gradients reach only the requested inputs and skip unrelated branches', () => {
+  const rng = new Rng(1);
+  const a = randn([3], rng).requireGrad();
+  const b = randn([3], rng).requireGrad();
+  const y = sum(add(mul(a, 2), exp(b)));
+  const [ga] = gradients(y, [a]);
+  close(ga!.data, [2, 2, 2]);
+  assert.equal(b.grad, null);
+});

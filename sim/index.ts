@@ -1,0 +1,3 @@
+// Public API of sim/: the float64 reverse-mode core, dense linear algebra and the physics
+// engine. Layer order: data <- sim <- models <- mpc <- app.
+export * from './core/index.ts';
