@@ -59,6 +59,22 @@ function checkFinite(t: Tensor, op: string, phase: 'forward' | 'backward', what:
   }
 }
 
+/** A single-output node (the common case), with its backward on the prototype. */
+class Node1 implements Node {
+  readonly outputs: readonly Tensor[];
+  constructor(
+    readonly op: string,
+    readonly inputs: readonly Tensor[],
+    out: Tensor,
+    private readonly bw: (g: Tensor) => readonly (Tensor | null | undefined)[],
+  ) {
+    this.outputs = [out];
+  }
+  backward(gs: readonly (Tensor | null)[]): readonly (Tensor | null | undefined)[] {
+    return this.bw(gs[0]!);
+  }
+}
+
 /** True when an op on these inputs must be recorded. */
 export function needsGrad(a: Tensor, b?: Tensor, c?: Tensor): boolean {
   return gradEnabled && (a.requiresGrad || (b !== undefined && b.requiresGrad) || (c !== undefined && c.requiresGrad));
@@ -79,7 +95,7 @@ export function record1(op: string, inputs: readonly Tensor[], out: Tensor, back
   if (trapNonFinite) checkFinite(out, op, 'forward', 'output');
   if (!anyNeedsGrad(inputs)) return out;
   out.requiresGrad = true;
-  out.node = { op, inputs, outputs: [out], backward: (gs) => backward(gs[0]!) };
+  out.node = new Node1(op, inputs, out, backward);
   return out;
 }
 
@@ -132,23 +148,28 @@ function topoOrder(roots: readonly Tensor[], wanted?: (t: Tensor) => boolean): N
   const order: Node[] = [];
   const relevant = new Set<Node>();
   const seen = new Set<Node>();
-  const stack: [Node, number][] = [];
+  const nodes: Node[] = [];
+  const next: number[] = [];
   for (const r of roots) {
     if (!r.node || seen.has(r.node)) continue;
     seen.add(r.node);
-    stack.push([r.node, 0]);
-    while (stack.length) {
-      const top = stack[stack.length - 1]!;
-      const [node, i] = top;
+    nodes.push(r.node);
+    next.push(0);
+    while (nodes.length) {
+      const top = nodes.length - 1;
+      const node = nodes[top]!;
+      const i = next[top]!;
       if (i < node.inputs.length) {
-        top[1] = i + 1;
+        next[top] = i + 1;
         const nx = node.inputs[i]!.node;
         if (nx && !seen.has(nx)) {
           seen.add(nx);
-          stack.push([nx, 0]);
+          nodes.push(nx);
+          next.push(0);
         }
       } else {
-        stack.pop();
+        nodes.pop();
+        next.pop();
         if (wanted) {
           let rel = false;
           for (const inp of node.inputs) {
@@ -209,14 +230,23 @@ function runReverse(
   withGradMode(createGraph, () => {
     for (let k = order.length - 1; k >= 0; k--) {
       const node = order[k]!;
-      let any = false;
-      const gOuts = node.outputs.map((o) => {
-        const g = map.get(o) ?? null;
-        if (g) any = true;
-        return g;
-      });
-      if (!any) continue;
-      for (const o of node.outputs) if (!keep(o)) map.delete(o);
+      let gOuts: (Tensor | null)[];
+      if (node.outputs.length === 1) {
+        const o = node.outputs[0]!;
+        const g = map.get(o);
+        if (g === undefined) continue;
+        if (!keep(o)) map.delete(o);
+        gOuts = [g];
+      } else {
+        let any = false;
+        gOuts = node.outputs.map((o) => {
+          const g = map.get(o) ?? null;
+          if (g) any = true;
+          return g;
+        });
+        if (!any) continue;
+        for (const o of node.outputs) if (!keep(o)) map.delete(o);
+      }
       const gIns = node.backward(gOuts);
       for (let i = 0; i < node.inputs.length; i++) {
         const inp = node.inputs[i]!;
