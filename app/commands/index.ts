@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import * as gradcheck from './gradcheck.ts';
 import * as bench from './bench.ts';
 import * as demo from './demo.ts';
+import * as backend from './backend.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend]) m.register(program);
 }

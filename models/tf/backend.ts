@@ -134,6 +134,16 @@ export function tfBackendInfo(): TfInit | null {
   return current;
 }
 
+/**
+ * One line for logs and the CLI: `TensorFlow.js backend: wasm (auto; tensorflow: ... not installed)`.
+ */
+export function describeTfBackend(info: TfInit): string {
+  const native = info.nativePackage ? ` via ${info.nativePackage}` : '';
+  const why = info.fallbackReason ? `; fell back: ${info.fallbackReason}` : '';
+  const from = info.source === 'env' ? ` from ${TF_BACKEND_ENV}` : info.source === 'argument' ? ' from --backend' : '';
+  return `TensorFlow.js backend: ${info.backend}${native} (requested ${info.requested}${from}${why})`;
+}
+
 async function loadTf(): Promise<TfModule> {
   if (!tfModule) {
     const mod = (await import('@tensorflow/tfjs')) as TfModule & { default?: TfModule };
