@@ -94,6 +94,7 @@ export function normAxis(axis: number, ndim: number, op: string): number {
 /** Normalises an axis list (undefined = all axes), sorted and deduplicated. */
 export function normAxes(axes: number | readonly number[] | undefined, ndim: number, op: string): number[] {
   if (axes === undefined) return Array.from({ length: ndim }, (_, i) => i);
+  if (typeof axes === 'number') return [normAxis(axes, ndim, op)];
   const list = typeof axes === 'number' ? [axes] : axes;
   return [...new Set(list.map((a) => normAxis(a, ndim, op)))].sort((x, y) => x - y);
 }

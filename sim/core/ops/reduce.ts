@@ -16,6 +16,14 @@ function outShape(shape: readonly number[], axes: readonly number[], keepDims: b
 /** Sum over `axes` (all by default). */
 export function sum(x: TensorLike, axes?: number | readonly number[], keepDims = false): Tensor {
   const X = asTensor(x);
+  if (axes === undefined && !keepDims) {
+    // full reduction: one node, the common case of a loss
+    const d = X.data;
+    let s = 0;
+    for (let i = 0; i < d.length; i++) s += d[i]!;
+    const out = new Tensor(new Float64Array(1).fill(s), []);
+    return record1('sum', [X], out, (g) => [broadcastTo(g, X.shape)]);
+  }
   const ax = normAxes(axes, X.ndim, 'sum');
   return reshape(sumTo(X, keptShape(X.shape, ax)), outShape(X.shape, ax, keepDims));
 }
