@@ -1,2 +1,3 @@
 // Loads every module that registers gradient checks, so `impulse gradcheck` runs them all.
 import '../sim/core/checks.ts';
+import '../sim/linalg/checks.ts';

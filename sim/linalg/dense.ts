@@ -151,3 +151,240 @@ export function cholSolve(l: Float64Array, off: number, n: number, b: Float64Arr
     for (let c = 0; c < k; c++) b[boff + i * k + c]! /= d;
   }
 }
+
+/**
+ * Solves op(T) X = B in place in `b[boff..]` (n x k, row-major) for the triangular n x n
+ * matrix T at `t[off..]`: op(T) = T, or T^T with `transpose`. Reads only the lower
+ * (`lower`) or upper triangle; with `unitDiagonal` the diagonal is taken as ones and not
+ * read. Returns -1 on success, or the index of the first zero or non-finite diagonal entry
+ * (then `b` is left untouched).
+ */
+export function triSolve(
+  t: Float64Array,
+  off: number,
+  n: number,
+  b: Float64Array,
+  boff: number,
+  k: number,
+  lower: boolean,
+  transpose = false,
+  unitDiagonal = false,
+): number {
+  if (!unitDiagonal) {
+    for (let i = 0; i < n; i++) {
+      const d = t[off + i * n + i]!;
+      if (d === 0 || !Number.isFinite(d)) return i;
+    }
+  }
+  // T^T of a lower T is upper, and the other way round
+  const forward = lower !== transpose;
+  // element (i, j) of op(T) sits at rs * i + cs * j
+  const rs = transpose ? 1 : n;
+  const cs = transpose ? n : 1;
+  if (forward) {
+    for (let i = 0; i < n; i++) {
+      const bi = boff + i * k;
+      for (let j = 0; j < i; j++) {
+        const v = t[off + rs * i + cs * j]!;
+        if (v === 0) continue;
+        const bj = boff + j * k;
+        for (let c = 0; c < k; c++) b[bi + c]! -= v * b[bj + c]!;
+      }
+      if (!unitDiagonal) {
+        const d = t[off + i * n + i]!;
+        for (let c = 0; c < k; c++) b[bi + c]! /= d;
+      }
+    }
+  } else {
+    for (let i = n - 1; i >= 0; i--) {
+      const bi = boff + i * k;
+      for (let j = i + 1; j < n; j++) {
+        const v = t[off + rs * i + cs * j]!;
+        if (v === 0) continue;
+        const bj = boff + j * k;
+        for (let c = 0; c < k; c++) b[bi + c]! -= v * b[bj + c]!;
+      }
+      if (!unitDiagonal) {
+        const d = t[off + i * n + i]!;
+        for (let c = 0; c < k; c++) b[bi + c]! /= d;
+      }
+    }
+  }
+  return -1;
+}
+
+/**
+ * Householder QR of the row-major m x n matrix (m >= n) at `a[off..]`, in place, as LAPACK's
+ * dgeqrf: R on and above the diagonal, the Householder vectors v_k (with v_k[k] = 1 implied)
+ * below it, and their scalars in `tau[toff..toff+n)`, so that A = H_0 H_1 ... H_{n-1} R with
+ * H_k = I - tau_k v_k v_k^T. R's diagonal may be negative (see `qrFormQ`).
+ */
+export function qrFactor(a: Float64Array, off: number, m: number, n: number, tau: Float64Array, toff: number): void {
+  for (let k = 0; k < n; k++) {
+    const kk = off + k * n + k;
+    let scale = 0;
+    for (let i = k; i < m; i++) scale = Math.max(scale, Math.abs(a[off + i * n + k]!));
+    if (scale === 0 || !Number.isFinite(scale)) {
+      tau[toff + k] = 0;
+      if (!Number.isFinite(scale)) a[kk] = NaN;
+      continue;
+    }
+    let ss = 0;
+    for (let i = k; i < m; i++) {
+      const v = a[off + i * n + k]! / scale;
+      ss += v * v;
+    }
+    const norm = scale * Math.sqrt(ss);
+    const alpha = a[kk]!;
+    const beta = alpha >= 0 ? -norm : norm;
+    tau[toff + k] = (beta - alpha) / beta;
+    const inv = 1 / (alpha - beta);
+    for (let i = k + 1; i < m; i++) a[off + i * n + k]! *= inv;
+    a[kk] = beta;
+    const tk = tau[toff + k]!;
+    for (let j = k + 1; j < n; j++) {
+      let s = a[off + k * n + j]!;
+      for (let i = k + 1; i < m; i++) s += a[off + i * n + k]! * a[off + i * n + j]!;
+      s *= tk;
+      a[off + k * n + j]! -= s;
+      for (let i = k + 1; i < m; i++) a[off + i * n + j]! -= s * a[off + i * n + k]!;
+    }
+  }
+}
+
+/**
+ * From the output of `qrFactor` (m x n at `qr[off..]`, scalars at `tau[toff..]`), writes the
+ * reduced Q (m x n, orthonormal columns) to `q[qoff..]` and R (n x n, upper triangular) to
+ * `r[roff..]`, with the signs chosen so that R's diagonal is non-negative: the unique QR of
+ * a full-column-rank matrix, continuous in A (what its gradient assumes).
+ */
+export function qrFormQ(
+  qr: Float64Array,
+  off: number,
+  m: number,
+  n: number,
+  tau: Float64Array,
+  toff: number,
+  q: Float64Array,
+  qoff: number,
+  r: Float64Array,
+  roff: number,
+): void {
+  for (let i = 0; i < m * n; i++) q[qoff + i] = 0;
+  for (let i = 0; i < n; i++) q[qoff + i * n + i] = 1;
+  // Q = H_0 ... H_{n-1} I[:, :n], applied right to left; H_k touches rows k.. and columns k..
+  for (let k = n - 1; k >= 0; k--) {
+    const tk = tau[toff + k]!;
+    if (tk === 0) continue;
+    for (let j = k; j < n; j++) {
+      let s = q[qoff + k * n + j]!;
+      for (let i = k + 1; i < m; i++) s += qr[off + i * n + k]! * q[qoff + i * n + j]!;
+      s *= tk;
+      q[qoff + k * n + j]! -= s;
+      for (let i = k + 1; i < m; i++) q[qoff + i * n + j]! -= s * qr[off + i * n + k]!;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) r[roff + i * n + j] = j >= i ? qr[off + i * n + j]! : 0;
+  }
+  for (let k = 0; k < n; k++) {
+    if (!(r[roff + k * n + k]! < 0)) continue;
+    for (let j = k; j < n; j++) r[roff + k * n + j] = -r[roff + k * n + j]!;
+    for (let i = 0; i < m; i++) q[qoff + i * n + k] = -q[qoff + i * n + k]!;
+  }
+}
+
+/**
+ * Symmetric eigendecomposition by cyclic Jacobi rotations of the n x n matrix at `a[off..]`
+ * (read in full and overwritten; pass a symmetric matrix). Writes the eigenvalues in
+ * ascending order to `w[woff..]` and the matching unit eigenvectors as the columns of the
+ * row-major n x n `v[voff..]`, each signed so that its largest-magnitude entry (the first of
+ * equal ones) is positive. Returns the number of sweeps, or -1 if the off-diagonal part did
+ * not fall below 1e-15 of the Frobenius norm within `maxSweeps` (or A is not finite).
+ */
+export function jacobiEigh(a: Float64Array, off: number, n: number, w: Float64Array, woff: number, v: Float64Array, voff: number, maxSweeps = 100): number {
+  for (let i = 0; i < n * n; i++) v[voff + i] = 0;
+  for (let i = 0; i < n; i++) v[voff + i * n + i] = 1;
+  let frob = 0;
+  for (let i = 0; i < n * n; i++) frob += a[off + i]! * a[off + i]!;
+  if (!Number.isFinite(frob)) return -1;
+  const target = (1e-15 * Math.sqrt(frob)) ** 2;
+  let sweeps = 0;
+  for (;;) {
+    let offNorm = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) offNorm += a[off + p * n + q]! ** 2;
+    if (offNorm <= target || offNorm === 0) break;
+    if (sweeps === maxSweeps) return -1;
+    sweeps++;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[off + p * n + q]!;
+        if (apq === 0) continue;
+        const app = a[off + p * n + p]!;
+        const aqq = a[off + q * n + q]!;
+        const g = 100 * Math.abs(apq);
+        if (sweeps > 4 && Math.abs(app) + g === Math.abs(app) && Math.abs(aqq) + g === Math.abs(aqq)) {
+          // below rounding of both diagonal entries (Numerical Recipes' jacobi)
+          a[off + p * n + q] = 0;
+          a[off + q * n + p] = 0;
+          continue;
+        }
+        const theta = (aqq - app) / (2 * apq);
+        // t = tan of the rotation angle, the smaller root of t^2 + 2 theta t - 1 = 0
+        let t = Math.abs(theta) > 1e150 ? 1 / (2 * Math.abs(theta)) : 1 / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        if (theta < 0) t = -t;
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let r = 0; r < n; r++) {
+          if (r === p || r === q) continue;
+          const arp = a[off + r * n + p]!;
+          const arq = a[off + r * n + q]!;
+          const np = c * arp - s * arq;
+          const nq = s * arp + c * arq;
+          a[off + r * n + p] = np;
+          a[off + p * n + r] = np;
+          a[off + r * n + q] = nq;
+          a[off + q * n + r] = nq;
+        }
+        a[off + p * n + p] = app - t * apq;
+        a[off + q * n + q] = aqq + t * apq;
+        a[off + p * n + q] = 0;
+        a[off + q * n + p] = 0;
+        for (let r = 0; r < n; r++) {
+          const vrp = v[voff + r * n + p]!;
+          const vrq = v[voff + r * n + q]!;
+          v[voff + r * n + p] = c * vrp - s * vrq;
+          v[voff + r * n + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  // sort ascending (selection sort on columns; n is small) and fix signs
+  for (let i = 0; i < n; i++) w[woff + i] = a[off + i * n + i]!;
+  for (let i = 0; i < n - 1; i++) {
+    let m = i;
+    for (let j = i + 1; j < n; j++) if (w[woff + j]! < w[woff + m]!) m = j;
+    if (m === i) continue;
+    const tw = w[woff + i]!;
+    w[woff + i] = w[woff + m]!;
+    w[woff + m] = tw;
+    for (let r = 0; r < n; r++) {
+      const tv = v[voff + r * n + i]!;
+      v[voff + r * n + i] = v[voff + r * n + m]!;
+      v[voff + r * n + m] = tv;
+    }
+  }
+  for (let j = 0; j < n; j++) {
+    let best = 0;
+    let at = 0;
+    for (let r = 0; r < n; r++) {
+      const x = Math.abs(v[voff + r * n + j]!);
+      if (x > best) {
+        best = x;
+        at = r;
+      }
+    }
+    if (v[voff + at * n + j]! < 0) for (let r = 0; r < n; r++) v[voff + r * n + j] = -v[voff + r * n + j]!;
+  }
+  return sweeps;
+}

@@ -1,0 +1,82 @@
+// Benchmark of sim/linalg (`npm run bench -- linalg`): batched 6x6 LU solves per second for
+// a 10k batch with the raw in-place kernels and with the `solve` tape op (forward only, and
+// forward + backward), plus a single 64x64 solve both ways.
+import { Rng, add, backward, eye, mul, noGrad, randn, sum, type Tensor } from '../sim/core/index.ts';
+import { luFactor, luSolve, solve } from '../sim/linalg/index.ts';
+import { rate, round, timeMs } from './_util.ts';
+
+function wellConditioned(batch: number[], n: number, rng: Rng): Tensor {
+  return add(randn([...batch, n, n], rng), mul(n, eye(n)));
+}
+
+/** Raw kernels on a batch: copy A, factor, solve in place; returns seconds per batch. */
+function rawBatch(A: Float64Array, b: Float64Array, count: number, n: number): () => void {
+  const lu = new Float64Array(A.length);
+  const x = new Float64Array(b.length);
+  const piv = new Int32Array(n);
+  return () => {
+    lu.set(A);
+    x.set(b);
+    for (let t = 0; t < count; t++) {
+      if (luFactor(lu, t * n * n, n, piv) === 0) throw new Error(`bench: matrix ${t} is singular`);
+      luSolve(lu, t * n * n, n, piv, x, t * n, 1);
+    }
+  };
+}
+
+function batched(count: number, n: number): Record<string, unknown> {
+  const rng = new Rng(7);
+  const A = wellConditioned([count], n, rng);
+  const b = randn([count, n], rng);
+  const tRaw = timeMs(rawBatch(A.data, b.data, count, n), 15, 3);
+  const tOp = timeMs(() => noGrad(() => solve(A, b)), 15, 3);
+  const Ag = A.clone().requireGrad();
+  const bg = b.clone().requireGrad();
+  const tGrad = timeMs(
+    () => {
+      backward(sum(solve(Ag, bg)));
+      Ag.grad = null;
+      bg.grad = null;
+    },
+    9,
+    2,
+  );
+  return {
+    batch: count,
+    n,
+    rawKernel: { msPerBatch: round(tRaw), solvesPerS: Math.round((count / tRaw) * 1e3) },
+    tapeOpForward: { msPerBatch: round(tOp), solvesPerS: Math.round((count / tOp) * 1e3), ratioToRaw: round(tRaw / tOp) },
+    tapeOpForwardBackward: { msPerBatch: round(tGrad), solvesPerS: Math.round((count / tGrad) * 1e3) },
+  };
+}
+
+function single(n: number): Record<string, unknown> {
+  const rng = new Rng(8);
+  const A = wellConditioned([], n, rng);
+  const b = randn([n], rng);
+  const raw = rawBatch(A.data, b.data, 1, n);
+  const rawPerS = rate(raw, 300);
+  const opPerS = rate(() => noGrad(() => solve(A, b)), 300);
+  const Ag = A.clone().requireGrad();
+  const bg = b.clone().requireGrad();
+  const gradPerS = rate(() => {
+    backward(sum(solve(Ag, bg)));
+    Ag.grad = null;
+    bg.grad = null;
+  }, 300);
+  return {
+    n,
+    rawKernelUs: round(1e6 / rawPerS, 2),
+    tapeOpForwardUs: round(1e6 / opPerS, 2),
+    tapeOpForwardBackwardUs: round(1e6 / gradPerS, 2),
+  };
+}
+
+/** `npm run bench -- linalg`: returns the JSON object to print. */
+export async function run(_args: string[]): Promise<Record<string, unknown>> {
+  return {
+    bench: 'linalg',
+    lu6x6Batch10k: batched(10_000, 6),
+    lu64x64: single(64),
+  };
+}
