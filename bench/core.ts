@@ -1,8 +1,9 @@
 // Benchmark of the float64 core (`npm run bench -- core`): elementwise throughput against a
-// bare loop in the same run, per-op overhead on tiny arrays, batched 6x6 LU solves, and the
+// bare loop in the same run, per-op overhead on tiny arrays, batched 6x6 LU solves (raw
+// kernel and tape op, shared with bench/linalg.ts), and the
 // tape's memory per recorded op.
 import { Rng, Tensor, add, backward, exp, mul, noGrad, randn, sum } from '../sim/core/index.ts';
-import { luFactor, luSolve } from '../sim/linalg/dense.ts';
+import { batched } from './linalg.ts';
 import { heapUsed, rate, round, timeMs } from './_util.ts';
 
 function elementwise(n: number): Record<string, unknown> {
@@ -60,29 +61,6 @@ function smallOps(): Record<string, unknown> {
   };
 }
 
-function batchedLU(batch: number, n: number): Record<string, unknown> {
-  const rng = new Rng(3);
-  const A = rng.normals(batch * n * n);
-  for (let k = 0; k < batch; k++) for (let i = 0; i < n; i++) A[k * n * n + i * n + i]! += n;
-  const B = rng.normals(batch * n);
-  const piv = new Int32Array(n);
-  const work = new Float64Array(A.length);
-  const x = new Float64Array(B.length);
-  const t = timeMs(
-    () => {
-      work.set(A);
-      x.set(B);
-      for (let k = 0; k < batch; k++) {
-        luFactor(work, k * n * n, n, piv);
-        luSolve(work, k * n * n, n, piv, x, k * n, 1);
-      }
-    },
-    7,
-    2,
-  );
-  return { batch, n, ms: round(t), solvesPerS: Math.round((batch * 1000) / t) };
-}
-
 function tapeMemory(): Record<string, unknown> {
   const x = new Tensor(new Float64Array(3).fill(1), [3]).requireGrad();
   const nOps = 100000;
@@ -115,7 +93,7 @@ export async function run(_args: string[]): Promise<Record<string, unknown>> {
   return {
     elementwise1M: elementwise(1_000_000),
     perOpOverhead3Elem: smallOps(),
-    batchedLU6x6: batchedLU(10_000, 6),
+    batchedLU6x6: batched(10_000, 6),
     tapeMemory: tapeMemory(),
   };
 }

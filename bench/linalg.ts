@@ -24,7 +24,7 @@ function rawBatch(A: Float64Array, b: Float64Array, count: number, n: number): (
   };
 }
 
-function batched(count: number, n: number): Record<string, unknown> {
+export function batched(count: number, n: number): Record<string, unknown> {
   const rng = new Rng(7);
   const A = wellConditioned([count], n, rng);
   const b = randn([count, n], rng);

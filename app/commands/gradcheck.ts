@@ -19,7 +19,7 @@ export function register(program: Command): void {
         return;
       }
       const n = registeredGradchecks().filter((c) => !opts.filter || c.name.includes(opts.filter)).length;
-      const bar = progress(n, 'gradcheck', !!opts.json && !process.stderr.isTTY);
+      const bar = progress(n, 'gradcheck', !process.stderr.isTTY); // results are printed anyway; a bar only on a TTY
       const results = runGradchecks(opts.filter, (r) => bar.tick(r.name));
       bar.stop();
       if (opts.json) console.log(JSON.stringify(results, null, 1));

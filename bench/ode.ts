@@ -1,0 +1,134 @@
+// Benchmark of the ODE layer (`npm run bench -- ode`): a neural ODE with an 8-64-64-8 tanh MLP
+// vector field on t in [0, 1], dopri5 at rtol = atol = 1e-6, loss |y(1)|^2. Times forward and
+// forward+backward (adjoint and backprop-through-solver), counts f evaluations, and measures
+// the peak memory of batch 4096 (each mode in its own child process: peak RSS).
+// Args: --peak-batch N (default 4096; 0 skips), --reps N (timing repetitions, default 5).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Rng, Tensor, add, backward, matmul, noGrad, rand, randn, sum, square, tanh } from '../sim/core/index.ts';
+import { odeint, type OdeFunc } from '../models/implicit/ode.ts';
+import { gc, heapUsed, round, timeMs } from './_util.ts';
+
+const SIZES = [8, 64, 64, 8];
+const OPTS = { method: 'dopri5', rtol: 1e-6, atol: 1e-6 } as const;
+
+/** y' = tanh(tanh(y W1 + b1) W2 + b2) W3 + b3 (autonomous; t unused). */
+const mlp: OdeFunc = (_t, y, [W1, b1, W2, b2, W3, b3]) => add(matmul(tanh(add(matmul(tanh(add(matmul(y, W1!), b1!)), W2!), b2!)), W3!), b3!);
+
+/** PyTorch nn.Linear's default initialisation: W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+function makeParams(seed: number): Tensor[] {
+  const rng = new Rng(seed);
+  const ps: Tensor[] = [];
+  for (let l = 0; l + 1 < SIZES.length; l++) {
+    const k = 1 / Math.sqrt(SIZES[l]!);
+    ps.push(rand([SIZES[l]!, SIZES[l + 1]!], rng, -k, k));
+    ps.push(rand([SIZES[l + 1]!], rng, -k, k));
+  }
+  return ps;
+}
+
+function problem(batch: number): { y0: Tensor; params: Tensor[] } {
+  return { y0: randn([batch, 8], new Rng(100 + batch)), params: makeParams(7) };
+}
+
+/** One forward + backward; returns the stats. */
+function forwardBackward(batch: number, adjoint: boolean, y0: Tensor, params: Tensor[]): ReturnType<typeof odeint>['stats'] {
+  const ps = params.map((p) => p.detach().requireGrad());
+  const y0l = y0.detach().requireGrad();
+  const { y, stats } = odeint(mlp, y0l, [0, 1], ps, { ...OPTS, adjoint });
+  backward(sum(square(y)));
+  if (!ps[0]!.grad) throw new Error(`bench ode: no gradient (batch ${batch})`);
+  return stats;
+}
+
+function timing(batch: number, reps: number): Record<string, unknown> {
+  const { y0, params } = problem(batch);
+  const fwd = noGrad(() => odeint(mlp, y0, [0, 1], params, OPTS));
+  const forwardMs = timeMs(() => noGrad(() => odeint(mlp, y0, [0, 1], params, OPTS)), reps, 2);
+  const adj = forwardBackward(batch, true, y0, params);
+  const adjointMs = timeMs(() => forwardBackward(batch, true, y0, params), reps, 1);
+  const bp = forwardBackward(batch, false, y0, params);
+  const backpropMs = timeMs(() => forwardBackward(batch, false, y0, params), reps, 1);
+  return {
+    batch,
+    forwardMs: round(forwardMs),
+    nfeForward: fwd.stats.nfeForward,
+    steps: { accepted: fwd.stats.acceptedSteps, rejected: fwd.stats.rejectedSteps },
+    adjoint: {
+      forwardBackwardMs: round(adjointMs),
+      nfeForward: adj.nfeForward,
+      nfeBackward: adj.nfeBackward,
+      nfeBackwardParts: { vjp: adj.backward!.nfeAdjoint, recompute: adj.backward!.nfeRecompute },
+      backwardSteps: { accepted: adj.backward!.acceptedSteps, rejected: adj.backward!.rejectedSteps },
+    },
+    backprop: { forwardBackwardMs: round(backpropMs), nfeForward: bp.nfeForward, nfeBackward: bp.nfeBackward },
+  };
+}
+
+/** Runs one forward+backward at `batch` in this process and reports memory (child mode). */
+function peakChild(mode: 'adjoint' | 'backprop', batch: number): Record<string, unknown> {
+  const { y0, params } = problem(batch);
+  const ps = params.map((p) => p.detach().requireGrad());
+  const y0l = y0.detach().requireGrad();
+  gc();
+  const rssBefore = process.memoryUsage().rss;
+  const heapBefore = heapUsed();
+  const t0 = performance.now();
+  const { y, stats } = odeint(mlp, y0l, [0, 1], ps, { ...OPTS, adjoint: mode === 'adjoint' });
+  const forwardMs = performance.now() - t0;
+  const retained = heapUsed() - heapBefore; // what the forward keeps alive for the backward
+  const t1 = performance.now();
+  backward(sum(square(y)));
+  const backwardMs = performance.now() - t1;
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+  return {
+    mode,
+    batch,
+    retainedAfterForwardMB: round(retained / 2 ** 20, 1),
+    peakRssMB: round(maxRss / 2 ** 20, 1),
+    peakRssAboveStartMB: round((maxRss - rssBefore) / 2 ** 20, 1),
+    forwardMs: round(forwardMs),
+    backwardMs: round(backwardMs),
+    nfeForward: stats.nfeForward,
+    nfeBackward: stats.nfeBackward,
+  };
+}
+
+function peakMemory(batch: number): Record<string, unknown> {
+  const self = fileURLToPath(import.meta.url);
+  const out: Record<string, unknown> = { batch, method: 'each mode in a fresh child process; peak RSS from getrusage, retained = heap + array buffers after a full GC' };
+  for (const mode of ['adjoint', 'backprop'] as const) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--peak-child', mode, String(batch)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) {
+      out[mode] = { error: `child exited with ${r.status}: ${(r.stderr || '').slice(-500)}` };
+      continue;
+    }
+    out[mode] = JSON.parse(r.stdout.trim().split('\n').pop()!) as unknown;
+  }
+  return out;
+}
+
+function argValue(args: string[], name: string, dflt: number): number {
+  const i = args.indexOf(name);
+  if (i < 0) return dflt;
+  const v = Number(args[i + 1]);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`bench ode: ${name} needs a number >= 0, got '${args[i + 1]}'`);
+  return v;
+}
+
+/** The benchmark entry (`npm run bench -- ode [--peak-batch N] [--reps N]`). */
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const reps = argValue(args, '--reps', 5);
+  const peakBatch = argValue(args, '--peak-batch', 4096);
+  return {
+    problem: 'neural ODE, f = MLP 8-64-64-8 (tanh, tanh, linear), torch-default init, y0 ~ N(0, 1); t in [0, 1]; dopri5 rtol = atol = 1e-6; loss sum |y(1)|^2',
+    batch1: timing(1, Math.max(reps, 9)),
+    batch64: timing(64, reps),
+    peakMemory: peakBatch > 0 ? peakMemory(peakBatch) : 'skipped (--peak-batch 0)',
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--peak-child') {
+  const mode = process.argv[3] === 'backprop' ? 'backprop' : 'adjoint';
+  console.log(JSON.stringify(peakChild(mode, Number(process.argv[4]))));
+}
