@@ -1,7 +1,9 @@
 // `impulse gradcheck`: runs every registered float64 gradient check (ops, linear algebra,
 // kernels, layers, solvers) against central differences.
 import type { Command } from 'commander';
-import { runGradchecks } from '../../sim/core/index.ts';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { registeredGradchecks, runGradchecks } from '../../sim/core/index.ts';
 import { progress } from '../progress.ts';
 
 export function register(program: Command): void {
@@ -11,9 +13,10 @@ export function register(program: Command): void {
     .option('--json', 'print [{name, maxAbsErr, maxRelErr, passed}] on stdout')
     .option('--filter <substring>', 'only checks whose name contains this')
     .option('--list', 'list the registered checks and exit')
-    .action(async (opts: { json?: boolean; filter?: string; list?: boolean }) => {
+    .option('--module <path...>', "also load these modules, which register their own checks with registerGradcheck (e.g. a user's layer)")
+    .action(async (opts: { json?: boolean; filter?: string; list?: boolean; module?: string[] }) => {
       await import('../gradcheck-suite.ts');
-      const { registeredGradchecks } = await import('../../sim/core/index.ts');
+      for (const m of opts.module ?? []) await import(pathToFileURL(resolve(m)).href);
       if (opts.list) {
         for (const c of registeredGradchecks()) console.log(c.name);
         return;

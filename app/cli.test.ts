@@ -1,0 +1,82 @@
+// Tests of the `impulse` CLI as a user runs it: version, help, gradcheck JSON and exit codes,
+// benchmark listing, the demo.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'impulse.js');
+
+function impulse(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, IMPULSE_TF_BACKEND: '' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('impulse --version prints the package version', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const r = impulse('--version');
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.trim(), pkg.version);
+});
+
+test('impulse --help lists the commands', () => {
+  const r = impulse('--help');
+  assert.equal(r.code, 0);
+  for (const c of ['demo', 'gradcheck', 'bench', 'backend']) assert.match(r.stdout, new RegExp(`\\n  ${c}`));
+});
+
+test('impulse gradcheck --json prints [{name, maxAbsErr, maxRelErr, passed}] and exits 0 when all pass', () => {
+  const r = impulse('gradcheck', '--json', '--filter', 'core.quat');
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as { name: string; maxAbsErr: number; maxRelErr: number; passed: boolean }[];
+  assert.ok(rows.length >= 10);
+  for (const row of rows) {
+    assert.deepEqual(Object.keys(row).sort(), ['maxAbsErr', 'maxRelErr', 'name', 'passed']);
+    assert.ok(row.name.startsWith('core.quat'));
+    assert.equal(row.passed, true);
+    assert.ok(row.maxRelErr <= 1e-6);
+  }
+});
+
+test('impulse gradcheck exits 1 and reports the failing check when a gradient is wrong', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-gc-'));
+  const mod = join(dir, 'wrong-check.mts'); // .mts: an ES module wherever it lives
+  const core = join(root, 'sim', 'core', 'index.ts');
+  writeFileSync(
+    mod,
+    `import { registerGradcheck, customOp, mul, sum, tensor } from ${JSON.stringify(core)};
+registerGradcheck('user.wrong-gradient', () => ({
+  fn: (x) => sum(customOp('double-wrong', [x], ([a]) => [mul(a, 2)], ([g]) => [mul(g, 2.01)])[0]),
+  inputs: [tensor([1, 2, 3])],
+}));
+`,
+  );
+  const r = impulse('gradcheck', '--json', '--filter', 'user.', '--module', mod);
+  assert.equal(r.code, 1);
+  const rows = JSON.parse(r.stdout) as { name: string; passed: boolean; maxRelErr: number }[];
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!.name, 'user.wrong-gradient');
+  assert.equal(rows[0]!.passed, false);
+  assert.ok(Math.abs(rows[0]!.maxRelErr - 0.005) < 1e-6, `maxRelErr ${rows[0]!.maxRelErr}`);
+});
+
+test('impulse bench without a name lists the benchmarks, and an unknown one is an error naming the choices', () => {
+  const r = impulse('bench');
+  assert.equal(r.code, 0);
+  assert.ok(r.stdout.split('\n').includes('core'));
+  const bad = impulse('bench', 'nope');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown benchmark 'nope'; available: .*core/);
+});
+
+test('impulse demo --json runs the tour and reports a passing gradient check', () => {
+  const r = impulse('demo', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as { mlp: { passed: boolean }; leastSquares: { initialLoss: number; finalLoss: number; optimalLoss: number } };
+  assert.equal(s.mlp.passed, true);
+  assert.ok(s.leastSquares.finalLoss - s.leastSquares.optimalLoss < 1e-9, JSON.stringify(s.leastSquares));
+});
