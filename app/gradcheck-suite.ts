@@ -1,3 +1,5 @@
 // Loads every module that registers gradient checks, so `impulse gradcheck` runs them all.
 import '../sim/core/checks.ts';
 import '../sim/linalg/checks.ts';
+import '../models/implicit/checks-root.ts';
+import '../models/implicit/checks-ode.ts';

@@ -4,6 +4,7 @@
 // the peak memory of batch 4096 (each mode in its own child process: peak RSS).
 // Args: --peak-batch N (default 4096; 0 skips), --reps N (timing repetitions, default 5).
 import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Rng, Tensor, add, backward, matmul, noGrad, rand, randn, sum, square, tanh } from '../sim/core/index.ts';
 import { odeint, type OdeFunc } from '../models/implicit/ode.ts';
@@ -61,12 +62,20 @@ function timing(batch: number, reps: number): Record<string, unknown> {
       nfeBackwardParts: { vjp: adj.backward!.nfeAdjoint, recompute: adj.backward!.nfeRecompute },
       backwardSteps: { accepted: adj.backward!.acceptedSteps, rejected: adj.backward!.rejectedSteps },
     },
-    backprop: { forwardBackwardMs: round(backpropMs), nfeForward: bp.nfeForward, nfeBackward: bp.nfeBackward },
+    backprop: {
+      forwardBackwardMs: round(backpropMs),
+      nfeForward: bp.nfeForward,
+      nfeBackward: bp.nfeBackward,
+      note: 'the reverse pass replays the recorded solver ops; f is not evaluated again',
+    },
   };
 }
 
 /** Runs one forward+backward at `batch` in this process and reports memory (child mode). */
 function peakChild(mode: 'adjoint' | 'backprop', batch: number): Record<string, unknown> {
+  // warm up at a small batch so compiled code and lazily built structures are not counted
+  const small = problem(8);
+  forwardBackward(8, mode === 'adjoint', small.y0, small.params);
   const { y0, params } = problem(batch);
   const ps = params.map((p) => p.detach().requireGrad());
   const y0l = y0.detach().requireGrad();
@@ -96,7 +105,10 @@ function peakChild(mode: 'adjoint' | 'backprop', batch: number): Record<string, 
 
 function peakMemory(batch: number): Record<string, unknown> {
   const self = fileURLToPath(import.meta.url);
-  const out: Record<string, unknown> = { batch, method: 'each mode in a fresh child process; peak RSS from getrusage, retained = heap + array buffers after a full GC' };
+  const out: Record<string, unknown> = {
+    batch,
+    method: 'each mode in a fresh child process; peak RSS from getrusage, retained = heap + array buffers after a full GC',
+  };
   for (const mode of ['adjoint', 'backprop'] as const) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--peak-child', mode, String(batch)], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) {
@@ -122,6 +134,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const peakBatch = argValue(args, '--peak-batch', 4096);
   return {
     problem: 'neural ODE, f = MLP 8-64-64-8 (tanh, tanh, linear), torch-default init, y0 ~ N(0, 1); t in [0, 1]; dopri5 rtol = atol = 1e-6; loss sum |y(1)|^2',
+    machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0]!, 2) },
     batch1: timing(1, Math.max(reps, 9)),
     batch64: timing(64, reps),
     peakMemory: peakBatch > 0 ? peakMemory(peakBatch) : 'skipped (--peak-batch 0)',

@@ -1,0 +1,102 @@
+// Benchmark of the DEQ layer (`npm run bench -- deq`): z* = tanh(W z* + U x), d = 64, batch 64,
+// Anderson (m = 5) to a relative residual of 1e-8 per sample, loss sum(z*). Times forward and
+// forward+backward for each backward solver (dense IFT, GMRES, adjoint fixed point), with
+// the forward iterations, final residual and the adjoint solve's cost. Wall and CPU times
+// (this process) are medians; CPU times are less sensitive to a shared machine's load.
+// Args: --batch N (64), --d N (64), --tol X (1e-8), --reps N (timing repetitions, 5).
+import { Rng, type Tensor, add, backward, matmul, matrixTranspose, rand, randn, sum, tanh } from '../sim/core/index.ts';
+import { deq, type FixedPointBackwardOptions } from '../models/implicit/fixed-point.ts';
+import type { SolverInfo } from '../models/implicit/root.ts';
+import { round } from './_util.ts';
+
+/** f(z, [u, Wt]) = tanh(z Wt + u), with the input injection u = x U^T and Wt = W^T computed once, outside the solver (on the tape). */
+function cell(z: Tensor, [u, Wt]: readonly Tensor[]): Tensor {
+  return tanh(add(matmul(z, Wt!), u!));
+}
+
+/** The DEQ layer of the benchmark: z* = tanh(W z* + U x) per sample. */
+function layer(x: Tensor, W: Tensor, U: Tensor, opts: Parameters<typeof deq>[3]): ReturnType<typeof deq> {
+  return deq(cell, matmul(x, matrixTranspose(U)), [matrixTranspose(W)], { ...opts, d: W.shape[0] });
+}
+
+/** Median wall and CPU (this process: user + system) ms of `fn` over `reps` runs after one warm-up. */
+function timeWallCpu(fn: () => void, reps: number): { wall: number; cpu: number } {
+  fn();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    fn();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  const med = (a: number[]): number => a.sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+  return { wall: med(wall), cpu: med(cpu) };
+}
+
+function argNum(args: string[], name: string, dflt: number): number {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return dflt;
+  const v = Number(args[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`bench deq: --${name} needs a positive number, got '${args[i + 1] ?? ''}'`);
+  return v;
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const batch = argNum(args, 'batch', 64);
+  const d = argNum(args, 'd', 64);
+  const tol = argNum(args, 'tol', 1e-8);
+  const reps = argNum(args, 'reps', 5);
+  const rng = new Rng(2024);
+  // PyTorch nn.Linear's default initialisation for W and U, standard-normal inputs
+  const k = 1 / Math.sqrt(d);
+  const W = rand([d, d], rng, -k, k);
+  const U = rand([d, d], rng, -k, k);
+  const x = randn([batch, d], rng);
+  const opts = { tol, anderson: { m: 5 } };
+
+  const forward = (): SolverInfo => layer(x, W, U, opts).info;
+  const fwdInfo = forward();
+  const tForward = timeWallCpu(forward, reps);
+
+  const results: Record<string, unknown> = {};
+  for (const solver of ['dense', 'gmres', 'fixed-point'] as const) {
+    const bw: FixedPointBackwardOptions = { solver, tol: 1e-10 };
+    const Wg = W.clone().requireGrad();
+    const Ug = U.clone().requireGrad();
+    let info: SolverInfo | undefined;
+    const step = (): void => {
+      const r = layer(x, Wg, Ug, { ...opts, backward: bw });
+      backward(sum(r.z));
+      info = r.info;
+      Wg.grad = null;
+      Ug.grad = null;
+    };
+    const t = timeWallCpu(step, reps);
+    results[solver] = {
+      forwardBackwardMs: round(t.wall, 1),
+      backwardMs: round(t.wall - tForward.wall, 1),
+      forwardBackwardCpuMs: round(t.cpu, 1),
+      backwardCpuMs: round(t.cpu - tForward.cpu, 1),
+      adjointVjps: info?.backward?.iterations,
+      adjointResidual: info?.backward?.residual,
+    };
+  }
+  return {
+    problem: `z = tanh(W z + U x), d = ${d}, batch ${batch}, W, U ~ U(-1/sqrt(d), 1/sqrt(d)), x ~ N(0, 1), loss sum(z*), float64`,
+    solver: 'anderson (m = 5, lambda = 1e-8 relative, beta = 1)',
+    tol,
+    residualDefinition: 'max over samples of ||f(z) - z|| / ||f(z)||',
+    iterations: fwdInfo.iterations,
+    finalResidual: fwdInfo.residual,
+    converged: fwdInfo.converged,
+    forwardMs: round(tForward.wall, 1),
+    forwardCpuMs: round(tForward.cpu, 1),
+    defaultBackward: 'gmres (backward.solver auto: n = 64 per sample > denseMax 32)',
+    forwardBackwardMs: (results.gmres as { forwardBackwardMs: number }).forwardBackwardMs,
+    forwardBackwardCpuMs: (results.gmres as { forwardBackwardCpuMs: number }).forwardBackwardCpuMs,
+    backward: results,
+  };
+}
