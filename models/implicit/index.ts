@@ -43,3 +43,4 @@ export {
   type OdeSensitivityOptions,
   type OdeSensitivitySolution,
 } from './ode.ts';
+export { odeintTf } from './ode-tf.ts';
