@@ -3,3 +3,4 @@ import '../sim/core/checks.ts';
 import '../sim/linalg/checks.ts';
 import '../models/implicit/checks-root.ts';
 import '../models/implicit/checks-ode.ts';
+import '../models/implicit/checks-qp.ts';
