@@ -11,7 +11,7 @@ test('odeintTf gives tfjs the adjoint gradient of y(1) = y0 exp(-k) in k and y0'
   const op = odeintTf((_t, y, [k]) => neg(mul(k!, y)), [0, 1], { rtol: 1e-10, atol: 1e-12 });
   const y0 = tf.tensor1d([2]);
   const k = tf.tensor1d([0.7]);
-  const [gy0, gk] = tf.grads((a: typeof y0, b: typeof k) => tf.sum(tf.slice(op(a, b), [1, 0], [1, 1])))([y0, k]);
+  const [gy0, gk] = tf.grads((...xs) => tf.sum(tf.slice(op(xs[0]!, xs[1]!), [1, 0], [1, 1])))([y0, k]);
   assert.ok(Math.abs(gy0!.dataSync()[0]! - Math.exp(-0.7)) < 1e-6);
   assert.ok(Math.abs(gk!.dataSync()[0]! - -2 * Math.exp(-0.7)) < 1e-6);
 });
