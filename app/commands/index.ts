@@ -5,7 +5,8 @@ import * as gradcheck from './gradcheck.ts';
 import * as bench from './bench.ts';
 import * as demo from './demo.ts';
 import * as backend from './backend.ts';
+import * as data from './data.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data]) m.register(program);
 }

@@ -1,0 +1,160 @@
+// Data-layer benchmark (bench/, run by `npm run bench -- data`): parse KITTI 00 and fr2_desk ground
+// truth, APE with SE(3) alignment on KITTI 00, and the summary and full replay of a generated MCAP of
+// ROS 2 pose messages (default 1 GiB; `--size-mb N` for smaller runs), timed in child processes so
+// their peak resident memory is measured alone. Returns a JSON object; asserts nothing.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseRosMsg } from '@foxglove/rosmsg';
+import { MessageWriter } from '@foxglove/rosmsg2-serialization';
+import { McapLogWriter, ROS2_ODOMETRY_DEFINITION, ROS2_POSE_STAMPED_DEFINITION, evaluateApe, readTrajectory } from '../data/index.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = resolve(ROOT, '..', 'shared', 'data', 'trajectories');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeMs(fn: () => Promise<unknown> | unknown, reps: number): Promise<number> {
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    t.push(performance.now() - t0);
+  }
+  return median(t);
+}
+
+function argValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i >= 0) return args[i + 1];
+  const kv = args.find((a) => a.startsWith(`${name}=`));
+  return kv?.slice(name.length + 1);
+}
+
+/** Byte offsets of float64 sentinels in a CDR message, so a template can be patched without re-encoding. */
+function sentinelOffsets(bytes: Uint8Array, values: number[]): number[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return values.map((v) => {
+    for (let o = 4; o + 8 <= bytes.length; o++) if (dv.getFloat64(o, true) === v) return o;
+    throw new Error(`sentinel ${v} not found`);
+  });
+}
+
+/**
+ * Writes an indexed MCAP of nav_msgs/Odometry (/odom) and geometry_msgs/PoseStamped (/pose) at 100 Hz
+ * each along a circle, uncompressed chunks, until the file reaches `bytes`.
+ */
+async function generateLog(path: string, bytes: number): Promise<{ messages: number; seconds: number }> {
+  const t0 = performance.now();
+  const w = await McapLogWriter.create(path, { compression: 'none', profile: 'ros2' });
+  const odomW = new MessageWriter(parseRosMsg(ROS2_ODOMETRY_DEFINITION, { ros2: true }));
+  const poseW = new MessageWriter(parseRosMsg(ROS2_POSE_STAMPED_DEFINITION, { ros2: true }));
+  const S = [1111.5, 2222.5, 3333.5, 4444.5, 5555.5, 6666.5];
+  const pose = { position: { x: S[0], y: S[1], z: 0 }, orientation: { x: 0, y: 0, z: S[2], w: S[3] } };
+  const header = { stamp: { sec: 0, nanosec: 0 }, frame_id: 'odom' };
+  const odomT = odomW.writeMessage({
+    header,
+    child_frame_id: 'base_link',
+    pose: { pose, covariance: new Float64Array(36) },
+    twist: { twist: { linear: { x: S[4], y: 0, z: 0 }, angular: { x: 0, y: 0, z: S[5] } }, covariance: new Float64Array(36) },
+  });
+  const poseT = poseW.writeMessage({ header, pose });
+  const oOff = sentinelOffsets(odomT, S);
+  const pOff = sentinelOffsets(poseT, S.slice(0, 4));
+  // register channels with a real first message, then append patched copies through the same API
+  let n = 0;
+  const r = 5; // circle radius, m
+  for (let k = 0; ; k++) {
+    const t = k * 0.01;
+    const ns = BigInt(k) * 10000000n + 1700000000000000000n;
+    const sec = Number(ns / 1000000000n),
+      nsec = Number(ns % 1000000000n);
+    const th = 0.2 * t;
+    const vals = [r * Math.cos(th), r * Math.sin(th), Math.sin((th + Math.PI / 2) / 2), Math.cos((th + Math.PI / 2) / 2), r * 0.2, 0.2];
+    const od = odomT.slice();
+    const dvo = new DataView(od.buffer);
+    dvo.setInt32(4, sec, true);
+    dvo.setUint32(8, nsec, true);
+    oOff.forEach((o, i) => dvo.setFloat64(o, vals[i]!, true));
+    const ps = poseT.slice();
+    const dvp = new DataView(ps.buffer);
+    dvp.setInt32(4, sec, true);
+    dvp.setUint32(8, nsec, true);
+    pOff.forEach((o, i) => dvp.setFloat64(o, vals[i]!, true));
+    await w.addRos2Raw('/odom', 'nav_msgs/msg/Odometry', ROS2_ODOMETRY_DEFINITION, ns, od);
+    await w.addRos2Raw('/pose', 'geometry_msgs/msg/PoseStamped', ROS2_POSE_STAMPED_DEFINITION, ns, ps);
+    n += 2;
+    if (k % 4096 === 0 && w.bytesWritten() >= bytes) break;
+  }
+  await w.close();
+  return { messages: n, seconds: (performance.now() - t0) / 1000 };
+}
+
+const CHILD = `
+const [mode, path] = process.argv.slice(-2);
+const { McapLog, summarizeTrajectories } = await import(${JSON.stringify(join(ROOT, 'data', 'index.ts'))});
+const t0 = performance.now();
+let out;
+if (mode === 'summary') {
+  const log = await McapLog.open(path);
+  const s = await log.summary();
+  await log.close();
+  out = { messages: s.messageCount, channels: s.channels.length, chunks: s.chunkCount };
+} else {
+  const log = await McapLog.open(path);
+  const stats = await summarizeTrajectories(log);
+  await log.close();
+  out = { trajectories: stats.map((s) => ({ source: s.source, poses: s.count, pathLength: s.pathLength })) };
+}
+out.seconds = (performance.now() - t0) / 1000;
+out.peakRssMB = process.resourceUsage().maxRSS / 1024;
+console.log(JSON.stringify(out));
+`;
+
+function runChild(mode: 'summary' | 'replay', path: string): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, mode, path], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`bench child '${mode}' failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+/** Runs the data benchmark. Args: `--size-mb N` (generated MCAP size, default 1024), `--reps N` (default 5), `--keep` (keep the MCAP). */
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const sizeMb = Number(argValue(args, '--size-mb') ?? 1024);
+  const reps = Number(argValue(args, '--reps') ?? 5);
+  const out: Record<string, unknown> = {};
+  out.parseKitti00Ms = await timeMs(() => readTrajectory(join(DATA, 'KITTI_00_gt.txt')), reps);
+  out.parseFr2DeskGtMs = await timeMs(() => readTrajectory(join(DATA, 'fr2_desk_groundtruth.txt')), reps);
+  const gt = await readTrajectory(join(DATA, 'KITTI_00_gt.txt'));
+  const orb = await readTrajectory(join(DATA, 'KITTI_00_ORB.txt'));
+  out.kitti00Poses = gt.length;
+  out.apeSe3Kitti00Ms = await timeMs(() => evaluateApe(gt, orb, { mode: 'se3' }), reps);
+  out.apeSe3Kitti00Rmse = evaluateApe(gt, orb, { mode: 'se3' }).stats.rmse;
+
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-bench-data-'));
+  const path = join(dir, 'poses.mcap');
+  try {
+    const gen = await generateLog(path, sizeMb * 1024 * 1024);
+    out.mcap = {
+      sizeMB: statSync(path).size / (1024 * 1024),
+      messages: gen.messages,
+      generateSec: gen.seconds,
+      summary: runChild('summary', path),
+      replay: runChild('replay', path),
+      targets: { summarySec: 2, replayPeakRssMB: 300 },
+    };
+  } finally {
+    if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });
+    else out.keptFile = path;
+  }
+  return out;
+}

@@ -1,0 +1,202 @@
+// Trajectory file formats of the data layer (data/, bottom layer): detection from content and
+// extension (with an override), reading and atomic writing of TUM, KITTI (+ times file), EuRoC CSV,
+// MonoForce CSV, Impulse JSON and MCAP (poses from a topic or TF pair; foxglove.PoseInFrame out).
+
+import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { FormatError, ParseError } from '../errors.ts';
+import { writeFileAtomicSync } from '../fsutil.ts';
+import type { Trajectory } from '../trajectory.ts';
+import { formatEuroc, parseEuroc, stampNs } from './euroc.ts';
+import { formatTrajectoryJson, parseTrajectoryJson } from './json.ts';
+import { formatKitti, formatTimes, parseKitti, parseTimes } from './kitti.ts';
+import { formatMonoforce, parseMonoforce } from './monoforce.ts';
+import { formatTum, parseTum } from './tum.ts';
+import { extractTrajectory, type ExtractOptions } from '../mcap/extract.ts';
+import { McapLogWriter, type McapCompression } from '../mcap/writer.ts';
+
+/** Trajectory formats Impulse reads and writes. */
+export const TRAJECTORY_FORMATS = ['tum', 'kitti', 'euroc', 'monoforce', 'json', 'mcap'] as const;
+/** One of {@link TRAJECTORY_FORMATS}. */
+export type TrajectoryFormat = (typeof TRAJECTORY_FORMATS)[number];
+
+const MCAP_MAGIC = [0x89, 0x4d, 0x43, 0x41, 0x50];
+
+/** Checks a user-given format name. */
+export function parseFormatName(name: string): TrajectoryFormat {
+  const f = name.toLowerCase();
+  if ((TRAJECTORY_FORMATS as readonly string[]).includes(f)) return f as TrajectoryFormat;
+  throw new FormatError(`unknown format '${name}' (known: ${TRAJECTORY_FORMATS.join(', ')})`);
+}
+
+/**
+ * Detects a format from the first bytes of a file (and its extension when the content is
+ * ambiguous): MCAP magic, JSON object, then the field count of the first data line
+ * (8: TUM, 12: KITTI, 13/17 or a `stamp,T00...` header: MonoForce, comma-separated >= 8: EuRoC).
+ */
+export function detectFormat(path: string, head: Uint8Array): TrajectoryFormat {
+  if (MCAP_MAGIC.every((b, i) => head[i] === b)) return 'mcap';
+  const text = new TextDecoder().decode(head);
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{')) return 'json';
+  const ext = extname(path).toLowerCase();
+  const rawLines = text.split('\n');
+  const lines = rawLines.slice(0, Math.max(1, rawLines.length - 1)); // last line may be cut
+  let header = '';
+  for (const l of lines) {
+    const t = l.trim();
+    if (t === '') continue;
+    if (t.startsWith('#')) {
+      header = t;
+      continue;
+    }
+    if (t.includes(',')) {
+      const f = t.split(',').map((s) => s.trim());
+      if (/^[A-Za-z]/.test(f[0]!)) {
+        if (/^stamp$/i.test(f[0]!) || f.includes('T00')) return 'monoforce';
+        return 'euroc';
+      }
+      if (f.length === 13 || f.length === 17) return /timestamp/i.test(header) && f.length === 17 ? 'euroc' : 'monoforce';
+      if (f.length >= 8) return 'euroc';
+      break;
+    }
+    const f = t.split(/\s+/);
+    if (f.length === 8) return 'tum';
+    if (f.length === 12) return 'kitti';
+    if (f.length === 13) return 'monoforce';
+    throw new FormatError(
+      `cannot detect the format: the first data line has ${f.length} fields (TUM has 8, KITTI 12, MonoForce 13); give the format explicitly`,
+      { file: path },
+    );
+  }
+  if (ext === '.tum') return 'tum';
+  if (ext === '.json') return 'json';
+  if (ext === '.mcap') return 'mcap';
+  throw new FormatError('cannot detect the format (no data line found); give the format explicitly', { file: path });
+}
+
+/** Options of {@link readTrajectory}. */
+export interface ReadOptions extends Omit<ExtractOptions, 'start' | 'end'> {
+  /** Format override (default: detected). */
+  format?: TrajectoryFormat;
+  /** KITTI: a times file with one timestamp per pose. */
+  timesFile?: string;
+}
+
+/** Reads a trajectory file of any supported format. MCAP needs `topic` or `tf`. */
+export async function readTrajectory(path: string, opts: ReadOptions = {}): Promise<Trajectory> {
+  let format = opts.format;
+  if (!format) {
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      throw new FormatError(`cannot open: ${(e as Error).message}`, { file: path });
+    }
+    try {
+      const head = new Uint8Array(8192);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      format = detectFormat(path, head.subarray(0, bytesRead));
+    } finally {
+      await fh.close();
+    }
+  }
+  if (format === 'mcap') {
+    if (!opts.topic && !opts.tf) throw new FormatError('reading a trajectory from MCAP needs a topic (or a TF frame pair)', { file: path });
+    return extractTrajectory(path, opts);
+  }
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FormatError(`cannot read: ${(e as Error).message}`, { file: path });
+  }
+  let traj: Trajectory;
+  switch (format) {
+    case 'tum':
+      traj = parseTum(content, path);
+      break;
+    case 'kitti':
+      traj = parseKitti(content, path, opts.timesFile ? { content: readFileSync(opts.timesFile, 'utf8'), file: opts.timesFile } : undefined);
+      break;
+    case 'euroc':
+      traj = parseEuroc(content, path);
+      break;
+    case 'monoforce':
+      traj = parseMonoforce(content, path);
+      break;
+    case 'json':
+      traj = parseTrajectoryJson(content, path);
+      break;
+  }
+  if (opts.timesFile && format !== 'kitti') {
+    const ts = parseTimes(readFileSync(opts.timesFile, 'utf8'), traj.length, opts.timesFile);
+    traj = traj.with({ timestamps: ts, stampsNs: null });
+  }
+  return traj;
+}
+
+/** Adds timestamps t0 + i / rate to a trajectory without them (e.g. KITTI before writing TUM). */
+export function withRate(traj: Trajectory, rateHz: number, t0 = 0): Trajectory {
+  if (!(rateHz > 0)) throw new ParseError(`rate must be > 0 Hz, got ${rateHz}`);
+  return traj.with({ timestamps: Float64Array.from({ length: traj.length }, (_, i) => t0 + i / rateHz), stampsNs: null });
+}
+
+/** Options of {@link writeTrajectory}. */
+export interface WriteOptions {
+  /** Format override (default: from the extension: .tum/.txt TUM, .kitti KITTI, .csv EuRoC, .json JSON, .mcap MCAP). */
+  format?: TrajectoryFormat;
+  /** KITTI: also write the timestamps to this times file. */
+  timesFile?: string;
+  /** MCAP: topic of the foxglove.PoseInFrame messages (default `/trajectory`). */
+  topic?: string;
+  /** MCAP: frame id (default: the trajectory's, else `world`). */
+  frameId?: string;
+  compression?: McapCompression;
+}
+
+/** The format implied by an output file name. */
+export function formatFromExtension(path: string): TrajectoryFormat {
+  const ext = extname(path).toLowerCase();
+  const map: Record<string, TrajectoryFormat> = { '.tum': 'tum', '.txt': 'tum', '.kitti': 'kitti', '.csv': 'euroc', '.json': 'json', '.mcap': 'mcap' };
+  const f = map[ext];
+  if (!f) throw new FormatError(`cannot tell the output format from the extension '${ext}'; give the format explicitly`, { file: path });
+  return f;
+}
+
+/** Writes a trajectory atomically (a failed write leaves no partial file). */
+export async function writeTrajectory(path: string, traj: Trajectory, opts: WriteOptions = {}): Promise<void> {
+  const format = opts.format ?? formatFromExtension(path);
+  switch (format) {
+    case 'tum':
+      return writeFileAtomicSync(path, formatTum(traj));
+    case 'kitti':
+      writeFileAtomicSync(path, formatKitti(traj));
+      if (opts.timesFile) {
+        if (!traj.timestamps) throw new FormatError('no timestamps to write to the times file', { file: opts.timesFile });
+        writeFileAtomicSync(opts.timesFile, formatTimes(traj.timestamps));
+      }
+      return;
+    case 'euroc':
+      return writeFileAtomicSync(path, formatEuroc(traj));
+    case 'monoforce':
+      return writeFileAtomicSync(path, formatMonoforce(traj));
+    case 'json':
+      return writeFileAtomicSync(path, formatTrajectoryJson(traj));
+    case 'mcap': {
+      if (!traj.timestamps) throw new FormatError('MCAP output needs timestamps, and this trajectory has none (give a times file or a rate)', { file: path });
+      const w = await McapLogWriter.create(path, { compression: opts.compression });
+      try {
+        const topic = opts.topic ?? '/trajectory';
+        const frame = opts.frameId ?? (traj.frameId || 'world');
+        for (let i = 0; i < traj.length; i++) await w.addPoseInFrame(topic, stampNs(traj, i), frame, traj.pose(i));
+        await w.close();
+      } catch (e) {
+        await w.abort();
+        throw e;
+      }
+      return;
+    }
+  }
+}
