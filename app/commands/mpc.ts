@@ -1,0 +1,82 @@
+// `impulse mpc <experiment>`: the differentiable-MPC experiments (app layer). imitate-pendulum
+// and imitate-cartpole train a learner MPC through the MPC layer to imitate an expert and
+// compare with a neural-network policy; drone and terrain-robot run MPC through the physics
+// engine. --json prints the report as JSON on stdout only (progress goes to stderr).
+import type { Command } from 'commander';
+
+const EXPERIMENTS = ['imitate-pendulum', 'imitate-cartpole', 'drone', 'terrain-robot'] as const;
+
+interface MpcCliOptions {
+  json?: boolean;
+  epochs?: string;
+  seed?: string;
+  nTrain?: string;
+  out?: string;
+  quiet?: boolean;
+}
+
+const fmt = (v: number): string => (Number.isFinite(v) ? v.toExponential(3) : String(v));
+
+export function register(program: Command): void {
+  program
+    .command('mpc')
+    .description(`differentiable MPC experiments: ${EXPERIMENTS.join(', ')}`)
+    .argument('<experiment>', EXPERIMENTS.join(' | '))
+    .option('--json', 'print the report as JSON on stdout')
+    .option('--epochs <n>', 'training epochs of the learner (imitation: default per problem)')
+    .option('--seed <n>', 'random seed (default 0)')
+    .option('--n-train <n>', 'training set size of the MPC learner (imitation, default 16)')
+    .option('--out <file>', 'trajectory file to write (drone, terrain-robot)')
+    .option('--quiet', 'no per-epoch progress lines')
+    .action(async (experiment: string, opts: MpcCliOptions) => {
+      if (!(EXPERIMENTS as readonly string[]).includes(experiment)) throw new Error(`mpc: unknown experiment '${experiment}'; available: ${EXPERIMENTS.join(', ')}`);
+      const num = (v: string | undefined, name: string): number | undefined => {
+        if (v === undefined) return undefined;
+        const x = Number(v);
+        if (!Number.isFinite(x) || x < 0) throw new Error(`mpc: --${name} must be a non-negative number, got '${v}'`);
+        return x;
+      };
+      if (experiment === 'imitate-pendulum' || experiment === 'imitate-cartpole') {
+        const { runImitation, pendulumImitation, cartpoleImitation } = await import('../../mpc/imitate.ts');
+        const spec = experiment === 'imitate-pendulum' ? pendulumImitation() : cartpoleImitation();
+        const names = spec.paramNames.filter((_, i) => spec.learn[i]);
+        const log = (line: string): void => {
+          if (opts.quiet) return;
+          if (opts.json) process.stderr.write(line + '\n');
+          else console.log(line);
+        };
+        log(`${spec.name} imitation: learner MPC from ${names.map((n) => `${n} = ${spec.initParams[spec.paramNames.indexOf(n)]}`).join(', ')} (true ${names.map((n) => `${n} = ${spec.trueParams[spec.paramNames.indexOf(n)]}`).join(', ')})`);
+        log('epoch  train loss   test loss    |theta - theta*|  params');
+        const report = runImitation(spec, {
+          epochs: num(opts.epochs, 'epochs'),
+          seed: num(opts.seed, 'seed'),
+          nTrain: num(opts.nTrain, 'n-train'),
+          onEpoch: (r) =>
+            log(
+              `${String(r.epoch).padStart(5)}  ${fmt(r.trainLoss)}  ${fmt(r.testLoss)}  ${fmt(r.paramError).padEnd(16)}  ${names.map((n) => `${n}=${r.params[spec.paramNames.indexOf(n)]!.toFixed(5)}`).join(' ')}${r.nonConverged ? `  (${r.nonConverged} solves not converged)` : ''}`,
+            ),
+        });
+        if (opts.json) {
+          console.log(JSON.stringify(report, null, 1));
+          return;
+        }
+        console.log(`\nneural-network policy (x_init -> u_0..u_${report.T - 1}, same expert data):`);
+        console.log('n train  train loss   test loss');
+        for (const r of report.nn) console.log(`${String(r.nTrain).padStart(7)}  ${fmt(r.trainLoss)}  ${fmt(r.testLoss)}`);
+        const s = report.summary;
+        console.log(
+          `\nMPC learner with ${report.nTrain} samples: test imitation loss ${fmt(s.initialTestLoss)} -> ${fmt(s.mpcTestLoss)}, largest parameter error ${(100 * s.mpcParamRelError).toFixed(3)}%`,
+        );
+        console.log(
+          `NN policy with ${report.nTrain} samples: test loss ${fmt(s.nnTestLossSameData)}; best NN (${s.bestNnTrainSize} samples): ${fmt(s.bestNnTestLoss)}${s.nnSamplesToMatch === null ? ' (no NN size tried came within 10x of the MPC learner)' : `; NN needs ${s.nnSamplesToMatch} samples to come within 10x`}`,
+        );
+        if (report.expertNonConverged) console.log(`note: ${report.expertNonConverged} expert solves did not converge`);
+        console.log(`time: expert ${(report.timeMs.expert / 1000).toFixed(1)} s, MPC learner ${(report.timeMs.mpcLearner / 1000).toFixed(1)} s, NN ${(report.timeMs.nn / 1000).toFixed(1)} s`);
+        return;
+      }
+      const { runPhysicsExperiment } = await import('../../mpc/physics-experiments.ts');
+      const report = await runPhysicsExperiment(experiment as 'drone' | 'terrain-robot', { out: opts.out, seed: num(opts.seed, 'seed'), quiet: opts.quiet || opts.json, log: (l) => process.stderr.write(l + '\n') });
+      if (opts.json) console.log(JSON.stringify(report, null, 1));
+      else console.log(report.text);
+    });
+}
