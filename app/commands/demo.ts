@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import {
   Rng,
+  type NestedArray,
   type Tensor,
   backward,
   concat,
