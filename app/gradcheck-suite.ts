@@ -4,3 +4,4 @@ import '../sim/linalg/checks.ts';
 import '../models/implicit/checks-root.ts';
 import '../models/implicit/checks-ode.ts';
 import '../models/implicit/checks-qp.ts';
+import '../sim/physics/checks.ts';

@@ -2,3 +2,4 @@
 // engine. Layer order: data <- sim <- models <- mpc <- app.
 export * from './core/index.ts';
 export * from './linalg/index.ts';
+export * from './physics/index.ts';

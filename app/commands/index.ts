@@ -6,7 +6,8 @@ import * as bench from './bench.ts';
 import * as demo from './demo.ts';
 import * as backend from './backend.ts';
 import * as data from './data.ts';
+import * as sim from './sim.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend, data]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data, sim]) m.register(program);
 }

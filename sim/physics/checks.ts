@@ -1,0 +1,424 @@
+// Gradient checks of the physics engine (sim/physics, layer sim), registered for
+// `impulse gradcheck`: every kernel's hand-written adjoint, the fused step and multi-step
+// rollouts (plain and checkpointed), against central differences at the default bar
+// (1e-6 relative, float64; step eps 1e-6 for kernels, 1e-5 for the fused step and rollouts,
+// whose roundoff through stiff contacts dominates at 1e-6; stiff parameters enter in scaled
+// units). Scenes sit in the smooth regime: every contact stays on the same side of its
+// switches (c = 0, vn = 0, kf |vt| = mu |fn|) under the finite-difference step.
+import { Rng, Tensor, add, mul, registerGradcheck as registerCoreGradcheck, sum, tensor, type GradcheckOptions } from '../core/index.ts';
+import { BodyDesc, ModelBuilder } from './builder.ts';
+import { simulate } from './integrator.ts';
+import { Control, State, type Model } from './model.ts';
+import {
+  evalBodyGroundContacts,
+  evalBodyTerrainContacts,
+  evalParticleDrag,
+  evalParticleGroundContacts,
+  evalParticleTerrainContacts,
+  evalSprings,
+  evalTrackDrive,
+  integrateBodies,
+  integrateParticles,
+  terrainHeight,
+} from './ops.ts';
+import { rollout } from './rollout.ts';
+
+function named(t: Tensor, name: string): Tensor {
+  t.name = name;
+  return t;
+}
+
+/** A leaf holding t / scale: checks a stiff parameter in units where it is O(1) (the map back is an exact core mul). */
+function scaled(t: Tensor, scale: number, name: string): Tensor {
+  return named(mul(t.clone(), 1 / scale), name);
+}
+
+function jitter(rng: Rng, n: number, lo: number, hi: number): number[] {
+  return Array.from({ length: n }, () => rng.range(lo, hi));
+}
+
+/** A small random heightmap (5 x 4 points, cell 0.5 m) with varied material maps. */
+export function checkTerrain(b: ModelBuilder, rng: Rng, kf = 80): void {
+  const grid = (lo: number, hi: number): number[][] => Array.from({ length: 4 }, () => jitter(rng, 5, lo, hi));
+  b.setTerrain({ origin: [-1, -0.75], cellSize: 0.5, heights: grid(-0.1, 0.1), ke: grid(2e3, 4e3), kd: grid(20, 40), mu: grid(0.3, 0.8), kf });
+}
+
+/** Particles with springs, all penetrating the ground (and a wall) and moving, for the particle kernels. */
+export function particleCheckModel(seed = 1, terrain = false): Model {
+  const rng = new Rng(seed);
+  const b = new ModelBuilder({ particleDrag: 0.3 }).setGround({ ke: 3e3, kd: 30, kf: 300, mu: 0.6 });
+  if (terrain) {
+    b.setGround(false);
+    checkTerrain(b, rng, 3000);
+  } else {
+    b.addWall([-1, 0, 0], -1.5);
+  }
+  for (let i = 0; i < 6; i++) {
+    // inside the terrain cells (not on cell lines), below the surface
+    const x = -0.8 + 0.35 * i + rng.range(0.02, 0.08);
+    const y = rng.range(-0.6, 0.6);
+    const z = terrain ? -0.3 : rng.range(-0.05, -0.01);
+    // odd particles slide fast (Coulomb regime), even ones slowly (viscous regime); particle 2 moves up (no damping)
+    const vt = i % 2 ? 1 : 0.05;
+    const vel = [rng.range(-vt, vt), rng.range(-vt, vt), i === 2 ? rng.range(0.2, 1) : rng.range(-1, -0.2)];
+    // particle 5 also presses into the wall x = 1.5 (it touches two planes)
+    b.addParticle([i === 5 && !terrain ? 1.54 : x, y, z], vel, rng.range(0.5, 2), rng.range(0.02, 0.06));
+  }
+  for (let s = 0; s < 6; s++) b.addSpring(s, (s + 1 + (s % 3)) % 6, rng.range(50, 150), rng.range(0.5, 2), rng.range(0.2, 0.5));
+  return b.finalize();
+}
+
+/** Bodies (box, sphere, capsule, point set with tracks) penetrating the ground or terrain, rotating. */
+export function bodyCheckModel(seed = 2, terrain = false): Model {
+  const rng = new Rng(seed);
+  const b = new ModelBuilder().setGround({ ke: 2e3, kd: 20, kf: 60, mu: 0.5 });
+  if (terrain) {
+    b.setGround(false);
+    checkTerrain(b, rng, 400);
+  }
+  const q = (): [number, number, number, number] => {
+    const v = [rng.range(-0.2, 0.2), rng.range(-0.2, 0.2), rng.range(-0.2, 0.2), 1];
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n) as [number, number, number, number];
+  };
+  const base = terrain ? -0.35 : 0;
+  const place = (d: BodyDesc, x: number, y: number, z: number): number =>
+    b.addBody(
+      d
+        .setTranslation(x, y, base + z)
+        .setRotation(...q())
+        .setLinvel(rng.range(-1, 1), rng.range(-1, 1), rng.range(-0.5, 0.5))
+        .setAngvel(rng.range(-2, 2), rng.range(-2, 2), rng.range(-2, 2)),
+    );
+  place(BodyDesc.box(0.2, 0.15, 0.1).setMass(2), -0.6, -0.3, 0.02);
+  place(BodyDesc.sphere(0.15).setMass(1), 0.1, 0.3, 0.1);
+  place(BodyDesc.capsule(0.1, 0.08).setMass(1.5).setRotation(0.7, 0, 0, 0.7), 0.6, -0.2, 0.05);
+  const robot = place(
+    BodyDesc.points(
+      [
+        [-0.2, -0.1, -0.05],
+        [0.2, -0.1, -0.05],
+        [-0.2, 0.1, -0.05],
+        [0.2, 0.1, -0.05],
+        [0, 0, 0.1],
+      ],
+      0.01,
+    ).setMass(3),
+    0.2,
+    -0.4,
+    0.04,
+  );
+  b.addTrack(robot, [0, 1], [1, 0, 0]);
+  b.addTrack(robot, [2, 3], [1, 0, 0]);
+  return b.finalize();
+}
+
+/** Body state tensors of a model's initial state. */
+function bodyState(m: Model): Tensor[] {
+  const s = m.state();
+  return [named(s.bodyPos, 'bodyPos'), named(s.bodyRot, 'bodyRot'), named(s.bodyVel, 'bodyVel'), named(s.bodyAngVel, 'bodyAngVel')];
+}
+
+/** A particle cloth plus a body on terrain, in steady contact, for the fused step and rollouts. */
+export function stepCheckModel(seed = 3): Model {
+  const rng = new Rng(seed);
+  const b = new ModelBuilder({ particleDrag: 0.1 }).setGround({ ke: 2e3, kd: 10, kf: 40, mu: 0.5, height: -0.5 });
+  checkTerrain(b, rng);
+  b.addClothGrid({ origin: [-0.62, -0.52, -0.25], nx: 3, ny: 2, cellSize: 0.3, mass: 0.2, radius: 0.02, ke: 200, kd: 1, vel: [0.3, 0.1, -0.8] });
+  const box = b.addBody(
+    BodyDesc.points(
+      [
+        [-0.15, -0.1, 0],
+        [0.15, -0.1, 0],
+        [-0.15, 0.1, 0],
+        [0.15, 0.1, 0],
+      ],
+      0.005,
+    )
+      .setMass(2)
+      .setTranslation(0.45, 0.1, -0.3)
+      .setLinvel(0.5, 0.2, -0.3)
+      .setAngvel(0.2, -0.1, 0.3),
+  );
+  b.addTrack(box, [0, 2], [1, 0, 0]);
+  b.addTrack(box, [1, 3], [1, 0, 0]);
+  return b.finalize();
+}
+
+/** What a registered check builds: the function, its inputs and options. */
+export type CheckCase = () => { fn: (...xs: Tensor[]) => Tensor; inputs: Tensor[]; opts?: GradcheckOptions };
+
+/** The physics checks by name (also registered with registerGradcheck). */
+export const physicsChecks = new Map<string, CheckCase>();
+
+let registered = false;
+
+/** Registers the physics gradchecks (idempotent). */
+export function registerPhysicsGradchecks(): void {
+  if (registered) return;
+  registered = true;
+  const registerGradcheck = (name: string, make: CheckCase): void => {
+    physicsChecks.set(name, make);
+    registerCoreGradcheck(name, make);
+  };
+
+  registerGradcheck('physics.eval_springs', () => {
+    const m = particleCheckModel();
+    const s = m.state();
+    return {
+      fn: (q, qd, ke, kd, rest) => evalSprings(m.with({ springKe: ke!, springKd: kd!, springRest: rest! }), q!, qd!),
+      inputs: [
+        named(s.particleQ, 'q'),
+        named(s.particleQd, 'qd'),
+        named(m.springKe.clone(), 'ke'),
+        named(m.springKd.clone(), 'kd'),
+        named(m.springRest.clone(), 'rest'),
+      ],
+    };
+  });
+
+  registerGradcheck('physics.eval_particle_drag', () => {
+    const m = particleCheckModel();
+    const s = m.state();
+    return {
+      fn: (qd, drag) => evalParticleDrag(m.with({ particleDrag: drag! }), s.particleQ, qd!),
+      inputs: [named(s.particleQd, 'qd'), named(m.particleDrag.clone(), 'drag')],
+    };
+  });
+
+  registerGradcheck('physics.eval_particle_ground_contacts', () => {
+    const m = particleCheckModel();
+    const s = m.state();
+    return {
+      fn: (q, qd, r, off, ke, kd, kf, mu) =>
+        evalParticleGroundContacts(m.with({ particleRadius: r!, planeOffset: off!, groundKe: ke!, groundKd: kd!, groundKf: kf!, groundMu: mu! }), q!, qd!),
+      inputs: [
+        named(s.particleQ, 'q'),
+        named(s.particleQd, 'qd'),
+        named(m.particleRadius.clone(), 'radius'),
+        named(m.planeOffset.clone(), 'planeOffset'),
+        named(m.groundKe.clone(), 'ke'),
+        named(m.groundKd.clone(), 'kd'),
+        named(m.groundKf.clone(), 'kf'),
+        named(m.groundMu.clone(), 'mu'),
+      ],
+    };
+  });
+
+  registerGradcheck('physics.eval_particle_terrain_contacts', () => {
+    const m = particleCheckModel(4, true);
+    const s = m.state();
+    return {
+      fn: (q, qd, r, h, ke, kd, mu, kf) =>
+        evalParticleTerrainContacts(
+          m.with({ particleRadius: r!, terrainHeights: h!, terrainKe: mul(ke!, 1e3), terrainKd: mul(kd!, 10), terrainMu: mu!, terrainKf: mul(kf!, 100) }),
+          q!,
+          qd!,
+        ),
+      inputs: [
+        named(s.particleQ, 'q'),
+        named(s.particleQd, 'qd'),
+        named(m.particleRadius.clone(), 'radius'),
+        named(m.terrainHeights.clone(), 'heights'),
+        scaled(m.terrainKe, 1e3, 'keMap/1e3'),
+        scaled(m.terrainKd, 10, 'kdMap/10'),
+        named(m.terrainMu.clone(), 'muMap'),
+        scaled(m.terrainKf, 100, 'kf/100'),
+      ],
+    };
+  });
+
+  registerGradcheck('physics.integrate_particles', () => {
+    const m = particleCheckModel();
+    const s = m.state();
+    const rng = new Rng(5);
+    return {
+      fn: (q, qd, f, mass, g) => {
+        const [q1, qd1] = integrateParticles(m.with({ particleMass: mass!, gravity: g! }), q!, qd!, f!, 0.01);
+        return add(mul(q1, 2), qd1);
+      },
+      inputs: [
+        named(s.particleQ, 'q'),
+        named(s.particleQd, 'qd'),
+        named(tensor(rng.normals(3 * m.particleCount), [m.particleCount, 3]), 'f'),
+        named(m.particleMass.clone(), 'mass'),
+        named(m.gravity.clone(), 'gravity'),
+      ],
+    };
+  });
+
+  registerGradcheck('physics.eval_body_ground_contacts', () => {
+    const m = bodyCheckModel();
+    return {
+      fn: (pos, rot, vel, w, p, r, off, ke, kd, kf, mu) => {
+        const [f, t] = evalBodyGroundContacts(
+          m.with({ contactPoint: p!, contactRadius: r!, planeOffset: off!, groundKe: ke!, groundKd: kd!, groundKf: kf!, groundMu: mu! }),
+          pos!,
+          rot!,
+          vel!,
+          w!,
+        );
+        return add(f!, mul(t!, 3));
+      },
+      inputs: [
+        ...bodyState(m),
+        named(m.contactPoint.clone(), 'contactPoint'),
+        named(m.contactRadius.clone(), 'contactRadius'),
+        named(m.planeOffset.clone(), 'planeOffset'),
+        named(m.groundKe.clone(), 'ke'),
+        named(m.groundKd.clone(), 'kd'),
+        named(m.groundKf.clone(), 'kf'),
+        named(m.groundMu.clone(), 'mu'),
+      ],
+    };
+  });
+
+  registerGradcheck('physics.eval_body_terrain_contacts', () => {
+    const m = bodyCheckModel(6, true);
+    return {
+      fn: (pos, rot, vel, w, p, r, h, ke, kd, mu, kf) => {
+        const model = m.with({
+          contactPoint: p!,
+          contactRadius: r!,
+          terrainHeights: h!,
+          terrainKe: mul(ke!, 1e3),
+          terrainKd: mul(kd!, 10),
+          terrainMu: mu!,
+          terrainKf: mul(kf!, 100),
+        });
+        const [f, t] = evalBodyTerrainContacts(model, pos!, rot!, vel!, w!);
+        return add(f!, mul(t!, 3));
+      },
+      inputs: [
+        ...bodyState(m),
+        named(m.contactPoint.clone(), 'contactPoint'),
+        named(m.contactRadius.clone(), 'contactRadius'),
+        named(m.terrainHeights.clone(), 'heights'),
+        scaled(m.terrainKe, 1e3, 'keMap/1e3'),
+        scaled(m.terrainKd, 10, 'kdMap/10'),
+        named(m.terrainMu.clone(), 'muMap'),
+        scaled(m.terrainKf, 100, 'kf/100'),
+      ],
+    };
+  });
+
+  registerGradcheck('physics.eval_track_drive', () => {
+    const m = bodyCheckModel();
+    const [pos, rot] = bodyState(m);
+    return {
+      fn: (pos, rot, tf, p) => {
+        const [f, t] = evalTrackDrive(m.with({ contactPoint: p! }), pos!, rot!, tf!);
+        return add(f!, mul(t!, 3));
+      },
+      inputs: [pos!, rot!, named(tensor([30, -20]), 'trackF'), named(m.contactPoint.clone(), 'contactPoint')],
+    };
+  });
+
+  registerGradcheck('physics.integrate_bodies', () => {
+    const m = bodyCheckModel();
+    const rng = new Rng(7);
+    const nb = m.bodyCount;
+    return {
+      fn: (pos, rot, vel, w, f, t, mass, I, g) => {
+        const [p1, r1, v1, w1] = integrateBodies(m.with({ bodyMass: mass!, bodyInertia: I!, gravity: g! }), pos!, rot!, vel!, w!, f!, t!, 0.02);
+        return add(add(sum(mul(p1!, 2)), sum(mul(r1!, tensor([1, -2, 3, 0.5])))), add(sum(mul(v1!, 0.7)), sum(mul(w1!, tensor([1, 0.3, -0.6])))));
+      },
+      inputs: [
+        ...bodyState(m),
+        named(tensor(rng.normals(3 * nb), [nb, 3]), 'f'),
+        named(tensor(rng.normals(3 * nb), [nb, 3]), 't'),
+        named(m.bodyMass.clone(), 'mass'),
+        named(m.bodyInertia.clone(), 'inertia'),
+        named(m.gravity.clone(), 'gravity'),
+      ],
+    };
+  });
+
+  registerGradcheck('physics.terrain_height', () => {
+    const b = new ModelBuilder();
+    checkTerrain(b, new Rng(8));
+    const m = b.finalize();
+    const xy = tensor([-0.8, -0.6, 0.13, 0.31, 0.77, 0.62, -0.3, 0.9, 2.5, 0.2], [5, 2]);
+    return { fn: (xy, h) => terrainHeight(m, xy!, h!), inputs: [named(xy, 'xy'), named(m.terrainHeights.clone(), 'heights')] };
+  });
+
+  registerGradcheck('physics.simulate', () => {
+    const m = stepCheckModel();
+    const s = m.state();
+    const rng = new Rng(9);
+    const names = ['particleQ', 'particleQd', 'bodyPos', 'bodyRot', 'bodyVel', 'bodyAngVel'];
+    return {
+      fn: (q, qd, pos, rot, vel, w, pf, bf, bt, tf, mass, ke, heights, muMap, kf, bodyMass, inertia) => {
+        const model = m.with({
+          particleMass: mass!,
+          springKe: mul(ke!, 1e3),
+          terrainHeights: heights!,
+          terrainMu: muMap!,
+          terrainKf: mul(kf!, 100),
+          bodyMass: bodyMass!,
+          bodyInertia: inertia!,
+        });
+        const ctl = new Control({ particleF: mul(pf!, 10), bodyF: mul(bf!, 10), bodyT: mul(bt!, 10), trackF: mul(tf!, 100) });
+        const s1 = simulate(
+          model,
+          new State({ particleQ: q!, particleQd: qd!, bodyPos: pos!, bodyRot: rot!, bodyVel: vel!, bodyAngVel: w! }),
+          null,
+          0.01,
+          ctl,
+          { substeps: 3 },
+        );
+        return add(
+          add(sum(mul(s1.particleQ, 2)), sum(s1.particleQd)),
+          add(add(sum(mul(s1.bodyPos, 3)), sum(mul(s1.bodyRot, tensor([1, -1, 2, 0.5])))), add(sum(s1.bodyVel), sum(mul(s1.bodyAngVel, 0.4)))),
+        );
+      },
+      inputs: [
+        ...s.tensors().map((t, i) => named(t, names[i]!)),
+        scaled(tensor(rng.normals(3 * m.particleCount), [m.particleCount, 3]), 10, 'particleF/10'),
+        scaled(tensor(rng.normals(3 * m.bodyCount), [m.bodyCount, 3]), 10, 'bodyF/10'),
+        scaled(tensor(rng.normals(3 * m.bodyCount), [m.bodyCount, 3]), 10, 'bodyT/10'),
+        scaled(tensor([5, 3]), 100, 'trackF/100'),
+        named(m.particleMass.clone(), 'particleMass'),
+        scaled(m.springKe, 1e3, 'springKe/1e3'),
+        named(m.terrainHeights.clone(), 'heights'),
+        named(m.terrainMu.clone(), 'muMap'),
+        scaled(m.terrainKf, 100, 'terrainKf/100'),
+        named(m.bodyMass.clone(), 'bodyMass'),
+        named(m.bodyInertia.clone(), 'bodyInertia'),
+      ],
+      opts: { eps: 1e-5 },
+    };
+  });
+
+  const rolloutCheck =
+    (checkpointEvery?: number): CheckCase =>
+    () => {
+      const m = stepCheckModel();
+      const s = m.state();
+      return {
+        fn: (qd, vel, w, ke, muMap, g, tf) => {
+          const model = m.with({ springKe: mul(ke!, 1e3), terrainMu: muMap!, gravity: g! });
+          const st = new State({ ...s, particleQd: qd!, bodyVel: vel!, bodyAngVel: w! });
+          const { final } = rollout(model, st, { steps: 8, dt: 0.005, substeps: 2, control: new Control({ trackF: mul(tf!, 100) }), checkpointEvery });
+          return add(
+            add(sum(mul(final.particleQ, 2)), sum(final.particleQd)),
+            add(sum(mul(final.bodyPos, 3)), sum(mul(final.bodyRot, tensor([1, -1, 2, 0.5])))),
+          );
+        },
+        inputs: [
+          named(s.particleQd, 'particleQd0'),
+          named(s.bodyVel, 'bodyVel0'),
+          named(s.bodyAngVel, 'bodyAngVel0'),
+          scaled(m.springKe, 1e3, 'springKe/1e3'),
+          named(m.terrainMu.clone(), 'muMap'),
+          named(m.gravity.clone(), 'gravity'),
+          scaled(tensor([4, 2]), 100, 'trackF/100'),
+        ],
+        opts: { eps: 1e-5 },
+      };
+    };
+  registerGradcheck('physics.rollout', rolloutCheck());
+  registerGradcheck('physics.rollout_checkpointed', rolloutCheck(3));
+}
+
+registerPhysicsGradchecks();

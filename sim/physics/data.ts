@@ -1,0 +1,145 @@
+// Raw views of a Model for the kernels (sim/physics, layer sim): every parameter as a plain
+// Float64Array, plus the matching gradient accumulators the adjoint kernels add into.
+import type { Tensor } from '../core/index.ts';
+import { MODEL_PARAMS, type Model, type ModelParamName } from './model.ts';
+
+type F64 = Float64Array;
+
+/** Heightmap data read by the terrain kernels. */
+export interface TerrainData {
+  nx: number;
+  ny: number;
+  ox: number;
+  oy: number;
+  /** Cell size. */
+  cs: number;
+  heights: F64;
+  ke: F64;
+  kd: F64;
+  mu: F64;
+  /** Friction stiffness (scalar). */
+  kf: number;
+}
+
+/** Everything a kernel reads from the Model: counts, topology and parameter arrays. */
+export interface ModelData {
+  np: number;
+  ns: number;
+  nb: number;
+  nc: number;
+  nt: number;
+  npl: number;
+  particleMass: F64;
+  particleRadius: F64;
+  springIndices: Int32Array;
+  springKe: F64;
+  springKd: F64;
+  springRest: F64;
+  gravity: F64;
+  particleDrag: number;
+  planeNormal: F64;
+  planeOffset: F64;
+  groundKe: number;
+  groundKd: number;
+  groundKf: number;
+  groundMu: number;
+  terrain: TerrainData | null;
+  bodyMass: F64;
+  bodyInertia: F64;
+  contactBody: Int32Array;
+  contactPoint: F64;
+  contactRadius: F64;
+  contactTrack: Int32Array;
+  trackBody: Int32Array;
+  trackDir: F64;
+  frictionEps: number;
+}
+
+/** Gradient accumulators, one per differentiable Model tensor (same sizes). */
+export type ParamGrads = Record<ModelParamName, F64>;
+
+/** Kernel view of `model`, reading parameters from `params` (MODEL_PARAMS order) when given. */
+export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
+  const p = (k: ModelParamName): F64 => (params ? params[MODEL_PARAMS.indexOf(k)]!.data : model.params[k].data);
+  const g = model.terrain;
+  return {
+    np: model.particleCount,
+    ns: model.springCount,
+    nb: model.bodyCount,
+    nc: model.contactCount,
+    nt: model.trackCount,
+    npl: model.planeCount,
+    particleMass: p('particleMass'),
+    particleRadius: p('particleRadius'),
+    springIndices: model.springIndices,
+    springKe: p('springKe'),
+    springKd: p('springKd'),
+    springRest: p('springRest'),
+    gravity: p('gravity'),
+    particleDrag: p('particleDrag')[0]!,
+    planeNormal: model.planeNormal,
+    planeOffset: p('planeOffset'),
+    groundKe: p('groundKe')[0]!,
+    groundKd: p('groundKd')[0]!,
+    groundKf: p('groundKf')[0]!,
+    groundMu: p('groundMu')[0]!,
+    terrain: g
+      ? {
+          nx: g.nx,
+          ny: g.ny,
+          ox: g.origin[0],
+          oy: g.origin[1],
+          cs: g.cellSize,
+          heights: p('terrainHeights'),
+          ke: p('terrainKe'),
+          kd: p('terrainKd'),
+          mu: p('terrainMu'),
+          kf: p('terrainKf')[0]!,
+        }
+      : null,
+    bodyMass: p('bodyMass'),
+    bodyInertia: p('bodyInertia'),
+    contactBody: model.contactBody,
+    contactPoint: p('contactPoint'),
+    contactRadius: p('contactRadius'),
+    contactTrack: model.contactTrack,
+    trackBody: model.trackBody,
+    trackDir: model.trackDir,
+    frictionEps: model.frictionEps,
+  };
+}
+
+let sink = new Float64Array(64);
+
+/**
+ * Zeroed gradient accumulators matching the model's parameter sizes. With `need`, the
+ * parameters not needed (false, MODEL_PARAMS order) share one scratch buffer whose content
+ * is never read: the adjoint kernels may add into it, nothing is allocated for them.
+ */
+export function zeroParamGrads(model: Model, need?: readonly boolean[]): ParamGrads {
+  const out = {} as ParamGrads;
+  MODEL_PARAMS.forEach((k, i) => {
+    const n = model.params[k].size;
+    if (!need || need[i]) {
+      out[k] = new Float64Array(n);
+      return;
+    }
+    if (sink.length < n) sink = new Float64Array(Math.max(n, 2 * sink.length));
+    out[k] = sink;
+  });
+  return out;
+}
+
+let cache: { model: Model; data: Float64Array[]; scalars: number[]; md: ModelData } | null = null;
+
+/**
+ * `modelData`, reusing the last result when the model and parameter arrays are the same
+ * (scalar parameters are copied into ModelData, so their values are compared too: an
+ * optimiser may update a parameter's array in place).
+ */
+export function modelDataCached(model: Model, params: readonly Tensor[]): ModelData {
+  if (cache && cache.model === model && cache.data.every((d, i) => d === params[i]!.data && (d.length !== 1 || d[0] === cache!.scalars[i]))) return cache.md;
+  const md = modelData(model, params);
+  cache = { model, data: params.map((t) => t.data), scalars: params.map((t) => (t.size === 1 ? t.data[0]! : 0)), md };
+  return md;
+}

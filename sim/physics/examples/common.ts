@@ -1,0 +1,106 @@
+// Shared pieces of the physics examples (sim/physics/examples, layer sim): the result
+// shape, a plain gradient-descent / Adam update on float64 leaves, and the gradient check
+// of an example's loss against central differences.
+import { Tensor, gradcheck, valueAndGrad, type GradcheckReport } from '../../core/index.ts';
+
+/** What every example prints. */
+export interface ExampleResult {
+  example: string;
+  initialLoss: number;
+  finalLoss: number;
+  iterations: number;
+  /** finalLoss / initialLoss. */
+  ratio: number;
+  converged: boolean;
+  /** The example's gradient at its initial guess against central differences. */
+  gradcheck: { maxRelErr: number; maxAbsErr: number; eps: number; passed: boolean };
+  wallMs: number;
+  /** Example-specific results (recovered parameters, targets...). */
+  details: Record<string, unknown>;
+}
+
+/** Options shared by the examples (tests run reduced versions). */
+export interface ExampleOptions {
+  /** Optimisation iterations (each example has its own default). */
+  iterations?: number;
+  /** Skip the gradient check (default false). */
+  skipGradcheck?: boolean;
+  /** Called after every iteration with the loss. */
+  onIteration?: (i: number, loss: number) => void;
+}
+
+/** Adam state for a list of leaves (Kingma & Ba); `lr` per leaf. */
+export class Adam {
+  private m: Float64Array[];
+  private v: Float64Array[];
+  private t = 0;
+  constructor(
+    readonly params: Tensor[],
+    readonly lr: number[],
+    readonly beta1 = 0.9,
+    readonly beta2 = 0.999,
+  ) {
+    this.m = params.map((p) => new Float64Array(p.size));
+    this.v = params.map((p) => new Float64Array(p.size));
+  }
+  /** One update in place (the leaves' data change; they stay leaves). */
+  step(grads: readonly Tensor[]): void {
+    this.t++;
+    const b1 = 1 - this.beta1 ** this.t;
+    const b2 = 1 - this.beta2 ** this.t;
+    this.params.forEach((p, k) => {
+      const g = grads[k]!.data;
+      const m = this.m[k]!;
+      const v = this.v[k]!;
+      for (let i = 0; i < p.size; i++) {
+        m[i] = this.beta1 * m[i]! + (1 - this.beta1) * g[i]!;
+        v[i] = this.beta2 * v[i]! + (1 - this.beta2) * g[i]! * g[i]!;
+        p.data[i] = p.data[i]! - (this.lr[k]! * (m[i]! / b1)) / (Math.sqrt(v[i]! / b2) + 1e-12);
+      }
+    });
+  }
+}
+
+/**
+ * Runs `iterations` optimizer steps on `loss(...params)`, keeping the best parameters seen
+ * (restored at the end). Returns the initial and best loss.
+ */
+export function optimize(
+  loss: (...xs: Tensor[]) => Tensor,
+  params: Tensor[],
+  iterations: number,
+  update: (grads: Tensor[], i: number) => void,
+  onIteration?: (i: number, loss: number) => void,
+): { initialLoss: number; finalLoss: number; history: number[] } {
+  const vg = valueAndGrad(loss);
+  let best = Infinity;
+  let bestData = params.map((p) => p.data.slice());
+  const history: number[] = [];
+  let initialLoss = NaN;
+  for (let i = 0; i <= iterations; i++) {
+    const [l, gs] = vg(...params);
+    const v = l.item();
+    if (i === 0) initialLoss = v;
+    history.push(v);
+    onIteration?.(i, v);
+    if (v < best) {
+      best = v;
+      bestData = params.map((p) => p.data.slice());
+    }
+    if (i === iterations) break;
+    update(gs, i);
+  }
+  params.forEach((p, k) => p.data.set(bestData[k]!));
+  return { initialLoss, finalLoss: best, history };
+}
+
+/**
+ * Gradient check of an example loss (central differences at step eps). The bar is 1e-5
+ * relative: an example's loss runs through hundreds of stiff contact steps, where the
+ * central differences' own roundoff reaches ~1e-9 absolute (the kernel and rollout checks
+ * registered in checks.ts hold the 1e-6 bar).
+ */
+export function checkExampleGradient(loss: (...xs: Tensor[]) => Tensor, inputs: Tensor[], eps: number): ExampleResult['gradcheck'] {
+  const r: GradcheckReport = gradcheck(loss, inputs, { eps, rtol: 1e-5 });
+  return { maxRelErr: r.maxRelErr, maxAbsErr: r.maxAbsErr, eps, passed: r.passed };
+}

@@ -1,0 +1,47 @@
+// Public API of the differentiable physics engine (sim/physics, layer sim), after NVIDIA
+// Warp's sim module: ModelBuilder -> Model / State / Control, one kernel per physical effect
+// with a hand-written adjoint, a fused semi-implicit step on the core's tape, checkpointed
+// rollouts, JSON scenes and the gradient-descent examples.
+//
+// @example
+// import { ModelBuilder, BodyDesc, rollout } from './sim/physics/index.ts';
+// import { backward, sum } from './sim/core/index.ts';
+// const b = new ModelBuilder().setGround({ mu: 0.5 });
+// b.addBody(BodyDesc.box(0.1, 0.1, 0.1).setMass(1).setTranslation(0, 0, 0.5).setLinvel(1, 0, 0));
+// const model = b.finalize();
+// model.groundMu.requireGrad();
+// const { final } = rollout(model, model.state(), { steps: 200, dt: 1 / 200, substeps: 4 });
+// backward(sum(final.bodyPos)); // model.groundMu.grad: d sum(x_T) / d mu
+export { Model, State, Control, MODEL_PARAMS, STATE_FIELDS, CONTROL_FIELDS, type ModelParamName, type TerrainGrid, type ModelInit } from './model.ts';
+export {
+  ModelBuilder,
+  BodyDesc,
+  sphereShape,
+  boxShape,
+  capsuleShape,
+  pointsShape,
+  type ShapeInfo,
+  type GroundOptions,
+  type TerrainOptions,
+  type ClothOptions,
+} from './builder.ts';
+export { simulate, SemiImplicitIntegrator, type SimulateOptions } from './integrator.ts';
+export { rollout, trajectoryOf, type Rollout, type RolloutOptions, type ControlSchedule, type Trajectory } from './rollout.ts';
+export {
+  evalSprings,
+  evalParticleDrag,
+  evalParticleGroundContacts,
+  evalParticleTerrainContacts,
+  integrateParticles,
+  evalBodyGroundContacts,
+  evalBodyTerrainContacts,
+  evalTrackDrive,
+  integrateBodies,
+  terrainHeight,
+} from './ops.ts';
+export { contactForce, adjContactForce } from './contact.ts';
+export { modelData, zeroParamGrads, type ModelData, type ParamGrads, type TerrainData } from './data.ts';
+export { ModelError, SceneError, SimulationError } from './errors.ts';
+export { parseScene, loadScene, buildScene, SceneSchema, type Scene, type BuiltScene } from './scene.ts';
+export { runSceneFile, type SimRunResult } from './run.ts';
+export { EXAMPLES, runExample, type ExampleResult, type ExampleOptions } from './examples/index.ts';

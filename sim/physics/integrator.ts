@@ -1,0 +1,340 @@
+// The semi-implicit Euler integrator (sim/physics, layer sim): one step, with substeps, is
+// ONE fused custom op on the core's tape. Its forward composes the kernels in physical
+// order (forces, then integration; particles, then bodies); its backward replays their
+// hand-written adjoints in reverse order, so gradients reach the incoming state, the step's
+// controls and every Model parameter. The adjoints are plain-array code: first order only
+// (no createGraph through a step).
+import { Tensor, customOp, zeros, ShapeError, fmtShape } from '../core/index.ts';
+import { modelDataCached, zeroParamGrads, type ModelData, type ParamGrads } from './data.ts';
+import { ModelError, SimulationError } from './errors.ts';
+import { adjQuatToMat, rotationMatrices } from './math.ts';
+import { Control, MODEL_PARAMS, STATE_FIELDS, State, Model } from './model.ts';
+import {
+  adj_eval_particle_drag,
+  adj_eval_particle_ground_contacts,
+  adj_eval_particle_terrain_contacts,
+  adj_eval_springs,
+  adj_integrate_particles,
+  eval_particle_drag,
+  eval_particle_ground_contacts,
+  eval_particle_terrain_contacts,
+  eval_springs,
+  integrate_particles,
+} from './kernels/particles.ts';
+import {
+  adj_eval_body_ground_contacts,
+  adj_eval_body_terrain_contacts,
+  adj_eval_track_drive,
+  adj_integrate_bodies,
+  eval_body_ground_contacts,
+  eval_body_terrain_contacts,
+  eval_track_drive,
+  integrate_bodies,
+} from './kernels/bodies.ts';
+
+type F64 = Float64Array;
+
+/** Options of one simulation step. */
+export interface SimulateOptions {
+  /** Substeps of dt / substeps inside the fused step (default 1). */
+  substeps?: number;
+  /** Step index used in error messages (default 0). */
+  step?: number;
+  /** Scan the new state (forward) and the state gradient (backward) for NaN/Inf (default true). */
+  checkFinite?: boolean;
+  /**
+   * Gradient-norm clipping: in the backward pass, the adjoint of this step's output state is
+   * scaled down to this Euclidean norm (over all its entries) before it is propagated
+   * through the step. Bounds exploding gradients over long horizons (off by default).
+   */
+  clipGradNorm?: number;
+}
+
+/** Raw arrays of a State. */
+interface RawState {
+  q: F64;
+  qd: F64;
+  pos: F64;
+  rot: F64;
+  vel: F64;
+  w: F64;
+}
+
+/** What the backward pass needs from one substep. */
+interface Substep {
+  s: RawState;
+  pf: F64;
+  bf: F64;
+  bt: F64;
+  R: F64;
+}
+
+const QUANTITY = ['particle_q', 'particle_qd', 'body_pos', 'body_rot', 'body_vel', 'body_ang_vel'] as const;
+const COMPONENT = ['x', 'y', 'z', 'w'];
+
+function raw(ts: readonly Tensor[]): RawState {
+  return { q: ts[0]!.data, qd: ts[1]!.data, pos: ts[2]!.data, rot: ts[3]!.data, vel: ts[4]!.data, w: ts[5]!.data };
+}
+
+function rawList(s: RawState): F64[] {
+  return [s.q, s.qd, s.pos, s.rot, s.vel, s.w];
+}
+
+function zerosRaw(M: ModelData): RawState {
+  return {
+    q: new Float64Array(3 * M.np),
+    qd: new Float64Array(3 * M.np),
+    pos: new Float64Array(3 * M.nb),
+    rot: new Float64Array(4 * M.nb),
+    vel: new Float64Array(3 * M.nb),
+    w: new Float64Array(3 * M.nb),
+  };
+}
+
+function copyOrZeros(x: F64 | null, n: number): F64 {
+  return x ? x.slice() : new Float64Array(n);
+}
+
+// Forward: velocities first (a bad force shows in the velocity, then the position);
+// backward: positions first (their adjoint flows into the velocities').
+const CHECK_ORDER = { forward: [1, 0, 4, 5, 2, 3], backward: [0, 1, 2, 3, 4, 5] };
+
+/** Throws a SimulationError at the first non-finite entry of the arrays (STATE_FIELDS order). */
+function checkFiniteState(arrays: readonly F64[], step: number, phase: 'forward' | 'backward'): void {
+  CHECK_ORDER[phase].forEach((f) => {
+    const d = arrays[f]!;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (Number.isFinite(v)) continue;
+      const width = f === 3 ? 4 : 3;
+      const idx = Math.floor(i / width);
+      const kind = f < 2 ? 'particle' : 'body';
+      const what = phase === 'forward' ? `${QUANTITY[f]}` : `gradient of ${QUANTITY[f]}`;
+      throw new SimulationError(
+        `simulate: non-finite ${what} at step ${step} (${phase}): ${kind} ${idx}, component ${COMPONENT[i % width]} = ${v}`,
+        step,
+        QUANTITY[f]!,
+        idx,
+        phase,
+      );
+    }
+  });
+}
+
+/** Forward of one substep of length h: returns the new raw state and what the adjoint needs. */
+function substepForward(M: ModelData, s: RawState, pF: F64 | null, bF: F64 | null, bT: F64 | null, tF: F64 | null, h: number): { out: RawState; rec: Substep } {
+  const pf = copyOrZeros(pF, 3 * M.np);
+  eval_particle_drag(M, s.qd, pf);
+  eval_springs(M, s.q, s.qd, pf);
+  eval_particle_ground_contacts(M, s.q, s.qd, pf);
+  eval_particle_terrain_contacts(M, s.q, s.qd, pf);
+  const out = zerosRaw(M);
+  integrate_particles(M, s.q, s.qd, pf, h, out.q, out.qd);
+  const R = rotationMatrices(s.rot, M.nb);
+  const bf = copyOrZeros(bF, 3 * M.nb);
+  const bt = copyOrZeros(bT, 3 * M.nb);
+  eval_body_ground_contacts(M, s.pos, R, s.vel, s.w, bf, bt);
+  eval_body_terrain_contacts(M, s.pos, R, s.vel, s.w, bf, bt);
+  if (tF) eval_track_drive(M, s.pos, R, tF, bf, bt);
+  integrate_bodies(M, s.pos, s.rot, R, s.vel, s.w, bf, bt, h, out.pos, out.rot, out.vel, out.w);
+  return { out, rec: { s, pf, bf, bt, R } };
+}
+
+/** Adjoint accumulators of the step's controls. */
+interface ControlGrads {
+  particleF: F64;
+  bodyF: F64;
+  bodyT: F64;
+  trackF: F64;
+}
+
+/** Adjoint of one substep: from the adjoint of its output state to that of its input state. */
+function substepBackward(M: ModelData, rec: Substep, tF: F64 | null, h: number, adjOut: RawState, G: ParamGrads, C: ControlGrads): RawState {
+  const { s, pf, bf, bt, R } = rec;
+  const adjIn = zerosRaw(M);
+  if (M.nb > 0) {
+    const adjBf = new Float64Array(3 * M.nb);
+    const adjBt = new Float64Array(3 * M.nb);
+    const adjR = new Float64Array(9 * M.nb);
+    adj_integrate_bodies(
+      M,
+      s.rot,
+      R,
+      s.w,
+      bf,
+      bt,
+      h,
+      adjOut.pos,
+      adjOut.rot,
+      adjOut.vel,
+      adjOut.w,
+      adjIn.pos,
+      adjIn.rot,
+      adjR,
+      adjIn.vel,
+      adjIn.w,
+      adjBf,
+      adjBt,
+      G,
+    );
+    if (tF) adj_eval_track_drive(M, s.pos, R, tF, adjBf, adjBt, adjR, C.trackF, G);
+    adj_eval_body_terrain_contacts(M, s.pos, R, s.vel, s.w, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
+    adj_eval_body_ground_contacts(M, s.pos, R, s.vel, s.w, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
+    for (let b = 0; b < M.nb; b++) adjQuatToMat(s.rot, b, adjR, adjIn.rot);
+    addInto(C.bodyF, adjBf);
+    addInto(C.bodyT, adjBt);
+  }
+  if (M.np > 0) {
+    const adjPf = new Float64Array(3 * M.np);
+    adj_integrate_particles(M, pf, h, adjOut.q, adjOut.qd, adjIn.q, adjIn.qd, adjPf, G);
+    adj_eval_particle_terrain_contacts(M, s.q, s.qd, adjPf, adjIn.q, adjIn.qd, G);
+    adj_eval_particle_ground_contacts(M, s.q, s.qd, adjPf, adjIn.q, adjIn.qd, G);
+    adj_eval_springs(M, s.q, s.qd, adjPf, adjIn.q, adjIn.qd, G);
+    adj_eval_particle_drag(M, s.qd, adjPf, adjIn.qd, G);
+    addInto(C.particleF, adjPf);
+  }
+  return adjIn;
+}
+
+function addInto(a: F64, b: F64): void {
+  for (let i = 0; i < a.length; i++) a[i] = a[i]! + b[i]!;
+}
+
+const zeroCtlCache = new WeakMap<Model, Tensor[]>();
+
+/** Shared constant zero controls of a model (never written: kernels copy them). */
+function zeroControls(model: Model): Tensor[] {
+  let z = zeroCtlCache.get(model);
+  if (!z) {
+    z = [zeros([model.particleCount, 3]), zeros([model.bodyCount, 3]), zeros([model.bodyCount, 3]), zeros([model.trackCount])];
+    zeroCtlCache.set(model, z);
+  }
+  return z;
+}
+
+function checkShape(t: Tensor, shape: readonly number[], what: string): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new ShapeError(`simulate: ${what} has shape ${fmtShape(t.shape)}, expected ${fmtShape(shape)}`);
+  }
+}
+
+/**
+ * Advances `stateIn` by dt with semi-implicit Euler (in `substeps` substeps) and returns the
+ * new State, also stored into `stateOut`'s fields when given (fresh tensors: nothing
+ * recorded is overwritten). Recorded on the tape as one op `physics.simulate`: gradients
+ * reach stateIn, control and every Model tensor that requires grad. First order only.
+ *
+ * @example
+ * const model = new ModelBuilder().addParticle([0, 0, 1], [1, 0, 0], 1, 0.1).finalize();
+ * const s0 = model.state().requireGrad();
+ * const s1 = simulate(model, s0, null, 1 / 60, null, { substeps: 4 });
+ * backward(sum(s1.particleQ)); // s0.particleQd.grad holds d sum(q1) / d qd0
+ */
+export function simulate(model: Model, stateIn: State, stateOut: State | null, dt: number, control?: Control | null, opts: SimulateOptions = {}): State {
+  if (!(dt > 0) || !Number.isFinite(dt)) throw new ModelError(`simulate: dt = ${dt} must be a finite number > 0`, 'dt');
+  const S = opts.substeps ?? 1;
+  if (!Number.isInteger(S) || S < 1) throw new ModelError(`simulate: substeps = ${S} must be an integer >= 1`, 'substeps');
+  const step = opts.step ?? 0;
+  const checkFinite = opts.checkFinite ?? true;
+  const clip = opts.clipGradNorm;
+  if (clip !== undefined && !(clip > 0)) throw new ModelError(`simulate: clipGradNorm = ${clip} must be > 0`, 'clipGradNorm');
+  const np = model.particleCount;
+  const nb = model.bodyCount;
+  const stateShapes = [
+    [np, 3],
+    [np, 3],
+    [nb, 3],
+    [nb, 4],
+    [nb, 3],
+    [nb, 3],
+  ];
+  const sIn = stateIn.tensors();
+  sIn.forEach((t, i) => checkShape(t, stateShapes[i]!, `state.${STATE_FIELDS[i]}`));
+  const ctl = control ?? new Control();
+  const cShapes = [[np, 3], [nb, 3], [nb, 3], [model.trackCount]];
+  const cNames = ['particleF', 'bodyF', 'bodyT', 'trackF'];
+  const cIn = ctl.tensors();
+  const present = cIn.map((t) => t !== null);
+  const zeroCtl = zeroControls(model);
+  const cTensors = cIn.map((t, i) => {
+    if (t) checkShape(t, cShapes[i]!, `control.${cNames[i]}`);
+    return t ?? zeroCtl[i]!;
+  });
+  const params = model.tensors();
+  const inputs = [...sIn, ...cTensors, ...params];
+  const h = dt / S;
+  let subs: Substep[] = [];
+  let M: ModelData | null = null;
+  const outs = customOp(
+    'physics.simulate',
+    inputs,
+    (xs) => {
+      M = modelDataCached(model, xs.slice(10));
+      const pF = present[0] ? xs[6]!.data : null;
+      const bF = present[1] ? xs[7]!.data : null;
+      const bT = present[2] ? xs[8]!.data : null;
+      const tF = present[3] ? xs[9]!.data : null;
+      let s = raw(xs.slice(0, 6));
+      subs = [];
+      for (let k = 0; k < S; k++) {
+        const r = substepForward(M, s, pF, bF, bT, tF, h);
+        subs.push(r.rec);
+        s = r.out;
+      }
+      if (checkFinite) checkFiniteState(rawList(s), step, 'forward');
+      return rawList(s).map((d, i) => new Tensor(d, stateShapes[i]!));
+    },
+    (gs) => {
+      const md = M!;
+      let adj = zerosRaw(md);
+      const adjList = rawList(adj);
+      gs.forEach((g, i) => {
+        if (g) adjList[i]!.set(g.data);
+      });
+      if (clip !== undefined) {
+        let n2 = 0;
+        for (const a of adjList) for (let i = 0; i < a.length; i++) n2 += a[i]! * a[i]!;
+        const n = Math.sqrt(n2);
+        if (n > clip) for (const a of adjList) for (let i = 0; i < a.length; i++) a[i] = (a[i]! * clip) / n;
+      }
+      const G = zeroParamGrads(
+        model,
+        params.map((t) => t.requiresGrad),
+      );
+      const C: ControlGrads = {
+        particleF: new Float64Array(3 * np),
+        bodyF: new Float64Array(3 * nb),
+        bodyT: new Float64Array(3 * nb),
+        trackF: new Float64Array(model.trackCount),
+      };
+      const tF = present[3] ? inputs[9]!.data : null;
+      for (let k = S - 1; k >= 0; k--) adj = substepBackward(md, subs[k]!, tF, h, adj, G, C);
+      if (checkFinite) checkFiniteState(rawList(adj), step, 'backward');
+      const stateGrads = rawList(adj).map((d, i) => (sIn[i]!.requiresGrad ? new Tensor(d, stateShapes[i]!) : null));
+      const ctlGrads = [C.particleF, C.bodyF, C.bodyT, C.trackF].map((d, i) => (present[i] && cIn[i]!.requiresGrad ? new Tensor(d, cShapes[i]!) : null));
+      const paramGrads = MODEL_PARAMS.map((k, i) => (params[i]!.requiresGrad ? new Tensor(G[k], params[i]!.shape) : null));
+      return [...stateGrads, ...ctlGrads, ...paramGrads];
+    },
+  );
+  const next = State.fromTensors(outs);
+  if (stateOut) {
+    STATE_FIELDS.forEach((k, i) => (stateOut[k] = outs[i]!));
+    return stateOut;
+  }
+  return next;
+}
+
+/**
+ * Warp-style integrator object: holds the options, `simulate` does the step.
+ * @example
+ * const integrator = new SemiImplicitIntegrator({ substeps: 8 });
+ * const s1 = integrator.simulate(model, s0, null, 1 / 60, control);
+ */
+export class SemiImplicitIntegrator {
+  constructor(readonly options: SimulateOptions = {}) {}
+
+  /** One step of dt; see the free function `simulate`. */
+  simulate(model: Model, stateIn: State, stateOut: State | null, dt: number, control?: Control | null, step?: number): State {
+    return simulate(model, stateIn, stateOut, dt, control, { ...this.options, step: step ?? this.options.step });
+  }
+}

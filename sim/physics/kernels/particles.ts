@@ -1,0 +1,315 @@
+// Particle kernels of the physics engine (sim/physics, layer sim), one per physical effect,
+// each a plain Float64Array loop with its hand-written adjoint (`adj_` prefix, as in Warp).
+// Forward kernels add forces into f; adjoint kernels read the force adjoint adjF and add
+// into the adjoints of their inputs (adjQ, adjQd and the Model parameters in G).
+import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.ts';
+import type { ModelData, ParamGrads } from '../data.ts';
+import { BA as BA_, TG as TG_, TGA as TGA_, TM as TM_, adjTerrainGeometry, adjTerrainMaterial, terrainGeometry, terrainMaterial } from '../terrain.ts';
+
+type F64 = Float64Array;
+
+// Module-local aliases of the kernels' scratch outputs: an imported binding may be read
+// through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
+const CA = CA_;
+const CF = CF_;
+const BA = BA_;
+const TG = TG_;
+const TGA = TGA_;
+const TM = TM_;
+
+/** Linear drag: f -= drag * qd. */
+export function eval_particle_drag(M: ModelData, qd: F64, f: F64): void {
+  const drag = M.particleDrag;
+  if (drag === 0) return;
+  for (let i = 0; i < 3 * M.np; i++) f[i] = f[i]! - drag * qd[i]!;
+}
+
+/** Adjoint of `eval_particle_drag`. */
+export function adj_eval_particle_drag(M: ModelData, qd: F64, adjF: F64, adjQd: F64, G: ParamGrads): void {
+  const drag = M.particleDrag;
+  let adrag = 0;
+  for (let i = 0; i < 3 * M.np; i++) {
+    adjQd[i] = adjQd[i]! - drag * adjF[i]!;
+    adrag -= qd[i]! * adjF[i]!;
+  }
+  G.particleDrag[0] = G.particleDrag[0]! + adrag;
+}
+
+/**
+ * Damped springs between particle pairs: with xij = xi - xj, l = |xij|, dir = xij / l,
+ * c = l - rest and dcdt = dir . (vi - vj), the force on i is -dir (ke c + kd dcdt), on j the opposite.
+ */
+export function eval_springs(M: ModelData, q: F64, qd: F64, f: F64): void {
+  const idx = M.springIndices;
+  for (let s = 0; s < M.ns; s++) {
+    const i = 3 * idx[2 * s]!;
+    const j = 3 * idx[2 * s + 1]!;
+    const xx = q[i]! - q[j]!;
+    const xy = q[i + 1]! - q[j + 1]!;
+    const xz = q[i + 2]! - q[j + 2]!;
+    const vx = qd[i]! - qd[j]!;
+    const vy = qd[i + 1]! - qd[j + 1]!;
+    const vz = qd[i + 2]! - qd[j + 2]!;
+    const l = Math.sqrt(xx * xx + xy * xy + xz * xz);
+    const linv = 1 / l;
+    const dx = xx * linv;
+    const dy = xy * linv;
+    const dz = xz * linv;
+    const c = l - M.springRest[s]!;
+    const dcdt = dx * vx + dy * vy + dz * vz;
+    const fs = M.springKe[s]! * c + M.springKd[s]! * dcdt;
+    f[i] = f[i]! - dx * fs;
+    f[i + 1] = f[i + 1]! - dy * fs;
+    f[i + 2] = f[i + 2]! - dz * fs;
+    f[j] = f[j]! + dx * fs;
+    f[j + 1] = f[j + 1]! + dy * fs;
+    f[j + 2] = f[j + 2]! + dz * fs;
+  }
+}
+
+/** Adjoint of `eval_springs`. */
+export function adj_eval_springs(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
+  const idx = M.springIndices;
+  for (let s = 0; s < M.ns; s++) {
+    const i = 3 * idx[2 * s]!;
+    const j = 3 * idx[2 * s + 1]!;
+    const xx = q[i]! - q[j]!;
+    const xy = q[i + 1]! - q[j + 1]!;
+    const xz = q[i + 2]! - q[j + 2]!;
+    const vx = qd[i]! - qd[j]!;
+    const vy = qd[i + 1]! - qd[j + 1]!;
+    const vz = qd[i + 2]! - qd[j + 2]!;
+    const l = Math.sqrt(xx * xx + xy * xy + xz * xz);
+    const linv = 1 / l;
+    const dx = xx * linv;
+    const dy = xy * linv;
+    const dz = xz * linv;
+    const ke = M.springKe[s]!;
+    const kd = M.springKd[s]!;
+    const c = l - M.springRest[s]!;
+    const dcdt = dx * vx + dy * vy + dz * vz;
+    const fs = ke * c + kd * dcdt;
+    // force on j is +dir fs, on i -dir fs
+    const gx = adjF[j]! - adjF[i]!;
+    const gy = adjF[j + 1]! - adjF[i + 1]!;
+    const gz = adjF[j + 2]! - adjF[i + 2]!;
+    let adx = gx * fs;
+    let ady = gy * fs;
+    let adz = gz * fs;
+    const afs = gx * dx + gy * dy + gz * dz;
+    const ac = afs * ke;
+    const adcdt = afs * kd;
+    G.springKe[s] = G.springKe[s]! + afs * c;
+    G.springKd[s] = G.springKd[s]! + afs * dcdt;
+    G.springRest[s] = G.springRest[s]! - ac;
+    adx += adcdt * vx;
+    ady += adcdt * vy;
+    adz += adcdt * vz;
+    const avx = adcdt * dx;
+    const avy = adcdt * dy;
+    const avz = adcdt * dz;
+    // dir = xij / l, l = |xij|
+    const ddot = adx * dx + ady * dy + adz * dz;
+    const axx = (adx - dx * ddot) * linv + ac * dx;
+    const axy = (ady - dy * ddot) * linv + ac * dy;
+    const axz = (adz - dz * ddot) * linv + ac * dz;
+    adjQ[i] = adjQ[i]! + axx;
+    adjQ[i + 1] = adjQ[i + 1]! + axy;
+    adjQ[i + 2] = adjQ[i + 2]! + axz;
+    adjQ[j] = adjQ[j]! - axx;
+    adjQ[j + 1] = adjQ[j + 1]! - axy;
+    adjQ[j + 2] = adjQ[j + 2]! - axz;
+    adjQd[i] = adjQd[i]! + avx;
+    adjQd[i + 1] = adjQd[i + 1]! + avy;
+    adjQd[i + 2] = adjQd[i + 2]! + avz;
+    adjQd[j] = adjQd[j]! - avx;
+    adjQd[j + 1] = adjQd[j + 1]! - avy;
+    adjQd[j + 2] = adjQd[j + 2]! - avz;
+  }
+}
+
+/**
+ * Soft contact of particles (spheres of their radius) with the contact planes (the ground
+ * and walls, n . x = offset): c = n . x - offset - r, with the ground parameters ke, kd, kf, mu.
+ */
+export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: F64): void {
+  const N = M.planeNormal;
+  const eps = M.frictionEps;
+  for (let p = 0; p < M.npl; p++) {
+    const nx = N[3 * p]!;
+    const ny = N[3 * p + 1]!;
+    const nz = N[3 * p + 2]!;
+    const off = M.planeOffset[p]!;
+    for (let i = 0; i < M.np; i++) {
+      const k = 3 * i;
+      const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
+      if (!(c < 0)) continue;
+      contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, eps);
+      f[k] = f[k]! + CF[0]!;
+      f[k + 1] = f[k + 1]! + CF[1]!;
+      f[k + 2] = f[k + 2]! + CF[2]!;
+    }
+  }
+}
+
+/** Adjoint of `eval_particle_ground_contacts`. */
+export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
+  const N = M.planeNormal;
+  const eps = M.frictionEps;
+  let ake = 0;
+  let akd = 0;
+  let akf = 0;
+  let amu = 0;
+  for (let p = 0; p < M.npl; p++) {
+    const nx = N[3 * p]!;
+    const ny = N[3 * p + 1]!;
+    const nz = N[3 * p + 2]!;
+    const off = M.planeOffset[p]!;
+    let aoff = 0;
+    for (let i = 0; i < M.np; i++) {
+      const k = 3 * i;
+      const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
+      if (!(c < 0)) continue;
+      adjContactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, eps, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
+      const ac = CA[3]!;
+      adjQ[k] = adjQ[k]! + ac * nx;
+      adjQ[k + 1] = adjQ[k + 1]! + ac * ny;
+      adjQ[k + 2] = adjQ[k + 2]! + ac * nz;
+      aoff -= ac;
+      G.particleRadius[i] = G.particleRadius[i]! - ac;
+      adjQd[k] = adjQd[k]! + CA[4]!;
+      adjQd[k + 1] = adjQd[k + 1]! + CA[5]!;
+      adjQd[k + 2] = adjQd[k + 2]! + CA[6]!;
+      ake += CA[7]!;
+      akd += CA[8]!;
+      akf += CA[9]!;
+      amu += CA[10]!;
+    }
+    G.planeOffset[p] = G.planeOffset[p]! + aoff;
+  }
+  G.groundKe[0] = G.groundKe[0]! + ake;
+  G.groundKd[0] = G.groundKd[0]! + akd;
+  G.groundKf[0] = G.groundKf[0]! + akf;
+  G.groundMu[0] = G.groundMu[0]! + amu;
+}
+
+/**
+ * Soft contact of particles with the heightmap: normal and penetration from the bilinear
+ * height (see terrainGeometry), ke, kd, mu from the bilinear maps, kf = terrainKf.
+ */
+export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f: F64): void {
+  const T = M.terrain;
+  if (!T) return;
+  for (let i = 0; i < M.np; i++) {
+    const k = 3 * i;
+    terrainGeometry(T, q[k]!, q[k + 1]!, q[k + 2]!, M.particleRadius[i]!);
+    const c = TG[3]!;
+    if (!(c < 0)) continue;
+    const nx = TG[0]!;
+    const ny = TG[1]!;
+    const nz = TG[2]!;
+    terrainMaterial(T, q[k]!, q[k + 1]!);
+    contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M.frictionEps);
+    f[k] = f[k]! + CF[0]!;
+    f[k + 1] = f[k + 1]! + CF[1]!;
+    f[k + 2] = f[k + 2]! + CF[2]!;
+  }
+}
+
+/** Adjoint of `eval_particle_terrain_contacts`. */
+export function adj_eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
+  const T = M.terrain;
+  if (!T) return;
+  let akf = 0;
+  for (let i = 0; i < M.np; i++) {
+    const k = 3 * i;
+    const x = q[k]!;
+    const y = q[k + 1]!;
+    const z = q[k + 2]!;
+    terrainGeometry(T, x, y, z, M.particleRadius[i]!);
+    const c = TG[3]!;
+    if (!(c < 0)) continue;
+    const nx = TG[0]!;
+    const ny = TG[1]!;
+    const nz = TG[2]!;
+    terrainMaterial(T, x, y);
+    adjContactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M.frictionEps, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
+    adjQd[k] = adjQd[k]! + CA[4]!;
+    adjQd[k + 1] = adjQd[k + 1]! + CA[5]!;
+    adjQd[k + 2] = adjQd[k + 2]! + CA[6]!;
+    akf += CA[9]!;
+    const ake = CA[7]!;
+    const akd = CA[8]!;
+    const amu = CA[10]!;
+    const anx = CA[0]!;
+    const any = CA[1]!;
+    const anz = CA[2]!;
+    const ac = CA[3]!;
+    adjTerrainMaterial(T, x, y, ake, akd, amu, G.terrainKe, G.terrainKd, G.terrainMu);
+    let ax = BA[0]!;
+    let ay = BA[1]!;
+    adjTerrainGeometry(T, x, y, z, anx, any, anz, ac, G.terrainHeights);
+    ax += TGA[0]!;
+    ay += TGA[1]!;
+    adjQ[k] = adjQ[k]! + ax;
+    adjQ[k + 1] = adjQ[k + 1]! + ay;
+    adjQ[k + 2] = adjQ[k + 2]! + TGA[2]!;
+    G.particleRadius[i] = G.particleRadius[i]! + TGA[3]!;
+  }
+  G.terrainKf[0] = G.terrainKf[0]! + akf;
+}
+
+/**
+ * Semi-implicit (symplectic) Euler: qd1 = qd + (f / m + g) dt, q1 = q + qd1 dt. Writes the
+ * fresh arrays qOut, qdOut.
+ */
+export function integrate_particles(M: ModelData, q: F64, qd: F64, f: F64, dt: number, qOut: F64, qdOut: F64): void {
+  const g = M.gravity;
+  const gx = g[0]!;
+  const gy = g[1]!;
+  const gz = g[2]!;
+  for (let i = 0; i < M.np; i++) {
+    const k = 3 * i;
+    const minv = 1 / M.particleMass[i]!;
+    const vx = qd[k]! + (f[k]! * minv + gx) * dt;
+    const vy = qd[k + 1]! + (f[k + 1]! * minv + gy) * dt;
+    const vz = qd[k + 2]! + (f[k + 2]! * minv + gz) * dt;
+    qdOut[k] = vx;
+    qdOut[k + 1] = vy;
+    qdOut[k + 2] = vz;
+    qOut[k] = q[k]! + vx * dt;
+    qOut[k + 1] = q[k + 1]! + vy * dt;
+    qOut[k + 2] = q[k + 2]! + vz * dt;
+  }
+}
+
+/** Adjoint of `integrate_particles`: from adjoints of (q1, qd1) to those of q, qd, f, mass and gravity. */
+export function adj_integrate_particles(M: ModelData, f: F64, dt: number, adjQOut: F64, adjQdOut: F64, adjQ: F64, adjQd: F64, adjF: F64, G: ParamGrads): void {
+  let agx = 0;
+  let agy = 0;
+  let agz = 0;
+  for (let i = 0; i < M.np; i++) {
+    const k = 3 * i;
+    const m = M.particleMass[i]!;
+    const minv = 1 / m;
+    const avx = adjQdOut[k]! + adjQOut[k]! * dt;
+    const avy = adjQdOut[k + 1]! + adjQOut[k + 1]! * dt;
+    const avz = adjQdOut[k + 2]! + adjQOut[k + 2]! * dt;
+    adjQ[k] = adjQ[k]! + adjQOut[k]!;
+    adjQ[k + 1] = adjQ[k + 1]! + adjQOut[k + 1]!;
+    adjQ[k + 2] = adjQ[k + 2]! + adjQOut[k + 2]!;
+    adjQd[k] = adjQd[k]! + avx;
+    adjQd[k + 1] = adjQd[k + 1]! + avy;
+    adjQd[k + 2] = adjQd[k + 2]! + avz;
+    adjF[k] = adjF[k]! + avx * minv * dt;
+    adjF[k + 1] = adjF[k + 1]! + avy * minv * dt;
+    adjF[k + 2] = adjF[k + 2]! + avz * minv * dt;
+    G.particleMass[i] = G.particleMass[i]! - (avx * f[k]! + avy * f[k + 1]! + avz * f[k + 2]!) * dt * minv * minv;
+    agx += avx * dt;
+    agy += avy * dt;
+    agz += avz * dt;
+  }
+  G.gravity[0] = G.gravity[0]! + agx;
+  G.gravity[1] = G.gravity[1]! + agy;
+  G.gravity[2] = G.gravity[2]! + agz;
+}

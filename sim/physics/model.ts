@@ -1,0 +1,391 @@
+// Model (static parameters), State (per-step positions and velocities) and Control (inputs)
+// of the physics engine (sim/physics, layer sim), after Warp's sim module. Every physical
+// parameter is a float64 Tensor, so it can require grad and receive gradients from a rollout.
+import { Tensor, zeros } from '../core/index.ts';
+import { ModelError } from './errors.ts';
+
+/**
+ * Names of the differentiable Model tensors, in the order the fused step takes them.
+ * Shapes: particleMass/particleRadius [Np]; springKe/springKd/springRest [Ns]; gravity [3];
+ * particleDrag []; planeOffset [Npl]; groundKe/Kd/Kf/Mu []; terrainHeights/Ke/Kd/Mu [ny, nx];
+ * terrainKf []; bodyMass [Nb]; bodyInertia [Nb, 3, 3]; contactPoint [Nc, 3]; contactRadius [Nc].
+ */
+export const MODEL_PARAMS = [
+  'particleMass',
+  'particleRadius',
+  'springKe',
+  'springKd',
+  'springRest',
+  'gravity',
+  'particleDrag',
+  'planeOffset',
+  'groundKe',
+  'groundKd',
+  'groundKf',
+  'groundMu',
+  'terrainHeights',
+  'terrainKe',
+  'terrainKd',
+  'terrainMu',
+  'terrainKf',
+  'bodyMass',
+  'bodyInertia',
+  'contactPoint',
+  'contactRadius',
+] as const;
+
+/** Name of one differentiable Model tensor. */
+export type ModelParamName = (typeof MODEL_PARAMS)[number];
+
+/** Names of the State tensors, in the order the fused step takes and returns them. */
+export const STATE_FIELDS = ['particleQ', 'particleQd', 'bodyPos', 'bodyRot', 'bodyVel', 'bodyAngVel'] as const;
+/** Names of the Control tensors, in the order the fused step takes them. */
+export const CONTROL_FIELDS = ['particleF', 'bodyF', 'bodyT', 'trackF'] as const;
+
+/** Grid geometry of a heightmap: nx x ny points, point (i, j) at origin + (i, j) * cellSize. */
+export interface TerrainGrid {
+  nx: number;
+  ny: number;
+  origin: [number, number];
+  cellSize: number;
+}
+
+/** Everything a Model is made of; produced by `ModelBuilder.finalize()`. */
+export interface ModelInit {
+  particleCount: number;
+  springCount: number;
+  bodyCount: number;
+  contactCount: number;
+  trackCount: number;
+  planeCount: number;
+  worldCount: number;
+  particleWorld: Int32Array;
+  bodyWorld: Int32Array;
+  springIndices: Int32Array;
+  planeNormal: Float64Array;
+  terrain: TerrainGrid | null;
+  contactBody: Int32Array;
+  contactTrack: Int32Array;
+  trackBody: Int32Array;
+  trackDir: Float64Array;
+  frictionEps: number;
+  params: Record<ModelParamName, Tensor>;
+  initial: Record<(typeof STATE_FIELDS)[number], Float64Array>;
+}
+
+/**
+ * Static description of a world: topology (indices, counts) as typed arrays and every
+ * physical parameter as a float64 Tensor. A rollout never mutates a Model; to learn a
+ * parameter, call `model.groundMu.requireGrad()` (or assign a tensor computed from your own
+ * leaves, e.g. a terrain map from a network) and back-propagate a loss of the rollout.
+ *
+ * Conventions: z is up; quaternions are [x, y, z, w]; body positions are centres of mass;
+ * body velocities and angular velocities are in the world frame; inertia in the body frame.
+ */
+export class Model implements ModelInit {
+  particleCount!: number;
+  springCount!: number;
+  bodyCount!: number;
+  contactCount!: number;
+  trackCount!: number;
+  planeCount!: number;
+  worldCount!: number;
+  /** World (batch copy) of each particle. */
+  particleWorld!: Int32Array;
+  /** World (batch copy) of each body. */
+  bodyWorld!: Int32Array;
+  /** Spring end points, [Ns * 2]. */
+  springIndices!: Int32Array;
+  /** Unit normals of the contact planes (the ground and walls), [Npl * 3]. */
+  planeNormal!: Float64Array;
+  terrain!: TerrainGrid | null;
+  /** Body of each contact point, [Nc]. */
+  contactBody!: Int32Array;
+  /** Track of each contact point (-1 for none), [Nc]. */
+  contactTrack!: Int32Array;
+  /** Body of each track, [Nt]. */
+  trackBody!: Int32Array;
+  /** Drive direction of each track in its body's frame, [Nt * 3]. */
+  trackDir!: Float64Array;
+  /** Smoothing of |vt| in friction: |vt| is taken as sqrt(|vt|^2 + frictionEps^2) (m/s). */
+  frictionEps!: number;
+  params!: Record<ModelParamName, Tensor>;
+  initial!: Record<(typeof STATE_FIELDS)[number], Float64Array>;
+
+  constructor(init: ModelInit) {
+    Object.assign(this, init);
+    this.params = { ...init.params };
+  }
+
+  get particleMass(): Tensor {
+    return this.params.particleMass;
+  }
+  get particleRadius(): Tensor {
+    return this.params.particleRadius;
+  }
+  get springKe(): Tensor {
+    return this.params.springKe;
+  }
+  get springKd(): Tensor {
+    return this.params.springKd;
+  }
+  get springRest(): Tensor {
+    return this.params.springRest;
+  }
+  get gravity(): Tensor {
+    return this.params.gravity;
+  }
+  get particleDrag(): Tensor {
+    return this.params.particleDrag;
+  }
+  get planeOffset(): Tensor {
+    return this.params.planeOffset;
+  }
+  get groundKe(): Tensor {
+    return this.params.groundKe;
+  }
+  get groundKd(): Tensor {
+    return this.params.groundKd;
+  }
+  get groundKf(): Tensor {
+    return this.params.groundKf;
+  }
+  get groundMu(): Tensor {
+    return this.params.groundMu;
+  }
+  get terrainHeights(): Tensor {
+    return this.params.terrainHeights;
+  }
+  get terrainKe(): Tensor {
+    return this.params.terrainKe;
+  }
+  get terrainKd(): Tensor {
+    return this.params.terrainKd;
+  }
+  get terrainMu(): Tensor {
+    return this.params.terrainMu;
+  }
+  get terrainKf(): Tensor {
+    return this.params.terrainKf;
+  }
+  get bodyMass(): Tensor {
+    return this.params.bodyMass;
+  }
+  get bodyInertia(): Tensor {
+    return this.params.bodyInertia;
+  }
+  get contactPoint(): Tensor {
+    return this.params.contactPoint;
+  }
+  get contactRadius(): Tensor {
+    return this.params.contactRadius;
+  }
+
+  /** The differentiable parameters in MODEL_PARAMS order. */
+  tensors(): Tensor[] {
+    return MODEL_PARAMS.map((k) => this.params[k]);
+  }
+
+  /**
+   * A Model sharing this one's topology with some parameters replaced (shapes checked).
+   * @example const m2 = model.with({ groundMu: mul(scalar(0.3), 1) });
+   */
+  with(replace: Partial<Record<ModelParamName, Tensor>>): Model {
+    const m = new Model(this);
+    for (const [k, t] of Object.entries(replace) as [ModelParamName, Tensor][]) {
+      const old = this.params[k];
+      if (!old) throw new ModelError(`Model.with: unknown parameter '${k}'`, k);
+      if (t.shape.length !== old.shape.length || t.shape.some((d, i) => d !== old.shape[i])) {
+        throw new ModelError(`Model.with: ${k} has shape [${t.shape.join(', ')}], expected [${old.shape.join(', ')}]`, k);
+      }
+      m.params[k] = t;
+    }
+    return m;
+  }
+
+  /** A Model with its parameters replaced by `ts` (MODEL_PARAMS order), no checks. */
+  withTensors(ts: readonly Tensor[]): Model {
+    const m = new Model(this);
+    MODEL_PARAMS.forEach((k, i) => (m.params[k] = ts[i]!));
+    return m;
+  }
+
+  /** A fresh State holding the initial positions and velocities given to the builder (leaves). */
+  state(): State {
+    const s = this.initial;
+    return new State({
+      particleQ: new Tensor(s.particleQ.slice(), [this.particleCount, 3]),
+      particleQd: new Tensor(s.particleQd.slice(), [this.particleCount, 3]),
+      bodyPos: new Tensor(s.bodyPos.slice(), [this.bodyCount, 3]),
+      bodyRot: new Tensor(s.bodyRot.slice(), [this.bodyCount, 4]),
+      bodyVel: new Tensor(s.bodyVel.slice(), [this.bodyCount, 3]),
+      bodyAngVel: new Tensor(s.bodyAngVel.slice(), [this.bodyCount, 3]),
+    });
+  }
+
+  /** A Control with zero inputs of the right shapes (leaves; call requireGrad to learn them). */
+  control(): Control {
+    return new Control({
+      particleF: zeros([this.particleCount, 3]),
+      bodyF: zeros([this.bodyCount, 3]),
+      bodyT: zeros([this.bodyCount, 3]),
+      trackF: zeros([this.trackCount]),
+    });
+  }
+
+  /**
+   * Checks every parameter for shape, finiteness and sign (masses > 0, radii >= 0,
+   * stiffnesses >= 0, inertia diagonal > 0). Throws a ModelError naming the field and index.
+   */
+  validate(): void {
+    const expect: Record<ModelParamName, number[]> = {
+      particleMass: [this.particleCount],
+      particleRadius: [this.particleCount],
+      springKe: [this.springCount],
+      springKd: [this.springCount],
+      springRest: [this.springCount],
+      gravity: [3],
+      particleDrag: [],
+      planeOffset: [this.planeCount],
+      groundKe: [],
+      groundKd: [],
+      groundKf: [],
+      groundMu: [],
+      terrainHeights: this.terrain ? [this.terrain.ny, this.terrain.nx] : [0, 0],
+      terrainKe: this.terrain ? [this.terrain.ny, this.terrain.nx] : [0, 0],
+      terrainKd: this.terrain ? [this.terrain.ny, this.terrain.nx] : [0, 0],
+      terrainMu: this.terrain ? [this.terrain.ny, this.terrain.nx] : [0, 0],
+      terrainKf: [],
+      bodyMass: [this.bodyCount],
+      bodyInertia: [this.bodyCount, 3, 3],
+      contactPoint: [this.contactCount, 3],
+      contactRadius: [this.contactCount],
+    };
+    for (const k of MODEL_PARAMS) {
+      const t = this.params[k];
+      const e = expect[k];
+      if (t.shape.length !== e.length || t.shape.some((d, i) => d !== e[i])) {
+        throw new ModelError(`model: ${k} has shape [${t.shape.join(', ')}], expected [${e.join(', ')}]`, k);
+      }
+      for (let i = 0; i < t.size; i++) {
+        const v = t.data[i]!;
+        if (!Number.isFinite(v)) throw new ModelError(`model: ${k}[${i}] is ${v}`, `${k}[${i}]`);
+      }
+    }
+    const positive: ModelParamName[] = ['particleMass', 'bodyMass'];
+    for (const k of positive) {
+      const d = this.params[k].data;
+      for (let i = 0; i < d.length; i++) if (!(d[i]! > 0)) throw new ModelError(`model: ${k}[${i}] = ${d[i]} must be > 0`, `${k}[${i}]`);
+    }
+    const nonNegative: ModelParamName[] = [
+      'particleRadius',
+      'springKe',
+      'springKd',
+      'particleDrag',
+      'groundKe',
+      'groundKd',
+      'groundKf',
+      'groundMu',
+      'terrainKe',
+      'terrainKd',
+      'terrainMu',
+      'terrainKf',
+      'contactRadius',
+    ];
+    for (const k of nonNegative) {
+      const d = this.params[k].data;
+      for (let i = 0; i < d.length; i++) if (!(d[i]! >= 0)) throw new ModelError(`model: ${k}[${i}] = ${d[i]} must be >= 0`, `${k}[${i}]`);
+    }
+    const I = this.params.bodyInertia.data;
+    for (let b = 0; b < this.bodyCount; b++) {
+      for (let a = 0; a < 3; a++) {
+        if (!(I[9 * b + 4 * a]! > 0))
+          throw new ModelError(`model: bodyInertia[${b}] diagonal entry ${a} = ${I[9 * b + 4 * a]} must be > 0`, `bodyInertia[${b}]`);
+      }
+    }
+    const si = this.springIndices;
+    for (let s = 0; s < si.length; s++) {
+      if (!(si[s]! >= 0 && si[s]! < this.particleCount)) {
+        throw new ModelError(`model: spring ${s >> 1} end ${s & 1} = ${si[s]} is out of range [0, ${this.particleCount})`, `springIndices[${s}]`);
+      }
+    }
+    for (let c = 0; c < this.contactCount; c++) {
+      const b = this.contactBody[c]!;
+      if (!(b >= 0 && b < this.bodyCount)) throw new ModelError(`model: contact ${c} body ${b} is out of range [0, ${this.bodyCount})`, `contactBody[${c}]`);
+      const t = this.contactTrack[c]!;
+      if (!(t >= -1 && t < this.trackCount))
+        throw new ModelError(`model: contact ${c} track ${t} is out of range [-1, ${this.trackCount})`, `contactTrack[${c}]`);
+    }
+    if (!(this.frictionEps > 0)) throw new ModelError(`model: frictionEps = ${this.frictionEps} must be > 0`, 'frictionEps');
+  }
+}
+
+/** Per-step data: particle positions q and velocities qd; body pose and twist (world frame). */
+export class State {
+  /** Particle positions [Np, 3]. */
+  particleQ: Tensor;
+  /** Particle velocities [Np, 3]. */
+  particleQd: Tensor;
+  /** Body centre-of-mass positions [Nb, 3]. */
+  bodyPos: Tensor;
+  /** Body orientations, unit quaternions [x, y, z, w], [Nb, 4]. */
+  bodyRot: Tensor;
+  /** Body linear velocities [Nb, 3]. */
+  bodyVel: Tensor;
+  /** Body angular velocities in the world frame [Nb, 3]. */
+  bodyAngVel: Tensor;
+
+  constructor(f: Record<(typeof STATE_FIELDS)[number], Tensor>) {
+    this.particleQ = f.particleQ;
+    this.particleQd = f.particleQd;
+    this.bodyPos = f.bodyPos;
+    this.bodyRot = f.bodyRot;
+    this.bodyVel = f.bodyVel;
+    this.bodyAngVel = f.bodyAngVel;
+  }
+
+  /** The state tensors in STATE_FIELDS order. */
+  tensors(): Tensor[] {
+    return [this.particleQ, this.particleQd, this.bodyPos, this.bodyRot, this.bodyVel, this.bodyAngVel];
+  }
+
+  /** A State from tensors in STATE_FIELDS order. */
+  static fromTensors(ts: readonly Tensor[]): State {
+    return new State({ particleQ: ts[0]!, particleQd: ts[1]!, bodyPos: ts[2]!, bodyRot: ts[3]!, bodyVel: ts[4]!, bodyAngVel: ts[5]! });
+  }
+
+  /** Marks every tensor as requiring grad (for gradients w.r.t. the initial state); returns this. */
+  requireGrad(): this {
+    for (const t of this.tensors()) t.requireGrad();
+    return this;
+  }
+
+  /** A copy cut from the tape (fresh storage, leaves). */
+  clone(): State {
+    return State.fromTensors(this.tensors().map((t) => t.clone()));
+  }
+}
+
+/** Inputs of one step: external particle forces, body forces and torques (world frame), track drive forces. */
+export class Control {
+  /** External forces on particles [Np, 3] (N). */
+  particleF: Tensor | null;
+  /** External forces at body centres of mass [Nb, 3] (N, world frame). */
+  bodyF: Tensor | null;
+  /** External torques on bodies [Nb, 3] (N m, world frame). */
+  bodyT: Tensor | null;
+  /** Drive force of each track [Nt] (N), shared by its contact points that touch the ground. */
+  trackF: Tensor | null;
+
+  constructor(f: Partial<Record<(typeof CONTROL_FIELDS)[number], Tensor | null>> = {}) {
+    this.particleF = f.particleF ?? null;
+    this.bodyF = f.bodyF ?? null;
+    this.bodyT = f.bodyT ?? null;
+    this.trackF = f.trackF ?? null;
+  }
+
+  /** The control tensors in CONTROL_FIELDS order (null where absent). */
+  tensors(): (Tensor | null)[] {
+    return [this.particleF, this.bodyF, this.bodyT, this.trackF];
+  }
+}

@@ -1,0 +1,182 @@
+// Heightmap terrain (sim/physics, layer sim): bilinear height and analytic normal at any
+// point, bilinear material maps (ke, kd, mu), and their hand-written adjoints with respect
+// to the query point and to every map value. Outside the grid the maps are clamped to the
+// border (constant along the clamped axis, so the derivative along that axis is zero).
+import type { TerrainData } from './data.ts';
+
+// Located cell of the last query: flat index of corner (i0, j0), fractions and clamp flags.
+let k00 = 0;
+let fx = 0;
+let fy = 0;
+let cx = 1;
+let cy = 1;
+
+/** Finds the cell of (x, y); later `bilinear` / `adjBilinear` calls use it. */
+export function locate(T: TerrainData, x: number, y: number): void {
+  let u = (x - T.ox) / T.cs;
+  let v = (y - T.oy) / T.cs;
+  cx = 1;
+  cy = 1;
+  if (!(u > 0)) {
+    u = 0;
+    cx = 0;
+  } else if (u >= T.nx - 1) {
+    u = T.nx - 1;
+    cx = 0;
+  }
+  if (!(v > 0)) {
+    v = 0;
+    cy = 0;
+  } else if (v >= T.ny - 1) {
+    v = T.ny - 1;
+    cy = 0;
+  }
+  const i0 = Math.min(Math.floor(u), T.nx - 2);
+  const j0 = Math.min(Math.floor(v), T.ny - 2);
+  fx = u - i0;
+  fy = v - j0;
+  k00 = j0 * T.nx + i0;
+}
+
+/** Output of `bilinear`: [value, d/dx, d/dy]. */
+export const BL = new Float64Array(3);
+
+/** Bilinear value of `map` ([ny, nx] row-major) and its x, y derivatives at the located point. */
+export function bilinear(T: TerrainData, map: Float64Array): void {
+  const a = map[k00]!;
+  const b = map[k00 + 1]!;
+  const c = map[k00 + T.nx]!;
+  const d = map[k00 + T.nx + 1]!;
+  BL[0] = (1 - fx) * (1 - fy) * a + fx * (1 - fy) * b + (1 - fx) * fy * c + fx * fy * d;
+  BL[1] = (cx * ((1 - fy) * (b - a) + fy * (d - c))) / T.cs;
+  BL[2] = (cy * ((1 - fx) * (c - a) + fx * (d - b))) / T.cs;
+}
+
+/** Output of `adjBilinear`: adjoints of the query point [x, y]. */
+export const BA = new Float64Array(2);
+
+/**
+ * Adjoint of `bilinear` at the located point: adds the map's adjoint into `adjMap` and
+ * writes the query point's adjoint into BA, given adjoints of value, d/dx and d/dy.
+ */
+export function adjBilinear(T: TerrainData, map: Float64Array, adjMap: Float64Array, aval: number, avx: number, avy: number): void {
+  const a = map[k00]!;
+  const b = map[k00 + 1]!;
+  const c = map[k00 + T.nx]!;
+  const d = map[k00 + T.nx + 1]!;
+  const ax = (avx * cx) / T.cs;
+  const ay = (avy * cy) / T.cs;
+  adjMap[k00] = adjMap[k00]! + aval * (1 - fx) * (1 - fy) - ax * (1 - fy) - ay * (1 - fx);
+  adjMap[k00 + 1] = adjMap[k00 + 1]! + aval * fx * (1 - fy) + ax * (1 - fy) - ay * fx;
+  adjMap[k00 + T.nx] = adjMap[k00 + T.nx]! + aval * (1 - fx) * fy - ax * fy + ay * (1 - fx);
+  adjMap[k00 + T.nx + 1] = adjMap[k00 + T.nx + 1]! + aval * fx * fy + ax * fy + ay * fx;
+  const e = a - b - c + d;
+  const dfx = (1 - fy) * (b - a) + fy * (d - c);
+  const dfy = (1 - fx) * (c - a) + fx * (d - b);
+  const afx = aval * dfx + ay * e;
+  const afy = aval * dfy + ax * e;
+  BA[0] = (afx * cx) / T.cs;
+  BA[1] = (afy * cy) / T.cs;
+}
+
+/** Output of `terrainGeometry`: [nx, ny, nz, c, h]. */
+export const TG = new Float64Array(5);
+
+/**
+ * Contact geometry of a sphere of radius r at (x, y, z) against the terrain: unit normal
+ * n = (-hx, -hy, 1) / sqrt(1 + hx^2 + hy^2) and penetration c = (z - h) * n_z - r (the
+ * distance to the tangent plane at (x, y, h)). Writes TG.
+ */
+export function terrainGeometry(T: TerrainData, x: number, y: number, z: number, r: number): void {
+  locate(T, x, y);
+  bilinear(T, T.heights);
+  const h = BL[0]!;
+  const hx = BL[1]!;
+  const hy = BL[2]!;
+  const nn = Math.sqrt(1 + hx * hx + hy * hy);
+  TG[0] = -hx / nn;
+  TG[1] = -hy / nn;
+  TG[2] = 1 / nn;
+  TG[3] = (z - h) / nn - r;
+  TG[4] = h;
+}
+
+/** Output of `adjTerrainGeometry`: adjoints of [x, y, z, r]. */
+export const TGA = new Float64Array(4);
+
+/**
+ * Adjoint of `terrainGeometry`: given adjoints of n and c, adds the heights' adjoint into
+ * `adjHeights` and writes the adjoints of (x, y, z, r) into TGA.
+ */
+export function adjTerrainGeometry(
+  T: TerrainData,
+  x: number,
+  y: number,
+  z: number,
+  anx: number,
+  any: number,
+  anz: number,
+  ac: number,
+  adjHeights: Float64Array,
+): void {
+  locate(T, x, y);
+  bilinear(T, T.heights);
+  const h = BL[0]!;
+  const hx = BL[1]!;
+  const hy = BL[2]!;
+  const nn = Math.sqrt(1 + hx * hx + hy * hy);
+  // c = (z - h)/nn - r
+  const az = ac / nn;
+  const ah = -ac / nn;
+  let ann = (-ac * (z - h)) / (nn * nn);
+  // n = m / nn with m = (-hx, -hy, 1)
+  ann -= (-anx * hx - any * hy + anz) / (nn * nn);
+  const ahx = (ann * hx) / nn - anx / nn;
+  const ahy = (ann * hy) / nn - any / nn;
+  adjBilinear(T, T.heights, adjHeights, ah, ahx, ahy);
+  TGA[0] = BA[0]!;
+  TGA[1] = BA[1]!;
+  TGA[2] = az;
+  TGA[3] = -ac;
+}
+
+/** Output of `terrainMaterial`: [ke, kd, mu] at the queried point. */
+export const TM = new Float64Array(3);
+
+/** Bilinear contact stiffness, damping and friction coefficient at (x, y); writes TM. */
+export function terrainMaterial(T: TerrainData, x: number, y: number): void {
+  locate(T, x, y);
+  bilinear(T, T.ke);
+  TM[0] = BL[0]!;
+  bilinear(T, T.kd);
+  TM[1] = BL[0]!;
+  bilinear(T, T.mu);
+  TM[2] = BL[0]!;
+}
+
+/**
+ * Adjoint of `terrainMaterial`: adds the maps' adjoints and writes the adjoint of (x, y)
+ * into BA.
+ */
+export function adjTerrainMaterial(
+  T: TerrainData,
+  x: number,
+  y: number,
+  ake: number,
+  akd: number,
+  amu: number,
+  adjKe: Float64Array,
+  adjKd: Float64Array,
+  adjMu: Float64Array,
+): void {
+  locate(T, x, y);
+  adjBilinear(T, T.ke, adjKe, ake, 0, 0);
+  let gx = BA[0]!;
+  let gy = BA[1]!;
+  adjBilinear(T, T.kd, adjKd, akd, 0, 0);
+  gx += BA[0]!;
+  gy += BA[1]!;
+  adjBilinear(T, T.mu, adjMu, amu, 0, 0);
+  BA[0] = gx + BA[0]!;
+  BA[1] = gy + BA[1]!;
+}
