@@ -27,6 +27,7 @@ import { lstsq } from '../../sim/linalg/index.ts';
 import { argmin, odeint, qp } from '../../models/implicit/index.ts';
 import { evaluateApe, readTrajectory, summarizeTrajectories } from '../../data/index.ts';
 import { fileURLToPath } from 'node:url';
+import { runExample } from '../../sim/physics/examples/index.ts';
 
 /** Runs the demo steps; returns a JSON-able summary. */
 export async function runDemo(log: (s: string) => void): Promise<Record<string, unknown>> {
@@ -69,6 +70,7 @@ export async function runDemo(log: (s: string) => void): Promise<Record<string, 
   const last = lossOf(w).item();
   log(`  least squares by gradient descent: loss ${first.toFixed(6)} -> ${last.toFixed(6)} in ${steps} steps (QR optimum ${optimum.toFixed(6)})`);
   out.leastSquares = { initialLoss: first, finalLoss: last, optimalLoss: optimum, steps };
+  out.physics = physics(log);
   out.implicit = implicitLayers(log);
   out.data = await dataLayer(log);
   return out;
@@ -77,6 +79,17 @@ export async function runDemo(log: (s: string) => void): Promise<Record<string, 
 /** Rounds nested numbers to 6 decimals for display. */
 function roundNested(x: NestedArray): NestedArray {
   return typeof x === 'number' ? Math.round(x * 1e6) / 1e6 + 0 : x.map(roundNested);
+}
+
+/** The physics engine: Warp's bounce example optimised through the simulator. */
+function physics(log: (s: string) => void): Record<string, unknown> {
+  log('Physics: gradient descent through the simulator (Warp-style kernels, hand-written adjoints)');
+  const r = runExample('bounce');
+  log(
+    `  bounce: initial velocity of a particle so it hits a wall and the ground and lands on a target: loss ${r.initialLoss.toExponential(3)} -> ${r.finalLoss.toExponential(3)} in ${r.iterations} iterations; gradient vs central differences ${r.gradcheck.maxRelErr.toExponential(2)}`,
+  );
+  log('  more: npx impulse example cloth-throw | box-toss | terrain-id');
+  return { bounce: { initialLoss: r.initialLoss, finalLoss: r.finalLoss, iterations: r.iterations, gradcheckMaxRelErr: r.gradcheck.maxRelErr } };
 }
 
 /** Implicit layers on the seed documents' worked examples. */
