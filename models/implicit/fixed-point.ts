@@ -485,6 +485,8 @@ export interface DeqLayerConfig extends Omit<DeqOptions, 'z0' | 'd' | 'batched'>
   name?: string;
   /** Standard deviation of W's initial entries, times 1/sqrt(units) (default 0.5: a contraction). */
   wScale?: number;
+  /** Seed of the weight initialisers (default: tfjs's unseeded random). */
+  seed?: number;
 }
 
 /**
@@ -499,7 +501,7 @@ export interface DeqLayerConfig extends Omit<DeqOptions, 'z0' | 'd' | 'batched'>
  */
 export function deqLayer(config: DeqLayerConfig): TfLayers.Layer {
   const tf = getTf();
-  const { units, name, wScale, ...rest } = config;
+  const { units, name, wScale, seed, ...rest } = config;
   checkPositive(units, 'units', 'deqLayer', true);
   const op = deqTf(tanhCell, { tol: 1e-8, raiseOnNonConvergence: true, ...rest, d: units });
   class DeqLayer extends tf.layers.Layer {
@@ -514,8 +516,8 @@ export function deqLayer(config: DeqLayerConfig): TfLayers.Layer {
       const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as (number | null)[];
       const p = s[s.length - 1];
       if (typeof p !== 'number') throw new ShapeError(`deqLayer: the input's last dimension must be known, got shape [${s.join(', ')}]`);
-      this.W = this.addWeight('W', [units, units], 'float32', tf.initializers.randomNormal({ mean: 0, stddev: (wScale ?? 0.5) / Math.sqrt(units) }));
-      this.U = this.addWeight('U', [units, p], 'float32', tf.initializers.glorotUniform({}));
+      this.W = this.addWeight('W', [units, units], 'float32', tf.initializers.randomNormal({ mean: 0, stddev: (wScale ?? 0.5) / Math.sqrt(units), seed }));
+      this.U = this.addWeight('U', [units, p], 'float32', tf.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + 1 }));
       this.b = this.addWeight('b', [units], 'float32', tf.initializers.zeros());
       this.built = true;
     }
