@@ -51,6 +51,50 @@ export function rhsAsMatrix(b: Tensor, lhs: readonly number[], op: string): { B:
   return { B: b, vector: false };
 }
 
+/**
+ * The front end of a solve against the matrix operand M ([..., m, n], checked square when
+ * `square`): reads b by `rhsAsMatrix`, runs `solveMatrix` on its matrix form B [..., m, k]
+ * and returns the result in b's form (without the k = 1 axis when b is a vector).
+ */
+export function solveInRhsForm(op: string, M: Tensor, name: string, square: boolean, b: Tensor, solveMatrix: (B: Tensor) => Tensor): Tensor {
+  matrixDims(M, op, name, square);
+  const { B, vector } = rhsAsMatrix(b, M.shape, op);
+  const X = solveMatrix(B);
+  return vector ? reshape(X, X.shape.slice(0, -1)) : X;
+}
+
+/** Right-hand sides laid out for a batched solve against n x n matrices (see `rhsBlocks`). */
+export interface RhsBlocks {
+  /** Broadcast batch shape of the matrices and the right-hand sides. */
+  batch: number[];
+  /** Items of that batch: the number of solves. */
+  count: number;
+  /** For each item, the index of its matrix; null when item t uses matrix t. */
+  im: Int32Array | null;
+  /** Columns of each right-hand side. */
+  k: number;
+  /** A fresh copy of the right-hand sides, item t's n x k block at t * n * k (solves run in place on it). */
+  x: Float64Array;
+}
+
+/** Lays out B ([..., n, k]) for solves against the n x n matrices of M ([..., n, n]), batch dims broadcasting. */
+export function rhsBlocks(M: Tensor, B: Tensor, op: string): RhsBlocks {
+  const n = M.shape[M.ndim - 1]!;
+  const k = B.shape[B.ndim - 1]!;
+  const batch = broadcastBatch(M, B, op);
+  const im = batchIndex(M.shape.slice(0, -2), batch);
+  const ib = batchIndex(B.shape.slice(0, -2), batch);
+  const count = sizeOf(batch);
+  const nk = n * k;
+  let x: Float64Array;
+  if (ib === null) x = new Float64Array(B.data);
+  else {
+    x = new Float64Array(count * nk);
+    for (let t = 0; t < count; t++) x.set(B.data.subarray(ib[t]! * nk, ib[t]! * nk + nk), t * nk);
+  }
+  return { batch, count, im, k, x };
+}
+
 /** Batch shape of two operands broadcast together (error names both full shapes). */
 export function broadcastBatch(a: Tensor, b: Tensor, op: string): number[] {
   const ba = a.shape.slice(0, -2);

@@ -11,6 +11,18 @@ import { randomSpd, symmetricWithEigenvalues, wellConditioned } from './fixtures
 
 const flat = (ts: Tensor[]): Tensor => concat(ts.map((t) => reshape(t, [-1])));
 
+/** Q and R of qr(A), flattened into one output. */
+const qrFlat = (A: Tensor): Tensor => {
+  const { Q, R } = qr(A);
+  return flat([Q, R]);
+};
+
+/** The values and vectors of eigh(A), flattened into one output. */
+const eighFlat = (A: Tensor): Tensor => {
+  const { values, vectors } = eigh(A);
+  return flat([values, vectors]);
+};
+
 registerGradcheck('linalg.solve', () => {
   const rng = new Rng(101);
   return { fn: solve, inputs: [wellConditioned([3], 4, rng), randn([3, 4], rng)] };
@@ -95,36 +107,17 @@ registerGradcheck('linalg.triangular_solve_grad2', () => {
 
 registerGradcheck('linalg.qr', () => {
   const rng = new Rng(116);
-  return {
-    fn: (A: Tensor) => {
-      const { Q, R } = qr(A);
-      return flat([Q, R]);
-    },
-    inputs: [randn([2, 5, 3], rng)],
-  };
+  return { fn: qrFlat, inputs: [randn([2, 5, 3], rng)] };
 });
 
 registerGradcheck('linalg.qr_square', () => {
   const rng = new Rng(117);
-  return {
-    fn: (A: Tensor) => {
-      const { Q, R } = qr(A);
-      return flat([Q, R]);
-    },
-    inputs: [wellConditioned([], 4, rng)],
-  };
+  return { fn: qrFlat, inputs: [wellConditioned([], 4, rng)] };
 });
 
 registerGradcheck('linalg.qr_grad2', () => {
   const rng = new Rng(118);
-  return {
-    fn: (A: Tensor) => {
-      const { Q, R } = qr(A);
-      return flat([Q, R]);
-    },
-    inputs: [randn([4, 3], rng)],
-    order: 2,
-  };
+  return { fn: qrFlat, inputs: [randn([4, 3], rng)], order: 2 };
 });
 
 registerGradcheck('linalg.lstsq', () => {
@@ -139,13 +132,7 @@ registerGradcheck('linalg.lstsq_matrix_rhs', () => {
 
 registerGradcheck('linalg.eigh', () => {
   const rng = new Rng(121);
-  return {
-    fn: (A: Tensor) => {
-      const { values, vectors } = eigh(A);
-      return flat([values, vectors]);
-    },
-    inputs: [symmetricWithEigenvalues([-2, 0.5, 1.5, 4], rng)],
-  };
+  return { fn: eighFlat, inputs: [symmetricWithEigenvalues([-2, 0.5, 1.5, 4], rng)] };
 });
 
 registerGradcheck('linalg.eigh_values', () => {
@@ -155,12 +142,5 @@ registerGradcheck('linalg.eigh_values', () => {
 
 registerGradcheck('linalg.eigh_grad2', () => {
   const rng = new Rng(123);
-  return {
-    fn: (A: Tensor) => {
-      const { values, vectors } = eigh(A);
-      return flat([values, vectors]);
-    },
-    inputs: [symmetricWithEigenvalues([-1, 1, 2.5], rng)],
-    order: 2,
-  };
+  return { fn: eighFlat, inputs: [symmetricWithEigenvalues([-1, 1, 2.5], rng)], order: 2 };
 });

@@ -2,8 +2,8 @@
 // cholesky (the factor L) and choleskySolve (SPD systems). A is read as its symmetric part,
 // so the gradients w.r.t. A are symmetric; a matrix that is not positive definite raises a
 // LinalgError naming the batch item and the failing pivot.
-import { LinalgError, Tensor, add, matmul, matrixTranspose, mul, needsGrad, neg, record1, reshape, sumTo } from '../core/index.ts';
-import { batchIndex, broadcastBatch, fmtNum, itemLabel, matrixDims, rhsAsMatrix, symmetricPart, triMask } from './batch.ts';
+import { LinalgError, Tensor, add, matmul, matrixTranspose, mul, needsGrad, neg, record1, sumTo } from '../core/index.ts';
+import { fmtNum, itemLabel, matrixDims, rhsBlocks, solveInRhsForm, symmetricPart, triMask } from './batch.ts';
 import { cholFactor, cholSolve } from './dense.ts';
 import { triangularSolve } from './triangular.ts';
 
@@ -72,18 +72,8 @@ export function cholesky(A: Tensor): Tensor {
 
 function cholSolveWith(f: CholFactors, A: Tensor, B: Tensor): Tensor {
   const n = f.n;
-  const k = B.shape[B.ndim - 1]!;
-  const batch = broadcastBatch(A, B, f.op);
-  const ia = batchIndex(f.batch, batch);
-  const ib = batchIndex(B.shape.slice(0, -2), batch);
-  const count = ia ? ia.length : f.l.length / (n * n);
+  const { batch, count, im: ia, k, x } = rhsBlocks(A, B, f.op);
   const nk = n * k;
-  let x: Float64Array;
-  if (ib === null) x = new Float64Array(B.data);
-  else {
-    x = new Float64Array(count * nk);
-    for (let t = 0; t < count; t++) x.set(B.data.subarray(ib[t]! * nk, ib[t]! * nk + nk), t * nk);
-  }
   for (let t = 0; t < count; t++) cholSolve(f.l, (ia ? ia[t]! : t) * n * n, n, x, t * nk, k);
   const X = new Tensor(x, [...batch, n, k]);
   if (!needsGrad(A, B)) return X;
@@ -102,9 +92,5 @@ function cholSolveWith(f: CholFactors, A: Tensor, B: Tensor): Tensor {
  * is not positive definite raises LinalgError naming the batch item.
  */
 export function choleskySolve(A: Tensor, b: Tensor): Tensor {
-  matrixDims(A, 'choleskySolve', 'A', true);
-  const { B, vector } = rhsAsMatrix(b, A.shape, 'choleskySolve');
-  const f = factorChol(A, 'choleskySolve');
-  const X = cholSolveWith(f, A, B);
-  return vector ? reshape(X, X.shape.slice(0, -1)) : X;
+  return solveInRhsForm('choleskySolve', A, 'A', true, b, (B) => cholSolveWith(factorChol(A, 'choleskySolve'), A, B));
 }

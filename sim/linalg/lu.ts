@@ -2,7 +2,7 @@
 // solve, det, slogdet, inv. They factor once with the raw kernels of dense.ts and share one
 // internal op that solves with saved factors (A or A^T), which is what their backwards use.
 import { LinalgError, Tensor, matmul, matrixTranspose, mul, neg, record1, reshape, sumTo, needsGrad } from '../core/index.ts';
-import { batchIndex, broadcastBatch, eyeConst, fmtNum, itemLabel, matrixDims, rhsAsMatrix } from './batch.ts';
+import { eyeConst, fmtNum, itemLabel, matrixDims, rhsBlocks, solveInRhsForm } from './batch.ts';
 import { luFactor, luSolve } from './dense.ts';
 
 /** LU factors of a batch of n x n matrices, as saved for solves and backward passes. */
@@ -61,18 +61,8 @@ export function factorLU(A: Tensor, op: string, allowSingular = false): LUFactor
  */
 export function luSolveWith(f: LUFactors, A: Tensor, B: Tensor, transpose: boolean): Tensor {
   const n = f.n;
-  const k = B.shape[B.ndim - 1]!;
-  const batch = broadcastBatch(A, B, f.op);
-  const ia = batchIndex(f.batch, batch);
-  const ib = batchIndex(B.shape.slice(0, -2), batch);
-  const count = ia ? ia.length : f.piv.length;
+  const { batch, count, im: ia, k, x } = rhsBlocks(A, B, f.op);
   const nk = n * k;
-  let x: Float64Array;
-  if (ib === null) x = new Float64Array(B.data);
-  else {
-    x = new Float64Array(count * nk);
-    for (let t = 0; t < count; t++) x.set(B.data.subarray(ib[t]! * nk, ib[t]! * nk + nk), t * nk);
-  }
   for (let t = 0; t < count; t++) {
     const a = ia ? ia[t]! : t;
     if (f.sign[a] === 0) throw new LinalgError(`${f.op}: ${itemLabel(a, f.batch)} is singular`, a);
@@ -104,11 +94,7 @@ export function luSolveWith(f: LUFactors, A: Tensor, B: Tensor, transpose: boole
  * const x = solve(tensor([[2, -2], [-2, 0]]), tensor([1, 0])); // [0, -0.5]
  */
 export function solve(A: Tensor, b: Tensor): Tensor {
-  matrixDims(A, 'solve', 'A', true);
-  const { B, vector } = rhsAsMatrix(b, A.shape, 'solve');
-  const f = factorLU(A, 'solve');
-  const X = luSolveWith(f, A, B, false);
-  return vector ? reshape(X, X.shape.slice(0, -1)) : X;
+  return solveInRhsForm('solve', A, 'A', true, b, (B) => luSolveWith(factorLU(A, 'solve'), A, B, false));
 }
 
 /**

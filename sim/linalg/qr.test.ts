@@ -2,10 +2,10 @@
 // least squares against the normal equations, gradients, and the rank/shape errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LinalgError, Rng, ShapeError, Tensor, eye, gradients, matmul, matrixTranspose, mul, randn, reshape, slice, sum, tensor } from '../core/index.ts';
+import { LinalgError, Rng, ShapeError, Tensor, eye, gradients, matmul, matrixTranspose, randn, reshape, slice, sum, tensor } from '../core/index.ts';
 import { lstsq, qr } from './qr.ts';
 import { solve } from './lu.ts';
-import { assertClose } from './test-util.ts';
+import { assertClose, weightedGradients } from './test-util.ts';
 
 test('qr of a known 3x2 matrix gives the known factors with a non-negative diagonal', () => {
   const A = tensor([
@@ -72,12 +72,8 @@ test('lstsq gradients agree with those of the normal-equation solution', () => {
   const b0 = randn([6], rng);
   const w = randn([3], rng);
   const normal = (A: Tensor, b: Tensor): Tensor => solve(matmul(matrixTranspose(A), A), matmul(matrixTranspose(A), b));
-  const A1 = A0.clone().requireGrad();
-  const b1 = b0.clone().requireGrad();
-  const [gA1, gb1] = gradients(sum(mul(lstsq(A1, b1), w)), [A1, b1]);
-  const A2 = A0.clone().requireGrad();
-  const b2 = b0.clone().requireGrad();
-  const [gA2, gb2] = gradients(sum(mul(normal(A2, b2), w)), [A2, b2]);
+  const [gA1, gb1] = weightedGradients(lstsq, [A0, b0], w);
+  const [gA2, gb2] = weightedGradients(normal, [A0, b0], w);
   assertClose(gA1!, gA2!, 1e-11, 'gA');
   assertClose(gb1!, gb2!, 1e-11, 'gb');
 });

@@ -1,7 +1,7 @@
 // QR tape ops of sim/linalg (float64, batched, differentiable to second order): the reduced
 // Householder QR and least squares through it.
-import { LinalgError, ShapeError, Tensor, add, fmtShape, matmul, matrixTranspose, mul, recordN, reshape, sub, zeros } from '../core/index.ts';
-import { fmtNum, itemLabel, matrixDims, rhsAsMatrix, triMask } from './batch.ts';
+import { LinalgError, ShapeError, Tensor, add, fmtShape, matmul, matrixTranspose, mul, recordN, sub, zeros } from '../core/index.ts';
+import { fmtNum, itemLabel, matrixDims, solveInRhsForm, triMask } from './batch.ts';
 import { qrFactor, qrFormQ } from './dense.ts';
 import { triangularSolve } from './triangular.ts';
 
@@ -100,16 +100,15 @@ export function qr(A: Tensor): QRResult {
  * raises LinalgError naming the batch item.
  */
 export function lstsq(A: Tensor, b: Tensor): Tensor {
-  matrixDims(A, 'lstsq', 'A', false);
-  const { B, vector } = rhsAsMatrix(b, A.shape, 'lstsq');
-  const { Q, R, batch, m, n, count } = qrImpl(A, 'lstsq');
-  const bad = rankDeficient(R.data, count, m, n);
-  if (bad) {
-    throw new LinalgError(
-      `lstsq: ${itemLabel(bad.t, batch)} is rank deficient (R[${bad.k}, ${bad.k}] is ${fmtNum(bad.v)}); least squares needs full column rank`,
-      bad.t,
-    );
-  }
-  const X = triangularSolve(R, matmul(matrixTranspose(Q), B), { lower: false });
-  return vector ? reshape(X, X.shape.slice(0, -1)) : X;
+  return solveInRhsForm('lstsq', A, 'A', false, b, (B) => {
+    const { Q, R, batch, m, n, count } = qrImpl(A, 'lstsq');
+    const bad = rankDeficient(R.data, count, m, n);
+    if (bad) {
+      throw new LinalgError(
+        `lstsq: ${itemLabel(bad.t, batch)} is rank deficient (R[${bad.k}, ${bad.k}] is ${fmtNum(bad.v)}); least squares needs full column rank`,
+        bad.t,
+      );
+    }
+    return triangularSolve(R, matmul(matrixTranspose(Q), B), { lower: false });
+  });
 }

@@ -1,7 +1,7 @@
 // Triangular solves as a tape op of sim/linalg (float64, batched, differentiable to second
 // order). Cholesky's and QR's backwards are built from it.
-import { LinalgError, Tensor, matmul, matrixTranspose, mul, neg, needsGrad, record1, reshape, sumTo } from '../core/index.ts';
-import { batchIndex, broadcastBatch, fmtNum, itemLabel, matrixDims, rhsAsMatrix, triMask } from './batch.ts';
+import { LinalgError, Tensor, matmul, matrixTranspose, mul, neg, needsGrad, record1, sumTo } from '../core/index.ts';
+import { fmtNum, itemLabel, rhsBlocks, solveInRhsForm, triMask } from './batch.ts';
 import { triSolve } from './dense.ts';
 
 /** Options of `triangularSolve`. */
@@ -16,19 +16,9 @@ export interface TriangularSolveOptions {
 
 function triSolveOp(T: Tensor, B: Tensor, lower: boolean, transpose: boolean, unit: boolean, op: string): Tensor {
   const n = T.shape[T.ndim - 1]!;
-  const k = B.shape[B.ndim - 1]!;
   const tBatch = T.shape.slice(0, -2);
-  const batch = broadcastBatch(T, B, op);
-  const it = batchIndex(tBatch, batch);
-  const ib = batchIndex(B.shape.slice(0, -2), batch);
-  const count = it ? it.length : T.size / (n * n);
+  const { batch, count, im: it, k, x } = rhsBlocks(T, B, op);
   const nk = n * k;
-  let x: Float64Array;
-  if (ib === null) x = new Float64Array(B.data);
-  else {
-    x = new Float64Array(count * nk);
-    for (let t = 0; t < count; t++) x.set(B.data.subarray(ib[t]! * nk, ib[t]! * nk + nk), t * nk);
-  }
   for (let t = 0; t < count; t++) {
     const a = it ? it[t]! : t;
     const bad = triSolve(T.data, a * n * n, n, x, t * nk, k, lower, transpose, unit);
@@ -63,8 +53,7 @@ function triSolveOp(T: Tensor, B: Tensor, lower: boolean, transpose: boolean, un
  * const x = triangularSolve(L, b, { lower: true, transpose: true }); // L^T x = b
  */
 export function triangularSolve(T: Tensor, b: Tensor, opts: TriangularSolveOptions = {}): Tensor {
-  matrixDims(T, 'triangularSolve', 'T', true);
-  const { B, vector } = rhsAsMatrix(b, T.shape, 'triangularSolve');
-  const X = triSolveOp(T, B, opts.lower ?? true, opts.transpose ?? false, opts.unitDiagonal ?? false, 'triangularSolve');
-  return vector ? reshape(X, X.shape.slice(0, -1)) : X;
+  return solveInRhsForm('triangularSolve', T, 'T', true, b, (B) =>
+    triSolveOp(T, B, opts.lower ?? true, opts.transpose ?? false, opts.unitDiagonal ?? false, 'triangularSolve'),
+  );
 }
