@@ -7,16 +7,15 @@ import { cholFactor, cholSolve } from '../../sim/linalg/dense.ts';
 import {
   type BackwardOptions,
   ImplicitError,
-  NonConvergenceError,
   type Params,
   checkFinite,
   checkOptionKeys,
   checkPositive,
-  implicitSolution,
+  checkSolverLimits,
   packParams,
   paramList,
 } from './ift.ts';
-import { type SolverInfo, checkInputs } from './root.ts';
+import { type SolverInfo, checkInputs, finish, solveOutcome } from './root.ts';
 import type { Tensor as TfTensor } from '@tensorflow/tfjs';
 import { tfOp } from '../tf/bridge.ts';
 
@@ -84,8 +83,7 @@ function maxAbs(a: Float64Array): number {
 export function argmin<W extends Params>(f: (x: Tensor, w: W) => Tensor, w: W, x0: Tensor, opts: ArgminOptions = {}): { x: Tensor; info: ArgminInfo } {
   const layer = 'argmin';
   checkOptionKeys(opts, ARGMIN_KEYS, layer);
-  checkPositive(opts.tol, 'tol', layer);
-  checkPositive(opts.maxIter, 'maxIter', layer, true);
+  checkSolverLimits(opts, layer);
   checkPositive(opts.memory, 'memory', layer, true);
   checkPositive(opts.steps, 'steps', layer, true);
   checkPositive(opts.lr, 'lr', layer);
@@ -102,7 +100,6 @@ export function argmin<W extends Params>(f: (x: Tensor, w: W) => Tensor, w: W, x
   const tol = opts.tol ?? 1e-10;
   const r = method === 'newton' ? newton(obj, x0.data, tol, opts.maxIter ?? 100) : lbfgs(obj, x0.data, tol, opts.maxIter ?? 1000, opts.memory ?? 10);
   const info: ArgminInfo = { ...r.info, method, evaluations: obj.evaluations };
-  if (!info.converged && opts.raiseOnNonConvergence) throw new NonConvergenceError(`${layer} (${method}): ${info.message}`, layer, 'forward', info);
   // F(w, x) = grad_x f(x, w): its Jacobian in x is the Hessian, its VJPs are HVPs
   const F = (ww: W, xv: Tensor): Tensor =>
     withGradMode(true, () => {
@@ -111,20 +108,7 @@ export function argmin<W extends Params>(f: (x: Tensor, w: W) => Tensor, w: W, x
       const [g] = gradients([fv], [xl], undefined, { createGraph: true, allowUnused: true });
       return g ?? zeros(xl.shape);
     });
-  const x = implicitSolution(
-    {
-      layer,
-      F,
-      x: w,
-      backward: opts.backward,
-      onBackward: (b) => {
-        info.backward = b;
-      },
-    },
-    r.x,
-    x0.shape,
-  );
-  return { x, info };
+  return { x: finish(layer, F, w, info, r.x, x0.shape, false, opts), info };
 }
 
 /** f, its gradient and Hessian at flat points, with the parameters held fixed. */
@@ -206,9 +190,23 @@ interface MinResult {
  * Backtracking Armijo search along d from x: largest t in 1, 1/2, ... with
  * f(x + t d) <= f + 1e-4 t g.d + 8 eps |f| (non-finite f counts as failure). The round-off
  * allowance lets the last steps to a gradient tolerance near 1e-13 through, where f no
- * longer resolves the decrease. Returns null if no t passes.
+ * longer resolves the decrease. Where d is not a descent direction (g.d >= 0) it is first
+ * replaced, in place, by -g, and `onSteepest` runs. Returns null if no t passes.
  */
-function armijo<W extends Params>(obj: Objective<W>, x: Float64Array, fx: number, slope: number, d: Float64Array): { x: Float64Array; t: number } | null {
+function armijo<W extends Params>(
+  obj: Objective<W>,
+  x: Float64Array,
+  fx: number,
+  g: Float64Array,
+  d: Float64Array,
+  onSteepest?: () => void,
+): { x: Float64Array; t: number } | null {
+  let slope = dot(g, d);
+  if (!(slope < 0)) {
+    onSteepest?.();
+    for (let i = 0; i < d.length; i++) d[i] = -g[i]!;
+    slope = dot(g, d);
+  }
   let t = 1;
   for (let k = 0; k < 60; k++) {
     const xt = new Float64Array(x.length);
@@ -220,11 +218,8 @@ function armijo<W extends Params>(obj: Objective<W>, x: Float64Array, fx: number
   return null;
 }
 
-function report(converged: boolean, iterations: number, res: number, tol: number, hist: number[], value: number, extra = ''): MinResult['info'] {
-  const message = converged
-    ? `converged in ${iterations} iterations: max|grad f| = ${res.toExponential(3)} <= tol ${tol}`
-    : `not converged after ${iterations} iterations: max|grad f| = ${res.toExponential(3)} > tol ${tol}${extra}`;
-  return { converged, iterations, residual: res, residualHistory: hist, message, value };
+function report(iterations: number, g: Float64Array, tol: number, hist: number[], value: number, extra = ''): MinResult['info'] {
+  return { ...solveOutcome(Float64Array.of(maxAbs(g)), iterations, hist, tol, 'max|grad f|', extra), value };
 }
 
 function newton<W extends Params>(obj: Objective<W>, x0: Float64Array, tol: number, maxIter: number): MinResult {
@@ -237,20 +232,10 @@ function newton<W extends Params>(obj: Objective<W>, x0: Float64Array, tol: numb
   for (; it < maxIter && !(maxAbs(g) <= tol); it++) {
     const H = obj.hessian(x, it + 1);
     const L = Float64Array.from(H);
-    const d = new Float64Array(n);
-    if (cholFactor(L, 0, n) < 0) {
-      for (let i = 0; i < n; i++) d[i] = -g[i]!;
-      cholSolve(L, 0, n, d, 0, 1);
-    } else {
-      // not positive definite: steepest descent
-      for (let i = 0; i < n; i++) d[i] = -g[i]!;
-    }
-    let slope = dot(g, d);
-    if (!(slope < 0)) {
-      for (let i = 0; i < n; i++) d[i] = -g[i]!;
-      slope = dot(g, d);
-    }
-    const step = armijo(obj, x, f, slope, d);
+    // Newton direction where H is positive definite, else steepest descent
+    const d = g.map((v) => -v);
+    if (cholFactor(L, 0, n) < 0) cholSolve(L, 0, n, d, 0, 1);
+    const step = armijo(obj, x, f, g, d);
     if (!step) {
       extra = '; the line search found no decrease';
       break;
@@ -259,8 +244,7 @@ function newton<W extends Params>(obj: Objective<W>, x0: Float64Array, tol: numb
     ({ f, g } = obj.valueGrad(x, it + 1));
     hist.push(maxAbs(g));
   }
-  const res = maxAbs(g);
-  return { x, info: report(res <= tol, it, res, tol, hist, f, extra) };
+  return { x, info: report(it, g, tol, hist, f, extra) };
 }
 
 function lbfgs<W extends Params>(obj: Objective<W>, x0: Float64Array, tol: number, maxIter: number, m: number): MinResult {
@@ -290,13 +274,9 @@ function lbfgs<W extends Params>(obj: Objective<W>, x0: Float64Array, tol: numbe
       for (let i = 0; i < n; i++) q[i]! += (a[k]! - b) * s[i]!;
     }
     const d = q.map((v) => -v);
-    let slope = dot(g, d);
-    if (!(slope < 0)) {
+    const step = armijo(obj, x, f, g, d, () => {
       S.length = Y.length = rho.length = 0;
-      for (let i = 0; i < n; i++) d[i] = -g[i]!;
-      slope = dot(g, d);
-    }
-    const step = armijo(obj, x, f, slope, d);
+    });
     if (!step) {
       extra = '; the line search found no decrease';
       break;
@@ -324,8 +304,7 @@ function lbfgs<W extends Params>(obj: Objective<W>, x0: Float64Array, tol: numbe
     g = next.g;
     hist.push(maxAbs(g));
   }
-  const res = maxAbs(g);
-  return { x, info: report(res <= tol, it, res, tol, hist, f, extra) };
+  return { x, info: report(it, g, tol, hist, f, extra) };
 }
 
 /** K gradient steps x <- x - lr grad_x f(x, w), recorded (createGraph) so w's gradient flows through them. */

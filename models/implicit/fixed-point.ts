@@ -13,6 +13,7 @@ import {
   checkFinite,
   checkOptionKeys,
   checkPositive,
+  checkSolverLimits,
   implicitSolution,
   packParams,
   paramList,
@@ -20,7 +21,7 @@ import {
 import type { LayerVariable, Tensor as TfTensor, layers as TfLayers } from '@tensorflow/tfjs';
 import { tfOp } from '../tf/bridge.ts';
 import { getTf } from '../tf/backend.ts';
-import { BroydenInverse, type SolverInfo, broydenLoop, checkInputs, makeEval } from './root.ts';
+import { BestTracker, BroydenInverse, type SolverInfo, broydenLoop, checkInputs, makeEval, solveOutcome, worstItem } from './root.ts';
 
 /** Anderson acceleration parameters. */
 export interface AndersonOptions {
@@ -60,24 +61,10 @@ function residuals(fz: Float64Array, z: Float64Array, B: number, n: number, stop
   return out;
 }
 
-function worst(res: Float64Array): { value: number; item: number } {
-  let value = 0;
-  let item = 0;
-  for (let b = 0; b < res.length; b++) {
-    if (!(res[b]! <= value)) {
-      value = res[b]!;
-      item = b;
-    }
-  }
-  return { value, item };
-}
-
-function message(converged: boolean, iterations: number, res: Float64Array, tol: number, stop: StopMode): string {
-  const { value, item } = worst(res);
+/** How a finished fixed-point iteration went, from the per-item residuals of its best iterates. */
+function outcome(best: BestTracker, iterations: number, hist: number[], tol: number, stop: StopMode): FixedPointSolve {
   const what = stop === 'abs' ? '||f(z) - z||' : '||f(z) - z|| / ||f(z)||';
-  if (converged) return `converged in ${iterations} iterations: ${what} = ${value.toExponential(3)} <= tol ${tol}`;
-  const where = res.length > 1 ? ` (worst item ${item})` : '';
-  return `not converged after ${iterations} iterations: ${what} = ${value.toExponential(3)} > tol ${tol}${where}`;
+  return { z: best.y, ...solveOutcome(best.res, iterations, hist, tol, what) };
 }
 
 /**
@@ -100,8 +87,7 @@ export function andersonSolve(
   const Fh: Float64Array[] = [];
   const G: Float64Array[] = [];
   const gram = new Float64Array(B * m * m);
-  const bestZ = Float64Array.from(z0);
-  const bestRes = new Float64Array(B).fill(Infinity);
+  const best = new BestTracker(z0, new Float64Array(B).fill(Infinity), n);
   const hist: number[] = [];
 
   const store = (slot: number, z: Float64Array, fz: Float64Array): Float64Array => {
@@ -120,13 +106,8 @@ export function andersonSolve(
       }
     }
     const res = residuals(fz, z, B, n, opts.stop);
-    for (let b = 0; b < B; b++) {
-      if (res[b]! < bestRes[b]!) {
-        bestRes[b] = res[b]!;
-        bestZ.set(z.subarray(b * n, (b + 1) * n), b * n);
-      }
-    }
-    hist.push(worst(res).value);
+    best.update(z, res);
+    hist.push(worstItem(res).value);
     return res;
   };
 
@@ -180,15 +161,7 @@ export function andersonSolve(
     z = next;
     res = store(it % m, z, f(z, it));
   }
-  const converged = bestRes.every((r) => r <= opts.tol);
-  return {
-    z: bestZ,
-    converged,
-    iterations: it,
-    residual: worst(bestRes).value,
-    residualHistory: hist,
-    message: message(converged, it, bestRes, opts.tol, opts.stop),
-  };
+  return outcome(best, it, hist, opts.tol, opts.stop);
 }
 
 /** Damped Picard iteration z+ = (1 - damping) z + damping f(z), per item best iterate. */
@@ -199,35 +172,21 @@ function picardSolve(
   n: number,
   opts: { tol: number; maxIter: number; stop: StopMode; damping: number },
 ): FixedPointSolve {
-  const bestZ = Float64Array.from(z0);
-  const bestRes = new Float64Array(B).fill(Infinity);
+  const best = new BestTracker(z0, new Float64Array(B).fill(Infinity), n);
   const hist: number[] = [];
   let z = Float64Array.from(z0);
   let it = 0;
   for (; ; it++) {
     const fz = f(z, it);
     const res = residuals(fz, z, B, n, opts.stop);
-    for (let b = 0; b < B; b++) {
-      if (res[b]! < bestRes[b]!) {
-        bestRes[b] = res[b]!;
-        bestZ.set(z.subarray(b * n, (b + 1) * n), b * n);
-      }
-    }
-    hist.push(worst(res).value);
+    best.update(z, res);
+    hist.push(worstItem(res).value);
     if (it >= opts.maxIter || res.every((r) => r <= opts.tol)) break;
     const next = new Float64Array(z.length);
     for (let i = 0; i < z.length; i++) next[i] = (1 - opts.damping) * z[i]! + opts.damping * fz[i]!;
     z = next;
   }
-  const converged = bestRes.every((r) => r <= opts.tol);
-  return {
-    z: bestZ,
-    converged,
-    iterations: it,
-    residual: worst(bestRes).value,
-    residualHistory: hist,
-    message: message(converged, it, bestRes, opts.tol, opts.stop),
-  };
+  return outcome(best, it, hist, opts.tol, opts.stop);
 }
 
 /** Backward options of the fixed-point layer. */
@@ -319,8 +278,7 @@ export function fixedPoint<X extends Params>(f: (z: Tensor, x: X) => Tensor, x: 
   checkOptionKeys(opts, FP_KEYS, layer);
   checkOptionKeys(opts.backward, FP_BACKWARD_KEYS, `${layer} backward`);
   checkOptionKeys(opts.anderson, ['m', 'lambda', 'beta'], `${layer} anderson`);
-  checkPositive(opts.tol, 'tol', layer);
-  checkPositive(opts.maxIter, 'maxIter', layer, true);
+  checkSolverLimits(opts, layer);
   checkPositive(opts.anderson?.m, 'anderson.m', layer, true);
   checkPositive(opts.damping, 'damping', layer);
   checkPositive(opts.backward?.steps, 'backward.steps', layer, true);

@@ -186,6 +186,12 @@ export function checkPositive(v: number | undefined, name: string, where: string
   }
 }
 
+/** Checks the `tol` (positive) and `maxIter` (positive integer) options of an iterative solver. */
+export function checkSolverLimits(opts: { tol?: number; maxIter?: number }, where: string): void {
+  checkPositive(opts.tol, 'tol', where);
+  checkPositive(opts.maxIter, 'maxIter', where, true);
+}
+
 /** Calls F and checks it returns one equation per unknown. */
 export function callF<X extends Params>(layer: string, F: (x: X, y: Tensor) => Tensor, x: X, y: Tensor, B: number, batched: boolean): Tensor {
   const Fv = F(x, y);

@@ -572,30 +572,7 @@ class ReducedKkt {
     gemvTAdd(G, m, n, wr, r1);
     for (let r = 0; r < pe; r++) rhs[n + r] = R2[r]!;
     rhs[n + pe] = R4 + dot(h, wr, m);
-    u.set(rhs);
-    luSolve(this.B!, 0, N, this.Bpiv!, u, 0, 1);
-    const scale = normInf(rhs, N);
-    const resid = (): number => {
-      this.applyBordered(u, c1, e);
-      let mx = 0;
-      for (let i = 0; i < N; i++) {
-        e[i] = rhs[i]! - e[i]!;
-        mx = Math.max(mx, Math.abs(e[i]!));
-      }
-      return mx;
-    };
-    let res = resid();
-    for (let k = 0; k < REFINE_STEPS && res > REFINE_TOL * scale; k++) {
-      c.set(e);
-      luSolve(this.B!, 0, N, this.Bpiv!, c, 0, 1);
-      for (let i = 0; i < N; i++) u[i]! += c[i]!;
-      const next = resid();
-      if (!(next < res)) {
-        for (let i = 0; i < N; i++) u[i]! -= c[i]!;
-        break;
-      }
-      res = next;
-    }
+    luSolveRefined(this.B!, this.Bpiv!, N, rhs, u, e, c, (v, out) => this.applyBordered(v, c1, out), REFINE_STEPS, REFINE_TOL, false);
     const dtau = u[n + pe]!;
     for (let j = 0; j < n; j++) dx[j] = u[j]!;
     for (let r = 0; r < pe; r++) dy[r] = u[n + r]!;
@@ -603,6 +580,55 @@ class ReducedKkt {
     for (let i = 0; i < m; i++) dz[i] = W[i]! * (dz[i]! - h[i]! * dtau - R3[i]!);
     return dtau;
   }
+}
+
+/**
+ * Solves K u = r (N unknowns) from the LU factors (lu, piv) of K or of a regularised K, then
+ * refines against K itself (`apply(v, out)` sets out = K v): up to `steps` corrections while
+ * the max residual exceeds tol * max|r|, undoing a correction that does not lower it and,
+ * with `stopWhenSlow`, stopping after one that does not halve it (the rounding floor).
+ * `e` and `c` are work arrays of length N. Returns the final max residual.
+ */
+function luSolveRefined(
+  lu: Float64Array,
+  piv: Int32Array,
+  N: number,
+  r: Float64Array,
+  u: Float64Array,
+  e: Float64Array,
+  c: Float64Array,
+  apply: (v: Float64Array, out: Float64Array) => void,
+  steps: number,
+  tol: number,
+  stopWhenSlow: boolean,
+): number {
+  u.set(r);
+  luSolve(lu, 0, N, piv, u, 0, 1);
+  const resid = (): number => {
+    apply(u, e);
+    let mx = 0;
+    for (let i = 0; i < N; i++) {
+      e[i] = r[i]! - e[i]!;
+      mx = Math.max(mx, Math.abs(e[i]!));
+    }
+    return mx;
+  };
+  let res = resid();
+  const scale = normInf(r, N);
+  for (let k = 0; k < steps && res > tol * scale; k++) {
+    c.set(e);
+    luSolve(lu, 0, N, piv, c, 0, 1);
+    for (let i = 0; i < N; i++) u[i]! += c[i]!;
+    const next = resid();
+    if (!(next < res)) {
+      for (let i = 0; i < N; i++) u[i]! -= c[i]!;
+      break;
+    }
+    const slow = stopWhenSlow && next > 0.5 * res;
+    res = next;
+    if (slow) break;
+  }
+  return res;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -780,36 +806,7 @@ export function factorActiveSet(d: QPData, active: Int32Array): ActiveSetFactors
  */
 export function solveActiveSet(d: QPData, f: ActiveSetFactors, r: Float64Array, u: Float64Array): number {
   const { N, lu, piv, active } = f;
-  const e = new Float64Array(N);
-  const c = new Float64Array(N);
-  u.set(r);
-  luSolve(lu, 0, N, piv, u, 0, 1);
-  const resid = (): number => {
-    applyActiveKkt(d, active, u, e);
-    let mx = 0;
-    for (let i = 0; i < N; i++) {
-      e[i] = r[i]! - e[i]!;
-      mx = Math.max(mx, Math.abs(e[i]!));
-    }
-    return mx;
-  };
-  let res = resid();
-  const scale = normInf(r, N);
-  for (let k = 0; k < 8 && res > 1e-16 * scale; k++) {
-    c.set(e);
-    luSolve(lu, 0, N, piv, c, 0, 1);
-    for (let i = 0; i < N; i++) u[i]! += c[i]!;
-    const next = resid();
-    if (!(next < res)) {
-      for (let i = 0; i < N; i++) u[i]! -= c[i]!;
-      break;
-    }
-    // at the rounding floor (or converging too slowly to matter): stop
-    const slow = next > 0.5 * res;
-    res = next;
-    if (slow) break;
-  }
-  return res;
+  return luSolveRefined(lu, piv, N, r, u, new Float64Array(N), new Float64Array(N), (v, out) => applyActiveKkt(d, active, v, out), 8, 1e-16, true);
 }
 
 interface PolishOutcome {

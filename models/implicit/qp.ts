@@ -127,22 +127,8 @@ function checkShapes(pr: QPProblem): { n: number; m: number; pe: number; B: numb
   ];
   if (p.ndim !== 1 && p.ndim !== 2) throw new ShapeError(`qp: p must be [n] or [B, n], got ${fmtShape(p.shape)}`);
   if (p.shape[p.ndim - 1] !== n) throw new ShapeError(`qp: p has shape ${fmtShape(p.shape)} but Q has ${fmtShape(Q.shape)} (n = ${n})`);
-  let m = 0;
-  if (G && h) {
-    if (G.ndim !== 2 && G.ndim !== 3) throw new ShapeError(`qp: G must be [m, n] or [B, m, n], got ${fmtShape(G.shape)}`);
-    if (h.ndim !== 1 && h.ndim !== 2) throw new ShapeError(`qp: h must be [m] or [B, m], got ${fmtShape(h.shape)}`);
-    if (G.shape[G.ndim - 1] !== n) throw new ShapeError(`qp: G has shape ${fmtShape(G.shape)}, its last axis must be n = ${n} (from Q ${fmtShape(Q.shape)})`);
-    m = G.shape[G.ndim - 2]!;
-    if (h.shape[h.ndim - 1] !== m) throw new ShapeError(`qp: h has shape ${fmtShape(h.shape)} but G has ${fmtShape(G.shape)} (m = ${m})`);
-  }
-  let pe = 0;
-  if (A && b) {
-    if (A.ndim !== 2 && A.ndim !== 3) throw new ShapeError(`qp: A must be [pe, n] or [B, pe, n], got ${fmtShape(A.shape)}`);
-    if (b.ndim !== 1 && b.ndim !== 2) throw new ShapeError(`qp: b must be [pe] or [B, pe], got ${fmtShape(b.shape)}`);
-    if (A.shape[A.ndim - 1] !== n) throw new ShapeError(`qp: A has shape ${fmtShape(A.shape)}, its last axis must be n = ${n} (from Q ${fmtShape(Q.shape)})`);
-    pe = A.shape[A.ndim - 2]!;
-    if (b.shape[b.ndim - 1] !== pe) throw new ShapeError(`qp: b has shape ${fmtShape(b.shape)} but A has ${fmtShape(A.shape)} (pe = ${pe})`);
-  }
+  const m = G && h ? constraintRows(G, h, 'G', 'h', 'm', n, Q) : 0;
+  const pe = A && b ? constraintRows(A, b, 'A', 'b', 'pe', n, Q) : 0;
   let B = -1;
   let from = '';
   for (const f of fields) {
@@ -154,6 +140,20 @@ function checkShapes(pr: QPProblem): { n: number; m: number; pe: number; B: numb
     } else if (bf !== B) throw new ShapeError(`qp: inconsistent batch sizes: ${from} has B = ${B} but ${f.name} ${fmtShape(f.t.shape)} has B = ${bf}`);
   }
   return { n, m, pe, B: B < 0 ? 1 : B, batched: B >= 0, fields };
+}
+
+/**
+ * Checks a constraint pair, (G, h) with `rows` 'm' or (A, b) with 'pe': the matrix M is
+ * [rows, n] or [B, rows, n] and the vector v is [rows] or [B, rows]. Returns the row count.
+ */
+function constraintRows(M: Tensor, v: Tensor, mName: 'G' | 'A', vName: 'h' | 'b', rows: 'm' | 'pe', n: number, Q: Tensor): number {
+  if (M.ndim !== 2 && M.ndim !== 3) throw new ShapeError(`qp: ${mName} must be [${rows}, n] or [B, ${rows}, n], got ${fmtShape(M.shape)}`);
+  if (v.ndim !== 1 && v.ndim !== 2) throw new ShapeError(`qp: ${vName} must be [${rows}] or [B, ${rows}], got ${fmtShape(v.shape)}`);
+  if (M.shape[M.ndim - 1] !== n)
+    throw new ShapeError(`qp: ${mName} has shape ${fmtShape(M.shape)}, its last axis must be n = ${n} (from Q ${fmtShape(Q.shape)})`);
+  const k = M.shape[M.ndim - 2]!;
+  if (v.shape[v.ndim - 1] !== k) throw new ShapeError(`qp: ${vName} has shape ${fmtShape(v.shape)} but ${mName} has ${fmtShape(M.shape)} (${rows} = ${k})`);
+  return k;
 }
 
 /** Throws naming the field, batch item and index of the first non-finite input value. */

@@ -13,6 +13,7 @@ import {
   checkFinite,
   checkOptionKeys,
   checkPositive,
+  checkSolverLimits,
   implicitSolution,
   jacobianBlocks,
   linearize,
@@ -87,6 +88,9 @@ function dotItem(a: Float64Array, b: Float64Array, k: number, n: number): number
   return s;
 }
 
+/** F on flat data at a solver iteration (fresh array); throws on a non-finite value unless told not to. */
+export type EvalF = (y: Float64Array, iteration: number, throwOnNonFinite?: boolean) => Float64Array;
+
 /** Evaluates F on flat data: grad mode on (F may use the core's gradients), inputs detached. */
 export function makeEval<X extends Params>(
   layer: string,
@@ -96,7 +100,7 @@ export function makeEval<X extends Params>(
   shape: readonly number[],
   B: number,
   batched: boolean,
-): { eval: (y: Float64Array, iteration: number, throwOnNonFinite?: boolean) => Float64Array; count: () => number } {
+): { eval: EvalF; count: () => number } {
   const px = packParams(x, detached);
   let count = 0;
   let first = true;
@@ -143,7 +147,7 @@ interface Iterate {
 }
 
 /** Keeps, per item, the iterate with the smallest residual. */
-class BestTracker {
+export class BestTracker {
   readonly y: Float64Array;
   readonly res: Float64Array;
   constructor(
@@ -179,8 +183,7 @@ class BestTracker {
 export function rootFind<X extends Params>(F: (x: X, y: Tensor) => Tensor, x: X, y0: Tensor, opts: RootFindOptions = {}): { y: Tensor; info: SolverInfo } {
   const layer = 'rootFind';
   checkOptionKeys(opts, ROOT_KEYS, layer);
-  checkPositive(opts.tol, 'tol', layer);
-  checkPositive(opts.maxIter, 'maxIter', layer, true);
+  checkSolverLimits(opts, layer);
   checkPositive(opts.memory, 'memory', layer, true);
   const method = opts.method ?? 'newton';
   if (method !== 'newton' && method !== 'broyden') throw new RangeError(`${layer}: method must be 'newton' or 'broyden', got '${String(method)}'`);
@@ -192,7 +195,7 @@ export function rootFind<X extends Params>(F: (x: X, y: Tensor) => Tensor, x: X,
   const ev = makeEval(layer, F, x, detached, y0.shape, B, batched);
   const tol = opts.tol ?? 1e-10;
   const solve = method === 'newton' ? newtonSolve : broydenSolve;
-  const { y, ...r } = solve(layer, F, x, detached, y0, ev.eval, B, n, batched, tol, opts);
+  const { y, ...r } = solve({ layer, F, x, detached, y0, evalF: ev.eval, B, n, batched, tol }, opts);
   const info: SolverInfo = { ...r, method, evaluations: ev.count() };
   return { y: finish(layer, F, x, info, y, y0.shape, batched, opts), info };
 }
@@ -225,7 +228,23 @@ export function finish<X extends Params>(
   );
 }
 
-interface SolveResult {
+/** A root-finding problem as the forward solvers of `rootFind` see it. */
+interface RootProblem<X extends Params> {
+  layer: string;
+  F: (x: X, y: Tensor) => Tensor;
+  x: X;
+  /** Detached copies of the parameters (the solvers' linearisations record F on them). */
+  detached: readonly Tensor[];
+  y0: Tensor;
+  evalF: EvalF;
+  B: number;
+  n: number;
+  batched: boolean;
+  tol: number;
+}
+
+/** Result of a forward solve on flat data: the best iterate y per item and how the iteration ended. */
+export interface SolveResult {
   y: Float64Array;
   converged: boolean;
   iterations: number;
@@ -234,7 +253,8 @@ interface SolveResult {
   message: string;
 }
 
-function worstItem(res: Float64Array): { value: number; item: number } {
+/** The largest per-item residual and its item (NaN counts as largest). */
+export function worstItem(res: Float64Array): { value: number; item: number } {
   let value = 0;
   let item = 0;
   for (let b = 0; b < res.length; b++) {
@@ -246,11 +266,19 @@ function worstItem(res: Float64Array): { value: number; item: number } {
   return { value, item };
 }
 
-function stopMessage(converged: boolean, iterations: number, res: Float64Array, tol: number, B: number, extra = ''): string {
+/**
+ * The outcome of a finished iteration from the per-item residuals of its best iterates:
+ * converged when every item is within tol; the message names the residual `what`, the worst
+ * item when there are several, and any `extra` reason for stopping.
+ */
+export function solveOutcome(res: Float64Array, iterations: number, residualHistory: number[], tol: number, what: string, extra = ''): Omit<SolveResult, 'y'> {
+  const converged = res.every((r) => r <= tol);
   const { value, item } = worstItem(res);
-  if (converged) return `converged in ${iterations} iterations: max|F| = ${value.toExponential(3)} <= tol ${tol}`;
-  const where = B > 1 ? ` (worst item ${item})` : '';
-  return `not converged after ${iterations} iterations: max|F| = ${value.toExponential(3)} > tol ${tol}${where}${extra}`;
+  const where = res.length > 1 ? ` (worst item ${item})` : '';
+  const message = converged
+    ? `converged in ${iterations} iterations: ${what} = ${value.toExponential(3)} <= tol ${tol}`
+    : `not converged after ${iterations} iterations: ${what} = ${value.toExponential(3)} > tol ${tol}${where}${extra}`;
+  return { converged, iterations, residual: value, residualHistory, message };
 }
 
 /**
@@ -263,7 +291,7 @@ function lineSearch(
   d: Float64Array,
   slope: Float64Array,
   active: boolean[],
-  evalF: (y: Float64Array, it: number, throwOnNonFinite?: boolean) => Float64Array,
+  evalF: EvalF,
   B: number,
   n: number,
   iteration: number,
@@ -300,19 +328,8 @@ function lineSearch(
   return { moved, nonFinite };
 }
 
-function newtonSolve<X extends Params>(
-  layer: string,
-  F: (x: X, y: Tensor) => Tensor,
-  x: X,
-  detached: readonly Tensor[],
-  y0: Tensor,
-  evalF: (y: Float64Array, it: number, throwOnNonFinite?: boolean) => Float64Array,
-  B: number,
-  n: number,
-  batched: boolean,
-  tol: number,
-  opts: RootFindOptions,
-): SolveResult {
+function newtonSolve<X extends Params>(p: RootProblem<X>, opts: RootFindOptions): SolveResult {
+  const { layer, F, x, detached, y0, evalF, B, n, batched, tol } = p;
   const maxIter = opts.maxIter ?? 50;
   const useLs = opts.lineSearch ?? true;
   const cur: Iterate = { y: Float64Array.from(y0.data), F: evalF(y0.data, 0), res: new Float64Array(B) };
@@ -382,15 +399,7 @@ function newtonSolve<X extends Params>(
     best.update(cur.y, cur.res);
     hist.push(worstItem(cur.res).value);
   }
-  const converged = best.res.every((r) => r <= tol);
-  return {
-    y: best.y,
-    converged,
-    iterations: it,
-    residual: worstItem(best.res).value,
-    residualHistory: hist,
-    message: stopMessage(converged, it, best.res, tol, B, extra),
-  };
+  return { y: best.y, ...solveOutcome(best.res, it, hist, tol, 'max|F|', extra) };
 }
 
 /** Limited-memory inverse-Jacobian approximation H = H0 + sum u_k v_k^T, per item. */
@@ -415,34 +424,28 @@ export class BroydenInverse {
     return r;
   }
 
-  /** H v. */
-  apply(v: Float64Array): Float64Array {
-    const r = this.h0(v, false);
+  /** Adds sum_k outer_k (inner_k . v) to r per item: the rank-one terms of H (outer U, inner V) or of H^T (outer V, inner U). */
+  private addLowRank(r: Float64Array, v: Float64Array, outer: readonly Float64Array[], inner: readonly Float64Array[]): Float64Array {
     const { B, n } = this;
-    for (let k = 0; k < this.U.length; k++) {
-      const u = this.U[k]!;
-      const w = this.V[k]!;
+    for (let k = 0; k < outer.length; k++) {
+      const o = outer[k]!;
+      const w = inner[k]!;
       for (let b = 0; b < B; b++) {
         const c = dotItem(w, v, b, n);
-        if (c !== 0) for (let i = b * n; i < (b + 1) * n; i++) r[i]! += c * u[i]!;
+        if (c !== 0) for (let i = b * n; i < (b + 1) * n; i++) r[i]! += c * o[i]!;
       }
     }
     return r;
   }
 
+  /** H v. */
+  apply(v: Float64Array): Float64Array {
+    return this.addLowRank(this.h0(v, false), v, this.U, this.V);
+  }
+
   /** H^T v. */
   applyT(v: Float64Array): Float64Array {
-    const r = this.h0(v, true);
-    const { B, n } = this;
-    for (let k = 0; k < this.U.length; k++) {
-      const u = this.U[k]!;
-      const w = this.V[k]!;
-      for (let b = 0; b < B; b++) {
-        const c = dotItem(u, v, b, n);
-        if (c !== 0) for (let i = b * n; i < (b + 1) * n; i++) r[i]! += c * w[i]!;
-      }
-    }
-    return r;
+    return this.addLowRank(this.h0(v, true), v, this.V, this.U);
   }
 
   /** Good-Broyden update from a step s and the change dF of F (Sherman-Morrison form). */
@@ -470,19 +473,8 @@ export class BroydenInverse {
   }
 }
 
-function broydenSolve<X extends Params>(
-  layer: string,
-  F: (x: X, y: Tensor) => Tensor,
-  x: X,
-  detached: readonly Tensor[],
-  y0: Tensor,
-  evalF: (y: Float64Array, it: number, throwOnNonFinite?: boolean) => Float64Array,
-  B: number,
-  n: number,
-  batched: boolean,
-  tol: number,
-  opts: RootFindOptions,
-): SolveResult {
+function broydenSolve<X extends Params>(p: RootProblem<X>, opts: RootFindOptions): SolveResult {
+  const { layer, F, x, detached, y0, evalF, B, n, batched, tol } = p;
   const maxIter = opts.maxIter ?? 200;
   const init = opts.broydenInit ?? (n <= 200 ? 'jacobian' : 'identity');
   if (init !== 'jacobian' && init !== 'identity') throw new RangeError(`${layer}: broydenInit must be 'jacobian' or 'identity', got '${String(init)}'`);
@@ -508,7 +500,7 @@ function broydenSolve<X extends Params>(
 export function broydenLoop(
   layer: string,
   H: BroydenInverse,
-  evalF: (y: Float64Array, it: number, throwOnNonFinite?: boolean) => Float64Array,
+  evalF: EvalF,
   y0: Float64Array,
   B: number,
   n: number,
@@ -548,26 +540,10 @@ export function broydenLoop(
     best.update(cur.y, cur.res);
     hist.push(worstItem(cur.res).value);
   }
-  const converged = best.res.every((r) => r <= tol);
-  return {
-    y: best.y,
-    converged,
-    iterations: it,
-    residual: worstItem(best.res).value,
-    residualHistory: hist,
-    message: stopMessage(converged, it, best.res, tol, B),
-  };
+  return { y: best.y, ...solveOutcome(best.res, it, hist, tol, 'max|F|') };
 }
 
-function lineSearchSimple(
-  cur: Iterate,
-  d: Float64Array,
-  active: boolean[],
-  evalF: (y: Float64Array, it: number, throwOnNonFinite?: boolean) => Float64Array,
-  B: number,
-  n: number,
-  iteration: number,
-): boolean[] {
+function lineSearchSimple(cur: Iterate, d: Float64Array, active: boolean[], evalF: EvalF, B: number, n: number, iteration: number): boolean[] {
   const phi0 = new Float64Array(B);
   for (let b = 0; b < B; b++) phi0[b] = dotItem(cur.F, cur.F, b, n);
   const pending = active.slice();
