@@ -54,7 +54,8 @@ export function contactForce(
 
 /**
  * Adjoint of `contactForce`: given the force's adjoint (ax, ay, az), writes the adjoints of
- * its inputs into CA. Returns false (CA zeroed) when c >= 0.
+ * its inputs into CA, and the force itself into CF (as `contactForce` would: callers whose
+ * adjoint needs the force need not recompute it). Returns false (CA and CF zeroed) when c >= 0.
  */
 export function adjContactForce(
   nx: number,
@@ -74,7 +75,10 @@ export function adjContactForce(
   az: number,
 ): boolean {
   CA.fill(0);
-  if (!(c < 0)) return false;
+  if (!(c < 0)) {
+    CF.fill(0);
+    return false;
+  }
   const vn = nx * vx + ny * vy + nz * vz;
   const fn = ke * c + kd * Math.min(vn, 0);
   const vtx = vx - nx * vn;
@@ -85,6 +89,9 @@ export function adjContactForce(
   const viscous = kf * vs < mu * afn;
   const ft = viscous ? kf * vs : mu * afn;
   const g = ft / vs;
+  CF[0] = -nx * fn - vtx * g;
+  CF[1] = -ny * fn - vty * g;
+  CF[2] = -nz * fn - vtz * g;
   // f = -n fn - vt g
   let anx = -ax * fn;
   let any = -ay * fn;

@@ -1,6 +1,6 @@
 // Small rigid-body math for the kernels (sim/physics, layer sim): rotation matrices from
-// quaternions [x, y, z, w] and the adjoint of that map, 3x3 inverse. Row-major 3x3 matrices
-// are stored 9 to a body in flat Float64Arrays.
+// quaternions [x, y, z, w] and the adjoint of that map, 3x3 inverse, outer-product
+// accumulation. Row-major 3x3 matrices are stored 9 to a body in flat Float64Arrays.
 
 type F64 = Float64Array;
 
@@ -78,4 +78,17 @@ export function inv3(A: F64, o: number, out: F64): number {
   out[7] = -(a * h - b * g) * s;
   out[8] = (a * e - b * d) * s;
   return det;
+}
+
+/** Adds the outer product a b^T into the 3x3 matrix A[o..o+9] (how an adjoint of y = M b reaches M). */
+export function addOuter3(A: F64, o: number, ax: number, ay: number, az: number, bx: number, by: number, bz: number): void {
+  A[o] = A[o]! + ax * bx;
+  A[o + 1] = A[o + 1]! + ax * by;
+  A[o + 2] = A[o + 2]! + ax * bz;
+  A[o + 3] = A[o + 3]! + ay * bx;
+  A[o + 4] = A[o + 4]! + ay * by;
+  A[o + 5] = A[o + 5]! + ay * bz;
+  A[o + 6] = A[o + 6]! + az * bx;
+  A[o + 7] = A[o + 7]! + az * by;
+  A[o + 8] = A[o + 8]! + az * bz;
 }

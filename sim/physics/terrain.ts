@@ -1,8 +1,9 @@
 // Heightmap terrain (sim/physics, layer sim): bilinear height and analytic normal at any
-// point, bilinear material maps (ke, kd, mu), and their hand-written adjoints with respect
-// to the query point and to every map value. Outside the grid the maps are clamped to the
-// border (constant along the clamped axis, so the derivative along that axis is zero).
-import type { TerrainData } from './data.ts';
+// point, bilinear material maps (ke, kd, mu), the contact of a sphere with both, and their
+// hand-written adjoints with respect to the query point and to every map value. Outside
+// the grid the maps are clamped to the border (constant along the clamped axis, so the
+// derivative along that axis is zero).
+import type { ParamGrads, TerrainData } from './data.ts';
 
 // Located cell of the last query: flat index of corner (i0, j0), fractions and clamp flags.
 let k00 = 0;
@@ -179,4 +180,43 @@ export function adjTerrainMaterial(
   adjBilinear(T, T.mu, adjMu, amu, 0, 0);
   BA[0] = gx + BA[0]!;
   BA[1] = gy + BA[1]!;
+}
+
+/**
+ * Contact of a sphere of radius r at (x, y, z) with the terrain, as the particle and body
+ * contact kernels use it: the geometry (TG) and, when it touches (c < 0), the material
+ * there (TM). Returns whether it touches.
+ */
+export function terrainContact(T: TerrainData, x: number, y: number, z: number, r: number): boolean {
+  terrainGeometry(T, x, y, z, r);
+  if (!(TG[3]! < 0)) return false;
+  terrainMaterial(T, x, y);
+  return true;
+}
+
+/**
+ * Adjoint of `terrainContact` (touching): given the adjoints of n, c, ke, kd and mu, adds
+ * the maps' adjoints into G (terrainHeights, terrainKe, terrainKd, terrainMu) and writes
+ * the adjoints of (x, y, z, r) into TGA.
+ */
+export function adjTerrainContact(
+  T: TerrainData,
+  x: number,
+  y: number,
+  z: number,
+  anx: number,
+  any: number,
+  anz: number,
+  ac: number,
+  ake: number,
+  akd: number,
+  amu: number,
+  G: ParamGrads,
+): void {
+  adjTerrainMaterial(T, x, y, ake, akd, amu, G.terrainKe, G.terrainKd, G.terrainMu);
+  const gx = BA[0]!;
+  const gy = BA[1]!;
+  adjTerrainGeometry(T, x, y, z, anx, any, anz, ac, G.terrainHeights);
+  TGA[0] = gx + TGA[0]!;
+  TGA[1] = gy + TGA[1]!;
 }

@@ -5,7 +5,7 @@ import { Tensor, sub, sum, square, tensor } from '../../core/index.ts';
 import { ModelBuilder } from '../builder.ts';
 import { rollout } from '../rollout.ts';
 import { State } from '../model.ts';
-import { Adam, checkExampleGradient, optimize, type ExampleOptions, type ExampleResult } from './common.ts';
+import { exampleResult, fitWithAdam, type ExampleOptions, type ExampleResult } from './common.ts';
 
 /** The bounce scene: a particle at (0, 0, 1), a wall at x = 2 (facing -x), the ground at z = 0. */
 export function bounceModel(): ReturnType<ModelBuilder['finalize']> {
@@ -29,19 +29,6 @@ export function runBounce(opts: ExampleOptions = {}): ExampleResult {
     return sum(square(sub(final.particleQ, target)));
   };
   const v0 = tensor([[5, 0, -5]]);
-  const iterations = opts.iterations ?? 60;
-  const adam = new Adam([v0], [0.1]);
-  const { initialLoss, finalLoss, history } = optimize(loss, [v0], iterations, (g) => adam.step(g), opts.onIteration);
-  const gc = opts.skipGradcheck ? { maxRelErr: NaN, maxAbsErr: NaN, eps: 0, passed: false } : checkExampleGradient(loss, [tensor([[5, 0, -5]])], 1e-6);
-  return {
-    example: 'bounce',
-    initialLoss,
-    finalLoss,
-    iterations,
-    ratio: finalLoss / initialLoss,
-    converged: finalLoss < 0.01 * initialLoss,
-    gradcheck: gc,
-    wallMs: Math.round(performance.now() - t0),
-    details: { v0: Array.from(v0.data), target: Array.from(target.data), steps, dt, substeps, lossHistory: history.filter((_, i) => i % 10 === 0) },
-  };
+  const fit = fitWithAdam(loss, [v0], [0.1], 60, () => [tensor([[5, 0, -5]])], opts);
+  return exampleResult('bounce', fit, t0, { v0: Array.from(v0.data), target: Array.from(target.data), steps, dt, substeps });
 }

@@ -10,7 +10,7 @@ import { Tensor, add, mul, slice, sub, sum, square, tensor } from '../../core/in
 import { BodyDesc, ModelBuilder } from '../builder.ts';
 import { rollout } from '../rollout.ts';
 import { State, type Model } from '../model.ts';
-import { Adam, checkExampleGradient, optimize, type ExampleOptions, type ExampleResult } from './common.ts';
+import { exampleResult, fitWithAdam, type ExampleOptions, type ExampleResult } from './common.ts';
 
 /** Terrain height of the box-toss scene: a 5% slope up along x and a 3 cm bump near (0.55, 0.35). */
 export function boxTossHeight(x: number, y: number): number {
@@ -53,32 +53,16 @@ export function runBoxToss(opts: ExampleOptions = {}): ExampleResult {
   };
   const v0 = tensor([[1.5, 0, 0.075]]);
   const w0 = tensor([[0, 0, 2]]);
-  const iterations = opts.iterations ?? 40;
-  const adam = new Adam([v0, w0], [0.1, 0.2]);
-  const { initialLoss, finalLoss, history } = optimize(loss, [v0, w0], iterations, (g) => adam.step(g), opts.onIteration);
-  const gc = opts.skipGradcheck
-    ? { maxRelErr: NaN, maxAbsErr: NaN, eps: 0, passed: false }
-    : checkExampleGradient(loss, [tensor([[1.5, 0, 0.075]]), tensor([[0, 0, 2]])], 1e-6);
+  const fit = fitWithAdam(loss, [v0, w0], [0.1, 0.2], 40, () => [tensor([[1.5, 0, 0.075]]), tensor([[0, 0, 2]])], opts);
   const { final } = rollout(model, new State({ ...s0, bodyVel: v0, bodyAngVel: w0 }), { steps, dt, substeps });
-  return {
-    example: 'box-toss',
-    initialLoss,
-    finalLoss,
-    iterations,
-    ratio: finalLoss / initialLoss,
-    converged: finalLoss < 0.01 * initialLoss,
-    gradcheck: gc,
-    wallMs: Math.round(performance.now() - t0),
-    details: {
-      v0: Array.from(v0.data),
-      w0: Array.from(w0.data),
-      target: Array.from(target.data),
-      finalPos: Array.from(final.bodyPos.data),
-      finalSpeed: Math.hypot(...final.bodyVel.data),
-      steps,
-      dt,
-      substeps,
-      lossHistory: history.filter((_, i) => i % 10 === 0),
-    },
-  };
+  return exampleResult('box-toss', fit, t0, {
+    v0: Array.from(v0.data),
+    w0: Array.from(w0.data),
+    target: Array.from(target.data),
+    finalPos: Array.from(final.bodyPos.data),
+    finalSpeed: Math.hypot(...final.bodyVel.data),
+    steps,
+    dt,
+    substeps,
+  });
 }

@@ -6,7 +6,7 @@ import { Tensor, mean, slice, sub, sum, square, tensor } from '../../core/index.
 import { ModelBuilder } from '../builder.ts';
 import { rollout } from '../rollout.ts';
 import { State, type Model } from '../model.ts';
-import { Adam, checkExampleGradient, optimize, type ExampleOptions, type ExampleResult } from './common.ts';
+import { exampleResult, fitWithAdam, type ExampleOptions, type ExampleResult } from './common.ts';
 
 /** The cloth: 5 x 5 particles 10 cm apart, 0.8 m above the ground, structural and shear springs. */
 export function clothModel(n = 5): Model {
@@ -34,35 +34,21 @@ export function runClothThrow(opts: ExampleOptions & { gridSize?: number } = {})
   };
   // initial guess: an upward throw straight along x
   const qd0 = tensor(Array.from({ length: n }, () => [1.5, 0, 1]));
-  const iterations = opts.iterations ?? 40;
-  const adam = new Adam([qd0], [0.1]);
-  const { initialLoss, finalLoss, history } = optimize(loss, [qd0], iterations, (g) => adam.step(g), opts.onIteration);
-  const gc = opts.skipGradcheck ? { maxRelErr: NaN, maxAbsErr: NaN, eps: 0, passed: false } : checkExampleGradient(loss, [checkVelocities(n)], 1e-6);
+  const fit = fitWithAdam(loss, [qd0], [0.1], 40, () => [checkVelocities(n)], opts);
   const meanV = [0, 1, 2].map((a) => {
     let s = 0;
     for (let i = 0; i < n; i++) s += qd0.data[3 * i + a]!;
     return s / n;
   });
-  return {
-    example: 'cloth-throw',
-    initialLoss,
-    finalLoss,
-    iterations,
-    ratio: finalLoss / initialLoss,
-    converged: finalLoss < 0.01 * initialLoss,
-    gradcheck: gc,
-    wallMs: Math.round(performance.now() - t0),
-    details: {
-      particles: n,
-      springs: model.springCount,
-      target: Array.from(target.data),
-      meanInitialVelocity: meanV,
-      steps,
-      dt,
-      substeps,
-      lossHistory: history.filter((_, i) => i % 10 === 0),
-    },
-  };
+  return exampleResult('cloth-throw', fit, t0, {
+    particles: n,
+    springs: model.springCount,
+    target: Array.from(target.data),
+    meanInitialVelocity: meanV,
+    steps,
+    dt,
+    substeps,
+  });
 }
 
 /** A fixed, non-trivial velocity field for the gradient check (a throw with some spin). */

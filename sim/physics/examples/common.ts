@@ -1,6 +1,6 @@
 // Shared pieces of the physics examples (sim/physics/examples, layer sim): the result
-// shape, a plain gradient-descent / Adam update on float64 leaves, and the gradient check
-// of an example's loss against central differences.
+// shape, a plain gradient-descent / Adam update on float64 leaves, the gradient check of an
+// example's loss against central differences, and the fit-then-report loop every example runs.
 import { Tensor, gradcheck, valueAndGrad, type GradcheckReport } from '../../core/index.ts';
 
 /** What every example prints. */
@@ -103,4 +103,56 @@ export function optimize(
 export function checkExampleGradient(loss: (...xs: Tensor[]) => Tensor, inputs: Tensor[], eps: number): ExampleResult['gradcheck'] {
   const r: GradcheckReport = gradcheck(loss, inputs, { eps, rtol: 1e-5 });
   return { maxRelErr: r.maxRelErr, maxAbsErr: r.maxAbsErr, eps, passed: r.passed };
+}
+
+/** What `fitWithAdam` returns: the optimisation's losses and the gradient check. */
+export interface ExampleFit {
+  initialLoss: number;
+  finalLoss: number;
+  /** Optimizer steps taken. */
+  iterations: number;
+  /** The loss at every iteration (the initial guess first). */
+  history: number[];
+  gradcheck: ExampleResult['gradcheck'];
+}
+
+/**
+ * The loop every example runs: `iterations` Adam steps (one learning rate per leaf) on
+ * `loss(...params)`, leaving the best parameters seen in `params`, then the gradient check
+ * of `loss` at `checkInputs()` (eps 1e-6; skipped, and reported as not passed, with
+ * `skipGradcheck`). `opts.iterations` overrides `defaultIterations`.
+ */
+export function fitWithAdam(
+  loss: (...xs: Tensor[]) => Tensor,
+  params: Tensor[],
+  lr: number[],
+  defaultIterations: number,
+  checkInputs: () => Tensor[],
+  opts: ExampleOptions,
+): ExampleFit {
+  const iterations = opts.iterations ?? defaultIterations;
+  const adam = new Adam(params, lr);
+  const { initialLoss, finalLoss, history } = optimize(loss, params, iterations, (g) => adam.step(g), opts.onIteration);
+  const gradcheck = opts.skipGradcheck ? { maxRelErr: NaN, maxAbsErr: NaN, eps: 0, passed: false } : checkExampleGradient(loss, checkInputs(), 1e-6);
+  return { initialLoss, finalLoss, iterations, history, gradcheck };
+}
+
+/**
+ * An example's result from its fit: converged means below 1% of the initial loss; wallMs
+ * counts from `t0` (performance.now() at the example's start); `details` get the loss
+ * history (every 10th iteration) appended as `lossHistory`.
+ */
+export function exampleResult(example: string, fit: ExampleFit, t0: number, details: Record<string, unknown>): ExampleResult {
+  const { initialLoss, finalLoss, iterations, history, gradcheck } = fit;
+  return {
+    example,
+    initialLoss,
+    finalLoss,
+    iterations,
+    ratio: finalLoss / initialLoss,
+    converged: finalLoss < 0.01 * initialLoss,
+    gradcheck,
+    wallMs: Math.round(performance.now() - t0),
+    details: { ...details, lossHistory: history.filter((_, i) => i % 10 === 0) },
+  };
 }

@@ -7,7 +7,7 @@ import { Tensor, exp, full, mean, mul, noGrad, ones, square, stack, sub, tensor 
 import { BodyDesc, ModelBuilder } from '../builder.ts';
 import { rollout } from '../rollout.ts';
 import { Control, type Model } from '../model.ts';
-import { Adam, checkExampleGradient, optimize, type ExampleOptions, type ExampleResult } from './common.ts';
+import { exampleResult, fitWithAdam, type ExampleOptions, type ExampleResult } from './common.ts';
 
 const NX = 16;
 const NY = 6;
@@ -70,12 +70,7 @@ export function runTerrainId(opts: ExampleOptions = {}): ExampleResult {
   // initial guess: uniform mu 0.45, stiffness half the truth
   const muMap = full([NY, NX], 0.45);
   const logKe = tensor(Math.log(0.5), []);
-  const iterations = opts.iterations ?? 100;
-  const adam = new Adam([muMap, logKe], [0.02, 0.05]);
-  const { initialLoss, finalLoss, history } = optimize(loss, [muMap, logKe], iterations, (g) => adam.step(g), opts.onIteration);
-  const gc = opts.skipGradcheck
-    ? { maxRelErr: NaN, maxAbsErr: NaN, eps: 0, passed: false }
-    : checkExampleGradient(loss, [full([NY, NX], 0.45), tensor(Math.log(0.5), [])], 1e-6);
+  const fit = fitWithAdam(loss, [muMap, logKe], [0.02, 0.05], 100, () => [full([NY, NX], 0.45), tensor(Math.log(0.5), [])], opts);
   // friction error on the grid points the robot drove over (within 0.5 m of its path)
   const path = observed.map((p) => [p.data[0]!, p.data[1]!]);
   let errSum = 0;
@@ -90,26 +85,15 @@ export function runTerrainId(opts: ExampleOptions = {}): ExampleResult {
     }
   }
   const keFit = Math.exp(logKe.item()) * TRUE_KE;
-  return {
-    example: 'terrain-id',
-    initialLoss,
-    finalLoss,
-    iterations,
-    ratio: finalLoss / initialLoss,
-    converged: finalLoss < 0.01 * initialLoss,
-    gradcheck: gc,
-    wallMs: Math.round(performance.now() - t0),
-    details: {
-      keTrue: TRUE_KE,
-      keInitial: 0.5 * TRUE_KE,
-      keFitted: keFit,
-      keRelErr: Math.abs(keFit - TRUE_KE) / TRUE_KE,
-      muInitial: 0.45,
-      muMeanAbsErrOnPath: errSum / Math.max(visited, 1),
-      gridPointsOnPath: visited,
-      pathEnd: path[path.length - 1],
-      observations: observed.length,
-      lossHistory: history.filter((_, i) => i % 10 === 0),
-    },
-  };
+  return exampleResult('terrain-id', fit, t0, {
+    keTrue: TRUE_KE,
+    keInitial: 0.5 * TRUE_KE,
+    keFitted: keFit,
+    keRelErr: Math.abs(keFit - TRUE_KE) / TRUE_KE,
+    muInitial: 0.45,
+    muMeanAbsErrOnPath: errSum / Math.max(visited, 1),
+    gridPointsOnPath: visited,
+    pathEnd: path[path.length - 1],
+    observations: observed.length,
+  });
 }

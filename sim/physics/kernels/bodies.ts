@@ -6,8 +6,9 @@
 // R = R(q) ([Nb, 9]); its adjoint adjR is mapped back to the quaternion by adjQuatToMat.
 import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.ts';
 import type { ModelData, ParamGrads } from '../data.ts';
-import { inv3 } from '../math.ts';
-import { BA as BA_, TG as TG_, TGA as TGA_, TM as TM_, adjTerrainGeometry, adjTerrainMaterial, terrainGeometry, terrainMaterial } from '../terrain.ts';
+import { adjIntegratePointMasses, integratePointMasses } from '../euler.ts';
+import { addOuter3, inv3 } from '../math.ts';
+import { TG as TG_, TGA as TGA_, TM as TM_, adjTerrainContact, terrainContact, terrainGeometry } from '../terrain.ts';
 
 type F64 = Float64Array;
 
@@ -15,44 +16,32 @@ type F64 = Float64Array;
 // through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
 const CA = CA_;
 const CF = CF_;
-const BA = BA_;
 const TG = TG_;
 const TGA = TGA_;
 const TM = TM_;
 
-/** World offset R_b p_k of contact point k (into out[0..3]). */
-function rotatePoint(M: ModelData, R: F64, k: number, out: F64): void {
+/** R p of the contact point of the last `rotatePoint` (its offset from the body's centre). */
+const RPL = new Float64Array(3);
+/** Writes RPL = R_b p_k, the offset of contact point k from its body's centre. */
+function rotatePoint(M: ModelData, R: F64, k: number): void {
   const o = 9 * M.contactBody[k]!;
   const px = M.contactPoint[3 * k]!;
   const py = M.contactPoint[3 * k + 1]!;
   const pz = M.contactPoint[3 * k + 2]!;
-  out[0] = R[o]! * px + R[o + 1]! * py + R[o + 2]! * pz;
-  out[1] = R[o + 3]! * px + R[o + 4]! * py + R[o + 5]! * pz;
-  out[2] = R[o + 6]! * px + R[o + 7]! * py + R[o + 8]! * pz;
+  RPL[0] = R[o]! * px + R[o + 1]! * py + R[o + 2]! * pz;
+  RPL[1] = R[o + 3]! * px + R[o + 4]! * py + R[o + 5]! * pz;
+  RPL[2] = R[o + 6]! * px + R[o + 7]! * py + R[o + 8]! * pz;
 }
 
-/** Adjoint of rotatePoint: adds outer(aRpl, p) into adjR and R^T aRpl into G.contactPoint. */
+/** Adjoint of R p (RPL of `rotatePoint`) given its adjoint a: adds outer(a, p) into adjR and R^T a into G.contactPoint. */
 function adjRotatePoint(M: ModelData, R: F64, k: number, ax: number, ay: number, az: number, adjR: F64, G: ParamGrads): void {
   const o = 9 * M.contactBody[k]!;
-  const px = M.contactPoint[3 * k]!;
-  const py = M.contactPoint[3 * k + 1]!;
-  const pz = M.contactPoint[3 * k + 2]!;
-  adjR[o] = adjR[o]! + ax * px;
-  adjR[o + 1] = adjR[o + 1]! + ax * py;
-  adjR[o + 2] = adjR[o + 2]! + ax * pz;
-  adjR[o + 3] = adjR[o + 3]! + ay * px;
-  adjR[o + 4] = adjR[o + 4]! + ay * py;
-  adjR[o + 5] = adjR[o + 5]! + ay * pz;
-  adjR[o + 6] = adjR[o + 6]! + az * px;
-  adjR[o + 7] = adjR[o + 7]! + az * py;
-  adjR[o + 8] = adjR[o + 8]! + az * pz;
+  addOuter3(adjR, o, ax, ay, az, M.contactPoint[3 * k]!, M.contactPoint[3 * k + 1]!, M.contactPoint[3 * k + 2]!);
   const g = G.contactPoint;
   g[3 * k] = g[3 * k]! + R[o]! * ax + R[o + 3]! * ay + R[o + 6]! * az;
   g[3 * k + 1] = g[3 * k + 1]! + R[o + 1]! * ax + R[o + 4]! * ay + R[o + 7]! * az;
   g[3 * k + 2] = g[3 * k + 2]! + R[o + 2]! * ax + R[o + 5]! * ay + R[o + 8]! * az;
 }
-
-const RPL = new Float64Array(3);
 
 /**
  * Contact points (spheres of radius r at body-frame points p) against the contact planes:
@@ -64,7 +53,7 @@ export function eval_body_ground_contacts(M: ModelData, pos: F64, R: F64, vel: F
   for (let k = 0; k < M.nc; k++) {
     const b = 3 * M.contactBody[k]!;
     const r = M.contactRadius[k]!;
-    rotatePoint(M, R, k, RPL);
+    rotatePoint(M, R, k);
     const px = pos[b]! + RPL[0]!;
     const py = pos[b + 1]! + RPL[1]!;
     const pz = pos[b + 2]! + RPL[2]!;
@@ -77,6 +66,25 @@ export function eval_body_ground_contacts(M: ModelData, pos: F64, R: F64, vel: F
       applyContact(M, b, nx, ny, nz, c, r, vel, angVel, M.groundKe, M.groundKd, M.groundKf, M.groundMu, f, t);
     }
   }
+}
+
+/** Output of `touchingPoint`: [a (3), v (3)], the arm a = R p - r n and the velocity v + w x a of the touching point. */
+const AV = new Float64Array(6);
+
+/** The touching point of a contact with normal n on body b (RPL holds R p): writes AV. */
+function touchingPoint(b: number, nx: number, ny: number, nz: number, r: number, vel: F64, angVel: F64): void {
+  const ax = RPL[0]! - r * nx;
+  const ay = RPL[1]! - r * ny;
+  const az = RPL[2]! - r * nz;
+  const wx = angVel[b]!;
+  const wy = angVel[b + 1]!;
+  const wz = angVel[b + 2]!;
+  AV[0] = ax;
+  AV[1] = ay;
+  AV[2] = az;
+  AV[3] = vel[b]! + wy * az - wz * ay;
+  AV[4] = vel[b + 1]! + wz * ax - wx * az;
+  AV[5] = vel[b + 2]! + wx * ay - wy * ax;
 }
 
 /** Adds the contact force at arm a = R p - r n (RPL holds R p) to body b's force and torque. */
@@ -97,16 +105,11 @@ function applyContact(
   f: F64,
   t: F64,
 ): void {
-  const ax = RPL[0]! - r * nx;
-  const ay = RPL[1]! - r * ny;
-  const az = RPL[2]! - r * nz;
-  const wx = angVel[b]!;
-  const wy = angVel[b + 1]!;
-  const wz = angVel[b + 2]!;
-  const vx = vel[b]! + wy * az - wz * ay;
-  const vy = vel[b + 1]! + wz * ax - wx * az;
-  const vz = vel[b + 2]! + wx * ay - wy * ax;
-  contactForce(nx, ny, nz, c, vx, vy, vz, ke, kd, kf, mu, M.frictionEps);
+  touchingPoint(b, nx, ny, nz, r, vel, angVel);
+  contactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M.frictionEps);
+  const ax = AV[0]!;
+  const ay = AV[1]!;
+  const az = AV[2]!;
   const fx = CF[0]!;
   const fy = CF[1]!;
   const fz = CF[2]!;
@@ -141,33 +144,24 @@ function adjApplyContact(
   adjVel: F64,
   adjAngVel: F64,
 ): void {
-  const ax = RPL[0]! - r * nx;
-  const ay = RPL[1]! - r * ny;
-  const az = RPL[2]! - r * nz;
-  const wx = angVel[b]!;
-  const wy = angVel[b + 1]!;
-  const wz = angVel[b + 2]!;
-  const vx = vel[b]! + wy * az - wz * ay;
-  const vy = vel[b + 1]! + wz * ax - wx * az;
-  const vz = vel[b + 2]! + wx * ay - wy * ax;
-  contactForce(nx, ny, nz, c, vx, vy, vz, ke, kd, kf, mu, M.frictionEps);
-  const fx = CF[0]!;
-  const fy = CF[1]!;
-  const fz = CF[2]!;
+  touchingPoint(b, nx, ny, nz, r, vel, angVel);
+  const ax = AV[0]!;
+  const ay = AV[1]!;
+  const az = AV[2]!;
   const aFx = adjF[b]!;
   const aFy = adjF[b + 1]!;
   const aFz = adjF[b + 2]!;
   const aTx = adjT[b]!;
   const aTy = adjT[b + 1]!;
   const aTz = adjT[b + 2]!;
-  // t += a x f: adj f += aT x a, adj a += f x aT
+  // t += a x f: adj f += aT x a, adj a += f x aT (adjContactForce also writes f into CF)
   const afx = aFx + aTy * az - aTz * ay;
   const afy = aFy + aTz * ax - aTx * az;
   const afz = aFz + aTx * ay - aTy * ax;
-  let aax = fy * aTz - fz * aTy;
-  let aay = fz * aTx - fx * aTz;
-  let aaz = fx * aTy - fy * aTx;
-  adjContactForce(nx, ny, nz, c, vx, vy, vz, ke, kd, kf, mu, M.frictionEps, afx, afy, afz);
+  adjContactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M.frictionEps, afx, afy, afz);
+  let aax = CF[1]! * aTz - CF[2]! * aTy;
+  let aay = CF[2]! * aTx - CF[0]! * aTz;
+  let aaz = CF[0]! * aTy - CF[1]! * aTx;
   const avx = CA[4]!;
   const avy = CA[5]!;
   const avz = CA[6]!;
@@ -178,9 +172,9 @@ function adjApplyContact(
   adjAngVel[b] = adjAngVel[b]! + ay * avz - az * avy;
   adjAngVel[b + 1] = adjAngVel[b + 1]! + az * avx - ax * avz;
   adjAngVel[b + 2] = adjAngVel[b + 2]! + ax * avy - ay * avx;
-  aax += avy * wz - avz * wy;
-  aay += avz * wx - avx * wz;
-  aaz += avx * wy - avy * wx;
+  aax += avy * angVel[b + 2]! - avz * angVel[b + 1]!;
+  aay += avz * angVel[b]! - avx * angVel[b + 2]!;
+  aaz += avx * angVel[b + 1]! - avy * angVel[b]!;
   AC[0] = aax;
   AC[1] = aay;
   AC[2] = aaz;
@@ -218,7 +212,7 @@ export function adj_eval_body_ground_contacts(
   for (let k = 0; k < M.nc; k++) {
     const b = 3 * M.contactBody[k]!;
     const r = M.contactRadius[k]!;
-    rotatePoint(M, R, k, RPL);
+    rotatePoint(M, R, k);
     const px = pos[b]! + RPL[0]!;
     const py = pos[b + 1]! + RPL[1]!;
     const pz = pos[b + 2]! + RPL[2]!;
@@ -267,18 +261,9 @@ export function eval_body_terrain_contacts(M: ModelData, pos: F64, R: F64, vel: 
   for (let k = 0; k < M.nc; k++) {
     const b = 3 * M.contactBody[k]!;
     const r = M.contactRadius[k]!;
-    rotatePoint(M, R, k, RPL);
-    const px = pos[b]! + RPL[0]!;
-    const py = pos[b + 1]! + RPL[1]!;
-    const pz = pos[b + 2]! + RPL[2]!;
-    terrainGeometry(T, px, py, pz, r);
-    const c = TG[3]!;
-    if (!(c < 0)) continue;
-    const nx = TG[0]!;
-    const ny = TG[1]!;
-    const nz = TG[2]!;
-    terrainMaterial(T, px, py);
-    applyContact(M, b, nx, ny, nz, c, r, vel, angVel, TM[0]!, TM[1]!, T.kf, TM[2]!, f, t);
+    rotatePoint(M, R, k);
+    if (!terrainContact(T, pos[b]! + RPL[0]!, pos[b + 1]! + RPL[1]!, pos[b + 2]! + RPL[2]!, r)) continue;
+    applyContact(M, b, TG[0]!, TG[1]!, TG[2]!, TG[3]!, r, vel, angVel, TM[0]!, TM[1]!, T.kf, TM[2]!, f, t);
   }
 }
 
@@ -303,30 +288,24 @@ export function adj_eval_body_terrain_contacts(
   for (let k = 0; k < M.nc; k++) {
     const b = 3 * M.contactBody[k]!;
     const r = M.contactRadius[k]!;
-    rotatePoint(M, R, k, RPL);
+    rotatePoint(M, R, k);
     const px = pos[b]! + RPL[0]!;
     const py = pos[b + 1]! + RPL[1]!;
     const pz = pos[b + 2]! + RPL[2]!;
-    terrainGeometry(T, px, py, pz, r);
-    const c = TG[3]!;
-    if (!(c < 0)) continue;
+    if (!terrainContact(T, px, py, pz, r)) continue;
     const nx = TG[0]!;
     const ny = TG[1]!;
     const nz = TG[2]!;
-    terrainMaterial(T, px, py);
-    adjApplyContact(M, b, nx, ny, nz, c, r, vel, angVel, TM[0]!, TM[1]!, T.kf, TM[2]!, adjF, adjT, adjVel, adjAngVel);
+    adjApplyContact(M, b, nx, ny, nz, TG[3]!, r, vel, angVel, TM[0]!, TM[1]!, T.kf, TM[2]!, adjF, adjT, adjVel, adjAngVel);
     const aax = AC[0]!;
     const aay = AC[1]!;
     const aaz = AC[2]!;
     akf += AC[9]!;
     // a = R p - r n
     let ar = -(aax * nx + aay * ny + aaz * nz);
-    adjTerrainMaterial(T, px, py, AC[7]!, AC[8]!, AC[10]!, G.terrainKe, G.terrainKd, G.terrainMu);
-    let apx = BA[0]!;
-    let apy = BA[1]!;
-    adjTerrainGeometry(T, px, py, pz, AC[3]!, AC[4]!, AC[5]!, AC[6]!, G.terrainHeights);
-    apx += TGA[0]!;
-    apy += TGA[1]!;
+    adjTerrainContact(T, px, py, pz, AC[3]!, AC[4]!, AC[5]!, AC[6]!, AC[7]!, AC[8]!, AC[10]!, G);
+    const apx = TGA[0]!;
+    const apy = TGA[1]!;
     const apz = TGA[2]!;
     ar += TGA[3]!;
     adjPos[b] = adjPos[b]! + apx;
@@ -360,7 +339,7 @@ function trackContacts(M: ModelData, pos: F64, R: F64): { count: Int32Array; on:
     const tr = M.contactTrack[k]!;
     if (tr < 0) continue;
     const b = 3 * M.contactBody[k]!;
-    rotatePoint(M, R, k, RPL);
+    rotatePoint(M, R, k);
     if (touches(M, k, pos[b]! + RPL[0]!, pos[b + 1]! + RPL[1]!, pos[b + 2]! + RPL[2]!)) {
       on[k] = 1;
       count[tr] = count[tr]! + 1;
@@ -391,7 +370,7 @@ export function eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64, f:
     const dx = R[o]! * ex + R[o + 1]! * ey + R[o + 2]! * ez;
     const dy = R[o + 3]! * ex + R[o + 4]! * ey + R[o + 5]! * ez;
     const dz = R[o + 6]! * ex + R[o + 7]! * ey + R[o + 8]! * ez;
-    rotatePoint(M, R, k, RPL);
+    rotatePoint(M, R, k);
     const ax = RPL[0]!;
     const ay = RPL[1]!;
     const az = RPL[2]!;
@@ -421,7 +400,7 @@ export function adj_eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64
     const dx = R[o]! * ex + R[o + 1]! * ey + R[o + 2]! * ez;
     const dy = R[o + 3]! * ex + R[o + 4]! * ey + R[o + 5]! * ez;
     const dz = R[o + 6]! * ex + R[o + 7]! * ey + R[o + 8]! * ez;
-    rotatePoint(M, R, k, RPL);
+    rotatePoint(M, R, k);
     const ax = RPL[0]!;
     const ay = RPL[1]!;
     const az = RPL[2]!;
@@ -437,15 +416,7 @@ export function adj_eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64
     const adx = s * (aFx + aTy * az - aTz * ay);
     const ady = s * (aFy + aTz * ax - aTx * az);
     const adz = s * (aFz + aTx * ay - aTy * ax);
-    adjR[o] = adjR[o]! + adx * ex;
-    adjR[o + 1] = adjR[o + 1]! + adx * ey;
-    adjR[o + 2] = adjR[o + 2]! + adx * ez;
-    adjR[o + 3] = adjR[o + 3]! + ady * ex;
-    adjR[o + 4] = adjR[o + 4]! + ady * ey;
-    adjR[o + 5] = adjR[o + 5]! + ady * ez;
-    adjR[o + 6] = adjR[o + 6]! + adz * ex;
-    adjR[o + 7] = adjR[o + 7]! + adz * ey;
-    adjR[o + 8] = adjR[o + 8]! + adz * ez;
+    addOuter3(adjR, o, adx, ady, adz, ex, ey, ez);
     adjRotatePoint(M, R, k, s * (dy * aTz - dz * aTy), s * (dz * aTx - dx * aTz), s * (dx * aTy - dy * aTx), adjR, G);
   }
 }
@@ -476,23 +447,11 @@ export function integrate_bodies(
   velOut: F64,
   angVelOut: F64,
 ): void {
-  const gx = M.gravity[0]!;
-  const gy = M.gravity[1]!;
-  const gz = M.gravity[2]!;
+  integratePointMasses(M.nb, M.bodyMass, M.gravity, pos, vel, f, dt, posOut, velOut);
   const I = M.bodyInertia;
   for (let bi = 0; bi < M.nb; bi++) {
     const b = 3 * bi;
     const o = 9 * bi;
-    const minv = 1 / M.bodyMass[bi]!;
-    const v1x = vel[b]! + (f[b]! * minv + gx) * dt;
-    const v1y = vel[b + 1]! + (f[b + 1]! * minv + gy) * dt;
-    const v1z = vel[b + 2]! + (f[b + 2]! * minv + gz) * dt;
-    velOut[b] = v1x;
-    velOut[b + 1] = v1y;
-    velOut[b + 2] = v1z;
-    posOut[b] = pos[b]! + v1x * dt;
-    posOut[b + 1] = pos[b + 1]! + v1y * dt;
-    posOut[b + 2] = pos[b + 2]! + v1z * dt;
     const r0 = R[o]!;
     const r1 = R[o + 1]!;
     const r2 = R[o + 2]!;
@@ -571,34 +530,13 @@ export function adj_integrate_bodies(
   adjT: F64,
   G: ParamGrads,
 ): void {
+  adjIntegratePointMasses(M.nb, M.bodyMass, f, dt, adjPosOut, adjVelOut, adjPos, adjVel, adjF, G.bodyMass, G.gravity);
   const I = M.bodyInertia;
   const GI = G.bodyInertia;
-  let agx = 0;
-  let agy = 0;
-  let agz = 0;
   for (let bi = 0; bi < M.nb; bi++) {
     const b = 3 * bi;
     const o = 9 * bi;
     const q = 4 * bi;
-    // linear part
-    const m = M.bodyMass[bi]!;
-    const minv = 1 / m;
-    const avx = adjVelOut[b]! + adjPosOut[b]! * dt;
-    const avy = adjVelOut[b + 1]! + adjPosOut[b + 1]! * dt;
-    const avz = adjVelOut[b + 2]! + adjPosOut[b + 2]! * dt;
-    adjPos[b] = adjPos[b]! + adjPosOut[b]!;
-    adjPos[b + 1] = adjPos[b + 1]! + adjPosOut[b + 1]!;
-    adjPos[b + 2] = adjPos[b + 2]! + adjPosOut[b + 2]!;
-    adjVel[b] = adjVel[b]! + avx;
-    adjVel[b + 1] = adjVel[b + 1]! + avy;
-    adjVel[b + 2] = adjVel[b + 2]! + avz;
-    adjF[b] = adjF[b]! + avx * minv * dt;
-    adjF[b + 1] = adjF[b + 1]! + avy * minv * dt;
-    adjF[b + 2] = adjF[b + 2]! + avz * minv * dt;
-    G.bodyMass[bi] = G.bodyMass[bi]! - (avx * f[b]! + avy * f[b + 1]! + avz * f[b + 2]!) * dt * minv * minv;
-    agx += avx * dt;
-    agy += avy * dt;
-    agz += avz * dt;
     // recompute the angular part
     const r0 = R[o]!;
     const r1 = R[o + 1]!;
@@ -730,15 +668,7 @@ export function adj_integrate_bodies(
     const aIwy = acz * wbx - acx * wbz;
     const aIwz = acx * wby - acy * wbx;
     // Iw = I wb
-    GI[o] = GI[o]! + aIwx * wbx;
-    GI[o + 1] = GI[o + 1]! + aIwx * wby;
-    GI[o + 2] = GI[o + 2]! + aIwx * wbz;
-    GI[o + 3] = GI[o + 3]! + aIwy * wbx;
-    GI[o + 4] = GI[o + 4]! + aIwy * wby;
-    GI[o + 5] = GI[o + 5]! + aIwy * wbz;
-    GI[o + 6] = GI[o + 6]! + aIwz * wbx;
-    GI[o + 7] = GI[o + 7]! + aIwz * wby;
-    GI[o + 8] = GI[o + 8]! + aIwz * wbz;
+    addOuter3(GI, o, aIwx, aIwy, aIwz, wbx, wby, wbz);
     awbx += I9[0]! * aIwx + I9[3]! * aIwy + I9[6]! * aIwz;
     awby += I9[1]! * aIwx + I9[4]! * aIwy + I9[7]! * aIwz;
     awbz += I9[2]! * aIwx + I9[5]! * aIwy + I9[8]! * aIwz;
@@ -765,7 +695,4 @@ export function adj_integrate_bodies(
     adjR[o + 7] = adjR[o + 7]! + ar7;
     adjR[o + 8] = adjR[o + 8]! + ar8;
   }
-  G.gravity[0] = G.gravity[0]! + agx;
-  G.gravity[1] = G.gravity[1]! + agy;
-  G.gravity[2] = G.gravity[2]! + agz;
 }

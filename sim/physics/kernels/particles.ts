@@ -4,7 +4,8 @@
 // into the adjoints of their inputs (adjQ, adjQd and the Model parameters in G).
 import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.ts';
 import type { ModelData, ParamGrads } from '../data.ts';
-import { BA as BA_, TG as TG_, TGA as TGA_, TM as TM_, adjTerrainGeometry, adjTerrainMaterial, terrainGeometry, terrainMaterial } from '../terrain.ts';
+import { adjIntegratePointMasses, integratePointMasses } from '../euler.ts';
+import { TG as TG_, TGA as TGA_, TM as TM_, adjTerrainContact, terrainContact } from '../terrain.ts';
 
 type F64 = Float64Array;
 
@@ -12,7 +13,6 @@ type F64 = Float64Array;
 // through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
 const CA = CA_;
 const CF = CF_;
-const BA = BA_;
 const TG = TG_;
 const TGA = TGA_;
 const TM = TM_;
@@ -202,14 +202,8 @@ export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f:
   if (!T) return;
   for (let i = 0; i < M.np; i++) {
     const k = 3 * i;
-    terrainGeometry(T, q[k]!, q[k + 1]!, q[k + 2]!, M.particleRadius[i]!);
-    const c = TG[3]!;
-    if (!(c < 0)) continue;
-    const nx = TG[0]!;
-    const ny = TG[1]!;
-    const nz = TG[2]!;
-    terrainMaterial(T, q[k]!, q[k + 1]!);
-    contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M.frictionEps);
+    if (!terrainContact(T, q[k]!, q[k + 1]!, q[k + 2]!, M.particleRadius[i]!)) continue;
+    contactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M.frictionEps);
     f[k] = f[k]! + CF[0]!;
     f[k + 1] = f[k + 1]! + CF[1]!;
     f[k + 2] = f[k + 2]! + CF[2]!;
@@ -220,39 +214,22 @@ export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f:
 export function adj_eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
   const T = M.terrain;
   if (!T) return;
+  const eps = M.frictionEps;
   let akf = 0;
   for (let i = 0; i < M.np; i++) {
     const k = 3 * i;
     const x = q[k]!;
     const y = q[k + 1]!;
     const z = q[k + 2]!;
-    terrainGeometry(T, x, y, z, M.particleRadius[i]!);
-    const c = TG[3]!;
-    if (!(c < 0)) continue;
-    const nx = TG[0]!;
-    const ny = TG[1]!;
-    const nz = TG[2]!;
-    terrainMaterial(T, x, y);
-    adjContactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M.frictionEps, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
+    if (!terrainContact(T, x, y, z, M.particleRadius[i]!)) continue;
+    adjContactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, eps, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
     adjQd[k] = adjQd[k]! + CA[4]!;
     adjQd[k + 1] = adjQd[k + 1]! + CA[5]!;
     adjQd[k + 2] = adjQd[k + 2]! + CA[6]!;
     akf += CA[9]!;
-    const ake = CA[7]!;
-    const akd = CA[8]!;
-    const amu = CA[10]!;
-    const anx = CA[0]!;
-    const any = CA[1]!;
-    const anz = CA[2]!;
-    const ac = CA[3]!;
-    adjTerrainMaterial(T, x, y, ake, akd, amu, G.terrainKe, G.terrainKd, G.terrainMu);
-    let ax = BA[0]!;
-    let ay = BA[1]!;
-    adjTerrainGeometry(T, x, y, z, anx, any, anz, ac, G.terrainHeights);
-    ax += TGA[0]!;
-    ay += TGA[1]!;
-    adjQ[k] = adjQ[k]! + ax;
-    adjQ[k + 1] = adjQ[k + 1]! + ay;
+    adjTerrainContact(T, x, y, z, CA[0]!, CA[1]!, CA[2]!, CA[3]!, CA[7]!, CA[8]!, CA[10]!, G);
+    adjQ[k] = adjQ[k]! + TGA[0]!;
+    adjQ[k + 1] = adjQ[k + 1]! + TGA[1]!;
     adjQ[k + 2] = adjQ[k + 2]! + TGA[2]!;
     G.particleRadius[i] = G.particleRadius[i]! + TGA[3]!;
   }
@@ -264,52 +241,10 @@ export function adj_eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64
  * fresh arrays qOut, qdOut.
  */
 export function integrate_particles(M: ModelData, q: F64, qd: F64, f: F64, dt: number, qOut: F64, qdOut: F64): void {
-  const g = M.gravity;
-  const gx = g[0]!;
-  const gy = g[1]!;
-  const gz = g[2]!;
-  for (let i = 0; i < M.np; i++) {
-    const k = 3 * i;
-    const minv = 1 / M.particleMass[i]!;
-    const vx = qd[k]! + (f[k]! * minv + gx) * dt;
-    const vy = qd[k + 1]! + (f[k + 1]! * minv + gy) * dt;
-    const vz = qd[k + 2]! + (f[k + 2]! * minv + gz) * dt;
-    qdOut[k] = vx;
-    qdOut[k + 1] = vy;
-    qdOut[k + 2] = vz;
-    qOut[k] = q[k]! + vx * dt;
-    qOut[k + 1] = q[k + 1]! + vy * dt;
-    qOut[k + 2] = q[k + 2]! + vz * dt;
-  }
+  integratePointMasses(M.np, M.particleMass, M.gravity, q, qd, f, dt, qOut, qdOut);
 }
 
 /** Adjoint of `integrate_particles`: from adjoints of (q1, qd1) to those of q, qd, f, mass and gravity. */
 export function adj_integrate_particles(M: ModelData, f: F64, dt: number, adjQOut: F64, adjQdOut: F64, adjQ: F64, adjQd: F64, adjF: F64, G: ParamGrads): void {
-  let agx = 0;
-  let agy = 0;
-  let agz = 0;
-  for (let i = 0; i < M.np; i++) {
-    const k = 3 * i;
-    const m = M.particleMass[i]!;
-    const minv = 1 / m;
-    const avx = adjQdOut[k]! + adjQOut[k]! * dt;
-    const avy = adjQdOut[k + 1]! + adjQOut[k + 1]! * dt;
-    const avz = adjQdOut[k + 2]! + adjQOut[k + 2]! * dt;
-    adjQ[k] = adjQ[k]! + adjQOut[k]!;
-    adjQ[k + 1] = adjQ[k + 1]! + adjQOut[k + 1]!;
-    adjQ[k + 2] = adjQ[k + 2]! + adjQOut[k + 2]!;
-    adjQd[k] = adjQd[k]! + avx;
-    adjQd[k + 1] = adjQd[k + 1]! + avy;
-    adjQd[k + 2] = adjQd[k + 2]! + avz;
-    adjF[k] = adjF[k]! + avx * minv * dt;
-    adjF[k + 1] = adjF[k + 1]! + avy * minv * dt;
-    adjF[k + 2] = adjF[k + 2]! + avz * minv * dt;
-    G.particleMass[i] = G.particleMass[i]! - (avx * f[k]! + avy * f[k + 1]! + avz * f[k + 2]!) * dt * minv * minv;
-    agx += avx * dt;
-    agy += avy * dt;
-    agz += avz * dt;
-  }
-  G.gravity[0] = G.gravity[0]! + agx;
-  G.gravity[1] = G.gravity[1]! + agy;
-  G.gravity[2] = G.gravity[2]! + agz;
+  adjIntegratePointMasses(M.np, M.particleMass, f, dt, adjQOut, adjQdOut, adjQ, adjQd, adjF, G.particleMass, G.gravity);
 }
