@@ -11,31 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseRosMsg } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { McapLogWriter, ROS2_ODOMETRY_DEFINITION, ROS2_POSE_STAMPED_DEFINITION, evaluateApe, readTrajectory } from '../data/index.ts';
+import { argNum, timeMsAsync } from './_util.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = resolve(ROOT, '..', 'shared', 'data', 'trajectories');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function timeMs(fn: () => Promise<unknown> | unknown, reps: number): Promise<number> {
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  return median(t);
-}
-
-function argValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i >= 0) return args[i + 1];
-  const kv = args.find((a) => a.startsWith(`${name}=`));
-  return kv?.slice(name.length + 1);
-}
 
 /** Byte offsets of float64 sentinels in a CDR message, so a template can be patched without re-encoding. */
 function sentinelOffsets(bytes: Uint8Array, values: number[]): number[] {
@@ -129,15 +108,15 @@ function runChild(mode: 'summary' | 'replay', path: string): Record<string, unkn
 
 /** Runs the data benchmark. Args: `--size-mb N` (generated MCAP size, default 1024), `--reps N` (default 5), `--keep` (keep the MCAP). */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const sizeMb = Number(argValue(args, '--size-mb') ?? 1024);
-  const reps = Number(argValue(args, '--reps') ?? 5);
+  const sizeMb = argNum(args, 'size-mb', 1024, { bench: 'data', allowZero: true });
+  const reps = argNum(args, 'reps', 5, { bench: 'data' });
   const out: Record<string, unknown> = {};
-  out.parseKitti00Ms = await timeMs(() => readTrajectory(join(DATA, 'KITTI_00_gt.txt')), reps);
-  out.parseFr2DeskGtMs = await timeMs(() => readTrajectory(join(DATA, 'fr2_desk_groundtruth.txt')), reps);
+  out.parseKitti00Ms = await timeMsAsync(() => readTrajectory(join(DATA, 'KITTI_00_gt.txt')), reps);
+  out.parseFr2DeskGtMs = await timeMsAsync(() => readTrajectory(join(DATA, 'fr2_desk_groundtruth.txt')), reps);
   const gt = await readTrajectory(join(DATA, 'KITTI_00_gt.txt'));
   const orb = await readTrajectory(join(DATA, 'KITTI_00_ORB.txt'));
   out.kitti00Poses = gt.length;
-  out.apeSe3Kitti00Ms = await timeMs(() => evaluateApe(gt, orb, { mode: 'se3' }), reps);
+  out.apeSe3Kitti00Ms = await timeMsAsync(() => evaluateApe(gt, orb, { mode: 'se3' }), reps);
   out.apeSe3Kitti00Rmse = evaluateApe(gt, orb, { mode: 'se3' }).stats.rmse;
 
   const dir = mkdtempSync(join(tmpdir(), 'impulse-bench-data-'));

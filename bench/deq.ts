@@ -7,7 +7,7 @@
 import { Rng, type Tensor, add, backward, matmul, matrixTranspose, rand, randn, sum, tanh } from '../sim/core/index.ts';
 import { deq, type FixedPointBackwardOptions } from '../models/implicit/fixed-point.ts';
 import type { SolverInfo } from '../models/implicit/root.ts';
-import { round } from './_util.ts';
+import { argNum, round, timeWallCpu } from './_util.ts';
 
 /** f(z, [u, Wt]) = tanh(z Wt + u), with the input injection u = x U^T and Wt = W^T computed once, outside the solver (on the tape). */
 function cell(z: Tensor, [u, Wt]: readonly Tensor[]): Tensor {
@@ -19,36 +19,12 @@ function layer(x: Tensor, W: Tensor, U: Tensor, opts: Parameters<typeof deq>[3])
   return deq(cell, matmul(x, matrixTranspose(U)), [matrixTranspose(W)], { ...opts, d: W.shape[0] });
 }
 
-/** Median wall and CPU (this process: user + system) ms of `fn` over `reps` runs after one warm-up. */
-function timeWallCpu(fn: () => void, reps: number): { wall: number; cpu: number } {
-  fn();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    fn();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
-  const med = (a: number[]): number => a.sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-  return { wall: med(wall), cpu: med(cpu) };
-}
-
-function argNum(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = Number(args[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`bench deq: --${name} needs a positive number, got '${args[i + 1] ?? ''}'`);
-  return v;
-}
-
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const batch = argNum(args, 'batch', 64);
-  const d = argNum(args, 'd', 64);
-  const tol = argNum(args, 'tol', 1e-8);
-  const reps = argNum(args, 'reps', 5);
+  const opt = { bench: 'deq' };
+  const batch = argNum(args, 'batch', 64, opt);
+  const d = argNum(args, 'd', 64, opt);
+  const tol = argNum(args, 'tol', 1e-8, opt);
+  const reps = argNum(args, 'reps', 5, opt);
   const rng = new Rng(2024);
   // PyTorch nn.Linear's default initialisation for W and U, standard-normal inputs
   const k = 1 / Math.sqrt(d);

@@ -8,7 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Rng, Tensor, add, backward, matmul, noGrad, rand, randn, sum, square, tanh } from '../sim/core/index.ts';
 import { odeint, type OdeFunc } from '../models/implicit/ode.ts';
-import { gc, heapUsed, round, timeMs } from './_util.ts';
+import { argNum, gc, heapUsed, round, timeMs } from './_util.ts';
 
 const SIZES = [8, 64, 64, 8];
 const OPTS = { method: 'dopri5', rtol: 1e-6, atol: 1e-6 } as const;
@@ -120,18 +120,11 @@ function peakMemory(batch: number): Record<string, unknown> {
   return out;
 }
 
-function argValue(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(name);
-  if (i < 0) return dflt;
-  const v = Number(args[i + 1]);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`bench ode: ${name} needs a number >= 0, got '${args[i + 1]}'`);
-  return v;
-}
-
 /** The benchmark entry (`npm run bench -- ode [--peak-batch N] [--reps N]`). */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const reps = argValue(args, '--reps', 5);
-  const peakBatch = argValue(args, '--peak-batch', 4096);
+  const opt = { bench: 'ode', allowZero: true };
+  const reps = argNum(args, 'reps', 5, opt);
+  const peakBatch = argNum(args, 'peak-batch', 4096, opt);
   return {
     problem: 'neural ODE, f = MLP 8-64-64-8 (tanh, tanh, linear), torch-default init, y0 ~ N(0, 1); t in [0, 1]; dopri5 rtol = atol = 1e-6; loss sum |y(1)|^2',
     machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0]!, 2) },

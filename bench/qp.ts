@@ -6,16 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { Rng, Tensor, backward, mul, noGrad, sum } from '../sim/core/index.ts';
 import { qp, type QPInfo } from '../models/implicit/qp.ts';
 import { randomBenchQP } from '../models/implicit/qp-random.ts';
-import { round } from './_util.ts';
-
-function arg(args: string[], name: string, dflt: number): number {
-  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return dflt;
-  const v = args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
-  const x = Number(v);
-  if (!Number.isFinite(x) || x <= 0) throw new Error(`bench qp: --${name} needs a positive number, got '${v}'`);
-  return x;
-}
+import { argNum, round, timeWallCpu } from './_util.ts';
 
 /** Max over items of (Gx - h)_+ for x [B, n], G [B, m, n], h [B, m]. */
 function maxViolation(x: Tensor, G: Tensor, h: Tensor): number {
@@ -29,23 +20,6 @@ function maxViolation(x: Tensor, G: Tensor, h: Tensor): number {
     }
   }
   return worst;
-}
-
-/** Median wall-clock and CPU (user + system, this process) milliseconds of `fn` over `reps` runs after one warm-up. */
-function timeBoth(fn: () => void, reps: number): { wall: number; cpu: number } {
-  fn();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    fn();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
-  const med = (a: number[]): number => a.sort((u, v) => u - v)[Math.floor(a.length / 2)]!;
-  return { wall: med(wall), cpu: med(cpu) };
 }
 
 function summarise(info: QPInfo[]): Record<string, unknown> {
@@ -65,28 +39,29 @@ function summarise(info: QPInfo[]): Record<string, unknown> {
 
 /** `npm run bench -- qp [--batch 64] [--n 50] [--m 50] [--reps 5] [--seed 0]` */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const B = arg(args, 'batch', 64);
-  const n = arg(args, 'n', 50);
-  const m = arg(args, 'm', 50);
-  const reps = arg(args, 'reps', 5);
-  const seed = args.some((a) => a.startsWith('--seed')) ? arg(args, 'seed', 1) : 0;
+  const opt = { bench: 'qp' };
+  const B = argNum(args, 'batch', 64, opt);
+  const n = argNum(args, 'n', 50, opt);
+  const m = argNum(args, 'm', 50, opt);
+  const reps = argNum(args, 'reps', 5, opt);
+  const seed = args.some((a) => a.startsWith('--seed')) ? argNum(args, 'seed', 1, opt) : 0;
   const P = randomBenchQP(new Rng(seed), B, n, m);
 
   let info: QPInfo[] = [];
   let x: Tensor | null = null;
-  const fwd = timeBoth(() => {
+  const fwd = timeWallCpu(() => {
     const r = noGrad(() => qp(P));
     info = r.info;
     x = r.x;
   }, reps);
-  const fwdNoPolish = timeBoth(() => noGrad(() => qp(P, { polish: false })), reps);
+  const fwdNoPolish = timeWallCpu(() => noGrad(() => qp(P, { polish: false })), reps);
   const infoNoPolish = noGrad(() => qp(P, { polish: false })).info;
 
   // forward + backward of a random projection of x* to Q, p, G, h (all batched)
   const leaves = [P.Q, P.p, P.G, P.h].map((t) => new Tensor(t.data.slice(), t.shape).requireGrad());
   const [Q, p, G, h] = leaves as [Tensor, Tensor, Tensor, Tensor];
   const w = new Tensor(new Rng(seed + 1).normals(B * n), [B, n]);
-  const fwdBwd = timeBoth(() => {
+  const fwdBwd = timeWallCpu(() => {
     for (const l of leaves) l.grad = null;
     const r = qp({ Q, p, G, h });
     backward(sum(mul(r.x, w)));

@@ -4,37 +4,16 @@
 // (the same kernels called directly on preallocated arrays: no tape, no tensors, no
 // allocation); rigid-body steps per second for 1k boxes on a heightmap; peak memory of a
 // T = 1000 rollout with and without checkpointing. `npm run bench -- sim [--quick]`.
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { backward, noGrad, sum, mul, tensor } from '../sim/core/index.ts';
 import { BodyDesc, ModelBuilder, rollout, modelData, zeroParamGrads, type Model } from '../sim/physics/index.ts';
 import * as P from '../sim/physics/kernels/particles.ts';
+import { gc, gcExposed, memUsed, timeMs } from './_util.ts';
 
 type F64 = Float64Array;
 
-function getGc(): (() => void) | null {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) return g;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    return vm.runInNewContext('gc') as () => void;
-  } catch {
-    return null;
-  }
-}
-
-const gcOnce = getGc();
-// two passes: after a backward pass, array buffers of the freed tape are only released by the second
-const gc: (() => void) | null = gcOnce
-  ? () => {
-      gcOnce();
-      gcOnce();
-    }
-  : null;
-
-function mem(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
+/** Median ms of `fn` over `reps` runs after one warm-up run (JIT). */
+function time(fn: () => void, reps: number): number {
+  return timeMs(fn, reps, 1);
 }
 
 /** A cloth of about n particles lying on the ground (all in contact), sliding. */
@@ -43,19 +22,6 @@ function clothOnGround(n: number): Model {
   const b = new ModelBuilder().setGround({ ke: 1e3, kd: 5, kf: 10, mu: 0.4 });
   b.addClothGrid({ origin: [0, 0, 0.009], nx: side, ny: side, cellSize: 0.02, mass: 0.01, radius: 0.01, ke: 50, kd: 0.05, vel: [0.5, 0.2, 0], shear: true });
   return b.finalize();
-}
-
-/** Median of a few timed runs (ms), after one warm-up run (JIT). */
-function time(fn: () => void, reps: number): number {
-  fn();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  return ts[Math.floor(ts.length / 2)]!;
 }
 
 /** The bare loop: the particle kernels on preallocated arrays, T steps forward (and the adjoint backward). */
@@ -172,22 +138,22 @@ function memoryBench(n: number, T: number, K: number): Record<string, unknown> {
   const model = clothOnGround(n);
   const dt = 1e-3;
   const measure = (checkpointEvery: number | undefined): { peakMB: number; retainedAfterForwardMB: number; ms: number } => {
-    gc?.();
-    const base = mem();
+    gc(2);
+    const base = memUsed();
     let peak = 0;
     // live memory: collect garbage before sampling (every 8th step) so the peak is what is held
     const sample = (t = 7): void => {
       if (t % 8 !== 7) return;
-      gc?.();
-      peak = Math.max(peak, mem() - base);
+      gc(2);
+      peak = Math.max(peak, memUsed() - base);
     };
     const t0 = performance.now();
     const s0 = model.state().requireGrad();
     // onStep runs after every step, forward and (checkpointed) in the backward recomputation
     const r = rollout(model, s0, { steps: T, dt, checkpointEvery, onStep: (t) => sample(t) });
     sample();
-    gc?.();
-    const retained = mem() - base;
+    gc(2);
+    const retained = memUsed() - base;
     backward(sum(r.final.particleQ));
     sample();
     const ms = performance.now() - t0;
@@ -201,7 +167,7 @@ function memoryBench(n: number, T: number, K: number): Record<string, unknown> {
     checkpointEvery: K,
     withoutCheckpointing: plain,
     withCheckpointing: ck,
-    gcExposed: gc !== null,
+    gcExposed,
     unit: 'MB of heap + array buffers above the baseline, live (garbage collected before each sample; sampled every 8th step, forward and in checkpoint recomputation, and after the backward pass)',
   };
 }

@@ -80,76 +80,62 @@ function quat(o: unknown, path: string): [number, number, number, number] {
   return [num(o, `${path}.x`), num(o, `${path}.y`), num(o, `${path}.z`), num(o, `${path}.w`)];
 }
 
+/** A pose read from a message at the given field paths (the child frame id is '' when its path is omitted). */
+function poseAt(msg: unknown, stamp: string, frameId: string, position: string, orientation: string, childFrameId?: string): PoseSample {
+  return {
+    stampNs: stampNs(msg, stamp),
+    frameId: str(msg, frameId),
+    childFrameId: childFrameId === undefined ? '' : str(msg, childFrameId),
+    position: vec3(msg, position),
+    orientation: quat(msg, orientation),
+  };
+}
+
 /** The pose carried by a decoded message, or undefined when its schema carries none. */
 export function poseFromMessage(schemaName: string, msg: unknown): PoseSample | undefined {
   switch (normalizeSchemaName(schemaName)) {
-    case 'nav_msgs/Odometry':
-      return {
-        stampNs: stampNs(msg, 'header.stamp'),
-        frameId: str(msg, 'header.frame_id'),
-        childFrameId: str(msg, 'child_frame_id'),
-        position: vec3(msg, 'pose.pose.position'),
-        orientation: quat(msg, 'pose.pose.orientation'),
-        velocity: vec3(msg, 'twist.twist.linear'),
-        angularVelocity: vec3(msg, 'twist.twist.angular'),
-      };
+    case 'nav_msgs/Odometry': {
+      const pose = poseAt(msg, 'header.stamp', 'header.frame_id', 'pose.pose.position', 'pose.pose.orientation', 'child_frame_id');
+      pose.velocity = vec3(msg, 'twist.twist.linear');
+      pose.angularVelocity = vec3(msg, 'twist.twist.angular');
+      return pose;
+    }
     case 'geometry_msgs/PoseStamped':
-      return {
-        stampNs: stampNs(msg, 'header.stamp'),
-        frameId: str(msg, 'header.frame_id'),
-        childFrameId: '',
-        position: vec3(msg, 'pose.position'),
-        orientation: quat(msg, 'pose.orientation'),
-      };
+      return poseAt(msg, 'header.stamp', 'header.frame_id', 'pose.position', 'pose.orientation');
     case 'geometry_msgs/PoseWithCovarianceStamped':
-      return {
-        stampNs: stampNs(msg, 'header.stamp'),
-        frameId: str(msg, 'header.frame_id'),
-        childFrameId: '',
-        position: vec3(msg, 'pose.pose.position'),
-        orientation: quat(msg, 'pose.pose.orientation'),
-      };
+      return poseAt(msg, 'header.stamp', 'header.frame_id', 'pose.pose.position', 'pose.pose.orientation');
     case 'foxglove.PoseInFrame':
-      return {
-        stampNs: stampNs(msg, 'timestamp'),
-        frameId: str(msg, 'frame_id'),
-        childFrameId: '',
-        position: vec3(msg, 'pose.position'),
-        orientation: quat(msg, 'pose.orientation'),
-      };
+      return poseAt(msg, 'timestamp', 'frame_id', 'pose.position', 'pose.orientation');
     default:
       return undefined;
   }
 }
 
+/**
+ * A transform read from a message at the given field paths: the stamp, the parent frame id,
+ * and the prefix of `translation` and `rotation` ('transform.', or '' where they are
+ * top-level). The child frame id is always `child_frame_id`.
+ */
+function transformAt(t: unknown, stamp: string, parent: string, prefix: string): TransformSample {
+  const s = stampNs(t, stamp);
+  return {
+    parent: str(t, parent),
+    child: str(t, 'child_frame_id'),
+    stampNs: s,
+    time: nsToSec(s),
+    translation: vec3(t, `${prefix}translation`),
+    rotation: quat(t, `${prefix}rotation`),
+  };
+}
+
 /** The transforms carried by a decoded message, or undefined when its schema carries none. */
 export function transformsFromMessage(schemaName: string, msg: unknown): TransformSample[] | undefined {
-  const fox = (t: unknown): TransformSample => {
-    const s = stampNs(t, 'timestamp');
-    return {
-      parent: str(t, 'parent_frame_id'),
-      child: str(t, 'child_frame_id'),
-      stampNs: s,
-      time: nsToSec(s),
-      translation: vec3(t, 'translation'),
-      rotation: quat(t, 'rotation'),
-    };
-  };
+  const fox = (t: unknown): TransformSample => transformAt(t, 'timestamp', 'parent_frame_id', '');
   switch (normalizeSchemaName(schemaName)) {
     case 'tf2_msgs/TFMessage': {
       const list = get(msg, 'transforms');
       if (!Array.isArray(list)) throw new FieldError(`field 'transforms' is not an array`);
-      return list.map((t) => {
-        const s = stampNs(t, 'header.stamp');
-        return {
-          parent: str(t, 'header.frame_id'),
-          child: str(t, 'child_frame_id'),
-          stampNs: s,
-          time: nsToSec(s),
-          translation: vec3(t, 'transform.translation'),
-          rotation: quat(t, 'transform.rotation'),
-        };
-      });
+      return list.map((t) => transformAt(t, 'header.stamp', 'header.frame_id', 'transform.'));
     }
     case 'foxglove.FrameTransform':
       return [fox(msg)];

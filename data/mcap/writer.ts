@@ -287,77 +287,45 @@ export class McapLogWriter {
   }
 }
 
+/** Field lines of the ROS 2 message types the definitions below depend on. */
+const ROS2_DEPENDENCIES: Record<string, string> = {
+  'std_msgs/Header': 'builtin_interfaces/Time stamp\nstring frame_id\n',
+  'builtin_interfaces/Time': 'int32 sec\nuint32 nanosec\n',
+  'geometry_msgs/PoseWithCovariance': 'geometry_msgs/Pose pose\nfloat64[36] covariance\n',
+  'geometry_msgs/Pose': 'geometry_msgs/Point position\ngeometry_msgs/Quaternion orientation\n',
+  'geometry_msgs/Point': 'float64 x\nfloat64 y\nfloat64 z\n',
+  'geometry_msgs/Quaternion': 'float64 x\nfloat64 y\nfloat64 z\nfloat64 w\n',
+  'geometry_msgs/TwistWithCovariance': 'geometry_msgs/Twist twist\nfloat64[36] covariance\n',
+  'geometry_msgs/Twist': 'geometry_msgs/Vector3 linear\ngeometry_msgs/Vector3 angular\n',
+  'geometry_msgs/Vector3': 'float64 x\nfloat64 y\nfloat64 z\n',
+};
+
+/** A full ros2msg definition: the message's own fields, then each dependency in the `MSG:` section form of rosbag2. */
+function ros2Definition(fields: string, dependencies: readonly string[]): string {
+  return fields + dependencies.map((d) => `${'='.repeat(80)}\nMSG: ${d}\n${ROS2_DEPENDENCIES[d]!}`).join('');
+}
+
 /** ros2msg definition text of geometry_msgs/msg/PoseStamped (with dependencies), for {@link McapLogWriter.addRos2}. */
-export const ROS2_POSE_STAMPED_DEFINITION = `std_msgs/Header header
-geometry_msgs/Pose pose
-================================================================================
-MSG: std_msgs/Header
-builtin_interfaces/Time stamp
-string frame_id
-================================================================================
-MSG: builtin_interfaces/Time
-int32 sec
-uint32 nanosec
-================================================================================
-MSG: geometry_msgs/Pose
-geometry_msgs/Point position
-geometry_msgs/Quaternion orientation
-================================================================================
-MSG: geometry_msgs/Point
-float64 x
-float64 y
-float64 z
-================================================================================
-MSG: geometry_msgs/Quaternion
-float64 x
-float64 y
-float64 z
-float64 w
-`;
+export const ROS2_POSE_STAMPED_DEFINITION = ros2Definition('std_msgs/Header header\ngeometry_msgs/Pose pose\n', [
+  'std_msgs/Header',
+  'builtin_interfaces/Time',
+  'geometry_msgs/Pose',
+  'geometry_msgs/Point',
+  'geometry_msgs/Quaternion',
+]);
 
 /** ros2msg definition text of nav_msgs/msg/Odometry (with dependencies). */
-export const ROS2_ODOMETRY_DEFINITION = `std_msgs/Header header
-string child_frame_id
-geometry_msgs/PoseWithCovariance pose
-geometry_msgs/TwistWithCovariance twist
-================================================================================
-MSG: std_msgs/Header
-builtin_interfaces/Time stamp
-string frame_id
-================================================================================
-MSG: builtin_interfaces/Time
-int32 sec
-uint32 nanosec
-================================================================================
-MSG: geometry_msgs/PoseWithCovariance
-geometry_msgs/Pose pose
-float64[36] covariance
-================================================================================
-MSG: geometry_msgs/Pose
-geometry_msgs/Point position
-geometry_msgs/Quaternion orientation
-================================================================================
-MSG: geometry_msgs/Point
-float64 x
-float64 y
-float64 z
-================================================================================
-MSG: geometry_msgs/Quaternion
-float64 x
-float64 y
-float64 z
-float64 w
-================================================================================
-MSG: geometry_msgs/TwistWithCovariance
-geometry_msgs/Twist twist
-float64[36] covariance
-================================================================================
-MSG: geometry_msgs/Twist
-geometry_msgs/Vector3 linear
-geometry_msgs/Vector3 angular
-================================================================================
-MSG: geometry_msgs/Vector3
-float64 x
-float64 y
-float64 z
-`;
+export const ROS2_ODOMETRY_DEFINITION = ros2Definition(
+  'std_msgs/Header header\nstring child_frame_id\ngeometry_msgs/PoseWithCovariance pose\ngeometry_msgs/TwistWithCovariance twist\n',
+  [
+    'std_msgs/Header',
+    'builtin_interfaces/Time',
+    'geometry_msgs/PoseWithCovariance',
+    'geometry_msgs/Pose',
+    'geometry_msgs/Point',
+    'geometry_msgs/Quaternion',
+    'geometry_msgs/TwistWithCovariance',
+    'geometry_msgs/Twist',
+    'geometry_msgs/Vector3',
+  ],
+);
