@@ -3,3 +3,4 @@
 export * as data from './data/index.ts';
 export * as sim from './sim/index.ts';
 export * as models from './models/index.ts';
+export * as mpc from './mpc/index.ts';

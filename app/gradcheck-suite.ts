@@ -5,3 +5,4 @@ import '../models/implicit/checks-root.ts';
 import '../models/implicit/checks-ode.ts';
 import '../models/implicit/checks-qp.ts';
 import '../sim/physics/checks.ts';
+import '../mpc/checks.ts';

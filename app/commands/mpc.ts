@@ -8,6 +8,7 @@ const EXPERIMENTS = ['imitate-pendulum', 'imitate-cartpole', 'drone', 'terrain-r
 
 interface MpcCliOptions {
   json?: boolean;
+  check?: boolean;
   epochs?: string;
   seed?: string;
   nTrain?: string;
@@ -17,6 +18,7 @@ interface MpcCliOptions {
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toExponential(3) : String(v));
 
+/** Adds `impulse mpc <experiment>` to the program. */
 export function register(program: Command): void {
   program
     .command('mpc')
@@ -24,18 +26,24 @@ export function register(program: Command): void {
     .argument('<experiment>', EXPERIMENTS.join(' | '))
     .option('--json', 'print the report as JSON on stdout')
     .option('--epochs <n>', 'training epochs of the learner (imitation: default per problem)')
-    .option('--seed <n>', 'random seed (default 0)')
+    .option('--seed <n>', 'random seed of the imitation data (default 0)')
     .option('--n-train <n>', 'training set size of the MPC learner (imitation, default 16)')
     .option('--out <file>', 'trajectory file to write (drone, terrain-robot)')
     .option('--quiet', 'no per-epoch progress lines')
+    .option('--no-check', 'terrain-robot: skip the finite-difference check of the gradient')
     .action(async (experiment: string, opts: MpcCliOptions) => {
-      if (!(EXPERIMENTS as readonly string[]).includes(experiment)) throw new Error(`mpc: unknown experiment '${experiment}'; available: ${EXPERIMENTS.join(', ')}`);
+      if (!(EXPERIMENTS as readonly string[]).includes(experiment))
+        throw new Error(`mpc: unknown experiment '${experiment}'; available: ${EXPERIMENTS.join(', ')}`);
       const num = (v: string | undefined, name: string): number | undefined => {
         if (v === undefined) return undefined;
         const x = Number(v);
-        if (!Number.isFinite(x) || x < 0) throw new Error(`mpc: --${name} must be a non-negative number, got '${v}'`);
+        if (!Number.isInteger(x) || x < 0) throw new Error(`mpc: --${name} must be a non-negative integer, got '${v}'`);
         return x;
       };
+      const epochs = num(opts.epochs, 'epochs');
+      const seed = num(opts.seed, 'seed');
+      const nTrain = num(opts.nTrain, 'n-train');
+      if (nTrain === 0) throw new Error('mpc: --n-train must be at least 1');
       if (experiment === 'imitate-pendulum' || experiment === 'imitate-cartpole') {
         const { runImitation, pendulumImitation, cartpoleImitation } = await import('../../mpc/imitate.ts');
         const spec = experiment === 'imitate-pendulum' ? pendulumImitation() : cartpoleImitation();
@@ -45,12 +53,14 @@ export function register(program: Command): void {
           if (opts.json) process.stderr.write(line + '\n');
           else console.log(line);
         };
-        log(`${spec.name} imitation: learner MPC from ${names.map((n) => `${n} = ${spec.initParams[spec.paramNames.indexOf(n)]}`).join(', ')} (true ${names.map((n) => `${n} = ${spec.trueParams[spec.paramNames.indexOf(n)]}`).join(', ')})`);
+        log(
+          `${spec.name} imitation: learner MPC from ${names.map((n) => `${n} = ${spec.initParams[spec.paramNames.indexOf(n)]}`).join(', ')} (true ${names.map((n) => `${n} = ${spec.trueParams[spec.paramNames.indexOf(n)]}`).join(', ')})`,
+        );
         log('epoch  train loss   test loss    |theta - theta*|  params');
         const report = runImitation(spec, {
-          epochs: num(opts.epochs, 'epochs'),
-          seed: num(opts.seed, 'seed'),
-          nTrain: num(opts.nTrain, 'n-train'),
+          epochs,
+          seed,
+          nTrain,
           onEpoch: (r) =>
             log(
               `${String(r.epoch).padStart(5)}  ${fmt(r.trainLoss)}  ${fmt(r.testLoss)}  ${fmt(r.paramError).padEnd(16)}  ${names.map((n) => `${n}=${r.params[spec.paramNames.indexOf(n)]!.toFixed(5)}`).join(' ')}${r.nonConverged ? `  (${r.nonConverged} solves not converged)` : ''}`,
@@ -71,12 +81,21 @@ export function register(program: Command): void {
           `NN policy with ${report.nTrain} samples: test loss ${fmt(s.nnTestLossSameData)}; best NN (${s.bestNnTrainSize} samples): ${fmt(s.bestNnTestLoss)}${s.nnSamplesToMatch === null ? ' (no NN size tried came within 10x of the MPC learner)' : `; NN needs ${s.nnSamplesToMatch} samples to come within 10x`}`,
         );
         if (report.expertNonConverged) console.log(`note: ${report.expertNonConverged} expert solves did not converge`);
-        console.log(`time: expert ${(report.timeMs.expert / 1000).toFixed(1)} s, MPC learner ${(report.timeMs.mpcLearner / 1000).toFixed(1)} s, NN ${(report.timeMs.nn / 1000).toFixed(1)} s`);
+        console.log(
+          `time: expert ${(report.timeMs.expert / 1000).toFixed(1)} s, MPC learner ${(report.timeMs.mpcLearner / 1000).toFixed(1)} s, NN ${(report.timeMs.nn / 1000).toFixed(1)} s`,
+        );
         return;
       }
       const { runPhysicsExperiment } = await import('../../mpc/physics-experiments.ts');
-      const report = await runPhysicsExperiment(experiment as 'drone' | 'terrain-robot', { out: opts.out, seed: num(opts.seed, 'seed'), quiet: opts.quiet || opts.json, log: (l) => process.stderr.write(l + '\n') });
-      if (opts.json) console.log(JSON.stringify(report, null, 1));
-      else console.log(report.text);
+      const report = await runPhysicsExperiment(experiment as 'drone' | 'terrain-robot', {
+        out: opts.out,
+        quiet: opts.quiet,
+        noCheck: opts.check === false,
+        log: (l) => (opts.json ? process.stderr.write(l + '\n') : console.log(l)),
+      });
+      if (opts.json) {
+        const { text: _text, ...rest } = report;
+        console.log(JSON.stringify(rest, null, 1));
+      } else console.log(report.text);
     });
 }

@@ -1,0 +1,55 @@
+// Tests of MPC through the physics engine (mpc/body-dynamics.ts, mpc/drone.ts,
+// mpc/terrain-robot.ts): hover thrust holds the drone, a drone plan moves towards the
+// reference, the terrain robot's friction-map gradient is finite and local to the robot.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gradients, slice, sum, tensor } from '../sim/core/index.ts';
+import { bodyState } from './body-dynamics.ts';
+import { quadCost } from './cost.ts';
+import { DRONE, droneCost, droneDynamics } from './drone.ts';
+import { mpc } from './mpc.ts';
+import { TERRAIN_ROBOT, terrainRobotCost, terrainRobotDynamics, trueFrictionMap } from './terrain-robot.ts';
+
+const ctx = { rows: 1, times: new Int32Array(1), items: new Int32Array(1), T: 2, B: 1 };
+
+test('the drone hovers under four equal thrusts m g / 4', () => {
+  const dyn = droneDynamics();
+  const x0 = bodyState(dyn.modelFor(1));
+  const h = (DRONE.mass * 9.81) / 4;
+  const x1 = dyn.step(x0, tensor([[h, h, h, h]]), dyn.params, ctx);
+  for (let i = 0; i < 13; i++) assert.ok(Math.abs(x1.data[i]! - x0.data[i]!) < 1e-12, `state ${i}`);
+});
+
+test('a drone MPC plan through the simulator converges and climbs towards the reference', () => {
+  const dyn = droneDynamics();
+  const x0 = bodyState(dyn.modelFor(1));
+  const { C, c } = droneCost(1.0, 8); // the reference is ahead of (and above) the hovering drone
+  const r = mpc({ dynamics: dyn, cost: quadCost(C, c), x_init: x0, T: 8, u_lower: 0, u_upper: DRONE.uMax });
+  assert.equal(r.converged[0], true);
+  const z = Array.from({ length: 8 }, (_, t) => r.x.data[t * 13 + 2]!);
+  assert.ok(z[7]! > z[0]! + 0.01, `planned heights ${z.join(', ')}`);
+  assert.ok(r.x.data[7 * 13]! > 0.01, 'moves along +x');
+});
+
+test('the terrain robot: gradient of its planned final position w.r.t. the friction map is finite and local', () => {
+  const mu = trueFrictionMap().requireGrad();
+  const dyn = terrainRobotDynamics(mu);
+  const x0 = bodyState(dyn.modelFor(1));
+  const T = 6;
+  const R = TERRAIN_ROBOT;
+  const { C, c } = terrainRobotCost(T);
+  const r = mpc({ dynamics: dyn, cost: quadCost(C, c), x_init: x0, T, u_lower: -R.uMax, u_upper: R.uMax }, { tol: 1e-6, maxIter: 30 });
+  const [g] = gradients(sum(slice(r.x, [0, T - 1, 0], [1, 1, 2])), [mu]);
+  let near = 0;
+  for (let j = 0; j < R.ny; j++) {
+    for (let i = 0; i < R.nx; i++) {
+      const v = g!.data[j * R.nx + i]!;
+      assert.ok(Number.isFinite(v));
+      const x = R.origin[0] + R.cell * i;
+      const y = R.origin[1] + R.cell * j;
+      if (Math.hypot(x, y) > 1.5) assert.equal(v, 0, `grid point (${x}, ${y}) far from the robot`);
+      else near += Math.abs(v);
+    }
+  }
+  assert.ok(near > 0, 'the friction under the robot matters');
+});
