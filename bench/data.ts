@@ -14,7 +14,7 @@ import { McapLogWriter, ROS2_ODOMETRY_DEFINITION, ROS2_POSE_STAMPED_DEFINITION, 
 import { argNum, timeMsAsync } from './_util.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = resolve(ROOT, '..', 'shared', 'data', 'trajectories');
+const DATA = resolve(ROOT, 'examples', 'data');
 
 /** Byte offsets of float64 sentinels in a CDR message, so a template can be patched without re-encoding. */
 function sentinelOffsets(bytes: Uint8Array, values: number[]): number[] {

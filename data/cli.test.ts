@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
-const TRAJ = resolve(ROOT, '..', 'shared', 'data', 'trajectories');
-const NAV2 = resolve(ROOT, '..', 'shared', 'data', 'logs', 'nav2_turtlebot.mcap');
+const TRAJ = resolve(ROOT, 'examples', 'data'); // the bundled copies of shared/data's files
+const NAV2 = resolve(ROOT, 'examples', 'data', 'nav2_turtlebot.mcap');
 const tmp = mkdtempSync(join(tmpdir(), 'impulse-cli-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 

@@ -16,7 +16,7 @@ import { parseTrajectoryJson } from './formats/json.ts';
 import { Trajectory } from './trajectory.ts';
 import { FormatError, NonFiniteValueError, ParseError, QuaternionNormError, TimestampOrderError, DataError } from './errors.ts';
 
-const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data', 'trajectories');
+const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'data'); // bundled copies of shared/data
 const tmp = mkdtempSync(join(tmpdir(), 'impulse-formats-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 

@@ -27,7 +27,7 @@ import { composePoses, rotationAngle } from './se3.ts';
 import { McapFormatError, TfLookupError, UnknownEncodingError, FormatError, MessageDecodeError } from './errors.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const NAV2 = resolve(HERE, '..', '..', 'shared', 'data', 'logs', 'nav2_turtlebot.mcap');
+const NAV2 = resolve(HERE, '..', 'examples', 'data', 'nav2_turtlebot.mcap'); // bundled copy of shared/data
 const tmp = mkdtempSync(join(tmpdir(), 'impulse-mcap-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 

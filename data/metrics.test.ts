@@ -18,7 +18,7 @@ import { Trajectory } from './trajectory.ts';
 import { AssociationError, MetricError } from './errors.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const DATA = resolve(HERE, '..', '..', 'shared', 'data', 'trajectories');
+const DATA = resolve(HERE, '..', 'examples', 'data'); // bundled copies of shared/data
 type Stats = { rmse: number; mean: number; median: number; std: number; min: number; max: number; sse: number; n?: number; scale?: number };
 const REF = JSON.parse(readFileSync(join(HERE, 'testdata', 'evo-crosscheck.json'), 'utf8')) as Record<string, Stats | number>;
 
