@@ -8,7 +8,7 @@ import { bodyState } from './body-dynamics.ts';
 import { quadCost } from './cost.ts';
 import { DRONE, droneCost, droneDynamics } from './drone.ts';
 import { mpc } from './mpc.ts';
-import { TERRAIN_ROBOT, terrainRobotCost, terrainRobotDynamics, trueFrictionMap } from './terrain-robot.ts';
+import { TERRAIN_ROBOT, runTerrainRobot, terrainRobotCost, terrainRobotDynamics, trueFrictionMap } from './terrain-robot.ts';
 
 const ctx = { rows: 1, times: new Int32Array(1), items: new Int32Array(1), T: 2, B: 1 };
 
@@ -52,4 +52,15 @@ test('the terrain robot: gradient of its planned final position w.r.t. the frict
     }
   }
   assert.ok(near > 0, 'the friction under the robot matters');
+});
+
+test('terrain robot closed loop (12 MPC steps): the simulator-alone gradient matches central differences to 1e-6; with re-planning, to 1e-2 (3 solves stop at the iteration limit)', async () => {
+  const r = await runTerrainRobot({ steps: 12, solver: { tol: 1e-8, maxIter: 100 } });
+  const open = r.openLoop.check!;
+  assert.ok(open.relErr < 1e-6, `open loop: analytic ${open.analytic}, central difference ${open.finiteDifference}`);
+  const closed = r.directionalCheck!;
+  assert.ok(closed.relErr < 1e-2, `closed loop: analytic ${closed.analytic}, central difference ${closed.finiteDifference}`);
+  // re-planning changes the gradient: the MPC layers' implicit backward contributes
+  assert.ok(Math.abs(r.gradNorm - r.openLoop.gradNorm) > 1e-2 * r.openLoop.gradNorm, `closed ${r.gradNorm} vs open ${r.openLoop.gradNorm}`);
+  assert.equal(r.files.trajectory, null);
 });

@@ -14,6 +14,9 @@ interface MpcCliOptions {
   nTrain?: string;
   out?: string;
   quiet?: boolean;
+  steps?: string;
+  tol?: string;
+  maxIter?: string;
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toExponential(3) : String(v));
@@ -30,7 +33,10 @@ export function register(program: Command): void {
     .option('--n-train <n>', 'training set size of the MPC learner (imitation, default 16)')
     .option('--out <file>', 'trajectory file to write (drone, terrain-robot)')
     .option('--quiet', 'no per-epoch progress lines')
-    .option('--no-check', 'terrain-robot: skip the finite-difference check of the gradient')
+    .option('--no-check', 'terrain-robot: skip the finite-difference checks of the gradient')
+    .option('--steps <n>', 'terrain-robot: closed-loop MPC steps (default 70)')
+    .option('--tol <x>', 'terrain-robot: iLQR tolerance on the full control step, N (default 1e-3)')
+    .option('--max-iter <n>', 'terrain-robot: most iLQR iterations per MPC solve (default 30)')
     .action(async (experiment: string, opts: MpcCliOptions) => {
       if (!(EXPERIMENTS as readonly string[]).includes(experiment))
         throw new Error(`mpc: unknown experiment '${experiment}'; available: ${EXPERIMENTS.join(', ')}`);
@@ -38,6 +44,12 @@ export function register(program: Command): void {
         if (v === undefined) return undefined;
         const x = Number(v);
         if (!Number.isInteger(x) || x < 0) throw new Error(`mpc: --${name} must be a non-negative integer, got '${v}'`);
+        return x;
+      };
+      const positive = (v: string | undefined, name: string): number | undefined => {
+        if (v === undefined) return undefined;
+        const x = Number(v);
+        if (!(x > 0) || !Number.isFinite(x)) throw new Error(`mpc: --${name} must be a positive number, got '${v}'`);
         return x;
       };
       const epochs = num(opts.epochs, 'epochs');
@@ -91,6 +103,9 @@ export function register(program: Command): void {
         out: opts.out,
         quiet: opts.quiet,
         noCheck: opts.check === false,
+        steps: num(opts.steps, 'steps'),
+        maxIter: num(opts.maxIter, 'max-iter'),
+        tol: positive(opts.tol, 'tol'),
         log: (l) => (opts.json ? process.stderr.write(l + '\n') : console.log(l)),
       });
       if (opts.json) {
