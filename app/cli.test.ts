@@ -76,7 +76,15 @@ test('impulse bench without a name lists the benchmarks, and an unknown one is a
 test('impulse demo --json runs the tour and reports a passing gradient check', () => {
   const r = impulse('demo', '--json');
   assert.equal(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout) as { mlp: { passed: boolean }; leastSquares: { initialLoss: number; finalLoss: number; optimalLoss: number } };
+  const s = JSON.parse(r.stdout) as {
+    mlp: { passed: boolean };
+    leastSquares: { initialLoss: number; finalLoss: number; optimalLoss: number };
+    physics: { bounce: { initialLoss: number; finalLoss: number } };
+    mpc: { pendulum: { batch: number; converged: number; meanObjective: number } };
+  };
   assert.equal(s.mlp.passed, true);
   assert.ok(s.leastSquares.finalLoss - s.leastSquares.optimalLoss < 1e-9, JSON.stringify(s.leastSquares));
+  assert.ok(s.physics.bounce.finalLoss < 0.01 * s.physics.bounce.initialLoss, JSON.stringify(s.physics));
+  assert.equal(s.mpc.pendulum.converged, s.mpc.pendulum.batch);
+  assert.ok(Math.abs(s.mpc.pendulum.meanObjective - 14.927) < 1e-3, `mean objective ${s.mpc.pendulum.meanObjective}`);
 });

@@ -4,7 +4,7 @@
 // tape's memory per recorded op.
 import { Rng, Tensor, add, backward, exp, mul, noGrad, randn, sum } from '../sim/core/index.ts';
 import { batched } from './linalg.ts';
-import { heapUsed, rate, round, timeMs } from './_util.ts';
+import { gc, heapUsed, median, rate, round, timeMs } from './_util.ts';
 
 function elementwise(n: number): Record<string, unknown> {
   const rng = new Rng(1);
@@ -34,8 +34,22 @@ function elementwise(n: number): Record<string, unknown> {
     ['exp', bareExp, () => exp(a)],
   ];
   for (const [name, bare, op] of cases) {
-    const tBare = timeMs(bare, 9, 3);
-    const tOp = timeMs(op, 9, 3);
+    // interleaved runs, each after a full GC: freeing 8 MB buffers (and the page faults of
+    // fresh ones) otherwise lands on whichever side happens to trigger the collection
+    const tb: number[] = [];
+    const to: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      bare();
+      op();
+    }
+    for (let r = 0; r < 15; r++) {
+      gc();
+      tb.push(timeMs(bare, 1, 0));
+      gc();
+      to.push(timeMs(op, 1, 0));
+    }
+    const tBare = median(tb);
+    const tOp = median(to);
     res[name] = { bareMs: round(tBare), opMs: round(tOp), opMelemPerS: round(n / tOp / 1e3, 1), ratioToBare: round(tBare / tOp) };
   }
   return res;

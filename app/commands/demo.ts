@@ -28,6 +28,7 @@ import { argmin, odeint, qp } from '../../models/implicit/index.ts';
 import { evaluateApe, readTrajectory, summarizeTrajectories } from '../../data/index.ts';
 import { fileURLToPath } from 'node:url';
 import { runExample } from '../../sim/physics/examples/index.ts';
+import { PENDULUM, mpc, pendulum, pendulumCost, pendulumState, quadCost } from '../../mpc/index.ts';
 
 /** Runs the demo steps; returns a JSON-able summary. */
 export async function runDemo(log: (s: string) => void): Promise<Record<string, unknown>> {
@@ -72,6 +73,7 @@ export async function runDemo(log: (s: string) => void): Promise<Record<string, 
   out.leastSquares = { initialLoss: first, finalLoss: last, optimalLoss: optimum, steps };
   out.physics = physics(log);
   out.implicit = implicitLayers(log);
+  out.mpc = mpcLayer(log);
   out.data = await dataLayer(log);
   return out;
 }
@@ -127,6 +129,36 @@ function implicitLayers(log: (s: string) => void): Record<string, unknown> {
     qp: { x: res.x.toArray(), dSumXdp: gp!.toArray() },
     lorenz: { yT: [...yT.data], grad: [...gth!.data] },
   };
+}
+
+/** The MPC layer on the standard pendulum: a batch of swing-ups and the implicit backward. */
+function mpcLayer(log: (s: string) => void): Record<string, unknown> {
+  log('Differentiable MPC (box-constrained iLQR, implicit backward of Amos et al.)');
+  const rng = new Rng(0);
+  const B = 16;
+  const th = Array.from({ length: B }, () => rng.range(-Math.PI / 2, Math.PI / 2));
+  const thdot = Array.from({ length: B }, () => rng.range(-1, 1));
+  const theta = tensor([...PENDULUM.params]).requireGrad(); // (g, m, l)
+  const { C, c } = pendulumCost();
+  const t0 = performance.now();
+  const r = mpc({
+    dynamics: pendulum(theta),
+    cost: quadCost(C, c),
+    x_init: pendulumState(th, thdot),
+    T: 20,
+    u_lower: PENDULUM.u_lower,
+    u_upper: PENDULUM.u_upper,
+  });
+  const [g] = gradients(sum(mul(r.u, r.u)), [theta]);
+  const ms = performance.now() - t0;
+  const converged = r.converged.filter(Boolean).length;
+  const meanObjective = r.objective.data.reduce((a, b) => a + b, 0) / B;
+  const meanIterations = r.iterations.reduce((a, b) => a + b, 0) / B;
+  log(
+    `  pendulum, batch ${B}, T = 20, |u| <= 2: ${converged}/${B} converged in ${meanIterations.toFixed(1)} iterations on average, mean objective ${meanObjective.toFixed(3)}; d sum(u^2)/d(g, m, l) = [${[...g!.data].map((v) => v.toFixed(3)).join(', ')}] (${ms.toFixed(0)} ms with the backward)`,
+  );
+  log('  more: npx impulse mpc imitate-pendulum | imitate-cartpole | drone | terrain-robot');
+  return { pendulum: { batch: B, converged, meanIterations, meanObjective, dSumU2dTheta: [...g!.data] } };
 }
 
 /** The data layer on the bundled KITTI and ROS 2 samples. */

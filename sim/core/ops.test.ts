@@ -103,3 +103,9 @@ test('every registered core gradient check passes at rel. error 1e-6', () => {
   const failed = results.filter((r) => !r.passed || !(r.maxRelErr <= 1e-6));
   assert.deepEqual(failed, []);
 });
+
+test('an op given something other than a Tensor or a number says what it got', () => {
+  // JavaScript callers bypass the types: arrays and null are named, not crashed on
+  assert.throws(() => c.add([1, 2] as never, 1), /expected a Tensor or a number, got an array \(wrap it with tensor/);
+  assert.throws(() => c.mul(null as never, 1), /got null/);
+});

@@ -199,5 +199,8 @@ export function rand(shape: readonly number[], rng: Rng, lo = 0, hi = 1): Tensor
 export type TensorLike = Tensor | number;
 
 export function asTensor(x: TensorLike): Tensor {
-  return typeof x === 'number' ? scalar(x) : x;
+  if (typeof x === 'number') return scalar(x);
+  if (x instanceof Tensor) return x;
+  const what = Array.isArray(x) ? 'an array (wrap it with tensor(...))' : x === null ? 'null' : typeof x;
+  throw new TypeError(`expected a Tensor or a number, got ${what}`);
 }
