@@ -47,6 +47,26 @@ export function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/**
+ * Median wall times in ms of several functions measured in turns (f0, f1, ..., f0, f1, ...),
+ * each run after a full GC, over `reps` rounds after `warmup` rounds: what one function
+ * allocates is then not collected on another's clock, and slow drifts of a shared machine's
+ * load fall on all of them alike. Use it for "ours vs bare loop" ratios.
+ */
+export function timeInterleavedMs(fns: readonly (() => void)[], reps = 9, warmup = 2): number[] {
+  for (let r = 0; r < warmup; r++) for (const f of fns) f();
+  const ts = fns.map(() => [] as number[]);
+  for (let r = 0; r < reps; r++) {
+    fns.forEach((f, i) => {
+      gc();
+      const t0 = performance.now();
+      f();
+      ts[i]!.push(performance.now() - t0);
+    });
+  }
+  return ts.map(median);
+}
+
 /** Median wall time in ms of `fn` over `reps` runs after `warmup` runs. */
 export function timeMs(fn: () => void, reps = 5, warmup = 2): number {
   for (let i = 0; i < warmup; i++) fn();

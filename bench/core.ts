@@ -4,7 +4,7 @@
 // tape's memory per recorded op.
 import { Rng, Tensor, add, backward, exp, mul, noGrad, randn, sum } from '../sim/core/index.ts';
 import { batched } from './linalg.ts';
-import { gc, heapUsed, median, rate, round, timeMs } from './_util.ts';
+import { heapUsed, rate, round, timeInterleavedMs } from './_util.ts';
 
 function elementwise(n: number): Record<string, unknown> {
   const rng = new Rng(1);
@@ -34,22 +34,9 @@ function elementwise(n: number): Record<string, unknown> {
     ['exp', bareExp, () => exp(a)],
   ];
   for (const [name, bare, op] of cases) {
-    // interleaved runs, each after a full GC: freeing 8 MB buffers (and the page faults of
-    // fresh ones) otherwise lands on whichever side happens to trigger the collection
-    const tb: number[] = [];
-    const to: number[] = [];
-    for (let r = 0; r < 3; r++) {
-      bare();
-      op();
-    }
-    for (let r = 0; r < 15; r++) {
-      gc();
-      tb.push(timeMs(bare, 1, 0));
-      gc();
-      to.push(timeMs(op, 1, 0));
-    }
-    const tBare = median(tb);
-    const tOp = median(to);
+    // interleaved, each after a GC: freeing 8 MB buffers (and the page faults of fresh ones)
+    // otherwise lands on whichever side happens to trigger the collection
+    const [tBare, tOp] = timeInterleavedMs([bare, op], 15, 3) as [number, number];
     res[name] = { bareMs: round(tBare), opMs: round(tOp), opMelemPerS: round(n / tOp / 1e3, 1), ratioToBare: round(tBare / tOp) };
   }
   return res;

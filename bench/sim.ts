@@ -7,7 +7,7 @@
 import { backward, noGrad, sum, mul, tensor } from '../sim/core/index.ts';
 import { BodyDesc, ModelBuilder, rollout, modelData, zeroParamGrads, type Model } from '../sim/physics/index.ts';
 import * as P from '../sim/physics/kernels/particles.ts';
-import { gc, gcExposed, memUsed, timeMs } from './_util.ts';
+import { gc, gcExposed, memUsed, timeInterleavedMs, timeMs } from './_util.ts';
 
 type F64 = Float64Array;
 
@@ -70,16 +70,20 @@ function particleBench(n: number, T: number, reps: number): Record<string, unkno
   const model = clothOnGround(n);
   const N = model.particleCount;
   const dt = 1e-3;
-  const engineFwd = time(() => void noGrad(() => rollout(model, model.state(), { steps: T, dt })), reps);
-  const engineFwdBwd = time(() => {
+  const engineFwdFn = (): void => void noGrad(() => rollout(model, model.state(), { steps: T, dt }));
+  const engineFwdBwdFn = (): void => {
     const s0 = model.state().requireGrad();
     const ke = model.springKe.clone().requireGrad();
     const mu = model.groundMu.clone().requireGrad();
     const r = rollout(model.with({ springKe: ke, groundMu: mu }), s0, { steps: T, dt });
     backward(sum(r.final.particleQ));
-  }, reps);
-  const bareFwd = time(() => void bareParticles(model, T, dt, false), reps);
-  const bareFwdAdj = time(() => void bareParticles(model, T, dt, true), reps);
+  };
+  // engine and bare loop in turns, each after a GC (see timeInterleavedMs)
+  const [engineFwd, engineFwdBwd, bareFwd, bareFwdAdj] = timeInterleavedMs(
+    [engineFwdFn, engineFwdBwdFn, () => void bareParticles(model, T, dt, false), () => void bareParticles(model, T, dt, true)],
+    reps,
+    1,
+  ) as [number, number, number, number];
   // the two compute the same thing: compare final positions and the q0 gradient
   const eng = noGrad(() => rollout(model, model.state(), { steps: T, dt })).final.particleQ.data;
   const bare = bareParticles(model, T, dt, false);
