@@ -257,15 +257,7 @@ export function lagrangianHessian(
         }
       }
     }
-    for (let r = 0; r < N; r++) {
-      for (let i = 0; i < nt; i++) {
-        for (let j = i + 1; j < nt; j++) {
-          const v = 0.5 * (S[(r * nt + i) * nt + j]! + S[(r * nt + j) * nt + i]!);
-          S[(r * nt + i) * nt + j] = v;
-          S[(r * nt + j) * nt + i] = v;
-        }
-      }
-    }
+    symmetrizeBlocks(S, N, nt);
     return;
   }
   withGradMode(true, () => {
@@ -333,4 +325,17 @@ export function dynamicsVjp(
       }),
     };
   });
+}
+
+/** Replaces each of the N [nt, nt] blocks of S by its symmetric part (S + S') / 2, in place. */
+export function symmetrizeBlocks(S: Float64Array, N: number, nt: number): void {
+  for (let r = 0; r < N; r++) {
+    for (let i = 0; i < nt; i++) {
+      for (let j = i + 1; j < nt; j++) {
+        const v = 0.5 * (S[(r * nt + i) * nt + j]! + S[(r * nt + j) * nt + i]!);
+        S[(r * nt + i) * nt + j] = v;
+        S[(r * nt + j) * nt + i] = v;
+      }
+    }
+  }
 }

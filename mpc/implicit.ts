@@ -5,7 +5,7 @@
 // tape (createGraph), or from central differences of VJPs for first-order-only dynamics.
 import { Tensor, gradients, sum, withGradMode } from '../sim/core/index.ts';
 import { quadratizeFnCost, type Cost } from './cost.ts';
-import { dynamicsVjp, linearize, makeContext, type Dynamics, type StepContext } from './dynamics.ts';
+import { dynamicsVjp, linearize, makeContext, symmetrizeBlocks, type Dynamics, type StepContext } from './dynamics.ts';
 import { MpcError } from './errors.ts';
 import type { IlqrSolution } from './ilqr.ts';
 import { RiccatiWork, costate, lqrRollout, riccati } from './lqr.ts';
@@ -185,15 +185,7 @@ function fdSecondOrder(dyn: Dynamics, xr: Float64Array, ur: Float64Array, lam: F
           for (let i = 0; i < m; i++) S[(r * nt + n + i) * nt + j] = (gp.gu[r * m + i]! - gm.gu[r * m + i]!) * inv;
         }
       }
-      for (let r = 0; r < N; r++) {
-        for (let i = 0; i < nt; i++) {
-          for (let j = i + 1; j < nt; j++) {
-            const v = 0.5 * (S[(r * nt + i) * nt + j]! + S[(r * nt + j) * nt + i]!);
-            S[(r * nt + i) * nt + j] = v;
-            S[(r * nt + j) * nt + i] = v;
-          }
-        }
-      }
+      symmetrizeBlocks(S, N, nt);
       return S;
     },
     theta(dx, du, dl, want) {
