@@ -182,20 +182,23 @@ export function runImitation(spec: ImitationSpec, opts: ImitationOptions = {}): 
   // neural-network policy x_init -> u_{0..T-1}
   t0 = performance.now();
   const nn: ImitationReport['nn'] = [];
+  const uScale = Math.max(Math.abs(spec.u_lower), Math.abs(spec.u_upper));
   for (const N of nnSizes) {
     const net = new Mlp([nx, nnHidden, nnHidden, T * nu], new Rng((opts.seed ?? 0) + 1000 + N));
     const xs = take(xTrainAll, N);
     const us = reshape(take(uTrainAll, N), [N, T * nu]);
     const nopt = new Adam(net.params, 3e-3);
+    // the network predicts u / uScale (targets of order one; the cartpole's forces reach 100)
+    const policy = (x: Tensor): Tensor => mul(net.forward(x), uScale);
     let trainLoss = NaN;
     for (let it = 0; it < nnEpochs; it++) {
-      const loss = imitationLoss(net.forward(xs), us);
+      const loss = imitationLoss(policy(xs), us);
       trainLoss = loss.item();
       for (const p of net.params) p.zeroGrad();
       backward(loss);
       nopt.step(net.params.map((p) => p.grad));
     }
-    const testLoss = noGrad(() => imitationLoss(net.forward(xTest), reshape(uTest, [nTest, T * nu]))).item();
+    const testLoss = noGrad(() => imitationLoss(policy(xTest), reshape(uTest, [nTest, T * nu]))).item();
     nn.push({ nTrain: N, trainLoss, testLoss });
   }
   const tNN = performance.now() - t0;
