@@ -140,11 +140,11 @@ function substepForward(M: ModelData, s: RawState, pF: F64 | null, bF: F64 | nul
   return { out, rec: { s, pf, bf, bt, R } };
 }
 
-/** Adjoint accumulators of the step's controls. */
+/** Adjoint accumulators of the step's controls (null: not wanted, nothing accumulated). */
 interface ControlGrads {
-  particleF: F64;
-  bodyF: F64;
-  bodyT: F64;
+  particleF: F64 | null;
+  bodyF: F64 | null;
+  bodyT: F64 | null;
   trackF: F64;
 }
 
@@ -181,8 +181,8 @@ function substepBackward(M: ModelData, rec: Substep, tF: F64 | null, h: number, 
     adj_eval_body_terrain_contacts(M, s.pos, R, s.vel, s.w, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
     adj_eval_body_ground_contacts(M, s.pos, R, s.vel, s.w, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
     for (let b = 0; b < M.nb; b++) adjQuatToMat(s.rot, b, adjR, adjIn.rot);
-    addInto(C.bodyF, adjBf);
-    addInto(C.bodyT, adjBt);
+    if (C.bodyF) addInto(C.bodyF, adjBf);
+    if (C.bodyT) addInto(C.bodyT, adjBt);
   }
   if (M.np > 0) {
     const adjPf = new Float64Array(3 * M.np);
@@ -191,7 +191,7 @@ function substepBackward(M: ModelData, rec: Substep, tF: F64 | null, h: number, 
     adj_eval_particle_ground_contacts(M, s.q, s.qd, adjPf, adjIn.q, adjIn.qd, G);
     adj_eval_springs(M, s.q, s.qd, adjPf, adjIn.q, adjIn.qd, G);
     adj_eval_particle_drag(M, s.qd, adjPf, adjIn.qd, G);
-    addInto(C.particleF, adjPf);
+    if (C.particleF) addInto(C.particleF, adjPf);
   }
   return adjIn;
 }
@@ -301,17 +301,18 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
         model,
         params.map((t) => t.requiresGrad),
       );
+      const wantCtl = present.map((p, i) => p && cIn[i]!.requiresGrad);
       const C: ControlGrads = {
-        particleF: new Float64Array(3 * np),
-        bodyF: new Float64Array(3 * nb),
-        bodyT: new Float64Array(3 * nb),
+        particleF: wantCtl[0] ? new Float64Array(3 * np) : null,
+        bodyF: wantCtl[1] ? new Float64Array(3 * nb) : null,
+        bodyT: wantCtl[2] ? new Float64Array(3 * nb) : null,
         trackF: new Float64Array(model.trackCount),
       };
       const tF = present[3] ? inputs[9]!.data : null;
       for (let k = S - 1; k >= 0; k--) adj = substepBackward(md, subs[k]!, tF, h, adj, G, C);
       if (checkFinite) checkFiniteState(rawList(adj), step, 'backward');
       const stateGrads = rawList(adj).map((d, i) => (sIn[i]!.requiresGrad ? new Tensor(d, stateShapes[i]!) : null));
-      const ctlGrads = [C.particleF, C.bodyF, C.bodyT, C.trackF].map((d, i) => (present[i] && cIn[i]!.requiresGrad ? new Tensor(d, cShapes[i]!) : null));
+      const ctlGrads = [C.particleF, C.bodyF, C.bodyT, C.trackF].map((d, i) => (wantCtl[i] ? new Tensor(d!, cShapes[i]!) : null));
       const paramGrads = MODEL_PARAMS.map((k, i) => (params[i]!.requiresGrad ? new Tensor(G[k], params[i]!.shape) : null));
       return [...stateGrads, ...ctlGrads, ...paramGrads];
     },
