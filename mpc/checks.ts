@@ -19,7 +19,10 @@ import {
   sum,
   tensor,
   cos,
+  div,
+  sin,
 } from '../sim/core/index.ts';
+import { odeDynamics } from './ode-dynamics.ts';
 import { cartpole, cartpoleCost, cartpoleState } from './cartpole.ts';
 import { fnCost, quadCost } from './cost.ts';
 import { affineDynamics } from './dynamics.ts';
@@ -188,3 +191,43 @@ registerGradcheck('mpc.physics_drone', () => {
     inputs: [tensor([DRONE.mass]), new Tensor(xd, [1, 13])],
   };
 });
+
+/** The pendulum as an ODE (state th, thdot; upright at th = 0) for the ODE-dynamics checks. */
+export function pendulumOde(theta: Tensor, adjoint = false) {
+  return odeDynamics({
+    name: 'pendulum-ode',
+    nx: 2,
+    nu: 1,
+    dt: 0.05,
+    params: [theta],
+    adjoint,
+    f: (x, u, [th]) => {
+      const g = slice(th!, [0], [1]);
+      const m = slice(th!, [1], [1]);
+      const l = slice(th!, [2], [1]);
+      const thdot = slice(x, [0, 1], [x.shape[0]!, 1]);
+      const acc = add(mul(div(mul(1.5, g), l), sin(slice(x, [0, 0], [x.shape[0]!, 1]))), div(mul(3, u), mul(m, mul(l, l))));
+      return concat([thdot, acc], 1);
+    },
+  });
+}
+
+const ODE_COST = (): { C: Tensor; c: Tensor } => ({
+  C: tensor([
+    [1, 0, 0],
+    [0, 0.1, 0],
+    [0, 0, 0.001],
+  ]),
+  c: tensor([0, 0, 0]),
+});
+
+for (const adjoint of [false, true]) {
+  // u* of MPC over ODE dynamics (rk4 through the ODE layer) w.r.t. (g, m, l) and x_init; |u| <= 3 inactive
+  registerGradcheck(adjoint ? 'mpc.ode_dynamics_adjoint' : 'mpc.ode_dynamics', () => {
+    const { C, c } = ODE_COST();
+    return {
+      fn: (theta, x) => mpc({ dynamics: pendulumOde(theta, adjoint), cost: quadCost(C, c), x_init: x, T: 6, u_lower: -3, u_upper: 3 }, CHECK_OPTS).u,
+      inputs: [tensor([10, 1, 1]), tensor([[0.3, -0.2]])],
+    };
+  });
+}

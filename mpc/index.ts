@@ -22,6 +22,7 @@ export type { BackwardInfo } from './implicit.ts';
 export { spdSolve } from './spdsolve.ts';
 export { PENDULUM, pendulum, pendulumCost, pendulumState } from './pendulum.ts';
 export { CARTPOLE, cartpole, cartpoleCost, cartpoleState } from './cartpole.ts';
+export { odeDynamics, type OdeDynamicsOptions } from './ode-dynamics.ts';
 export { BODY_NX, bodyDynamics, bodyState, type BodyDynamicsOptions } from './body-dynamics.ts';
 export { DRONE, DRONE_WAYPOINTS, droneCost, droneDynamics, droneReference, droneWorld, runDrone, thrustControl, type DroneReport } from './drone.ts';
 export {
