@@ -295,15 +295,14 @@ export function luBlocks(J: Float64Array, B: number, n: number, tol: number): { 
   const lu = Float64Array.from(J);
   const piv = new Int32Array(B * n);
   for (let b = 0; b < B; b++) {
-    const p = piv.subarray(b * n, (b + 1) * n);
-    if (luFactor(lu, b * n * n, n, p, tol) === 0) return { lu, piv, singular: b };
+    if (luFactor(lu, b * n * n, n, piv, tol, b * n) === 0) return { lu, piv, singular: b };
   }
   return { lu, piv, singular: -1 };
 }
 
 /** Solves per item J_b X = R_b (or J_b^T X = R_b) in place in `r` (flat [B, n]). */
 export function luSolveBlocks(lu: Float64Array, piv: Int32Array, B: number, n: number, r: Float64Array, transpose: boolean): void {
-  for (let b = 0; b < B; b++) luSolve(lu, b * n * n, n, piv.subarray(b * n, (b + 1) * n), r, b * n, 1, transpose);
+  for (let b = 0; b < B; b++) luSolve(lu, b * n * n, n, piv, r, b * n, 1, transpose, b * n);
 }
 
 function maxAbs(a: Float64Array, lo: number, hi: number): number {

@@ -418,7 +418,7 @@ export class BroydenInverse {
     const { B, n } = this;
     const r = Float64Array.from(v);
     for (let b = 0; b < B; b++) {
-      if (this.lu && this.lu.ok[b]) luSolve(this.lu.lu, b * n * n, n, this.lu.piv.subarray(b * n, (b + 1) * n), r, b * n, 1, transpose);
+      if (this.lu && this.lu.ok[b]) luSolve(this.lu.lu, b * n * n, n, this.lu.piv, r, b * n, 1, transpose, b * n);
       else for (let i = b * n; i < (b + 1) * n; i++) r[i] = -r[i]!;
     }
     return r;
@@ -485,7 +485,7 @@ function broydenSolve<X extends Params>(p: RootProblem<X>, opts: RootFindOptions
     const f = Float64Array.from(J);
     const piv = new Int32Array(B * n);
     const ok: boolean[] = [];
-    for (let b = 0; b < B; b++) ok.push(luFactor(f, b * n * n, n, piv.subarray(b * n, (b + 1) * n), 1e-14) !== 0);
+    for (let b = 0; b < B; b++) ok.push(luFactor(f, b * n * n, n, piv, 1e-14, b * n) !== 0);
     lu = { lu: f, piv, ok };
   }
   const H = new BroydenInverse(B, n, opts.memory ?? 50, lu);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cholFactor, cholSolve, jacobiEigh, luFactor, luSolve, qrFactor, qrFormQ, triSolve } from './dense.ts';
 import { assertClose } from './test-util.ts';
+import { Rng } from '../core/index.ts';
 
 /** Row-major product of an n x n matrix and an n-vector. */
 function matVec(a: ArrayLike<number>, x: ArrayLike<number>, n: number, transpose = false): number[] {
@@ -105,4 +106,25 @@ test('jacobiEigh diagonalises, sorts ascending and fails (-1) on non-finite inpu
   // the trace is preserved
   assert.ok(Math.abs(w[0]! + w[1]! + w[2]! - 9) < 1e-13);
   assert.equal(jacobiEigh(new Float64Array([1, NaN, NaN, 1]), 0, 2, w, 0, v, 0), -1);
+});
+
+test('luFactor/luSolve with a pivot offset: one pivot array serves a batch, same result as separate arrays', () => {
+  const rng = new Rng(3);
+  const n = 4;
+  const B = 3;
+  const A = Float64Array.from(rng.normals(B * n * n), (v, i) => v + (Math.floor((i % (n * n)) / n) === i % n ? 3 : 0));
+  const b = rng.normals(B * n);
+  const lu1 = A.slice();
+  const x1 = b.slice();
+  const piv = new Int32Array(B * n);
+  const lu2 = A.slice();
+  const x2 = b.slice();
+  for (let t = 0; t < B; t++) {
+    assert.notEqual(luFactor(lu1, t * n * n, n, piv, 0, t * n), 0);
+    luSolve(lu1, t * n * n, n, piv, x1, t * n, 1, false, t * n);
+    const p = new Int32Array(n);
+    luFactor(lu2, t * n * n, n, p);
+    luSolve(lu2, t * n * n, n, p, x2, t * n, 1);
+  }
+  assert.deepEqual(Array.from(x1), Array.from(x2));
 });

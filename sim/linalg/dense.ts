@@ -4,11 +4,11 @@
 
 /**
  * LU factorisation with partial pivoting of the row-major n x n matrix at `a[off..]`, in
- * place (L unit-lower below the diagonal, U on and above). `piv[k]` records the row
- * swapped with row k. Returns the sign of the permutation, or 0 if a pivot is exactly zero
+ * place (L unit-lower below the diagonal, U on and above). `piv[poff + k]` records the
+ * row swapped with row k (one pivot array can serve a whole batch). Returns the sign of the permutation, or 0 if a pivot is exactly zero
  * (singular); `tol` flags pivots with |p| <= tol * max|A| as singular too.
  */
-export function luFactor(a: Float64Array, off: number, n: number, piv: Int32Array, tol = 0): number {
+export function luFactor(a: Float64Array, off: number, n: number, piv: Int32Array, tol = 0, poff = 0): number {
   let sign = 1;
   let scale = 0;
   for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(a[off + i]!));
@@ -23,7 +23,7 @@ export function luFactor(a: Float64Array, off: number, n: number, piv: Int32Arra
         p = i;
       }
     }
-    piv[k] = p;
+    piv[poff + k] = p;
     if (!(best > thresh) || best === 0) return 0;
     if (p !== k) {
       sign = -sign;
@@ -49,12 +49,12 @@ export function luFactor(a: Float64Array, off: number, n: number, piv: Int32Arra
 
 /**
  * Solves A X = B (or A^T X = B with `transpose`) in place in `b[boff..]` (n x k, row-major)
- * from the factors of `luFactor`.
+ * from the factors of `luFactor` (pivots at `piv[poff..]`).
  */
-export function luSolve(lu: Float64Array, off: number, n: number, piv: Int32Array, b: Float64Array, boff: number, k: number, transpose = false): void {
+export function luSolve(lu: Float64Array, off: number, n: number, piv: Int32Array, b: Float64Array, boff: number, k: number, transpose = false, poff = 0): void {
   if (!transpose) {
     for (let i = 0; i < n; i++) {
-      const p = piv[i]!;
+      const p = piv[poff + i]!;
       if (p !== i) for (let c = 0; c < k; c++) swap(b, boff + i * k + c, boff + p * k + c);
     }
     substituteForward(lu, off, n, n, 1, b, boff, k, true); // L y = Pb (unit lower)
@@ -65,7 +65,7 @@ export function luSolve(lu: Float64Array, off: number, n: number, piv: Int32Arra
   substituteForward(lu, off, n, 1, n, b, boff, k, false);
   substituteBackward(lu, off, n, 1, n, b, boff, k, true);
   for (let i = n - 1; i >= 0; i--) {
-    const p = piv[i]!;
+    const p = piv[poff + i]!;
     if (p !== i) for (let c = 0; c < k; c++) swap(b, boff + i * k + c, boff + p * k + c);
   }
 }

@@ -9,8 +9,8 @@ import { luFactor, luSolve } from './dense.ts';
 export interface LUFactors {
   /** Packed factors (L unit-lower, U upper) of every matrix, row-major, one after another. */
   readonly lu: Float64Array;
-  /** Row-swap records of `luFactor`, one view of length n per matrix. */
-  readonly piv: Int32Array[];
+  /** Row-swap records of `luFactor`, n per matrix, one after another (matrix t's at t * n). */
+  readonly piv: Int32Array;
   /** Sign of each permutation; 0 marks a singular matrix (only with `allowSingular`). */
   readonly sign: Int8Array;
   readonly n: number;
@@ -27,14 +27,10 @@ export interface LUFactors {
 export function factorLU(A: Tensor, op: string, allowSingular = false): LUFactors {
   const { batch, n, count } = matrixDims(A, op, 'A', true);
   const lu = new Float64Array(A.data);
-  const pivAll = new Int32Array(count * n);
-  const piv: Int32Array[] = new Array<Int32Array>(count);
+  const piv = new Int32Array(count * n).fill(-1);
   const sign = new Int8Array(count);
   for (let t = 0; t < count; t++) {
-    const p = pivAll.subarray(t * n, t * n + n);
-    piv[t] = p;
-    p.fill(-1);
-    const s = luFactor(lu, t * n * n, n, p);
+    const s = luFactor(lu, t * n * n, n, piv, 0, t * n);
     sign[t] = s;
     if (s === 0) {
       for (let i = 0; i < n * n; i++) {
@@ -45,8 +41,8 @@ export function factorLU(A: Tensor, op: string, allowSingular = false): LUFactor
       }
       if (allowSingular) continue;
       let k = n - 1;
-      while (k > 0 && p[k] === -1) k--;
-      const v = lu[t * n * n + p[k]! * n + k]!;
+      while (k > 0 && piv[t * n + k] === -1) k--;
+      const v = lu[t * n * n + piv[t * n + k]! * n + k]!;
       throw new LinalgError(`${op}: ${itemLabel(t, batch)} is singular (pivot ${k} is ${fmtNum(v)})`, t);
     }
   }
@@ -66,7 +62,7 @@ export function luSolveWith(f: LUFactors, A: Tensor, B: Tensor, transpose: boole
   for (let t = 0; t < count; t++) {
     const a = ia ? ia[t]! : t;
     if (f.sign[a] === 0) throw new LinalgError(`${f.op}: ${itemLabel(a, f.batch)} is singular`, a);
-    luSolve(f.lu, a * n * n, n, f.piv[a]!, x, t * nk, k, transpose);
+    luSolve(f.lu, a * n * n, n, f.piv, x, t * nk, k, transpose, a * n);
   }
   const X = new Tensor(x, [...batch, n, k]);
   if (!needsGrad(A, B)) return X;
