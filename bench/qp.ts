@@ -38,6 +38,9 @@ function summarise(info: QPInfo[]): Record<string, unknown> {
 }
 
 /** `npm run bench -- qp [--batch 64] [--n 50] [--m 50] [--reps 5] [--seed 0]` */
+/** Untimed runs before each measurement (JIT warm-up). */
+const WARMUP = 3;
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const opt = { bench: 'qp' };
   const B = argNum(args, 'batch', 64, opt);
@@ -49,23 +52,31 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
 
   let info: QPInfo[] = [];
   let x: Tensor | null = null;
-  const fwd = timeWallCpu(() => {
-    const r = noGrad(() => qp(P));
-    info = r.info;
-    x = r.x;
-  }, reps);
-  const fwdNoPolish = timeWallCpu(() => noGrad(() => qp(P, { polish: false })), reps);
+  const fwd = timeWallCpu(
+    () => {
+      const r = noGrad(() => qp(P));
+      info = r.info;
+      x = r.x;
+    },
+    reps,
+    WARMUP,
+  );
+  const fwdNoPolish = timeWallCpu(() => noGrad(() => qp(P, { polish: false })), reps, WARMUP);
   const infoNoPolish = noGrad(() => qp(P, { polish: false })).info;
 
   // forward + backward of a random projection of x* to Q, p, G, h (all batched)
   const leaves = [P.Q, P.p, P.G, P.h].map((t) => new Tensor(t.data.slice(), t.shape).requireGrad());
   const [Q, p, G, h] = leaves as [Tensor, Tensor, Tensor, Tensor];
   const w = new Tensor(new Rng(seed + 1).normals(B * n), [B, n]);
-  const fwdBwd = timeWallCpu(() => {
-    for (const l of leaves) l.grad = null;
-    const r = qp({ Q, p, G, h });
-    backward(sum(mul(r.x, w)));
-  }, reps);
+  const fwdBwd = timeWallCpu(
+    () => {
+      for (const l of leaves) l.grad = null;
+      const r = qp({ Q, p, G, h });
+      backward(sum(mul(r.x, w)));
+    },
+    reps,
+    WARMUP,
+  );
   let gradFinite = true;
   for (const l of leaves) for (const v of l.grad!.data) if (!Number.isFinite(v)) gradFinite = false;
 

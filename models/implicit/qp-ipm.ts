@@ -293,21 +293,37 @@ class ReducedKkt {
       const rj = j * n;
       for (let k = 0; k <= j; k++) H[rj + k] = Q[rj + k]!;
     }
-    for (let i = 0; i < m; i++) {
+    // H += G' diag(W) G (lower triangle), four constraints per pass over H: H is loaded and
+    // stored a quarter as often as with one rank-1 update per constraint
+    const m4 = m - (m % 4);
+    let i = 0;
+    for (; i < m4; i += 4) {
+      const g0 = i * n;
+      const g1 = g0 + n;
+      const g2 = g1 + n;
+      const g3 = g2 + n;
+      const w0 = W[i]!;
+      const w1 = W[i + 1]!;
+      const w2 = W[i + 2]!;
+      const w3 = W[i + 3]!;
+      for (let j = 0; j < n; j++) {
+        const a0 = w0 * G[g0 + j]!;
+        const a1 = w1 * G[g1 + j]!;
+        const a2 = w2 * G[g2 + j]!;
+        const a3 = w3 * G[g3 + j]!;
+        if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
+        const rj = j * n;
+        for (let k = 0; k <= j; k++) H[rj + k]! += a0 * G[g0 + k]! + a1 * G[g1 + k]! + a2 * G[g2 + k]! + a3 * G[g3 + k]!;
+      }
+    }
+    for (; i < m; i++) {
       const w = W[i]!;
       const gi = i * n;
       for (let j = 0; j < n; j++) {
         const a = w * G[gi + j]!;
         if (a === 0) continue;
         const rj = j * n;
-        let k = 0;
-        for (; k + 3 <= j; k += 4) {
-          H[rj + k]! += a * G[gi + k]!;
-          H[rj + k + 1]! += a * G[gi + k + 1]!;
-          H[rj + k + 2]! += a * G[gi + k + 2]!;
-          H[rj + k + 3]! += a * G[gi + k + 3]!;
-        }
-        for (; k <= j; k++) H[rj + k]! += a * G[gi + k]!;
+        for (let k = 0; k <= j; k++) H[rj + k]! += a * G[gi + k]!;
       }
     }
     let maxDiag = 0;

@@ -6,12 +6,31 @@ import { Tensor, asTensor, type TensorLike } from '../tensor.ts';
 import { matrixTranspose, reshape, sumTo } from './shape.ts';
 import { mul } from './elementwise.ts';
 
-/** Raw kernel: C[m,n] = A[m,k] B[k,n] at the given offsets (i-k-j order). */
+/**
+ * Raw kernel: C[m,n] += A[m,k] B[k,n] at the given offsets (i-k-j order, four rows of B per
+ * pass over a row of C, so C is loaded and stored a quarter as often; about twice as fast as
+ * one row at a time). Groups of four zeros in A are skipped (sparse and identity-like A).
+ */
 function gemm(a: Float64Array, ao: number, b: Float64Array, bo: number, c: Float64Array, co: number, m: number, k: number, n: number): void {
+  const k4 = k - (k % 4);
   for (let i = 0; i < m; i++) {
     const ci = co + i * n;
-    for (let p = 0; p < k; p++) {
-      const av = a[ao + i * k + p]!;
+    const ai = ao + i * k;
+    let p = 0;
+    for (; p < k4; p += 4) {
+      const a0 = a[ai + p]!;
+      const a1 = a[ai + p + 1]!;
+      const a2 = a[ai + p + 2]!;
+      const a3 = a[ai + p + 3]!;
+      if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
+      const b0 = bo + p * n;
+      const b1 = b0 + n;
+      const b2 = b1 + n;
+      const b3 = b2 + n;
+      for (let j = 0; j < n; j++) c[ci + j]! += a0 * b[b0 + j]! + a1 * b[b1 + j]! + a2 * b[b2 + j]! + a3 * b[b3 + j]!;
+    }
+    for (; p < k; p++) {
+      const av = a[ai + p]!;
       if (av === 0) continue;
       const bp = bo + p * n;
       for (let j = 0; j < n; j++) c[ci + j]! += av * b[bp + j]!;
