@@ -45,11 +45,11 @@ function forwardBackward(batch: number, adjoint: boolean, y0: Tensor, params: Te
 function timing(batch: number, reps: number): Record<string, unknown> {
   const { y0, params } = problem(batch);
   const fwd = noGrad(() => odeint(mlp, y0, [0, 1], params, OPTS));
-  const forwardMs = timeMs(() => noGrad(() => odeint(mlp, y0, [0, 1], params, OPTS)), reps, 2);
+  const forwardMs = timeMs(() => noGrad(() => odeint(mlp, y0, [0, 1], params, OPTS)), reps, 10);
   const adj = forwardBackward(batch, true, y0, params);
-  const adjointMs = timeMs(() => forwardBackward(batch, true, y0, params), reps, 1);
+  const adjointMs = timeMs(() => forwardBackward(batch, true, y0, params), reps, 5);
   const bp = forwardBackward(batch, false, y0, params);
-  const backpropMs = timeMs(() => forwardBackward(batch, false, y0, params), reps, 1);
+  const backpropMs = timeMs(() => forwardBackward(batch, false, y0, params), reps, 5);
   return {
     batch,
     forwardMs: round(forwardMs),
