@@ -51,7 +51,17 @@ export function luFactor(a: Float64Array, off: number, n: number, piv: Int32Arra
  * Solves A X = B (or A^T X = B with `transpose`) in place in `b[boff..]` (n x k, row-major)
  * from the factors of `luFactor` (pivots at `piv[poff..]`).
  */
-export function luSolve(lu: Float64Array, off: number, n: number, piv: Int32Array, b: Float64Array, boff: number, k: number, transpose = false, poff = 0): void {
+export function luSolve(
+  lu: Float64Array,
+  off: number,
+  n: number,
+  piv: Int32Array,
+  b: Float64Array,
+  boff: number,
+  k: number,
+  transpose = false,
+  poff = 0,
+): void {
   if (!transpose) {
     for (let i = 0; i < n; i++) {
       const p = piv[poff + i]!;
