@@ -421,9 +421,82 @@ export function adj_eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64
   }
 }
 
-const I9 = new Float64Array(9);
 const IINV = new Float64Array(9);
 const AII = new Float64Array(9);
+const ANG = new Float64Array(20);
+
+/**
+ * The angular part of `integrate_bodies` for body `bi`, shared by the kernel and its adjoint
+ * (which replays it, as Warp's adjoints replay their forward). Writes IINV = I^-1 and ANG:
+ * [0..2] wb = R^T w, [3..5] I wb, [6..8] tb = R^T t - wb x (I wb), [9..11] w1b = wb + I^-1 tb dt,
+ * [12..14] w1 = R w1b, [15..18] r = q + 0.5 dt (w1, 0) (x) q (before normalising), [19] |r|.
+ */
+function angularForward(I: F64, R: F64, rot: F64, angVel: F64, t: F64, bi: number, dt: number): void {
+  const b = 3 * bi;
+  const o = 9 * bi;
+  const q = 4 * bi;
+  const r0 = R[o]!;
+  const r1 = R[o + 1]!;
+  const r2 = R[o + 2]!;
+  const r3 = R[o + 3]!;
+  const r4 = R[o + 4]!;
+  const r5 = R[o + 5]!;
+  const r6 = R[o + 6]!;
+  const r7 = R[o + 7]!;
+  const r8 = R[o + 8]!;
+  const wx = angVel[b]!;
+  const wy = angVel[b + 1]!;
+  const wz = angVel[b + 2]!;
+  const tx = t[b]!;
+  const ty = t[b + 1]!;
+  const tz = t[b + 2]!;
+  // body frame
+  const wbx = r0 * wx + r3 * wy + r6 * wz;
+  const wby = r1 * wx + r4 * wy + r7 * wz;
+  const wbz = r2 * wx + r5 * wy + r8 * wz;
+  const Iwx = I[o]! * wbx + I[o + 1]! * wby + I[o + 2]! * wbz;
+  const Iwy = I[o + 3]! * wbx + I[o + 4]! * wby + I[o + 5]! * wbz;
+  const Iwz = I[o + 6]! * wbx + I[o + 7]! * wby + I[o + 8]! * wbz;
+  const tbx = r0 * tx + r3 * ty + r6 * tz - (wby * Iwz - wbz * Iwy);
+  const tby = r1 * tx + r4 * ty + r7 * tz - (wbz * Iwx - wbx * Iwz);
+  const tbz = r2 * tx + r5 * ty + r8 * tz - (wbx * Iwy - wby * Iwx);
+  inv3(I, o, IINV);
+  const w1bx = wbx + (IINV[0]! * tbx + IINV[1]! * tby + IINV[2]! * tbz) * dt;
+  const w1by = wby + (IINV[3]! * tbx + IINV[4]! * tby + IINV[5]! * tbz) * dt;
+  const w1bz = wbz + (IINV[6]! * tbx + IINV[7]! * tby + IINV[8]! * tbz) * dt;
+  const w1x = r0 * w1bx + r1 * w1by + r2 * w1bz;
+  const w1y = r3 * w1bx + r4 * w1by + r5 * w1bz;
+  const w1z = r6 * w1bx + r7 * w1by + r8 * w1bz;
+  const qx = rot[q]!;
+  const qy = rot[q + 1]!;
+  const qz = rot[q + 2]!;
+  const qw = rot[q + 3]!;
+  const h = 0.5 * dt;
+  const rx = qx + h * (qw * w1x + w1y * qz - w1z * qy);
+  const ry = qy + h * (qw * w1y + w1z * qx - w1x * qz);
+  const rz = qz + h * (qw * w1z + w1x * qy - w1y * qx);
+  const rw = qw - h * (w1x * qx + w1y * qy + w1z * qz);
+  ANG[0] = wbx;
+  ANG[1] = wby;
+  ANG[2] = wbz;
+  ANG[3] = Iwx;
+  ANG[4] = Iwy;
+  ANG[5] = Iwz;
+  ANG[6] = tbx;
+  ANG[7] = tby;
+  ANG[8] = tbz;
+  ANG[9] = w1bx;
+  ANG[10] = w1by;
+  ANG[11] = w1bz;
+  ANG[12] = w1x;
+  ANG[13] = w1y;
+  ANG[14] = w1z;
+  ANG[15] = rx;
+  ANG[16] = ry;
+  ANG[17] = rz;
+  ANG[18] = rw;
+  ANG[19] = Math.sqrt(rx * rx + ry * ry + rz * rz + rw * rw);
+}
 
 /**
  * Semi-implicit Euler for rigid bodies (as Warp's integrate_bodies):
@@ -448,60 +521,18 @@ export function integrate_bodies(
   angVelOut: F64,
 ): void {
   integratePointMasses(M.nb, M.bodyMass, M.gravity, pos, vel, f, dt, posOut, velOut);
-  const I = M.bodyInertia;
   for (let bi = 0; bi < M.nb; bi++) {
+    angularForward(M.bodyInertia, R, rot, angVel, t, bi, dt);
     const b = 3 * bi;
-    const o = 9 * bi;
-    const r0 = R[o]!;
-    const r1 = R[o + 1]!;
-    const r2 = R[o + 2]!;
-    const r3 = R[o + 3]!;
-    const r4 = R[o + 4]!;
-    const r5 = R[o + 5]!;
-    const r6 = R[o + 6]!;
-    const r7 = R[o + 7]!;
-    const r8 = R[o + 8]!;
-    const wx = angVel[b]!;
-    const wy = angVel[b + 1]!;
-    const wz = angVel[b + 2]!;
-    const tx = t[b]!;
-    const ty = t[b + 1]!;
-    const tz = t[b + 2]!;
-    // body frame
-    const wbx = r0 * wx + r3 * wy + r6 * wz;
-    const wby = r1 * wx + r4 * wy + r7 * wz;
-    const wbz = r2 * wx + r5 * wy + r8 * wz;
-    const Iwx = I[o]! * wbx + I[o + 1]! * wby + I[o + 2]! * wbz;
-    const Iwy = I[o + 3]! * wbx + I[o + 4]! * wby + I[o + 5]! * wbz;
-    const Iwz = I[o + 6]! * wbx + I[o + 7]! * wby + I[o + 8]! * wbz;
-    const tbx = r0 * tx + r3 * ty + r6 * tz - (wby * Iwz - wbz * Iwy);
-    const tby = r1 * tx + r4 * ty + r7 * tz - (wbz * Iwx - wbx * Iwz);
-    const tbz = r2 * tx + r5 * ty + r8 * tz - (wbx * Iwy - wby * Iwx);
-    inv3(I, o, IINV);
-    const w1bx = wbx + (IINV[0]! * tbx + IINV[1]! * tby + IINV[2]! * tbz) * dt;
-    const w1by = wby + (IINV[3]! * tbx + IINV[4]! * tby + IINV[5]! * tbz) * dt;
-    const w1bz = wbz + (IINV[6]! * tbx + IINV[7]! * tby + IINV[8]! * tbz) * dt;
-    const w1x = r0 * w1bx + r1 * w1by + r2 * w1bz;
-    const w1y = r3 * w1bx + r4 * w1by + r5 * w1bz;
-    const w1z = r6 * w1bx + r7 * w1by + r8 * w1bz;
-    angVelOut[b] = w1x;
-    angVelOut[b + 1] = w1y;
-    angVelOut[b + 2] = w1z;
     const q = 4 * bi;
-    const qx = rot[q]!;
-    const qy = rot[q + 1]!;
-    const qz = rot[q + 2]!;
-    const qw = rot[q + 3]!;
-    const h = 0.5 * dt;
-    const rx = qx + h * (qw * w1x + w1y * qz - w1z * qy);
-    const ry = qy + h * (qw * w1y + w1z * qx - w1x * qz);
-    const rz = qz + h * (qw * w1z + w1x * qy - w1y * qx);
-    const rw = qw - h * (w1x * qx + w1y * qy + w1z * qz);
-    const inv = 1 / Math.sqrt(rx * rx + ry * ry + rz * rz + rw * rw);
-    rotOut[q] = rx * inv;
-    rotOut[q + 1] = ry * inv;
-    rotOut[q + 2] = rz * inv;
-    rotOut[q + 3] = rw * inv;
+    angVelOut[b] = ANG[12]!;
+    angVelOut[b + 1] = ANG[13]!;
+    angVelOut[b + 2] = ANG[14]!;
+    const inv = 1 / ANG[19]!;
+    rotOut[q] = ANG[15]! * inv;
+    rotOut[q + 1] = ANG[16]! * inv;
+    rotOut[q + 2] = ANG[17]! * inv;
+    rotOut[q + 3] = ANG[18]! * inv;
   }
 }
 
@@ -537,7 +568,8 @@ export function adj_integrate_bodies(
     const b = 3 * bi;
     const o = 9 * bi;
     const q = 4 * bi;
-    // recompute the angular part
+    // replay the angular part
+    angularForward(I, R, rot, angVel, t, bi, dt);
     const r0 = R[o]!;
     const r1 = R[o + 1]!;
     const r2 = R[o + 2]!;
@@ -553,33 +585,31 @@ export function adj_integrate_bodies(
     const tx = t[b]!;
     const ty = t[b + 1]!;
     const tz = t[b + 2]!;
-    const wbx = r0 * wx + r3 * wy + r6 * wz;
-    const wby = r1 * wx + r4 * wy + r7 * wz;
-    const wbz = r2 * wx + r5 * wy + r8 * wz;
-    for (let i = 0; i < 9; i++) I9[i] = I[o + i]!;
-    const Iwx = I9[0]! * wbx + I9[1]! * wby + I9[2]! * wbz;
-    const Iwy = I9[3]! * wbx + I9[4]! * wby + I9[5]! * wbz;
-    const Iwz = I9[6]! * wbx + I9[7]! * wby + I9[8]! * wbz;
-    const tbx = r0 * tx + r3 * ty + r6 * tz - (wby * Iwz - wbz * Iwy);
-    const tby = r1 * tx + r4 * ty + r7 * tz - (wbz * Iwx - wbx * Iwz);
-    const tbz = r2 * tx + r5 * ty + r8 * tz - (wbx * Iwy - wby * Iwx);
-    inv3(I9, 0, IINV);
-    const w1bx = wbx + (IINV[0]! * tbx + IINV[1]! * tby + IINV[2]! * tbz) * dt;
-    const w1by = wby + (IINV[3]! * tbx + IINV[4]! * tby + IINV[5]! * tbz) * dt;
-    const w1bz = wbz + (IINV[6]! * tbx + IINV[7]! * tby + IINV[8]! * tbz) * dt;
-    const w1x = r0 * w1bx + r1 * w1by + r2 * w1bz;
-    const w1y = r3 * w1bx + r4 * w1by + r5 * w1bz;
-    const w1z = r6 * w1bx + r7 * w1by + r8 * w1bz;
     const qx = rot[q]!;
     const qy = rot[q + 1]!;
     const qz = rot[q + 2]!;
     const qw = rot[q + 3]!;
+    const wbx = ANG[0]!;
+    const wby = ANG[1]!;
+    const wbz = ANG[2]!;
+    const Iwx = ANG[3]!;
+    const Iwy = ANG[4]!;
+    const Iwz = ANG[5]!;
+    const tbx = ANG[6]!;
+    const tby = ANG[7]!;
+    const tbz = ANG[8]!;
+    const w1bx = ANG[9]!;
+    const w1by = ANG[10]!;
+    const w1bz = ANG[11]!;
+    const w1x = ANG[12]!;
+    const w1y = ANG[13]!;
+    const w1z = ANG[14]!;
+    const rx = ANG[15]!;
+    const ry = ANG[16]!;
+    const rz = ANG[17]!;
+    const rw = ANG[18]!;
+    const len = ANG[19]!;
     const h = 0.5 * dt;
-    const rx = qx + h * (qw * w1x + w1y * qz - w1z * qy);
-    const ry = qy + h * (qw * w1y + w1z * qx - w1x * qz);
-    const rz = qz + h * (qw * w1z + w1x * qy - w1y * qx);
-    const rw = qw - h * (w1x * qx + w1y * qy + w1z * qz);
-    const len = Math.sqrt(rx * rx + ry * ry + rz * rz + rw * rw);
     const ux = rx / len;
     const uy = ry / len;
     const uz = rz / len;
@@ -669,9 +699,9 @@ export function adj_integrate_bodies(
     const aIwz = acx * wby - acy * wbx;
     // Iw = I wb
     addOuter3(GI, o, aIwx, aIwy, aIwz, wbx, wby, wbz);
-    awbx += I9[0]! * aIwx + I9[3]! * aIwy + I9[6]! * aIwz;
-    awby += I9[1]! * aIwx + I9[4]! * aIwy + I9[7]! * aIwz;
-    awbz += I9[2]! * aIwx + I9[5]! * aIwy + I9[8]! * aIwz;
+    awbx += I[o]! * aIwx + I[o + 3]! * aIwy + I[o + 6]! * aIwz;
+    awby += I[o + 1]! * aIwx + I[o + 4]! * aIwy + I[o + 7]! * aIwz;
+    awbz += I[o + 2]! * aIwx + I[o + 5]! * aIwy + I[o + 8]! * aIwz;
     // wb = R^T w
     ar0 += wx * awbx;
     ar1 += wx * awby;
