@@ -88,3 +88,14 @@ test('impulse demo --json runs the tour and reports a passing gradient check', (
   assert.equal(s.mpc.pendulum.converged, s.mpc.pendulum.batch);
   assert.ok(Math.abs(s.mpc.pendulum.meanObjective - 14.927) < 1e-3, `mean objective ${s.mpc.pendulum.meanObjective}`);
 });
+
+test('output piped into a reader that stops early ends quietly (no EPIPE stack trace)', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [bin, 'gradcheck', '--filter', 'core'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
+});

@@ -21,6 +21,11 @@ export function buildProgram(): Command {
 
 /** Runs the CLI on an argv array (node, script, ...args). */
 export async function main(argv: string[]): Promise<void> {
+  // output piped into a reader that stops early (`impulse gradcheck | head`): end quietly
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = buildProgram();
   program.exitOverride((err) => {
     process.exit(err.exitCode);
