@@ -36,6 +36,14 @@ export interface IlqrOptions {
   hessian?: 'newton' | 'gauss-newton';
   /** Relative step size below which an item switches to Newton steps (default 1e-2). */
   newtonSwitch?: number;
+  /**
+   * Stop an item, with status 'stalled' (not converged), after this many consecutive
+   * iterations whose accepted steps lowered its objective by no more than roundoff (1e-13
+   * relative) while the full control step stays above `tol` without reaching a new smallest
+   * value: what iLQR does on piecewise
+   * smooth dynamics (contact) near a kink, where the step never vanishes. Default 8; 0 never.
+   */
+  stallIterations?: number;
 }
 
 /** One iteration's decisions, replayed by the unrolled backward. */
@@ -69,7 +77,7 @@ export interface IlqrProblem {
 }
 
 /** Per-item outcome of the solve. */
-export type IlqrStatus = 'converged' | 'max-iter' | 'line-search-failed' | 'not-positive-definite';
+export type IlqrStatus = 'converged' | 'max-iter' | 'stalled' | 'line-search-failed' | 'not-positive-definite';
 
 /** Result of `solveIlqr`. */
 export interface IlqrSolution {
@@ -256,6 +264,7 @@ export function solveIlqr(p: IlqrProblem, opts: IlqrOptions = {}): IlqrSolution 
   const muMin = opts.muMin ?? 1e-8;
   const muMax = opts.muMax ?? 1e10;
   const muFactor = opts.muFactor ?? 10;
+  const stallIterations = opts.stallIterations ?? 8;
   const name = p.dynamics.name;
 
   const x = new Float64Array(B * T * n);
@@ -314,6 +323,8 @@ export function solveIlqr(p: IlqrProblem, opts: IlqrOptions = {}): IlqrSolution 
   const message: string[] = new Array(B).fill('');
   const stepNorm: number[] = new Array(B).fill(NaN);
   const done = new Uint8Array(B);
+  const stalls = new Int32Array(B);
+  const stallStep = new Float64Array(B).fill(Infinity);
   const lastNan: number[] = new Array(B).fill(-1);
 
   for (let iter = 0; iter <= maxIter; iter++) {
@@ -501,6 +512,18 @@ export function solveIlqr(p: IlqrProblem, opts: IlqrOptions = {}): IlqrSolution 
           J[b] = Jc[b]!;
           mu[b] = mu[b]! / muFactor < muMin ? 0 : mu[b]! / muFactor;
           iterations[b] = iterations[b]! + 1;
+          // stalled: no decrease beyond roundoff, and no new smallest step (converging steps,
+          // however slowly, keep reaching new minima; at a kink they bounce)
+          if (stepNorm[b]! < stallStep[b]!) {
+            stallStep[b] = stepNorm[b]!;
+            stalls[b] = 0;
+          } else if (dec <= 1e-13 * scale) stalls[b] = stalls[b]! + 1;
+          if (stallIterations > 0 && stalls[b]! >= stallIterations) {
+            done[b] = 1;
+            status[b] = 'stalled';
+            message[b] =
+              `stalled: ${stallIterations} iterations lowered the objective of batch item ${b} by no more than roundoff while the full control step stays at ${stepNorm[b]!.toExponential(3)} > tol ${tol} (piecewise-smooth dynamics?)`;
+          }
           if (traceStep) {
             traceStep.alpha[b] = a;
             traceStep.clamp.set(clampBuf!.subarray(b * T * m, (b + 1) * T * m), b * T * m);

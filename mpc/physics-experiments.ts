@@ -57,14 +57,14 @@ export async function runPhysicsExperiment(
   const text = [
     `terrain-robot: ${r.steps} MPC steps through the physics engine, goal (${r.goal.join(', ')})`,
     `distance to the goal ${f(r.initialDistance)} m -> ${f(r.finalDistance)} m (final position ${r.finalPosition.map((v) => f(v, 3)).join(', ')})`,
-    `iLQR iterations per step ${f(r.meanIterations, 2)}; ${r.nonConverged} steps not converged to tol (contacts make the dynamics piecewise smooth); Gauss-Newton backward fallback on ${r.gaussNewtonFallbacks} steps`,
+    `iLQR iterations per step ${f(r.meanIterations, 2)}; ${r.nonConverged} steps not converged to tol (${r.stalled} stalled: contacts make the dynamics piecewise smooth); Gauss-Newton backward fallback on ${r.gaussNewtonFallbacks} steps`,
     `d(final distance)/d(friction map) [ny=${R.ny} x nx=${R.nx}], x from ${R.origin[0]} m in ${R.cell} m cells (|grad| = ${f(r.gradNorm)}; largest ${f(r.gradMax.value)} at (${r.gradMax.x}, ${r.gradMax.y})):`,
     ...rows,
     c
       ? `closed-loop check along the gradient: analytic ${f(c.analytic)}, central difference of the whole loop (eps ${c.eps}) ${f(c.finiteDifference)} (rel. error ${f(c.relErr, 3)})`
       : 'finite-difference checks skipped',
     c && c.relErr > 1e-3
-      ? `note: the closed-loop difference also measures the MPC solves, which stop at tol ${r.solver.tol} N (${r.nonConverged} not converged in ${r.solver.maxIter} iterations): its error is about tol / eps, and contacts make the loop only piecewise smooth. With tight solves the two agree: --steps 12 --tol 1e-8 --max-iter 100 gives rel. error 2.4e-3 (mpc/physics.test.ts); the simulator-alone check below isolates the engine's adjoint`
+      ? `note: the closed-loop difference also measures the MPC solves, which stop at tol ${r.solver.tol} N (${r.nonConverged} not converged: ${r.stalled} stalled at kinks of the contact dynamics, ${r.nonConverged - r.stalled} at ${r.solver.maxIter} iterations): its error is about tol / eps, and contacts make the loop only piecewise smooth. With tight solves the two agree: --steps 12 --tol 1e-8 --max-iter 100 gives rel. error 2.4e-3 (mpc/physics.test.ts); the simulator-alone check below isolates the engine's adjoint`
       : '',
     `simulator alone (executed controls fixed): |d(final distance)/d(friction map)| = ${f(r.openLoop.gradNorm)}` +
       (o ? `, central difference (eps ${o.eps}) ${f(o.finiteDifference)} (rel. error ${f(o.relErr, 3)})` : ''),

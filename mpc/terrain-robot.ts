@@ -126,6 +126,8 @@ export interface TerrainRobotReport {
   initialDistance: number;
   meanIterations: number;
   nonConverged: number;
+  /** Of those, solves that stalled (no progress beyond roundoff at a kink of the contact dynamics); the rest hit maxIter. */
+  stalled: number;
   /** MPC steps whose implicit backward fell back to Gauss-Newton (exact reduced Hessian not positive definite). */
   gaussNewtonFallbacks: number;
   /** d finalDistance / d terrainMu [ny][nx] through the closed loop (MPC layers + simulator). */
@@ -189,6 +191,7 @@ interface LoopResult {
   final: Tensor;
   iters: number[];
   nonConverged: number;
+  stalled: number;
   backwardInfos: BackwardInfo[];
 }
 
@@ -204,6 +207,7 @@ function closedLoop(mu: Tensor, steps: number, solver: LoopSolver, log?: (l: str
   const backwardInfos: BackwardInfo[] = [];
   const converged: boolean[] = [];
   let nonConverged = 0;
+  let stalled = 0;
   const ctx = { rows: 1, times: new Int32Array(1), items: new Int32Array(1), T: R.T, B: 1 };
   for (let k = 0; k < steps; k++) {
     const r = solveAt(dyn, x, uPrev, solver);
@@ -211,6 +215,7 @@ function closedLoop(mu: Tensor, steps: number, solver: LoopSolver, log?: (l: str
     iters.push(r.iterations[0]!);
     backwardInfos.push(r.backwardInfo);
     if (!r.converged[0]) nonConverged++;
+    if (r.status[0] === 'stalled') stalled++;
     uPrev = shiftControls(r.u.detach());
     const u0 = reshape(slice(r.u, [0, 0, 0], [1, 1, NU]), [1, NU]);
     us.push(u0.detach());
@@ -221,7 +226,7 @@ function closedLoop(mu: Tensor, steps: number, solver: LoopSolver, log?: (l: str
         `terrain-robot step ${k}/${steps}: pos (${Array.from(x.data.subarray(0, 2), (v) => v.toFixed(3)).join(', ')}), iLQR iterations ${r.iterations[0]}${r.converged[0] ? '' : ' (not converged)'}`,
       );
   }
-  return { xs, us, final: x, converged, iters, nonConverged, backwardInfos };
+  return { xs, us, final: x, converged, iters, nonConverged, stalled, backwardInfos };
 }
 
 /** One MPC solve of the loop at state x with the friction map of `dyn`. */
@@ -323,6 +328,7 @@ export async function runTerrainRobot(
     initialDistance: distance(x0, goal).item(),
     meanIterations: loop.iters.reduce((a, b) => a + b, 0) / loop.iters.length,
     nonConverged: loop.nonConverged,
+    stalled: loop.stalled,
     gaussNewtonFallbacks: loop.backwardInfos.filter((b) => b.gaussNewtonFallback.length > 0).length,
     gradFriction,
     gradNorm: Math.sqrt(gn),
