@@ -8,7 +8,8 @@ import { Tensor, type Node } from './tensor.ts';
 import { add } from './ops/elementwise.ts';
 
 let gradEnabled = true;
-let trapNonFinite = false;
+// IMPULSE_DEBUG_NONFINITE=1 in the environment switches the debug mode on from the start
+let trapNonFinite = typeof process !== 'undefined' && process.env?.IMPULSE_DEBUG_NONFINITE === '1';
 
 /** Whether ops are currently recorded. */
 export function isGradEnabled(): boolean {
@@ -38,9 +39,10 @@ export function withGradMode<T>(enabled: boolean, fn: () => T): T {
 }
 
 /**
- * Debug mode: every op checks its outputs (forward) and its input gradients (backward)
- * for NaN or Inf and throws a NonFiniteError naming the first op and index. Costs a pass
- * over every result; off by default.
+ * Debug mode: every op recorded on the tape checks its outputs (forward) and its input
+ * gradients (backward) for NaN or Inf and throws a NonFiniteError naming the first op and
+ * index. Costs a pass over every result; off by default, on from the start with the
+ * environment variable IMPULSE_DEBUG_NONFINITE=1.
  */
 export function setDebugNonFinite(on: boolean): void {
   trapNonFinite = on;

@@ -189,3 +189,19 @@ test('gradients reach only the requested inputs and skip unrelated branches', ()
   close(ga!.data, [2, 2, 2]);
   assert.equal(b.grad, null);
 });
+
+test('IMPULSE_DEBUG_NONFINITE=1 turns the non-finite trap on from the start of a process', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = [
+    "import { tensor, sqrt, sum, isDebugNonFinite } from './sim/core/index.ts';",
+    'console.log(isDebugNonFinite());',
+    'try { sum(sqrt(tensor([1, -1]).requireGrad())); console.log("no error"); } catch (e) { console.log(e.name, e.op, e.index); }',
+  ].join('\n');
+  const root = new URL('../..', import.meta.url).pathname;
+  const run = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
+  const on = run({ IMPULSE_DEBUG_NONFINITE: '1' });
+  assert.equal(on.stdout.trim(), 'true\nNonFiniteError sqrt 1', on.stderr);
+  const off = run({ IMPULSE_DEBUG_NONFINITE: '' });
+  assert.equal(off.stdout.trim(), 'false\nno error', off.stderr);
+});
