@@ -31,7 +31,7 @@ function printRun(r: SimRunResult): void {
   ];
   if (r.particleCom) lines.push(`particles  final centre of mass ${fmt(r.particleCom)}`);
   r.bodyPos.forEach((p, i) => lines.push(`body ${i}     final position ${fmt(p)}`));
-  if (r.out) lines.push(`trajectory ${r.out}`);
+  if (r.out) lines.push(`trajectory ${r.out}${r.body === null ? '' : ` (body ${r.body})`}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -58,11 +58,16 @@ export function register(program: Command): void {
     .option('--steps <n>', 'number of steps (default: the scene file, else 100)', parseNumber('--steps', true))
     .option('--dt <seconds>', 'step length (default: the scene file, else 1/60)', parseNumber('--dt', false))
     .option('--substeps <n>', 'substeps per step (default: the scene file, else 1)', parseNumber('--substeps', true))
-    .option('--out <file>', 'write the trajectory (JSON) here')
+    .option('--out <file>', 'write the trajectory here (the whole scene as JSON; with --body, that body in the format of the extension)')
+    .option(
+      '--body <index>',
+      "write only this body's poses to --out: .tum/.txt, .kitti, .csv (EuRoC), .json or .mcap, readable by impulse eval and convert",
+      parseNumber('--body', true),
+    )
     .option('--json', 'print a JSON summary on stdout')
-    .action((scene: string, opts: { steps?: number; dt?: number; substeps?: number; out?: string; json?: boolean }) => {
+    .action(async (scene: string, opts: { steps?: number; dt?: number; substeps?: number; out?: string; body?: number; json?: boolean }) => {
       try {
-        const r = runSceneFile(scene, { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, out: opts.out });
+        const r = await runSceneFile(scene, { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, out: opts.out, body: opts.body });
         if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
         else printRun(r);
       } catch (e) {

@@ -1,6 +1,7 @@
 // Running a scene file end to end (sim/physics, layer sim): load, build, roll out, write the
-// trajectory JSON and return a summary. Used by `impulse sim run`.
-import { writeFileSync } from 'node:fs';
+// trajectory (the whole scene as JSON, or one body's poses in any format of the data layer)
+// and return a summary. Used by `impulse sim run`.
+import { Trajectory, writeFileAtomicSync, writeTrajectory } from '../../data/index.ts';
 import { noGrad } from '../core/index.ts';
 import { ModelError } from './errors.ts';
 import { rollout, trajectoryOf } from './rollout.ts';
@@ -25,13 +26,31 @@ export interface SimRunResult {
   bodyPos: number[][];
   /** Where the trajectory was written (null when not written). */
   out: string | null;
+  /** The body whose poses were written (null: the whole scene). */
+  body: number | null;
+}
+
+/** Options of `runSceneFile`. */
+export interface SimRunOptions {
+  /** Override the scene file's step count, step length (s) and substeps. */
+  steps?: number;
+  dt?: number;
+  substeps?: number;
+  /** Output file (written atomically). */
+  out?: string;
+  /**
+   * Write only this body's pose trajectory, in the data layer's format chosen by the
+   * extension of `out` (.tum/.txt, .kitti, .csv (EuRoC), .json, .mcap), so `impulse eval`,
+   * `convert` and Foxglove read it. Without it, `out` gets the whole scene as JSON.
+   */
+  body?: number;
 }
 
 /**
  * Simulates a scene file; `steps`/`dt`/`substeps` override the file's values. Writes the
- * trajectory (every kept state) to `out` when given.
+ * trajectory (every kept state, or one body's poses with `body`) to `out` when given.
  */
-export function runSceneFile(file: string, opts: { steps?: number; dt?: number; substeps?: number; out?: string } = {}): SimRunResult {
+export async function runSceneFile(file: string, opts: SimRunOptions = {}): Promise<SimRunResult> {
   const built = buildScene(loadScene(file), file);
   const dt = opts.dt ?? built.dt;
   const steps = opts.steps ?? built.steps;
@@ -58,7 +77,12 @@ export function runSceneFile(file: string, opts: { steps?: number; dt?: number; 
   const bp = r.final.bodyPos.data;
   const bodyPos: number[][] = [];
   for (let b = 0; b < m.bodyCount; b++) bodyPos.push([bp[3 * b]!, bp[3 * b + 1]!, bp[3 * b + 2]!]);
-  if (opts.out) writeFileSync(opts.out, JSON.stringify(trajectoryOf(r, dt)));
+  const body = opts.body ?? null;
+  if (body !== null && (!Number.isInteger(body) || body < 0 || body >= m.bodyCount))
+    throw new ModelError(`--body ${body}: the scene has ${m.bodyCount} bodies (indices 0..${m.bodyCount - 1})`, 'body');
+  if (body !== null && !opts.out) throw new ModelError('--body needs --out (the file to write its poses to)', 'body');
+  if (opts.out && body === null) writeFileAtomicSync(opts.out, JSON.stringify(trajectoryOf(r, dt)));
+  if (opts.out && body !== null) await writeTrajectory(opts.out, bodyTrajectory(r.states, r.steps, dt, body, file));
   return {
     scene: file,
     steps,
@@ -73,5 +97,28 @@ export function runSceneFile(file: string, opts: { steps?: number; dt?: number; 
     particleCom: com,
     bodyPos,
     out: opts.out ?? null,
+    body,
   };
+}
+
+/** Body `b`'s poses at the kept states of a rollout, as a data-layer trajectory (times k dt). */
+function bodyTrajectory(
+  states: readonly { bodyPos: { data: Float64Array }; bodyRot: { data: Float64Array } }[],
+  steps: readonly number[],
+  dt: number,
+  b: number,
+  scene: string,
+): Trajectory {
+  const pos: number[] = [];
+  const rot: number[] = [];
+  for (const s of states) {
+    pos.push(...s.bodyPos.data.subarray(3 * b, 3 * b + 3));
+    rot.push(...s.bodyRot.data.subarray(4 * b, 4 * b + 4));
+  }
+  return Trajectory.fromPositionsQuaternions(pos, rot, {
+    timestamps: Float64Array.from(steps, (k) => k * dt),
+    name: `${scene} body ${b}`,
+    frameId: 'world',
+    childFrameId: `body${b}`,
+  });
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SceneError, buildScene, loadScene, parseScene, runSceneFile } from './index.ts';
+import { readTrajectory } from '../../data/index.ts';
 
 const SCENES = ['bounce', 'cloth', 'box-slide', 'tracked-robot'].map((n) => join(import.meta.dirname, '../../examples/physics', `${n}.json`));
 
@@ -23,10 +24,10 @@ test('the shipped example scenes validate and build', () => {
   }
 });
 
-test('runSceneFile writes a trajectory and a summary; --steps and --dt override the file', () => {
+test('runSceneFile writes a trajectory and a summary; --steps and --dt override the file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'impulse-sim-'));
   const out = join(dir, 'traj.json');
-  const r = runSceneFile(SCENES[2]!, { steps: 300, dt: 0.005, out });
+  const r = await runSceneFile(SCENES[2]!, { steps: 300, dt: 0.005, out });
   assert.equal(r.steps, 300);
   assert.equal(r.bodies, 3);
   // the box slides to rest near v^2 / (2 mu g)
@@ -35,11 +36,27 @@ test('runSceneFile writes a trajectory and a summary; --steps and --dt override 
   assert.equal(traj.steps.length, 301);
   assert.equal(traj.bodies[300].pos.length, 3);
   assert.equal(traj.bodies[300].rot[0].length, 4);
-  const robot = runSceneFile(SCENES[3]!, { steps: 60 });
+  const robot = await runSceneFile(SCENES[3]!, { steps: 60 });
   assert.ok(robot.bodyPos[0]![0]! > 0.2, 'the tracked robot drives forward');
 });
 
-test('bad scenes name the field: negative mass, spring index, map size, dt, unknown key, track point, bad file', () => {
+test("runSceneFile --body writes that body's poses in the data layer's formats (TUM, MCAP), read back by readTrajectory", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-sim-'));
+  for (const ext of ['tum', 'mcap']) {
+    const out = join(dir, `box.${ext}`);
+    const r = await runSceneFile(SCENES[2]!, { steps: 300, dt: 0.005, out, body: 0 });
+    assert.equal(r.body, 0);
+    const t = await readTrajectory(out, ext === 'mcap' ? { topic: '/trajectory' } : {});
+    assert.equal(t.length, 301);
+    assert.ok(Math.abs(t.timestamps![300]! - 1.5) < 1e-9, `last stamp ${t.timestamps![300]}`);
+    const p = t.position(300);
+    for (let a = 0; a < 3; a++) assert.ok(Math.abs(p[a]! - r.bodyPos[0]![a]!) < 1e-6, `${ext}: final position axis ${a}`);
+  }
+  await assert.rejects(runSceneFile(SCENES[2]!, { out: join(dir, 'x.tum'), body: 7 }), /--body 7: the scene has 3 bodies \(indices 0..2\)/);
+  await assert.rejects(runSceneFile(SCENES[2]!, { body: 0 }), /--body needs --out/);
+});
+
+test('bad scenes name the field: negative mass, spring index, map size, dt, unknown key, track point, bad file', async () => {
   const base = {
     particles: [
       { pos: [0, 0, 1], mass: 1 },
@@ -111,5 +128,5 @@ test('bad scenes name the field: negative mass, spring index, map size, dt, unkn
     (e: unknown) => e instanceof SceneError && e.message.includes('broken.json') && /invalid JSON/.test(e.message),
   );
   assert.throws(() => loadScene(join(dir, 'missing.json')), /cannot read scene file/);
-  assert.throws(() => runSceneFile(SCENES[0]!, { dt: 0 }), /--dt 0: must be a finite number > 0/);
+  await assert.rejects(runSceneFile(SCENES[0]!, { dt: 0 }), /--dt 0: must be a finite number > 0/);
 });
