@@ -27,6 +27,7 @@ const SIGNATURES: Record<string, string> = {
   'tf2_msgs/TFMessage': `{transforms:geometry_msgs/TransformStamped{header:${HEADER},child_frame_id:string,transform:${TRANSFORM}}[]}`,
 };
 
+/** A canonical text of a message definition and its nested types (to recognise known layouts). */
 export function signature(defs: MessageDefinition[], def: MessageDefinition, depth = 0): string {
   if (depth > 8) return '?';
   const fields = def.definitions

@@ -48,6 +48,7 @@ export function setDebugNonFinite(on: boolean): void {
   trapNonFinite = on;
 }
 
+/** Whether the non-finite debug mode is on (see `setDebugNonFinite`). */
 export function isDebugNonFinite(): boolean {
   return trapNonFinite;
 }

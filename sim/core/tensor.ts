@@ -145,22 +145,27 @@ export function scalar(v: number): Tensor {
   return new Tensor(d, []);
 }
 
+/** A tensor of zeros. */
 export function zeros(shape: readonly number[]): Tensor {
   return new Tensor(new Float64Array(sizeOf(shape)), shape);
 }
 
+/** A tensor of ones. */
 export function ones(shape: readonly number[]): Tensor {
   return full(shape, 1);
 }
 
+/** A tensor filled with v. */
 export function full(shape: readonly number[], v: number): Tensor {
   return new Tensor(new Float64Array(sizeOf(shape)).fill(v), shape);
 }
 
+/** Zeros of x's shape. */
 export function zerosLike(x: Tensor): Tensor {
   return zeros(x.shape);
 }
 
+/** Ones of x's shape. */
 export function onesLike(x: Tensor): Tensor {
   return ones(x.shape);
 }
@@ -198,6 +203,7 @@ export function rand(shape: readonly number[], rng: Rng, lo = 0, hi = 1): Tensor
 /** Accepts a tensor or a number (as a 0-d constant). */
 export type TensorLike = Tensor | number;
 
+/** A number as a 0-d tensor, a tensor as itself; anything else is a TypeError naming what it got. */
 export function asTensor(x: TensorLike): Tensor {
   if (typeof x === 'number') return scalar(x);
   if (x instanceof Tensor) return x;

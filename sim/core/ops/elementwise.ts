@@ -126,6 +126,7 @@ function unary(x: Tensor, f: (v: number) => number): Tensor {
   return new Tensor(o, x.shape);
 }
 
+/** -x. */
 export function neg(x: TensorLike): Tensor {
   const X = asTensor(x);
   const d = X.data;
@@ -145,33 +146,39 @@ export function sign(x: TensorLike): Tensor {
   return unary(asTensor(x), Math.sign);
 }
 
+/** Square root, elementwise (gradient 1 / (2 sqrt x); infinite at 0). */
 export function sqrt(x: TensorLike): Tensor {
   const X = asTensor(x);
   const out = unary(X, Math.sqrt);
   return record1('sqrt', [X], out, (g) => [div(g, mul(2, out))]);
 }
 
+/** e^x, elementwise. */
 export function exp(x: TensorLike): Tensor {
   const X = asTensor(x);
   const out = unary(X, Math.exp);
   return record1('exp', [X], out, (g) => [mul(g, out)]);
 }
 
+/** Natural logarithm, elementwise. */
 export function log(x: TensorLike): Tensor {
   const X = asTensor(x);
   return record1('log', [X], unary(X, Math.log), (g) => [div(g, X)]);
 }
 
+/** sin x, elementwise. */
 export function sin(x: TensorLike): Tensor {
   const X = asTensor(x);
   return record1('sin', [X], unary(X, Math.sin), (g) => [mul(g, cos(X))]);
 }
 
+/** cos x, elementwise. */
 export function cos(x: TensorLike): Tensor {
   const X = asTensor(x);
   return record1('cos', [X], unary(X, Math.cos), (g) => [neg(mul(g, sin(X)))]);
 }
 
+/** tanh x, elementwise. */
 export function tanh(x: TensorLike): Tensor {
   const X = asTensor(x);
   const out = unary(X, Math.tanh);
