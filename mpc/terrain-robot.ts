@@ -96,8 +96,7 @@ const NT = BODY_NX + NU;
 export const TERRAIN_ROBOT_SOLVER = { tol: 1e-3, maxIter: 30 } as const;
 
 /** Cost to the goal: position (x, y) weight 1 per step and 30 at the last step, small velocity, rate, tilt and force weights. */
-export function terrainRobotCost(T: number = TERRAIN_ROBOT.T, goal: readonly [number, number] = TERRAIN_ROBOT.goal): { C: Tensor; c: Tensor } {
-  const g = goal;
+export function terrainRobotCost(T: number = TERRAIN_ROBOT.T, g: readonly [number, number] = TERRAIN_ROBOT.goal): { C: Tensor; c: Tensor } {
   const C = new Float64Array(T * NT * NT);
   const c = new Float64Array(T * NT);
   for (let t = 0; t < T; t++) {
@@ -138,8 +137,8 @@ export interface TerrainRobotReport {
   /**
    * Check along v = gradient / |gradient|: the analytic |gradient| against a central difference
    * of the whole closed loop. The implicit gradient is that of converged MPC solutions: with
-   * solves to tol 1e-8 a 9-step loop agrees to 1e-10 and a 12-step loop (3 solves at the
-   * iteration limit) to 2.4e-3 (mpc/physics.test.ts); where the loop's solves stop at
+   * solves to tol 1e-8 a 9-step loop agrees to 1e-10 and a 12-step loop (3 solves not
+   * converged, 2 of them stalled at kinks) to 2.4e-3 (mpc/physics.test.ts); where the loop's solves stop at
    * `solver.tol` or do not converge, the finite difference also measures the solver's
    * tolerance (error about tol / eps) and need not agree. The engine's contact
    * dynamics are piecewise smooth as well (kd min(vn, 0), friction regimes, bilinear terrain
