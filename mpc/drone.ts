@@ -5,7 +5,7 @@
 // trajectories (data layer format) for the data tools and the app.
 import { Tensor, gradients, matmul, quatRotate, tensor, mul, ones } from '../sim/core/index.ts';
 import { BodyDesc, Control, ModelBuilder } from '../sim/physics/index.ts';
-import { Trajectory, formatTrajectoryJson } from '../data/index.ts';
+import { Trajectory, writeTrajectory } from '../data/index.ts';
 import { bodyDynamics, bodyState, BODY_NX } from './body-dynamics.ts';
 import { quadCost } from './cost.ts';
 import { mpc, shiftControls } from './mpc.ts';
@@ -201,8 +201,8 @@ export async function runDrone(opts: { out?: string; maxIter?: number; log?: (li
   });
   const files = { trajectory: null as string | null, reference: null as string | null };
   if (opts.out) {
-    const { writeFileSync } = await import('node:fs');
-    const refOut = opts.out.replace(/\.json$/, '') + '.reference.json';
+    // drone.json -> drone.reference.json (any extension the data layer writes)
+    const refOut = opts.out.replace(/(\.[^./\\]+)?$/, '.reference$1');
     const closed = Trajectory.fromPositionsQuaternions(pos, quat, {
       timestamps: Float64Array.from(times),
       name: 'drone closed loop (MPC)',
@@ -217,8 +217,8 @@ export async function runDrone(opts: { out?: string; maxIter?: number; log?: (li
       frameId: 'world',
       childFrameId: 'reference',
     });
-    writeFileSync(opts.out, formatTrajectoryJson(closed));
-    writeFileSync(refOut, formatTrajectoryJson(reference));
+    await writeTrajectory(opts.out, closed);
+    await writeTrajectory(refOut, reference);
     files.trajectory = opts.out;
     files.reference = refOut;
   }

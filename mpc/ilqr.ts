@@ -40,8 +40,8 @@ export interface IlqrOptions {
    * Stop an item, with status 'stalled' (not converged), after this many consecutive
    * iterations whose accepted steps lowered its objective by no more than roundoff (1e-13
    * relative) while the full control step stays above `tol` without reaching a new smallest
-   * value: what iLQR does on piecewise
-   * smooth dynamics (contact) near a kink, where the step never vanishes. Default 8; 0 never.
+   * value: what iLQR does near a kink of piecewise-smooth dynamics (contact), where the step
+   * never vanishes. Default 8; 0 never.
    */
   stallIterations?: number;
 }

@@ -6,7 +6,7 @@
 // with respect to the terrain's friction map is what a terrain-aware planner needs.
 import { Tensor, add, backward, gradients, mul, noGrad, norm, reshape, slice, sub, tensor } from '../sim/core/index.ts';
 import { BodyDesc, Control, ModelBuilder } from '../sim/physics/index.ts';
-import { Trajectory, formatTrajectoryJson } from '../data/index.ts';
+import { Trajectory, writeTrajectory } from '../data/index.ts';
 import { bodyDynamics, bodyState, BODY_NX } from './body-dynamics.ts';
 import { quadCost } from './cost.ts';
 import type { BackwardInfo } from './implicit.ts';
@@ -301,7 +301,6 @@ export async function runTerrainRobot(
   const tCheck = performance.now() - t0;
   const files = { trajectory: null as string | null };
   if (opts.out) {
-    const { writeFileSync } = await import('node:fs');
     const pos: number[] = [];
     const quat: number[] = [];
     for (const x of loop.xs) {
@@ -309,11 +308,9 @@ export async function runTerrainRobot(
       quat.push(...x.data.subarray(3, 7));
     }
     const times = Float64Array.from(loop.xs, (_, k) => Math.round(k * R.dt * 1e9) / 1e9);
-    writeFileSync(
+    await writeTrajectory(
       opts.out,
-      formatTrajectoryJson(
-        Trajectory.fromPositionsQuaternions(pos, quat, { timestamps: times, name: 'terrain robot closed loop (MPC)', frameId: 'world', childFrameId: 'robot' }),
-      ),
+      Trajectory.fromPositionsQuaternions(pos, quat, { timestamps: times, name: 'terrain robot closed loop (MPC)', frameId: 'world', childFrameId: 'robot' }),
     );
     files.trajectory = opts.out;
   }

@@ -58,6 +58,11 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
   if (!(dt > 0) || !Number.isFinite(dt)) throw new ModelError(`--dt ${dt}: must be a finite number > 0`, 'dt');
   if (!Number.isInteger(steps) || steps < 0) throw new ModelError(`--steps ${steps}: must be an integer >= 0`, 'steps');
   if (!Number.isInteger(substeps) || substeps < 1) throw new ModelError(`--substeps ${substeps}: must be an integer >= 1`, 'substeps');
+  const body = opts.body ?? null;
+  const nb = built.model.bodyCount;
+  if (body !== null && (!Number.isInteger(body) || body < 0 || body >= nb))
+    throw new ModelError(`--body ${body}: the scene has ${nb} bodies (indices 0..${nb - 1})`, 'body');
+  if (body !== null && !opts.out) throw new ModelError('--body needs --out (the file to write its poses to)', 'body');
   const t0 = performance.now();
   const r = noGrad(() => rollout(built.model, built.model.state(), { steps, dt, substeps, control: built.control }));
   const wallMs = performance.now() - t0;
@@ -77,10 +82,6 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
   const bp = r.final.bodyPos.data;
   const bodyPos: number[][] = [];
   for (let b = 0; b < m.bodyCount; b++) bodyPos.push([bp[3 * b]!, bp[3 * b + 1]!, bp[3 * b + 2]!]);
-  const body = opts.body ?? null;
-  if (body !== null && (!Number.isInteger(body) || body < 0 || body >= m.bodyCount))
-    throw new ModelError(`--body ${body}: the scene has ${m.bodyCount} bodies (indices 0..${m.bodyCount - 1})`, 'body');
-  if (body !== null && !opts.out) throw new ModelError('--body needs --out (the file to write its poses to)', 'body');
   if (opts.out && body === null) writeFileAtomicSync(opts.out, JSON.stringify(trajectoryOf(r, dt)));
   if (opts.out && body !== null) await writeTrajectory(opts.out, bodyTrajectory(r.states, r.steps, dt, body, file));
   return {
