@@ -36,7 +36,7 @@ export async function runPhysicsExperiment(
       `tracking error: RMS ${f(r.rmsPositionError)} m, max ${f(r.maxPositionError)} m; closest approach to the waypoints ${r.waypointMiss.map((v) => f(v, 3)).join(', ')} m`,
       `iLQR iterations per step ${f(r.meanIterations, 2)} (warm-started); ${r.nonConverged} steps not converged`,
       `d(first plan's objective)/d(mass) = ${f(r.dObjective_dMass)} (implicit backward through the simulator)`,
-      `wrote ${r.files.trajectory} (closed loop) and ${r.files.reference} (reference); `impulse eval ape REF EST` compares them`,
+      `wrote ${r.files.trajectory} (closed loop) and ${r.files.reference} (reference); impulse eval ape REF EST compares them`,
       `time ${(r.timeMs / 1000).toFixed(1)} s`,
     ].join('\n');
     return { ...r, text };
