@@ -41,49 +41,50 @@ export function pendulum(theta: Tensor = tensor([...PENDULUM.params]), dt: numbe
       return concat([sub(mul(c, cp), mul(s, sp)), add(mul(s, cp), mul(c, sp)), w1], 1);
     },
     stepRaw(x, u, params, ctx, out) {
-      const [g, m, l] = params[0]! as unknown as [number, number, number];
-      const a = (1.5 * g) / l;
-      const bu = 3 / (m * l * l);
-      for (let r = 0; r < ctx.rows; r++) {
-        const c = x[3 * r]!;
-        const s = x[3 * r + 1]!;
-        const w1 = x[3 * r + 2]! + dt * (a * s + bu * u[r]!);
-        const cp = Math.cos(dt * w1);
-        const sp = Math.sin(dt * w1);
-        out[3 * r] = c * cp - s * sp;
-        out[3 * r + 1] = s * cp + c * sp;
-        out[3 * r + 2] = w1;
-      }
+      pendulumRaw(dt, x, u, params[0]!, ctx.rows, out, null);
     },
     jacobianRaw(x, u, params, ctx, F) {
-      const [g, m, l] = params[0]! as unknown as [number, number, number];
-      const a = (1.5 * g) / l;
-      const bu = 3 / (m * l * l);
-      for (let r = 0; r < ctx.rows; r++) {
-        const c = x[3 * r]!;
-        const s = x[3 * r + 1]!;
-        const w1 = x[3 * r + 2]! + dt * (a * s + bu * u[r]!);
-        const cp = Math.cos(dt * w1);
-        const sp = Math.sin(dt * w1);
-        const c1 = c * cp - s * sp;
-        const s1 = s * cp + c * sp;
-        // d w1 / d(c, s, thdot, u) = (0, dt a, 1, dt bu); d phi = dt d w1
-        const o = 12 * r;
-        F[o] = cp;
-        F[o + 1] = -sp - s1 * dt * dt * a;
-        F[o + 2] = -s1 * dt;
-        F[o + 3] = -s1 * dt * dt * bu;
-        F[o + 4] = sp;
-        F[o + 5] = cp + c1 * dt * dt * a;
-        F[o + 6] = c1 * dt;
-        F[o + 7] = c1 * dt * dt * bu;
-        F[o + 8] = 0;
-        F[o + 9] = dt * a;
-        F[o + 10] = 1;
-        F[o + 11] = dt * bu;
-      }
+      pendulumRaw(dt, x, u, params[0]!, ctx.rows, null, F);
     },
   };
+}
+
+/** The pendulum step on raw arrays for `rows` rows: x' into `out` and/or the Jacobian [A B] (3 x 4 per row) into `F`. */
+function pendulumRaw(dt: number, x: Float64Array, u: Float64Array, theta: Float64Array, rows: number, out: Float64Array | null, F: Float64Array | null): void {
+  const g = theta[0]!;
+  const m = theta[1]!;
+  const l = theta[2]!;
+  const a = (1.5 * g) / l;
+  const bu = 3 / (m * l * l);
+  for (let r = 0; r < rows; r++) {
+    const c = x[3 * r]!;
+    const s = x[3 * r + 1]!;
+    const w1 = x[3 * r + 2]! + dt * (a * s + bu * u[r]!);
+    const cp = Math.cos(dt * w1);
+    const sp = Math.sin(dt * w1);
+    const c1 = c * cp - s * sp;
+    const s1 = s * cp + c * sp;
+    if (out) {
+      out[3 * r] = c1;
+      out[3 * r + 1] = s1;
+      out[3 * r + 2] = w1;
+    }
+    if (!F) continue;
+    // d w1 / d(c, s, thdot, u) = (0, dt a, 1, dt bu); d phi = dt d w1
+    const o = 12 * r;
+    F[o] = cp;
+    F[o + 1] = -sp - s1 * dt * dt * a;
+    F[o + 2] = -s1 * dt;
+    F[o + 3] = -s1 * dt * dt * bu;
+    F[o + 4] = sp;
+    F[o + 5] = cp + c1 * dt * dt * a;
+    F[o + 6] = c1 * dt;
+    F[o + 7] = c1 * dt * dt * bu;
+    F[o + 8] = 0;
+    F[o + 9] = dt * a;
+    F[o + 10] = 1;
+    F[o + 11] = dt * bu;
+  }
 }
 
 /** The standard pendulum cost: C = diag(1, 1, 0.1, 0.001), c = (-1, 0, 0, 0) over tau = (cos th, sin th, thdot, u). */
