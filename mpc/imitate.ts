@@ -120,7 +120,9 @@ export function runImitation(spec: ImitationSpec, opts: ImitationOptions = {}): 
   let t0 = performance.now();
   const xTrainAll = spec.sample(rng, nMax);
   const xTest = spec.sample(rng, nTest);
-  const expert = (x: Tensor) => mpc({ dynamics: spec.makeDynamics(tensor(spec.trueParams)), cost, x_init: x, T, ...bounds(spec) });
+  // expert and learner solve alike; a few cartpole swing-ups need over 50 iterations
+  const solver = { maxIter: 200 };
+  const expert = (x: Tensor) => mpc({ dynamics: spec.makeDynamics(tensor(spec.trueParams)), cost, x_init: x, T, ...bounds(spec) }, solver);
   const eTrain = expert(xTrainAll);
   const eTest = expert(xTest);
   const expertNonConverged = [...eTrain.converged, ...eTest.converged].filter((v) => !v).length;
@@ -144,7 +146,7 @@ export function runImitation(spec: ImitationSpec, opts: ImitationOptions = {}): 
   const rows: EpochRow[] = [];
   const evaluate = (epoch: number, trainLoss: number, nonConvTrain: number): EpochRow => {
     const th = noGrad(theta);
-    const r = noGrad(() => mpc({ dynamics: spec.makeDynamics(th), cost, x_init: xTest, T, ...bounds(spec) }));
+    const r = noGrad(() => mpc({ dynamics: spec.makeDynamics(th), cost, x_init: xTest, T, ...bounds(spec) }, solver));
     const testLoss = noGrad(() => imitationLoss(r.u, uTest)).item();
     let e2 = 0;
     let rel = 0;
@@ -168,7 +170,7 @@ export function runImitation(spec: ImitationSpec, opts: ImitationOptions = {}): 
   };
   for (let epoch = 0; epoch <= epochs; epoch++) {
     const th = theta();
-    const r = mpc({ dynamics: spec.makeDynamics(th), cost, x_init: xTrain, T, ...bounds(spec) });
+    const r = mpc({ dynamics: spec.makeDynamics(th), cost, x_init: xTrain, T, ...bounds(spec) }, solver);
     const loss = imitationLoss(r.u, uTrain);
     const nonConv = r.converged.filter((v) => !v).length;
     rows.push(evaluate(epoch, loss.item(), nonConv));
