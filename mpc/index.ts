@@ -23,6 +23,7 @@ export { spdSolve } from './spdsolve.ts';
 export { PENDULUM, pendulum, pendulumCost, pendulumState } from './pendulum.ts';
 export { CARTPOLE, cartpole, cartpoleCost, cartpoleState } from './cartpole.ts';
 export { odeDynamics, type OdeDynamicsOptions } from './ode-dynamics.ts';
+export { mpcTf, type MpcTfSpec, type MpcTfInputs } from './mpc-tf.ts';
 export { BODY_NX, bodyDynamics, bodyState, type BodyDynamicsOptions } from './body-dynamics.ts';
 export { DRONE, DRONE_WAYPOINTS, droneCost, droneDynamics, droneReference, droneWorld, runDrone, thrustControl, type DroneReport } from './drone.ts';
 export {
