@@ -181,8 +181,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const quick = args.includes('--quick');
   const t0 = performance.now();
   const out: Record<string, unknown> = {
-    particles1k: particleBench(1024, quick ? 20 : 200, quick ? 1 : 3),
-    particles100k: particleBench(quick ? 10000 : 100489, quick ? 2 : 10, quick ? 1 : 2),
+    particles1k: particleBench(1024, quick ? 20 : 200, quick ? 1 : 9),
+    particles100k: particleBench(quick ? 10000 : 100489, quick ? 2 : 10, quick ? 1 : 7),
     bodies1kHeightmap: bodyBench(1000, quick ? 5 : 50, quick ? 1 : 2),
     memoryT1000: memoryBench(quick ? 256 : 1024, quick ? 200 : 1000, quick ? 16 : 32),
   };

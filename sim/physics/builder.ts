@@ -254,6 +254,8 @@ export class ModelBuilder {
   gravity: Vec3 = [0, 0, -9.81];
   particleDrag = 0;
   frictionEps = 1e-3;
+  /** Contact smoothing for planning (0, 0: Warp's exact model); see `contactForce` in contact.ts. */
+  contactSmoothing = { damping: 0, friction: 0 };
   ground: { height: number; ke: number; kd: number; kf: number; mu: number } | null = { height: 0, ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
   walls: { normal: Vec3; offset: number }[] = [];
   terrain: { grid: TerrainGrid; heights: number[]; ke: number[]; kd: number[]; mu: number[]; kf: number } | null = null;
@@ -276,10 +278,28 @@ export class ModelBuilder {
   worldCount = 1;
   private currentWorld = 0;
 
-  constructor(opts: { gravity?: readonly number[]; particleDrag?: number; frictionEps?: number } = {}) {
+  constructor(
+    opts: {
+      gravity?: readonly number[];
+      particleDrag?: number;
+      frictionEps?: number;
+      /**
+       * Smooth the contact model for gradient-based planning: `damping` (m/s) replaces
+       * min(vn, 0) in kd*min(vn, 0) by a smooth minimum of that width; `friction` (an exponent
+       * p, e.g. 4) replaces min(kf |vt|, mu |fn|) by the p-norm soft minimum. 0 (default): exact.
+       */
+      contactSmoothing?: { damping?: number; friction?: number };
+    } = {},
+  ) {
     if (opts.gravity) this.gravity = vec3(opts.gravity, 'gravity');
     if (opts.particleDrag !== undefined) this.particleDrag = nonNegative(opts.particleDrag, 'particleDrag');
     if (opts.frictionEps !== undefined) this.frictionEps = positive(opts.frictionEps, 'frictionEps');
+    if (opts.contactSmoothing) {
+      this.contactSmoothing = {
+        damping: nonNegative(opts.contactSmoothing.damping ?? 0, 'contactSmoothing.damping'),
+        friction: nonNegative(opts.contactSmoothing.friction ?? 0, 'contactSmoothing.friction'),
+      };
+    }
   }
 
   /** Sets the ground plane z = height and the plane-contact parameters; `false` removes the ground. */
@@ -554,6 +574,7 @@ export class ModelBuilder {
       trackBody: Int32Array.from(this.trackBody),
       trackDir: Float64Array.from(this.trackDir),
       frictionEps: this.frictionEps,
+      contactSmoothing: { ...this.contactSmoothing },
       params,
       initial: {
         particleQ: Float64Array.from(this.particleQ),

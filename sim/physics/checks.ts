@@ -8,7 +8,7 @@
 import { Rng, Tensor, add, mul, registerGradcheck as registerCoreGradcheck, sum, tensor, type GradcheckOptions } from '../core/index.ts';
 import { BodyDesc, ModelBuilder } from './builder.ts';
 import { simulate } from './integrator.ts';
-import { Control, State, type Model } from './model.ts';
+import { Control, Model, State } from './model.ts';
 import {
   evalBodyGroundContacts,
   evalBodyTerrainContacts,
@@ -66,6 +66,14 @@ export function particleCheckModel(seed = 1, terrain = false): Model {
   }
   for (let s = 0; s < 6; s++) b.addSpring(s, (s + 1 + (s % 3)) % 6, rng.range(50, 150), rng.range(0.5, 2), rng.range(0.2, 0.5));
   return b.finalize();
+}
+
+/** The model with contact smoothing for planning on (damping width 0.05 m/s, friction power 4), or as it is. */
+function withSmoothing(m: Model, smooth: boolean): Model {
+  if (!smooth) return m;
+  const s = new Model(m);
+  s.contactSmoothing = { damping: 0.05, friction: 4 };
+  return s;
 }
 
 /** Bodies (box, sphere, capsule, point set with tracks) penetrating the ground or terrain, rotating. */
@@ -186,24 +194,25 @@ export function registerPhysicsGradchecks(): void {
     };
   });
 
-  registerGradcheck('physics.eval_particle_ground_contacts', () => {
-    const m = particleCheckModel();
-    const s = m.state();
-    return {
-      fn: (q, qd, r, off, ke, kd, kf, mu) =>
-        evalParticleGroundContacts(m.with({ particleRadius: r!, planeOffset: off!, groundKe: ke!, groundKd: kd!, groundKf: kf!, groundMu: mu! }), q!, qd!),
-      inputs: [
-        named(s.particleQ, 'q'),
-        named(s.particleQd, 'qd'),
-        named(m.particleRadius.clone(), 'radius'),
-        named(m.planeOffset.clone(), 'planeOffset'),
-        named(m.groundKe.clone(), 'ke'),
-        named(m.groundKd.clone(), 'kd'),
-        named(m.groundKf.clone(), 'kf'),
-        named(m.groundMu.clone(), 'mu'),
-      ],
-    };
-  });
+  for (const smooth of [false, true])
+    registerGradcheck(`physics.eval_particle_ground_contacts${smooth ? '_smooth' : ''}`, () => {
+      const m = withSmoothing(particleCheckModel(), smooth);
+      const s = m.state();
+      return {
+        fn: (q, qd, r, off, ke, kd, kf, mu) =>
+          evalParticleGroundContacts(m.with({ particleRadius: r!, planeOffset: off!, groundKe: ke!, groundKd: kd!, groundKf: kf!, groundMu: mu! }), q!, qd!),
+        inputs: [
+          named(s.particleQ, 'q'),
+          named(s.particleQd, 'qd'),
+          named(m.particleRadius.clone(), 'radius'),
+          named(m.planeOffset.clone(), 'planeOffset'),
+          named(m.groundKe.clone(), 'ke'),
+          named(m.groundKd.clone(), 'kd'),
+          named(m.groundKf.clone(), 'kf'),
+          named(m.groundMu.clone(), 'mu'),
+        ],
+      };
+    });
 
   registerGradcheck('physics.eval_particle_terrain_contacts', () => {
     const m = particleCheckModel(4, true);
@@ -273,34 +282,35 @@ export function registerPhysicsGradchecks(): void {
     };
   });
 
-  registerGradcheck('physics.eval_body_terrain_contacts', () => {
-    const m = bodyCheckModel(6, true);
-    return {
-      fn: (pos, rot, vel, w, p, r, h, ke, kd, mu, kf) => {
-        const model = m.with({
-          contactPoint: p!,
-          contactRadius: r!,
-          terrainHeights: h!,
-          terrainKe: mul(ke!, 1e3),
-          terrainKd: mul(kd!, 10),
-          terrainMu: mu!,
-          terrainKf: mul(kf!, 100),
-        });
-        const [f, t] = evalBodyTerrainContacts(model, pos!, rot!, vel!, w!);
-        return add(f!, mul(t!, 3));
-      },
-      inputs: [
-        ...bodyState(m),
-        named(m.contactPoint.clone(), 'contactPoint'),
-        named(m.contactRadius.clone(), 'contactRadius'),
-        named(m.terrainHeights.clone(), 'heights'),
-        scaled(m.terrainKe, 1e3, 'keMap/1e3'),
-        scaled(m.terrainKd, 10, 'kdMap/10'),
-        named(m.terrainMu.clone(), 'muMap'),
-        scaled(m.terrainKf, 100, 'kf/100'),
-      ],
-    };
-  });
+  for (const smooth of [false, true])
+    registerGradcheck(`physics.eval_body_terrain_contacts${smooth ? '_smooth' : ''}`, () => {
+      const m = withSmoothing(bodyCheckModel(6, true), smooth);
+      return {
+        fn: (pos, rot, vel, w, p, r, h, ke, kd, mu, kf) => {
+          const model = m.with({
+            contactPoint: p!,
+            contactRadius: r!,
+            terrainHeights: h!,
+            terrainKe: mul(ke!, 1e3),
+            terrainKd: mul(kd!, 10),
+            terrainMu: mu!,
+            terrainKf: mul(kf!, 100),
+          });
+          const [f, t] = evalBodyTerrainContacts(model, pos!, rot!, vel!, w!);
+          return add(f!, mul(t!, 3));
+        },
+        inputs: [
+          ...bodyState(m),
+          named(m.contactPoint.clone(), 'contactPoint'),
+          named(m.contactRadius.clone(), 'contactRadius'),
+          named(m.terrainHeights.clone(), 'heights'),
+          scaled(m.terrainKe, 1e3, 'keMap/1e3'),
+          scaled(m.terrainKd, 10, 'kdMap/10'),
+          named(m.terrainMu.clone(), 'muMap'),
+          scaled(m.terrainKf, 100, 'kf/100'),
+        ],
+      };
+    });
 
   registerGradcheck('physics.eval_track_drive', () => {
     const m = bodyCheckModel();

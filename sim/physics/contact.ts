@@ -5,6 +5,50 @@
 //   f  = -n*fn - (vt/|vt|_s)*ft
 // where |vt|_s = sqrt(|vt|^2 + eps^2) smooths |vt| near zero so gradients stay finite:
 // at vt = 0 the friction is zero and its derivative is min(kf, mu*|fn|/eps) (finite).
+//
+// Optional smoothing for planning (off by default, exact Warp model): with damping width
+// sd > 0 (m/s), min(vn, 0) becomes (vn - sqrt(vn^2 + sd^2)) / 2; with friction power sp > 0,
+// min(a, b) of the two friction regimes becomes the p-norm soft minimum a b / (a^p + b^p)^(1/p)
+// (zero when either is, at most min(a, b), within 2^(-1/p) of it). Both make the force C1 in
+// the velocities and parameters, so Newton-type planners (iLQR) converge where the kinks of
+// the exact model stall them.
+
+/** min(vn, 0), or its smooth version with width sd > 0; writes its derivative into DM[0]. */
+function negPart(vn: number, sd: number): number {
+  if (sd > 0) {
+    const r = Math.sqrt(vn * vn + sd * sd);
+    DM[0] = 0.5 * (1 - vn / r);
+    return 0.5 * (vn - r);
+  }
+  DM[0] = vn < 0 ? 1 : 0;
+  return Math.min(vn, 0);
+}
+const DM = new Float64Array(1);
+
+/** min(a, b) for a, b >= 0, or the p-norm soft minimum with p = sp > 0; writes d/da, d/db into DS. */
+function frictionMin(a: number, b: number, sp: number): number {
+  if (sp > 0) {
+    const mx = Math.max(a, b);
+    if (!(mx > 0)) {
+      DS[0] = 0;
+      DS[1] = 0;
+      return 0;
+    }
+    const ta = Math.pow(a / mx, sp);
+    const tb = Math.pow(b / mx, sp);
+    const S = Math.pow(ta + tb, 1 / sp); // (a^p + b^p)^(1/p) / mx
+    const f = (a * b) / (mx * S);
+    const sum = ta + tb;
+    DS[0] = (b / (mx * S)) * (tb / sum);
+    DS[1] = (a / (mx * S)) * (ta / sum);
+    return f;
+  }
+  const viscous = a < b;
+  DS[0] = viscous ? 1 : 0;
+  DS[1] = viscous ? 0 : 1;
+  return viscous ? a : b;
+}
+const DS = new Float64Array(2);
 
 /** Output of `contactForce`: the force [fx, fy, fz]. */
 export const CF = new Float64Array(3);
@@ -31,6 +75,8 @@ export function contactForce(
   kf: number,
   mu: number,
   eps: number,
+  sd = 0,
+  sp = 0,
 ): boolean {
   if (!(c < 0)) {
     CF[0] = 0;
@@ -39,12 +85,12 @@ export function contactForce(
     return false;
   }
   const vn = nx * vx + ny * vy + nz * vz;
-  const fn = ke * c + kd * Math.min(vn, 0);
+  const fn = ke * c + kd * negPart(vn, sd);
   const vtx = vx - nx * vn;
   const vty = vy - ny * vn;
   const vtz = vz - nz * vn;
   const vs = Math.sqrt(vtx * vtx + vty * vty + vtz * vtz + eps * eps);
-  const ft = Math.min(kf * vs, mu * Math.abs(fn));
+  const ft = frictionMin(kf * vs, mu * Math.abs(fn), sp);
   const g = ft / vs;
   CF[0] = -nx * fn - vtx * g;
   CF[1] = -ny * fn - vty * g;
@@ -73,6 +119,8 @@ export function adjContactForce(
   ax: number,
   ay: number,
   az: number,
+  sd = 0,
+  sp = 0,
 ): boolean {
   CA.fill(0);
   if (!(c < 0)) {
@@ -80,14 +128,17 @@ export function adjContactForce(
     return false;
   }
   const vn = nx * vx + ny * vy + nz * vz;
-  const fn = ke * c + kd * Math.min(vn, 0);
+  const mneg = negPart(vn, sd);
+  const dmneg = DM[0]!;
+  const fn = ke * c + kd * mneg;
   const vtx = vx - nx * vn;
   const vty = vy - ny * vn;
   const vtz = vz - nz * vn;
   const vs = Math.sqrt(vtx * vtx + vty * vty + vtz * vtz + eps * eps);
   const afn = Math.abs(fn);
-  const viscous = kf * vs < mu * afn;
-  const ft = viscous ? kf * vs : mu * afn;
+  const ft = frictionMin(kf * vs, mu * afn, sp);
+  const dfa = DS[0]!;
+  const dfb = DS[1]!;
   const g = ft / vs;
   CF[0] = -nx * fn - vtx * g;
   CF[1] = -ny * fn - vty * g;
@@ -104,14 +155,13 @@ export function adjContactForce(
   // g = ft / vs
   const aft = ag / vs;
   let avs = (-ag * ft) / (vs * vs);
-  // ft = min(kf vs, mu |fn|)
-  if (viscous) {
-    CA[9] = aft * vs;
-    avs += aft * kf;
-  } else {
-    CA[10] = aft * afn;
-    adjFn += aft * mu * Math.sign(fn);
-  }
+  // ft = min(kf vs, mu |fn|) (or its soft version): d ft = dfa d(kf vs) + dfb d(mu |fn|)
+  const aa = aft * dfa;
+  const ab = aft * dfb;
+  CA[9] = aa * vs;
+  avs += aa * kf;
+  CA[10] = ab * afn;
+  adjFn += ab * mu * Math.sign(fn);
   // vs = sqrt(vt.vt + eps^2)
   avtx += (avs * vtx) / vs;
   avty += (avs * vty) / vs;
@@ -124,13 +174,11 @@ export function adjContactForce(
   any -= avty * vn;
   anz -= avtz * vn;
   let avn = -(avtx * nx + avty * ny + avtz * nz);
-  // fn = ke c + kd min(vn, 0)
+  // fn = ke c + kd min(vn, 0) (or its smooth version mneg)
   CA[7] = adjFn * c;
   CA[3] = adjFn * ke;
-  if (vn < 0) {
-    CA[8] = adjFn * vn;
-    avn += adjFn * kd;
-  }
+  CA[8] = adjFn * mneg;
+  avn += adjFn * kd * dmneg;
   // vn = n.v
   anx += avn * vx;
   any += avn * vy;

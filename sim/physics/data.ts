@@ -53,6 +53,9 @@ export interface ModelData {
   trackBody: Int32Array;
   trackDir: F64;
   frictionEps: number;
+  /** Contact smoothing (contact.ts): damping width (m/s), friction soft-min power; 0 = exact. */
+  smoothDamping: number;
+  smoothFriction: number;
 }
 
 /** Gradient accumulators, one per differentiable Model tensor (same sizes). */
@@ -106,6 +109,8 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
     trackBody: model.trackBody,
     trackDir: model.trackDir,
     frictionEps: model.frictionEps,
+    smoothDamping: model.contactSmoothing.damping,
+    smoothFriction: model.contactSmoothing.friction,
   };
 }
 

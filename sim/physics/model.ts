@@ -69,6 +69,7 @@ export interface ModelInit {
   trackBody: Int32Array;
   trackDir: Float64Array;
   frictionEps: number;
+  contactSmoothing?: { damping: number; friction: number };
   params: Record<ModelParamName, Tensor>;
   initial: Record<(typeof STATE_FIELDS)[number], Float64Array>;
 }
@@ -109,11 +110,14 @@ export class Model implements ModelInit {
   trackDir!: Float64Array;
   /** Smoothing of |vt| in friction: |vt| is taken as sqrt(|vt|^2 + frictionEps^2) (m/s). */
   frictionEps!: number;
+  /** Contact smoothing for planning: damping width (m/s) and friction soft-min power; 0, 0 = exact (contact.ts). */
+  contactSmoothing!: { damping: number; friction: number };
   params!: Record<ModelParamName, Tensor>;
   initial!: Record<(typeof STATE_FIELDS)[number], Float64Array>;
 
   constructor(init: ModelInit) {
     Object.assign(this, init);
+    this.contactSmoothing = { ...(init.contactSmoothing ?? { damping: 0, friction: 0 }) };
     this.params = { ...init.params };
   }
 
@@ -317,6 +321,9 @@ export class Model implements ModelInit {
         throw new ModelError(`model: contact ${c} track ${t} is out of range [-1, ${this.trackCount})`, `contactTrack[${c}]`);
     }
     if (!(this.frictionEps > 0)) throw new ModelError(`model: frictionEps = ${this.frictionEps} must be > 0`, 'frictionEps');
+    for (const k of ['damping', 'friction'] as const)
+      if (!(this.contactSmoothing[k] >= 0))
+        throw new ModelError(`model: contactSmoothing.${k} = ${this.contactSmoothing[k]} must be >= 0`, `contactSmoothing.${k}`);
   }
 }
 

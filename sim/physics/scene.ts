@@ -39,6 +39,8 @@ export const SceneSchema = z
     gravity: vec3.optional(),
     particleDrag: nonNeg.optional(),
     frictionEps: pos.optional(),
+    /** Contact smoothing for planning: damping width (m/s), friction soft-min power (e.g. 4); default exact. */
+    contactSmoothing: z.object({ damping: nonNeg.optional(), friction: nonNeg.optional() }).strict().optional(),
     ground: z
       .union([
         z.literal(false),
@@ -168,7 +170,12 @@ function checkMap(file: string | undefined, m: number | readonly (readonly numbe
 
 /** Builds a validated scene into a Model (and its constant Control); errors name the scene path. */
 export function buildScene(scene: Scene, file?: string): BuiltScene {
-  const b = new ModelBuilder({ gravity: scene.gravity, particleDrag: scene.particleDrag, frictionEps: scene.frictionEps });
+  const b = new ModelBuilder({
+    gravity: scene.gravity,
+    particleDrag: scene.particleDrag,
+    frictionEps: scene.frictionEps,
+    contactSmoothing: scene.contactSmoothing,
+  });
   try {
     if (scene.ground === false) b.setGround(false);
     else if (scene.ground) b.setGround(scene.ground);

@@ -1,0 +1,61 @@
+// Tests of the contact model (sim/physics/contact.ts): Warp's exact model by default, and the
+// optional smoothing for planning: it stays below the exact friction, tends to the exact model
+// as its widths shrink, and is C1 where the exact model has kinks; the option is validated
+// and reaches the kernels from ModelBuilder and scene files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CF, contactForce } from './contact.ts';
+import { ModelBuilder } from './builder.ts';
+import { parseScene, buildScene } from './scene.ts';
+
+/** Force along x (friction) and z (normal) of a contact with normal +z, penetration c, velocity (vx, 0, vz). */
+function force(c: number, vx: number, vz: number, sd: number, sp: number): [number, number] {
+  contactForce(0, 0, 1, c, vx, 0, vz, 1e4, 100, 200, 0.5, 1e-3, sd, sp);
+  return [CF[0]!, CF[2]!];
+}
+
+test('smoothing off is the exact model: fn = ke c + kd min(vn, 0), ft = min(kf |vt|, mu |fn|)', () => {
+  const [fx, fz] = force(-0.01, 0.3, -0.2, 0, 0);
+  const fn = 1e4 * -0.01 + 100 * -0.2;
+  const vs = Math.sqrt(0.3 * 0.3 + 1e-6);
+  const ft = Math.min(200 * vs, 0.5 * Math.abs(fn));
+  assert.ok(Math.abs(fz - -fn) < 1e-12);
+  assert.ok(Math.abs(fx - (-0.3 * ft) / vs) < 1e-12);
+});
+
+test('smooth friction stays at or below the exact one and tends to it as the power grows', () => {
+  for (const vx of [0.01, 0.2, 0.3, 0.31, 1]) {
+    const exact = Math.abs(force(-0.01, vx, 0, 0, 0)[0]);
+    let prevGap = Infinity;
+    for (const p of [2, 4, 8, 16, 64]) {
+      const smooth = Math.abs(force(-0.01, vx, 0, 0, p)[0]);
+      assert.ok(smooth <= exact + 1e-12, `vx ${vx}, p ${p}: ${smooth} > exact ${exact}`);
+      assert.ok(exact - smooth <= prevGap + 1e-12, `vx ${vx}: the gap does not shrink at p ${p}`);
+      prevGap = exact - smooth;
+    }
+    assert.ok(prevGap <= 0.02 * exact, `vx ${vx}: p = 64 still ${prevGap} below ${exact}`);
+  }
+});
+
+test('smooth damping tends to kd min(vn, 0) as its width shrinks, and has no kink at vn = 0', () => {
+  for (const vz of [-0.5, -0.01, 0.01, 0.5]) {
+    const exact = force(-0.01, 0, vz, 0, 0)[1];
+    const smooth = force(-0.01, 0, vz, 1e-6, 0)[1];
+    assert.ok(Math.abs(exact - smooth) < 1e-3, `vz ${vz}: ${smooth} vs ${exact}`);
+  }
+  // one-sided slopes of fz at vz = 0: exact 100 vs 0 (a kink); smooth (width 0.05): equal
+  const h = 1e-6;
+  const slope = (sd: number, s: number): number => (force(-0.01, 0, s * h, sd, 0)[1] - force(-0.01, 0, 0, sd, 0)[1]) / (s * h);
+  assert.ok(Math.abs(slope(0, -1) - slope(0, 1)) > 50, 'the exact model has a kink');
+  assert.ok(Math.abs(slope(0.05, -1) - slope(0.05, 1)) < 0.01, 'the smooth model has none');
+});
+
+test('contactSmoothing reaches the model from ModelBuilder and scene files, and is validated', () => {
+  const m = new ModelBuilder({ contactSmoothing: { damping: 0.05, friction: 4 } }).finalize();
+  assert.deepEqual(m.contactSmoothing, { damping: 0.05, friction: 4 });
+  assert.deepEqual(new ModelBuilder().finalize().contactSmoothing, { damping: 0, friction: 0 });
+  assert.throws(() => new ModelBuilder({ contactSmoothing: { friction: -1 } }), /contactSmoothing\.friction/);
+  const built = buildScene(parseScene({ contactSmoothing: { friction: 4 }, particles: [{ pos: [0, 0, 1], mass: 1 }] }, 'inline'), 'inline');
+  assert.deepEqual(built.model.contactSmoothing, { damping: 0, friction: 4 });
+  assert.throws(() => parseScene({ contactSmoothing: { frction: 4 } }, 'inline'), /contactSmoothing/);
+});
