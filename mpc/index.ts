@@ -28,6 +28,7 @@ export { BODY_NX, bodyDynamics, bodyState, type BodyDynamicsOptions } from './bo
 export { DRONE, DRONE_WAYPOINTS, droneCost, droneDynamics, droneReference, droneWorld, runDrone, thrustControl, type DroneReport } from './drone.ts';
 export {
   TERRAIN_ROBOT,
+  TERRAIN_ROBOT_SMOOTH_CONTACT,
   runTerrainRobot,
   terrainFriction,
   terrainRobotCost,

@@ -41,10 +41,16 @@ function grid<T>(f: (x: number, y: number) => T): T[][] {
   return Array.from({ length: R.ny }, (_, j) => Array.from({ length: R.nx }, (_, i) => f(R.origin[0] + R.cell * i, R.origin[1] + R.cell * j)));
 }
 
-/** One world: the heightmap (gentle bumps, friction map) and the robot at the origin heading +x. */
-export function terrainRobotWorld(): ModelBuilder {
+/** Contact smoothing of `--smooth-contact` (sim/physics/contact.ts): damping width 0.05 m/s, friction soft-min power 4. */
+export const TERRAIN_ROBOT_SMOOTH_CONTACT = { damping: 0.05, friction: 4 } as const;
+
+/**
+ * One world: the heightmap (gentle bumps, friction map) and the robot at the origin heading
+ * +x; Warp's exact contact model unless `contactSmoothing` is given.
+ */
+export function terrainRobotWorld(contactSmoothing?: { damping: number; friction: number }): ModelBuilder {
   const R = TERRAIN_ROBOT;
-  const b = new ModelBuilder().setGround(false);
+  const b = new ModelBuilder({ contactSmoothing }).setGround(false);
   b.setTerrain({
     origin: R.origin,
     cellSize: R.cell,
@@ -65,11 +71,11 @@ export function terrainRobotWorld(): ModelBuilder {
 }
 
 /** The robot's dynamics with the friction map as parameter theta = [terrainMu [ny, nx]]; u = (right, left) track forces. */
-export function terrainRobotDynamics(mu: Tensor) {
+export function terrainRobotDynamics(mu: Tensor, contactSmoothing?: { damping: number; friction: number }) {
   const R = TERRAIN_ROBOT;
   return bodyDynamics({
     name: 'terrain-robot',
-    world: terrainRobotWorld,
+    world: () => terrainRobotWorld(contactSmoothing),
     nu: 2,
     dt: R.dt,
     substeps: R.substeps,
@@ -153,6 +159,8 @@ export interface TerrainRobotReport {
   openLoop: { gradNorm: number; check: DirectionalCheck | null };
   /** iLQR options of every MPC solve of the loop. */
   solver: { tol: number; maxIter: number };
+  /** Contact smoothing of the run (null: Warp's exact model). */
+  contactSmoothing: { damping: number; friction: number } | null;
   files: { trajectory: string | null };
   timeMs: { forward: number; backward: number; check: number };
 }
@@ -180,6 +188,7 @@ interface LoopSolver {
   tol: number;
   maxIter: number;
   goal: readonly [number, number];
+  contactSmoothing?: { damping: number; friction: number };
 }
 
 interface LoopResult {
@@ -197,7 +206,7 @@ interface LoopResult {
 /** The closed loop from the start with friction map mu (on the tape when mu requires grad). */
 function closedLoop(mu: Tensor, steps: number, solver: LoopSolver, log?: (l: string) => void): LoopResult {
   const R = TERRAIN_ROBOT;
-  const dyn = terrainRobotDynamics(mu);
+  const dyn = terrainRobotDynamics(mu, solver.contactSmoothing);
   let x = bodyState(dyn.modelFor(1));
   const xs: Tensor[] = [x];
   const us: Tensor[] = [];
@@ -239,9 +248,9 @@ function solveAt(dyn: ReturnType<typeof terrainRobotDynamics>, x: Tensor, uInit:
 }
 
 /** The robot driven by fixed controls `us` from the start with friction map mu (the simulator alone). */
-function openLoop(mu: Tensor, us: readonly Tensor[]): Tensor {
+function openLoop(mu: Tensor, us: readonly Tensor[], contactSmoothing?: { damping: number; friction: number }): Tensor {
   const R = TERRAIN_ROBOT;
-  const dyn = terrainRobotDynamics(mu);
+  const dyn = terrainRobotDynamics(mu, contactSmoothing);
   let x = bodyState(dyn.modelFor(1));
   const ctx = { rows: 1, times: new Int32Array(1), items: new Int32Array(1), T: R.T, B: 1 };
   for (const u of us) x = dyn.step(x, u, [mu], ctx);
@@ -266,13 +275,20 @@ export async function runTerrainRobot(
     solver?: { tol?: number; maxIter?: number };
     /** Goal (x, y) in m (default TERRAIN_ROBOT.goal). */
     goal?: [number, number];
+    /** Smooth the contact model (e.g. TERRAIN_ROBOT_SMOOTH_CONTACT); default Warp's exact model. */
+    contactSmoothing?: { damping: number; friction: number };
     log?: (line: string) => void;
   } = {},
 ): Promise<TerrainRobotReport> {
   const R = TERRAIN_ROBOT;
   const steps = opts.steps ?? R.steps;
   const goal = opts.goal ?? [R.goal[0], R.goal[1]];
-  const solver: LoopSolver = { tol: opts.solver?.tol ?? TERRAIN_ROBOT_SOLVER.tol, maxIter: opts.solver?.maxIter ?? TERRAIN_ROBOT_SOLVER.maxIter, goal };
+  const solver: LoopSolver = {
+    tol: opts.solver?.tol ?? TERRAIN_ROBOT_SOLVER.tol,
+    maxIter: opts.solver?.maxIter ?? TERRAIN_ROBOT_SOLVER.maxIter,
+    goal,
+    contactSmoothing: opts.contactSmoothing,
+  };
   let t0 = performance.now();
   const mu = trueFrictionMap().requireGrad();
   const loop = closedLoop(mu, steps, solver, opts.log);
@@ -290,13 +306,13 @@ export async function runTerrainRobot(
   let gn = 0;
   for (const v of g.data) gn += v * v;
   const muOpen = trueFrictionMap().requireGrad();
-  const gOpen = gradients(distance(openLoop(muOpen, loop.us), goal), [muOpen])[0]!;
+  const gOpen = gradients(distance(openLoop(muOpen, loop.us, solver.contactSmoothing), goal), [muOpen])[0]!;
   t0 = performance.now();
   let directionalCheck: DirectionalCheck | null = null;
   let openCheck: DirectionalCheck | null = null;
   if (opts.check ?? true) {
     directionalCheck = directionalCheckOf(g, (m) => distance(closedLoop(m, steps, solver).final, goal).item(), 1e-4);
-    openCheck = directionalCheckOf(gOpen, (m) => distance(openLoop(m, loop.us), goal).item(), 1e-6);
+    openCheck = directionalCheckOf(gOpen, (m) => distance(openLoop(m, loop.us, solver.contactSmoothing), goal).item(), 1e-6);
   }
   const tCheck = performance.now() - t0;
   const files = { trajectory: null as string | null };
@@ -332,6 +348,7 @@ export async function runTerrainRobot(
     directionalCheck,
     openLoop: { gradNorm: Math.hypot(...gOpen.data), check: openCheck },
     solver: { tol: solver.tol, maxIter: solver.maxIter },
+    contactSmoothing: opts.contactSmoothing ?? null,
     files,
     timeMs: { forward: tForward, backward: tBackward, check: tCheck },
   };

@@ -15,6 +15,7 @@ interface MpcCliOptions {
   out?: string;
   quiet?: boolean;
   steps?: string;
+  smoothContact?: boolean;
   tol?: string;
   maxIter?: string;
 }
@@ -35,6 +36,7 @@ export function register(program: Command): void {
     .option('--quiet', 'no per-epoch progress lines')
     .option('--no-check', 'terrain-robot: skip the finite-difference checks of the gradient')
     .option('--steps <n>', 'terrain-robot: closed-loop MPC steps (default 70)')
+    .option('--smooth-contact', 'terrain-robot: smooth the contact model for the planner (damping width 0.05 m/s, friction soft-min power 4)')
     .option('--tol <x>', 'terrain-robot: iLQR tolerance on the full control step, N (default 1e-3)')
     .option('--max-iter <n>', 'terrain-robot: most iLQR iterations per MPC solve (default 30)')
     .action(async (experiment: string, opts: MpcCliOptions) => {
@@ -104,6 +106,7 @@ export function register(program: Command): void {
         quiet: opts.quiet,
         noCheck: opts.check === false,
         steps: num(opts.steps, 'steps'),
+        smoothContact: opts.smoothContact,
         maxIter: num(opts.maxIter, 'max-iter'),
         tol: positive(opts.tol, 'tol'),
         log: (l) => (opts.json ? process.stderr.write(l + '\n') : console.log(l)),
