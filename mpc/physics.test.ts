@@ -8,7 +8,7 @@ import { bodyState } from './body-dynamics.ts';
 import { quadCost } from './cost.ts';
 import { DRONE, droneCost, droneDynamics } from './drone.ts';
 import { mpc } from './mpc.ts';
-import { TERRAIN_ROBOT, runTerrainRobot, terrainRobotCost, terrainRobotDynamics, trueFrictionMap } from './terrain-robot.ts';
+import { TERRAIN_ROBOT, TERRAIN_ROBOT_SMOOTH_CONTACT, runTerrainRobot, terrainRobotCost, terrainRobotDynamics, trueFrictionMap } from './terrain-robot.ts';
 
 const ctx = { rows: 1, times: new Int32Array(1), items: new Int32Array(1), T: 2, B: 1 };
 
@@ -65,4 +65,13 @@ test('terrain robot closed loop (12 MPC steps): the simulator-alone gradient mat
   assert.equal(r.files.trajectory, null);
   assert.equal(r.stalled, 2, 'solves stopped as stalled');
   assert.equal(r.nonConverged, 3);
+});
+
+test('terrain robot with smoothed contact: the option reaches the engine (different, close trajectory) and the report says so', async () => {
+  const exact = await runTerrainRobot({ steps: 4, check: false });
+  const smooth = await runTerrainRobot({ steps: 4, check: false, contactSmoothing: { ...TERRAIN_ROBOT_SMOOTH_CONTACT } });
+  assert.equal(exact.contactSmoothing, null);
+  assert.deepEqual(smooth.contactSmoothing, { damping: 0.05, friction: 4 });
+  const d = Math.hypot(...exact.finalPosition.map((v, i) => v - smooth.finalPosition[i]!));
+  assert.ok(d > 1e-6 && d < 0.05, `final positions differ by ${d} m`);
 });
