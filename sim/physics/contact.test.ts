@@ -10,7 +10,7 @@ import { parseScene, buildScene } from './scene.ts';
 
 /** Force along x (friction) and z (normal) of a contact with normal +z, penetration c, velocity (vx, 0, vz). */
 function force(c: number, vx: number, vz: number, sd: number, sp: number): [number, number] {
-  contactForce(0, 0, 1, c, vx, 0, vz, 1e4, 100, 200, 0.5, 1e-3, sd, sp);
+  contactForce(0, 0, 1, c, vx, 0, vz, 1e4, 100, 200, 0.5, { frictionEps: 1e-3, smoothDamping: sd, smoothFriction: sp });
   return [CF[0]!, CF[2]!];
 }
 

@@ -50,6 +50,16 @@ function frictionMin(a: number, b: number, sp: number): number {
 }
 const DS = new Float64Array(2);
 
+/** The contact model's constants (ModelData has them): |vt| smoothing and the optional smoothing for planning. */
+export interface ContactModel {
+  /** |vt| is taken as sqrt(|vt|^2 + frictionEps^2) (m/s). */
+  frictionEps: number;
+  /** Width (m/s) of the smooth min(vn, 0); 0: exact. */
+  smoothDamping: number;
+  /** Power p of the soft min of the friction regimes; 0: exact. */
+  smoothFriction: number;
+}
+
 /** Output of `contactForce`: the force [fx, fy, fz]. */
 export const CF = new Float64Array(3);
 /**
@@ -74,10 +84,11 @@ export function contactForce(
   kd: number,
   kf: number,
   mu: number,
-  eps: number,
-  sd = 0,
-  sp = 0,
+  cm: ContactModel,
 ): boolean {
+  const eps = cm.frictionEps;
+  const sd = cm.smoothDamping;
+  const sp = cm.smoothFriction;
   if (!(c < 0)) {
     CF[0] = 0;
     CF[1] = 0;
@@ -115,13 +126,14 @@ export function adjContactForce(
   kd: number,
   kf: number,
   mu: number,
-  eps: number,
+  cm: ContactModel,
   ax: number,
   ay: number,
   az: number,
-  sd = 0,
-  sp = 0,
 ): boolean {
+  const eps = cm.frictionEps;
+  const sd = cm.smoothDamping;
+  const sp = cm.smoothFriction;
   CA.fill(0);
   if (!(c < 0)) {
     CF.fill(0);

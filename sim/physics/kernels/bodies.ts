@@ -106,7 +106,7 @@ function applyContact(
   t: F64,
 ): void {
   touchingPoint(b, nx, ny, nz, r, vel, angVel);
-  contactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M.frictionEps, M.smoothDamping, M.smoothFriction);
+  contactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M);
   const ax = AV[0]!;
   const ay = AV[1]!;
   const az = AV[2]!;
@@ -158,7 +158,7 @@ function adjApplyContact(
   const afx = aFx + aTy * az - aTz * ay;
   const afy = aFy + aTz * ax - aTx * az;
   const afz = aFz + aTx * ay - aTy * ax;
-  adjContactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M.frictionEps, afx, afy, afz, M.smoothDamping, M.smoothFriction);
+  adjContactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M, afx, afy, afz);
   let aax = CF[1]! * aTz - CF[2]! * aTy;
   let aay = CF[2]! * aTx - CF[0]! * aTz;
   let aaz = CF[0]! * aTy - CF[1]! * aTx;

@@ -134,7 +134,6 @@ export function adj_eval_springs(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ:
  */
 export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: F64): void {
   const N = M.planeNormal;
-  const eps = M.frictionEps;
   for (let p = 0; p < M.npl; p++) {
     const nx = N[3 * p]!;
     const ny = N[3 * p + 1]!;
@@ -144,7 +143,7 @@ export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: 
       const k = 3 * i;
       const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
       if (!(c < 0)) continue;
-      contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, eps, M.smoothDamping, M.smoothFriction);
+      contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M);
       f[k] = f[k]! + CF[0]!;
       f[k + 1] = f[k + 1]! + CF[1]!;
       f[k + 2] = f[k + 2]! + CF[2]!;
@@ -155,7 +154,6 @@ export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: 
 /** Adjoint of `eval_particle_ground_contacts`. */
 export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
   const N = M.planeNormal;
-  const eps = M.frictionEps;
   let ake = 0;
   let akd = 0;
   let akf = 0;
@@ -170,25 +168,7 @@ export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64,
       const k = 3 * i;
       const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
       if (!(c < 0)) continue;
-      adjContactForce(
-        nx,
-        ny,
-        nz,
-        c,
-        qd[k]!,
-        qd[k + 1]!,
-        qd[k + 2]!,
-        M.groundKe,
-        M.groundKd,
-        M.groundKf,
-        M.groundMu,
-        eps,
-        adjF[k]!,
-        adjF[k + 1]!,
-        adjF[k + 2]!,
-        M.smoothDamping,
-        M.smoothFriction,
-      );
+      adjContactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
       const ac = CA[3]!;
       adjQ[k] = adjQ[k]! + ac * nx;
       adjQ[k + 1] = adjQ[k + 1]! + ac * ny;
@@ -221,22 +201,7 @@ export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f:
   for (let i = 0; i < M.np; i++) {
     const k = 3 * i;
     if (!terrainContact(T, q[k]!, q[k + 1]!, q[k + 2]!, M.particleRadius[i]!)) continue;
-    contactForce(
-      TG[0]!,
-      TG[1]!,
-      TG[2]!,
-      TG[3]!,
-      qd[k]!,
-      qd[k + 1]!,
-      qd[k + 2]!,
-      TM[0]!,
-      TM[1]!,
-      T.kf,
-      TM[2]!,
-      M.frictionEps,
-      M.smoothDamping,
-      M.smoothFriction,
-    );
+    contactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M);
     f[k] = f[k]! + CF[0]!;
     f[k + 1] = f[k + 1]! + CF[1]!;
     f[k + 2] = f[k + 2]! + CF[2]!;
@@ -247,7 +212,6 @@ export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f:
 export function adj_eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
   const T = M.terrain;
   if (!T) return;
-  const eps = M.frictionEps;
   let akf = 0;
   for (let i = 0; i < M.np; i++) {
     const k = 3 * i;
@@ -255,25 +219,7 @@ export function adj_eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64
     const y = q[k + 1]!;
     const z = q[k + 2]!;
     if (!terrainContact(T, x, y, z, M.particleRadius[i]!)) continue;
-    adjContactForce(
-      TG[0]!,
-      TG[1]!,
-      TG[2]!,
-      TG[3]!,
-      qd[k]!,
-      qd[k + 1]!,
-      qd[k + 2]!,
-      TM[0]!,
-      TM[1]!,
-      T.kf,
-      TM[2]!,
-      eps,
-      adjF[k]!,
-      adjF[k + 1]!,
-      adjF[k + 2]!,
-      M.smoothDamping,
-      M.smoothFriction,
-    );
+    adjContactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
     adjQd[k] = adjQd[k]! + CA[4]!;
     adjQd[k + 1] = adjQd[k + 1]! + CA[5]!;
     adjQd[k + 2] = adjQd[k + 2]! + CA[6]!;
