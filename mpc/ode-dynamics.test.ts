@@ -3,7 +3,7 @@
 // continuous adjoint) give the same gradients, and bad options are named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, gradients, square, sum, tensor } from '../sim/core/index.ts';
+import { Tensor, concat, gradients, square, sum, tensor } from '../sim/core/index.ts';
 import { pendulumOde } from './checks.ts';
 import { quadCost } from './cost.ts';
 import { mpc } from './mpc.ts';
@@ -75,4 +75,6 @@ test('odeDynamics names bad options and shapes', () => {
   const dyn = pendulumOde(tensor([10, 1, 1]));
   assert.throws(() => dyn.step(tensor([[1, 2, 3]]), tensor([[0]]), dyn.params, ctx), /x has shape \[1, 3\], expected \[N, 2\]/);
   assert.throws(() => dyn.step(tensor([[1, 2]]), tensor([[0, 1]]), dyn.params, ctx), /u has shape \[1, 2\], expected \[1, 1\]/);
+  const wrong = odeDynamics({ name: 'wrong', nx: 2, nu: 1, dt: 0.1, f: (x, u) => concat([x, u], 1) });
+  assert.throws(() => wrong.step(tensor([[1, 0]]), tensor([[0]]), [], ctx), /odeDynamics 'wrong': odeint: f\(t, y, params\) returned shape \[1, 3\]/);
 });

@@ -68,14 +68,20 @@ export function odeDynamics(o: OdeDynamicsOptions): Dynamics {
       if (u.ndim !== 2 || u.shape[0] !== N || u.shape[1] !== o.nu)
         throw new ShapeError(`odeDynamics '${o.name}': u has shape ${fmtShape(u.shape)}, expected [${N}, ${o.nu}]`);
       const field = (_t: Tensor, y: Tensor, [uu, ...th]: readonly Tensor[]): Tensor => o.f(y, uu!, th);
-      const sol = odeint(field, x, [0, o.dt], [u, ...params], {
-        method,
-        step: method === 'dopri5' ? undefined : o.dt / substeps,
-        rtol: o.rtol,
-        atol: o.atol,
-        adjoint,
-      });
-      return reshape(slice(sol.y, [1, 0, 0], [1, N, o.nx]), [N, o.nx]);
+      try {
+        const sol = odeint(field, x, [0, o.dt], [u, ...params], {
+          method,
+          step: method === 'dopri5' ? undefined : o.dt / substeps,
+          rtol: o.rtol,
+          atol: o.atol,
+          adjoint,
+        });
+        return reshape(slice(sol.y, [1, 0, 0], [1, N, o.nx]), [N, o.nx]);
+      } catch (e) {
+        // name the dynamics in the ODE layer's error (its type and fields stay as they are)
+        if (e instanceof Error && !e.message.startsWith('odeDynamics')) e.message = `odeDynamics '${o.name}': ${e.message}`;
+        throw e;
+      }
     },
   };
 }
