@@ -15,7 +15,7 @@ function parseNumber(flag: string, integer: boolean): (v: string) => number {
 }
 
 function fail(e: unknown): void {
-  process.stderr.write(`error: ${(e as Error).message}\n`);
+  process.stderr.write(`impulse: ${(e as Error).message}\n`);
   process.exitCode = 1;
 }
 
