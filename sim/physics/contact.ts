@@ -9,7 +9,7 @@
 // Optional smoothing for planning (off by default, exact Warp model): with damping width
 // sd > 0 (m/s), min(vn, 0) becomes (vn - sqrt(vn^2 + sd^2)) / 2; with friction power sp > 0,
 // min(a, b) of the two friction regimes becomes the p-norm soft minimum a b / (a^p + b^p)^(1/p)
-// (zero when either is, at most min(a, b), within 2^(-1/p) of it). Both make the force C1 in
+// (zero when either is, between 2^(-1/p) min(a, b) and min(a, b)). Both make the force C1 in
 // the velocities and parameters, so Newton-type planners (iLQR) converge where the kinks of
 // the exact model stall them.
 
