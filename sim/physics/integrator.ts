@@ -286,11 +286,18 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
     },
     (gs) => {
       const md = M!;
-      let adj = zerosRaw(md);
+      // the substeps' adjoints only read the adjoint of their output state: without clipping,
+      // the incoming gradients serve as it directly (no copy); clipping scales a copy
+      let adj: RawState;
+      if (clip === undefined && gs.every((g) => g)) adj = raw(gs as Tensor[]);
+      else {
+        adj = zerosRaw(md);
+        const list = rawList(adj);
+        gs.forEach((g, i) => {
+          if (g) list[i]!.set(g.data);
+        });
+      }
       const adjList = rawList(adj);
-      gs.forEach((g, i) => {
-        if (g) adjList[i]!.set(g.data);
-      });
       if (clip !== undefined) {
         let n2 = 0;
         for (const a of adjList) for (let i = 0; i < a.length; i++) n2 += a[i]! * a[i]!;
