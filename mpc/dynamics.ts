@@ -229,6 +229,10 @@ export function lagrangianHessian(
   const m = dyn.nu;
   const nt = n + m;
   S.fill(0, 0, N * nt * nt);
+  if (dyn.firstOrderOnly && !dyn.jacobianRaw) {
+    fdLagrangianHessian(dyn, x, u, params, ctx, lambda, S);
+    return;
+  }
   if (dyn.jacobianRaw && !exact) {
     const xp = new Float64Array(x);
     const up = new Float64Array(u);
@@ -338,4 +342,49 @@ export function symmetrizeBlocks(S: Float64Array, N: number, nt: number): void {
       }
     }
   }
+}
+
+/** Relative step of the central differences of VJPs (first-order-only dynamics). */
+export const FD_STEP = 1e-5;
+
+/**
+ * S_r = d2(lambda_r' f)/dtau2 [N, nt, nt] for dynamics whose step is first-order only (a fused
+ * kernel with a plain-array adjoint): central differences of the VJPs J(tau +- h e_j)' lambda,
+ * one column per perturbed coordinate, all rows at once (error O(h^2), h = FD_STEP (1 + |tau_j|)).
+ */
+export function fdLagrangianHessian(
+  dyn: Dynamics,
+  x: Float64Array,
+  u: Float64Array,
+  params: readonly Tensor[],
+  ctx: StepContext,
+  lambda: Float64Array,
+  S: Float64Array,
+): void {
+  const N = ctx.rows;
+  const n = dyn.nx;
+  const m = dyn.nu;
+  const nt = n + m;
+  const h = new Float64Array(N);
+  for (let j = 0; j < nt; j++) {
+    const onX = j < n;
+    const w = onX ? n : m;
+    const col = onX ? j : j - n;
+    const base = onX ? x : u;
+    const plus = new Float64Array(base);
+    const minus = new Float64Array(base);
+    for (let r = 0; r < N; r++) {
+      h[r] = FD_STEP * (1 + Math.abs(base[r * w + col]!));
+      plus[r * w + col]! += h[r]!;
+      minus[r * w + col]! -= h[r]!;
+    }
+    const gp = dynamicsVjp(dyn, onX ? plus : x, onX ? u : plus, params, ctx, lambda);
+    const gm = dynamicsVjp(dyn, onX ? minus : x, onX ? u : minus, params, ctx, lambda);
+    for (let r = 0; r < N; r++) {
+      const inv = 0.5 / h[r]!;
+      for (let i = 0; i < n; i++) S[(r * nt + i) * nt + j] = (gp.gx[r * n + i]! - gm.gx[r * n + i]!) * inv;
+      for (let i = 0; i < m; i++) S[(r * nt + n + i) * nt + j] = (gp.gu[r * m + i]! - gm.gu[r * m + i]!) * inv;
+    }
+  }
+  symmetrizeBlocks(S, N, nt);
 }

@@ -30,8 +30,10 @@ export interface IlqrOptions {
    * mpc.pytorch: the cost Hessian only) until an item's full control step is below
    * newtonSwitch * (1 + max|u|), then adds the dynamics' second-order term lambda_{t+1}' d2f_t
    * (DDP-like, fast local convergence; back to Gauss-Newton for an iteration whose Q_uu is not
-   * positive definite). 'gauss-newton' never adds it (always so for first-order-only dynamics
-   * without an analytic Jacobian). The fixed point is the same.
+   * positive definite). 'gauss-newton' never adds it. For first-order-only dynamics without an
+   * analytic Jacobian (the physics engine) the default is 'gauss-newton'; an explicit 'newton'
+   * takes the term from central differences of VJPs (2 (nx + nu) VJP passes per Newton
+   * iteration: fewer iterations on contact-rich problems, each dearer). The fixed point is the same.
    */
   hessian?: 'newton' | 'gauss-newton';
   /** Relative step size below which an item switches to Newton steps (default 1e-2). */
@@ -295,7 +297,11 @@ export function solveIlqr(p: IlqrProblem, opts: IlqrOptions = {}): IlqrSolution 
     if (!Number.isFinite(J[b]!)) throw new MpcError(`mpc: the cost is not finite (${J[b]}) at the initial rollout of batch item ${b}`, b);
 
   // Newton needs second derivatives: from the tape, or from an analytic Jacobian (not from a first-order-only step)
-  const newton = (opts.hessian ?? 'newton') === 'newton' && T > 1 && (!p.dynamics.firstOrderOnly || !!p.dynamics.jacobianRaw);
+  // first-order-only dynamics (no tape second derivatives, no analytic Jacobian): Newton steps
+  // take their second-order term from central differences of VJPs (2 nt VJP passes), so only
+  // when asked for explicitly
+  const fdOnly = !!p.dynamics.firstOrderOnly && !p.dynamics.jacobianRaw;
+  const newton = T > 1 && (opts.hessian === 'newton' || (opts.hessian === undefined && !fdOnly));
   const H = p.quad && !newton ? p.quad.C : new Float64Array(B * T * nt * nt);
   const lambda = newton ? new Float64Array(B * T * n) : null;
   const newtonSwitch = opts.newtonSwitch ?? 1e-2;

@@ -5,7 +5,7 @@
 // tape (createGraph), or from central differences of VJPs for first-order-only dynamics.
 import { Tensor, gradients, sum, withGradMode } from '../sim/core/index.ts';
 import { quadratizeFnCost, type Cost } from './cost.ts';
-import { dynamicsVjp, linearize, makeContext, symmetrizeBlocks, type Dynamics, type StepContext } from './dynamics.ts';
+import { FD_STEP, dynamicsVjp, fdLagrangianHessian, linearize, makeContext, type Dynamics, type StepContext } from './dynamics.ts';
 import { MpcError } from './errors.ts';
 import type { IlqrSolution } from './ilqr.ts';
 import { RiccatiWork, costate, lqrRollout, riccati } from './lqr.ts';
@@ -164,28 +164,7 @@ function fdSecondOrder(dyn: Dynamics, xr: Float64Array, ur: Float64Array, lam: F
   return {
     hessian() {
       const S = new Float64Array(N * nt * nt);
-      const h = new Float64Array(N);
-      for (let j = 0; j < nt; j++) {
-        const onX = j < n;
-        const w = onX ? n : m;
-        const col = onX ? j : j - n;
-        const base = onX ? xr : ur;
-        const plus = new Float64Array(base);
-        const minus = new Float64Array(base);
-        for (let r = 0; r < N; r++) {
-          h[r] = FD_STEP * (1 + Math.abs(base[r * w + col]!));
-          plus[r * w + col]! += h[r]!;
-          minus[r * w + col]! -= h[r]!;
-        }
-        const gp = dynamicsVjp(dyn, onX ? plus : xr, onX ? ur : plus, params, ctx, lam);
-        const gm = dynamicsVjp(dyn, onX ? minus : xr, onX ? ur : minus, params, ctx, lam);
-        for (let r = 0; r < N; r++) {
-          const inv = 0.5 / h[r]!;
-          for (let i = 0; i < n; i++) S[(r * nt + i) * nt + j] = (gp.gx[r * n + i]! - gm.gx[r * n + i]!) * inv;
-          for (let i = 0; i < m; i++) S[(r * nt + n + i) * nt + j] = (gp.gu[r * m + i]! - gm.gu[r * m + i]!) * inv;
-        }
-      }
-      symmetrizeBlocks(S, N, nt);
+      fdLagrangianHessian(dyn, xr, ur, params, ctx, lam, S);
       return S;
     },
     theta(dx, du, dl, want) {
@@ -230,9 +209,6 @@ function fdSecondOrder(dyn: Dynamics, xr: Float64Array, ur: Float64Array, lam: F
     },
   };
 }
-
-/** Relative step of the central differences of VJPs (first-order-only dynamics). */
-const FD_STEP = 1e-5;
 
 /** dL/dphi of an FnCost = d/dphi sum_rows [dtau . grad_tau l(tau, phi) + gObj_b l(tau, phi)]. */
 function costParamGradients(

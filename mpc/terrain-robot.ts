@@ -97,7 +97,9 @@ const NT = BODY_NX + NU;
  * smooth (contacts switching, the damping term kd min(vn, 0), bilinear terrain cells), so
  * iLQR reaches a stationary point only to about 1e-3 N. The backward is the exact implicit
  * one; items whose exact reduced Hessian is not positive definite fall back to Gauss-Newton
- * (counted in the report).
+ * (counted in the report). Newton steps near convergence (second-order term from central
+ * differences of the engine's VJPs): on the 70-step loop 2 solves end unconverged instead of
+ * 7 with Gauss-Newton alone, in 5.6 iterations per solve instead of 8.6.
  */
 export const TERRAIN_ROBOT_SOLVER = { tol: 1e-3, maxIter: 30 } as const;
 
@@ -143,8 +145,8 @@ export interface TerrainRobotReport {
   /**
    * Check along v = gradient / |gradient|: the analytic |gradient| against a central difference
    * of the whole closed loop. The implicit gradient is that of converged MPC solutions: with
-   * solves to tol 1e-8 a 9-step loop agrees to 1e-10 and a 12-step loop (3 solves not
-   * converged, 2 of them stalled at kinks) to 2.4e-3 (mpc/physics.test.ts); where the loop's solves stop at
+   * solves to tol 1e-8 a 9-step loop agrees to 1e-10 and a 12-step loop (2 solves not
+   * converged, 1 of them stalled at a kink) to 2.4e-3 (mpc/physics.test.ts); where the loop's solves stop at
    * `solver.tol` or do not converge, the finite difference also measures the solver's
    * tolerance (error about tol / eps) and need not agree. The engine's contact
    * dynamics are piecewise smooth as well (kd min(vn, 0), friction regimes, bilinear terrain
@@ -243,7 +245,7 @@ function solveAt(dyn: ReturnType<typeof terrainRobotDynamics>, x: Tensor, uInit:
   const { C, c } = terrainRobotCost(R.T, solver.goal);
   return mpc(
     { dynamics: dyn, cost: quadCost(C, c), x_init: x, T: R.T, u_lower: -R.uMax, u_upper: R.uMax },
-    { u_init: uInit, tol: solver.tol, maxIter: solver.maxIter },
+    { u_init: uInit, tol: solver.tol, maxIter: solver.maxIter, hessian: 'newton' },
   );
 }
 
