@@ -210,9 +210,9 @@ export function affineDynamics(F: Tensor, f?: Tensor): Dynamics {
 
 /**
  * Second-order term of the dynamics at N rows: S_r = d2(lambda_r' f)/dtau2 [N, nt, nt] for
- * costates lambda [N, nx]. `exact` (or no `jacobianRaw`): from the tape, nt reverse passes over
- * the createGraph gradient J' lambda. Otherwise: central differences of the analytic Jacobian
- * (error O(h^2); used only to speed up the forward solve's Newton steps, never in a gradient).
+ * costates lambda [N, nx]. `exact` (or tape dynamics without `jacobianRaw`): from the tape, nt
+ * reverse passes over the createGraph gradient J' lambda. Otherwise (an analytic Jacobian, or
+ * first-order-only dynamics): central differences of J' lambda (`fdLagrangianHessian`).
  */
 export function lagrangianHessian(
   dyn: Dynamics,
@@ -229,39 +229,8 @@ export function lagrangianHessian(
   const m = dyn.nu;
   const nt = n + m;
   S.fill(0, 0, N * nt * nt);
-  if (dyn.firstOrderOnly && !dyn.jacobianRaw) {
+  if (!exact && (dyn.jacobianRaw || dyn.firstOrderOnly)) {
     fdLagrangianHessian(dyn, x, u, params, ctx, lambda, S);
-    return;
-  }
-  if (dyn.jacobianRaw && !exact) {
-    const xp = new Float64Array(x);
-    const up = new Float64Array(u);
-    const Fp = new Float64Array(N * n * nt);
-    const Fm = new Float64Array(N * n * nt);
-    const pd = params.map((p) => p.data);
-    const h = new Float64Array(N);
-    for (let j = 0; j < nt; j++) {
-      const a = j < n ? xp : up;
-      const w = j < n ? n : m;
-      const c = j < n ? j : j - n;
-      for (let r = 0; r < N; r++) {
-        h[r] = 1e-5 * (1 + Math.abs(a[r * w + c]!));
-        a[r * w + c]! += h[r]!;
-      }
-      dyn.jacobianRaw(xp, up, pd, ctx, Fp);
-      for (let r = 0; r < N; r++) a[r * w + c]! -= 2 * h[r]!;
-      dyn.jacobianRaw(xp, up, pd, ctx, Fm);
-      for (let r = 0; r < N; r++) {
-        a[r * w + c]! += h[r]!;
-        const inv = 0.5 / h[r]!;
-        for (let i = 0; i < nt; i++) {
-          let s = 0;
-          for (let k = 0; k < n; k++) s += lambda[r * n + k]! * (Fp[(r * n + k) * nt + i]! - Fm[(r * n + k) * nt + i]!);
-          S[(r * nt + i) * nt + j] = s * inv;
-        }
-      }
-    }
-    symmetrizeBlocks(S, N, nt);
     return;
   }
   withGradMode(true, () => {
@@ -348,9 +317,10 @@ export function symmetrizeBlocks(S: Float64Array, N: number, nt: number): void {
 export const FD_STEP = 1e-5;
 
 /**
- * S_r = d2(lambda_r' f)/dtau2 [N, nt, nt] for dynamics whose step is first-order only (a fused
- * kernel with a plain-array adjoint): central differences of the VJPs J(tau +- h e_j)' lambda,
+ * S_r = d2(lambda_r' f)/dtau2 [N, nt, nt] by central differences of J(tau +- h e_j)' lambda,
  * one column per perturbed coordinate, all rows at once (error O(h^2), h = FD_STEP (1 + |tau_j|)).
+ * J' lambda comes from the analytic `jacobianRaw` when the dynamics have one, else from VJPs
+ * (first-order-only dynamics: a fused kernel with a plain-array adjoint).
  */
 export function fdLagrangianHessian(
   dyn: Dynamics,
@@ -366,6 +336,24 @@ export function fdLagrangianHessian(
   const m = dyn.nu;
   const nt = n + m;
   const h = new Float64Array(N);
+  const pd = params.map((p) => p.data);
+  const F = dyn.jacobianRaw ? new Float64Array(N * n * nt) : null;
+  // J(x, u)' lambda per row: gx [N*n], gu [N*m]
+  const jtl = (xv: Float64Array, uv: Float64Array): { gx: Float64Array; gu: Float64Array } => {
+    if (!F) return dynamicsVjp(dyn, xv, uv, params, ctx, lambda);
+    dyn.jacobianRaw!(xv, uv, pd, ctx, F);
+    const gx = new Float64Array(N * n);
+    const gu = new Float64Array(N * m);
+    for (let r = 0; r < N; r++) {
+      for (let i = 0; i < nt; i++) {
+        let sum = 0;
+        for (let k = 0; k < n; k++) sum += lambda[r * n + k]! * F[(r * n + k) * nt + i]!;
+        if (i < n) gx[r * n + i] = sum;
+        else gu[r * m + i - n] = sum;
+      }
+    }
+    return { gx, gu };
+  };
   for (let j = 0; j < nt; j++) {
     const onX = j < n;
     const w = onX ? n : m;
@@ -378,8 +366,8 @@ export function fdLagrangianHessian(
       plus[r * w + col]! += h[r]!;
       minus[r * w + col]! -= h[r]!;
     }
-    const gp = dynamicsVjp(dyn, onX ? plus : x, onX ? u : plus, params, ctx, lambda);
-    const gm = dynamicsVjp(dyn, onX ? minus : x, onX ? u : minus, params, ctx, lambda);
+    const gp = jtl(onX ? plus : x, onX ? u : plus);
+    const gm = jtl(onX ? minus : x, onX ? u : minus);
     for (let r = 0; r < N; r++) {
       const inv = 0.5 / h[r]!;
       for (let i = 0; i < n; i++) S[(r * nt + i) * nt + j] = (gp.gx[r * n + i]! - gm.gx[r * n + i]!) * inv;
