@@ -35,6 +35,16 @@ export { parseTum, formatTum } from './formats/tum.ts';
 export { parseKitti, parseTimes, formatKitti, formatTimes } from './formats/kitti.ts';
 export { parseEuroc, formatEuroc, stampNs } from './formats/euroc.ts';
 export { parseMonoforce, formatMonoforce } from './formats/monoforce.ts';
+export {
+  parsePredictionsJson,
+  formatPredictionsJson,
+  predictionLabels,
+  predictionSamples,
+  predictionsJsonSchema,
+  predictionSetJsonSchema,
+  type PredictionsJson,
+  type PredictionSetJson,
+} from './formats/predictions.ts';
 export { parseTrajectoryJson, formatTrajectoryJson, trajectoryToJson, trajectoryJsonSchema, type TrajectoryJson } from './formats/json.ts';
 export {
   TRAJECTORY_FORMATS,
