@@ -27,7 +27,7 @@ import { lstsq } from '../../sim/linalg/index.ts';
 import { argmin, odeint, qp } from '../../models/implicit/index.ts';
 import { evaluateApe, readTrajectory, summarizeTrajectories } from '../../data/index.ts';
 import { fileURLToPath } from 'node:url';
-import { runExample } from '../../sim/physics/examples/index.ts';
+import { runExample } from '../../experiments/physics/index.ts';
 import { PENDULUM, mpc, pendulum, pendulumCost, pendulumState, quadCost } from '../../mpc/index.ts';
 
 /** Runs the demo steps; returns a JSON-able summary. */

@@ -7,8 +7,9 @@ import * as demo from './demo.ts';
 import * as backend from './backend.ts';
 import * as data from './data.ts';
 import * as sim from './sim.ts';
+import * as example from './example.ts';
 import * as mpc from './mpc.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend, data, sim, mpc]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc]) m.register(program);
 }

@@ -59,7 +59,7 @@ export function register(program: Command): void {
       const nTrain = num(opts.nTrain, 'n-train');
       if (nTrain === 0) throw new Error('mpc: --n-train must be at least 1');
       if (experiment === 'imitate-pendulum' || experiment === 'imitate-cartpole') {
-        const { runImitation, pendulumImitation, cartpoleImitation } = await import('../../mpc/imitate.ts');
+        const { runImitation, pendulumImitation, cartpoleImitation } = await import('../../experiments/mpc/imitate.ts');
         const spec = experiment === 'imitate-pendulum' ? pendulumImitation() : cartpoleImitation();
         const names = spec.paramNames.filter((_, i) => spec.learn[i]);
         const log = (line: string): void => {
@@ -100,7 +100,7 @@ export function register(program: Command): void {
         );
         return;
       }
-      const { runPhysicsExperiment } = await import('../../mpc/physics-experiments.ts');
+      const { runPhysicsExperiment } = await import('../../experiments/mpc/physics-experiments.ts');
       const report = await runPhysicsExperiment(experiment as 'drone' | 'terrain-robot', {
         out: opts.out,
         quiet: opts.quiet,

@@ -1,4 +1,4 @@
-// Tests of the `sim run` and `example` commands (app/commands/sim.ts) through commander.
+// Tests of the `sim run` command (app/commands/sim.ts) through commander.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -60,18 +60,4 @@ test('sim run reports bad input with the field at fault and exit code 1', async 
   const r2 = await run(['sim', 'run', join(ROOT, 'examples/physics/bounce.json'), '--steps', 'ten']);
   assert.equal(r2.code, 1);
   assert.match(r2.err, /--steps ten: expected an integer/);
-});
-
-test('example lists the examples and runs one with --json', async () => {
-  const list = await run(['example', '--json']);
-  assert.deepEqual(Object.keys(JSON.parse(list.out)), ['bounce', 'cloth-throw', 'box-toss', 'terrain-id']);
-  const r = await run(['example', 'bounce', '--iterations', '5', '--no-gradcheck', '--json']);
-  assert.equal(r.code, 0, r.err);
-  const j = JSON.parse(r.out);
-  assert.equal(j.example, 'bounce');
-  assert.equal(j.iterations, 5);
-  assert.ok(j.finalLoss < j.initialLoss);
-  const bad = await run(['example', 'nope']);
-  assert.equal(bad.code, 1);
-  assert.match(bad.err, /unknown example 'nope'/);
 });

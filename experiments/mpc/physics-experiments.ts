@@ -1,4 +1,4 @@
-// Entry point of the MPC experiments that run through the physics engine (mpc/): `drone` and
+// Entry point of the MPC experiments that run through the physics engine (experiments/mpc): `drone` and
 // `terrain-robot`, with a human-readable summary for `impulse mpc <experiment>`.
 import { runDrone, type DroneReport } from './drone.ts';
 import { runTerrainRobot, TERRAIN_ROBOT, TERRAIN_ROBOT_SMOOTH_CONTACT, type TerrainRobotReport } from './terrain-robot.ts';
