@@ -64,10 +64,12 @@ registerGradcheck('user.wrong-gradient', () => ({
   assert.ok(Math.abs(rows[0]!.maxRelErr - 0.005) < 1e-6, `maxRelErr ${rows[0]!.maxRelErr}`);
 });
 
-test('impulse bench without a name lists the benchmarks, and an unknown one is an error naming the choices', () => {
+test('impulse bench without a name lists the benchmarks with what each measures, and an unknown one is an error naming the choices', () => {
   const r = impulse('bench');
   assert.equal(r.code, 0);
-  assert.ok(r.stdout.split('\n').includes('core'));
+  const core = r.stdout.split('\n').find((l) => l.startsWith('core '));
+  assert.ok(core && /throughput/.test(core), r.stdout);
+  for (const line of r.stdout.split('\n\n')[0]!.split('\n')) assert.match(line, /^[a-z-]+ +\S.{10,}/, `a benchmark without a description: ${line}`);
   const bad = impulse('bench', 'nope');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unknown benchmark 'nope'; available: .*core/);

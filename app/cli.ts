@@ -2,9 +2,11 @@
 // command modules in app/commands and runs it. Nothing imports from app/.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { registerAll } from './commands/index.ts';
+import { packageRoot } from './paths.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
+const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string; description: string };
 
 /** Builds the program (exported for tests). */
 export function buildProgram(): Command {

@@ -3,31 +3,13 @@
 // (between TUM, KITTI, EuRoC, MonoForce CSV, JSON and MCAP). `--json` prints JSON on stdout only.
 
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  DataError,
-  DecoderCache,
-  McapLog,
-  STATISTIC_NAMES,
-  TRAJECTORY_FORMATS,
-  evaluateApe,
-  evaluateRpe,
-  extractTrajectory,
-  nsToSec,
-  parseFormatName,
-  readTrajectory,
-  secToNs,
-  summarizeTrajectories,
-  withRate,
-  writeTrajectory,
-  formatFromExtension,
-  type AlignMode,
-  type ApeResult,
-  type DeltaUnit,
-  type PoseRelation,
-  type RpeResult,
-  type Trajectory,
-  type TrajectoryFormat,
-} from '../../data/index.ts';
+import type { AlignMode, ApeResult, DeltaUnit, McapLog, PoseRelation, RpeResult, Trajectory } from '../../data/index.ts';
+// light modules only at start-up; the data layer itself is imported when a command runs
+import { DataError } from '../../data/errors.ts';
+import { TRAJECTORY_FORMATS, formatFromExtension, parseFormatName, type TrajectoryFormat } from '../../data/formats/names.ts';
+import { STATISTIC_NAMES } from '../../data/metrics/stats.ts';
+
+const dataLayer = () => import('../../data/index.ts');
 
 function num(name: string): (v: string) => number {
   return (v) => {
@@ -108,6 +90,7 @@ interface TrajInput {
 }
 
 async function loadTrajectory(path: string, o: TrajInput): Promise<Trajectory> {
+  const { readTrajectory } = await dataLayer();
   return readTrajectory(path, { format: o.format, topic: o.topic, tf: o.tf, timesFile: o.times });
 }
 
@@ -209,6 +192,7 @@ function evalOptions(cmd: Command): Command {
 
 async function runEval(metric: 'ape' | 'rpe', refPath: string, estPath: string, o: EvalOpts): Promise<void> {
   try {
+    const { evaluateApe, evaluateRpe } = await dataLayer();
     const ref = await loadTrajectory(refPath, { format: o.refFormat, topic: o.refTopic, tf: o.refTf, times: o.refTimes });
     const est = await loadTrajectory(estPath, { format: o.estFormat, topic: o.estTopic, tf: o.estTf, times: o.estTimes });
     const common = { mode: o.align, nAlign: o.nAlign, alignOrigin: o.alignOrigin, maxDiff: o.tMaxDiff, offset: o.tOffset, relation: o.relation };
@@ -259,6 +243,7 @@ function plain(v: unknown): unknown {
 async function runReplay(path: string, o: ReplayOpts): Promise<void> {
   let log: McapLog | undefined;
   try {
+    const { DecoderCache, McapLog, extractTrajectory, nsToSec, secToNs, summarizeTrajectories, writeTrajectory } = await dataLayer();
     log = await McapLog.open(path);
     const summary = await log.summary();
     const t0 = summary.startTime ?? 0n;
@@ -367,6 +352,7 @@ interface ConvertOpts {
 
 async function runConvert(input: string, output: string, o: ConvertOpts): Promise<void> {
   try {
+    const { readTrajectory, withRate, writeTrajectory } = await dataLayer();
     let traj = await readTrajectory(input, { format: o.from, topic: o.topic, tf: o.tf, timesFile: o.times });
     if (o.rate !== undefined) traj = withRate(traj, o.rate);
     const to = o.to ?? formatFromExtension(output);

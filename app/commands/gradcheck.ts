@@ -3,8 +3,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { registeredGradchecks, runGradchecks } from '../../sim/core/index.ts';
-import { progress } from '../progress.ts';
 
 export function register(program: Command): void {
   program
@@ -15,6 +13,8 @@ export function register(program: Command): void {
     .option('--list', 'list the registered checks and exit')
     .option('--module <path...>', "also load these modules, which register their own checks with registerGradcheck (e.g. a user's layer)")
     .action(async (opts: { json?: boolean; filter?: string; list?: boolean; module?: string[] }) => {
+      const { registeredGradchecks, runGradchecks } = await import('../../sim/core/index.ts');
+      const { progress } = await import('../progress.ts');
       await import('../gradcheck-suite.ts');
       for (const m of opts.module ?? []) await import(pathToFileURL(resolve(m)).href);
       if (opts.list) {

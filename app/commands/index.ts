@@ -1,9 +1,10 @@
 // Registers every CLI command module with the program. Each module in this folder exports
-// `register(program)`.
+// `register(program)` and imports its heavy modules (the layers, tfjs, zod, MCAP) only inside
+// its action, so that `impulse --help` starts fast.
 import type { Command } from 'commander';
 import * as gradcheck from './gradcheck.ts';
 import * as bench from './bench.ts';
-import * as demo from './demo.ts';
+import * as demo from './demo-command.ts';
 import * as backend from './backend.ts';
 import * as data from './data.ts';
 import * as sim from './sim.ts';

@@ -16,8 +16,11 @@ async function run(args: string[]): Promise<{ out: string; err: string; code: nu
   let err = '';
   const w = process.stdout.write.bind(process.stdout);
   const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  // strings only: the test runner's own (binary) messages pass through while a module import is awaited
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) =>
+    typeof s === 'string' ? ((out += s), true) : w(s, ...rest)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) =>
+    typeof s === 'string' ? ((err += s), true) : e(s, ...rest)) as typeof process.stderr.write;
   const prev = process.exitCode;
   process.exitCode = 0;
   try {

@@ -2,7 +2,7 @@
 // --out traj.json [--json]` simulates a scene file and writes its trajectory. (`impulse example`
 // is in example.ts.)
 import { InvalidArgumentError, type Command } from 'commander';
-import { runSceneFile, type SimRunResult } from '../../sim/physics/index.ts';
+import type { SimRunResult } from '../../sim/physics/index.ts';
 
 function parseNumber(flag: string, integer: boolean): (v: string) => number {
   return (v: string) => {
@@ -53,6 +53,7 @@ export function register(program: Command): void {
     .option('--json', 'print a JSON summary on stdout')
     .action(async (scene: string, opts: { steps?: number; dt?: number; substeps?: number; out?: string; body?: number; json?: boolean }) => {
       try {
+        const { runSceneFile } = await import('../../sim/physics/index.ts'); // loaded when the command runs (fast --help)
         const r = await runSceneFile(scene, { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, out: opts.out, body: opts.body });
         if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
         else printRun(r);

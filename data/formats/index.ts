@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { FormatError, ParseError } from '../errors.ts';
+import { formatFromExtension, type TrajectoryFormat } from './names.ts';
 import { writeFileAtomicSync } from '../fsutil.ts';
 import type { Trajectory } from '../trajectory.ts';
 import { formatEuroc, parseEuroc, stampNs } from './euroc.ts';
@@ -16,19 +17,9 @@ import { formatTum, parseTum } from './tum.ts';
 import { extractTrajectory, type ExtractOptions } from '../mcap/extract.ts';
 import { McapLogWriter, type McapCompression } from '../mcap/writer.ts';
 
-/** Trajectory formats Impulse reads and writes. */
-export const TRAJECTORY_FORMATS = ['tum', 'kitti', 'euroc', 'monoforce', 'json', 'mcap'] as const;
-/** One of {@link TRAJECTORY_FORMATS}. */
-export type TrajectoryFormat = (typeof TRAJECTORY_FORMATS)[number];
+export { TRAJECTORY_FORMATS, EXTENSION_FORMATS, parseFormatName, formatFromExtension, type TrajectoryFormat } from './names.ts';
 
 const MCAP_MAGIC = [0x89, 0x4d, 0x43, 0x41, 0x50];
-
-/** Checks a user-given format name. */
-export function parseFormatName(name: string): TrajectoryFormat {
-  const f = name.toLowerCase();
-  if ((TRAJECTORY_FORMATS as readonly string[]).includes(f)) return f as TrajectoryFormat;
-  throw new FormatError(`unknown format '${name}' (known: ${TRAJECTORY_FORMATS.join(', ')})`);
-}
 
 /**
  * Detects a format from the first bytes of a file (and its extension when the content is
@@ -154,15 +145,6 @@ export interface WriteOptions {
   /** MCAP: frame id (default: the trajectory's, else `world`). */
   frameId?: string;
   compression?: McapCompression;
-}
-
-/** The format implied by an output file name. */
-export function formatFromExtension(path: string): TrajectoryFormat {
-  const ext = extname(path).toLowerCase();
-  const map: Record<string, TrajectoryFormat> = { '.tum': 'tum', '.txt': 'tum', '.kitti': 'kitti', '.csv': 'euroc', '.json': 'json', '.mcap': 'mcap' };
-  const f = map[ext];
-  if (!f) throw new FormatError(`cannot tell the output format from the extension '${ext}'; give the format explicitly`, { file: path });
-  return f;
 }
 
 /** Writes a trajectory atomically (a failed write leaves no partial file). */
