@@ -32,7 +32,10 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'training epochs of the learner (imitation: default per problem)')
     .option('--seed <n>', 'random seed of the imitation data (default 0)')
     .option('--n-train <n>', 'training set size of the MPC learner (imitation, default 16)')
-    .option('--out <file>', 'trajectory file to write (drone, terrain-robot; format by extension: .json, .tum, .mcap, ...)')
+    .option(
+      '--out <file>',
+      'trajectory file to write (drone, terrain-robot; format by extension: .json, .tum, .mcap, ...; default: a new folder runs/mpc-<experiment>-<date>/)',
+    )
     .option('--quiet', 'no per-epoch progress lines')
     .option('--no-check', 'terrain-robot: skip the finite-difference checks of the gradient')
     .option('--steps <n>', 'terrain-robot: closed-loop MPC steps (default 70)')
