@@ -101,3 +101,26 @@ test('output piped into a reader that stops early ends quietly (no EPIPE stack t
   assert.equal(stderr, '');
   assert.equal(code, 0);
 });
+
+test('gradcheck --filter that matches nothing exits 1 (a CI job must not pass with nothing checked); --list --json prints JSON', () => {
+  const none = impulse('gradcheck', '--filter', 'nothingmatches');
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no registered check matches --filter 'nothingmatches'/);
+  const list = impulse('gradcheck', '--list', '--json', '--filter', 'core.matmul');
+  assert.equal(list.code, 0, list.stderr);
+  const names = JSON.parse(list.stdout) as string[];
+  assert.ok(names.length > 0 && names.every((n) => n.includes('core.matmul')));
+});
+
+test('with --json, option-parsing errors and command errors print the JSON error object on stdout', () => {
+  const usage = impulse('eval', 'ape', 'a.tum', 'b.tum', '--t-max-diff', '-1', '--json');
+  assert.equal(usage.code, 1);
+  const u = JSON.parse(usage.stdout) as { error: { name: string; code: string; message: string } };
+  assert.equal(u.error.name, 'UsageError');
+  assert.equal(u.error.code, 'commander.invalidArgument');
+  assert.match(u.error.message, /--t-max-diff must be >= 0/);
+  const missing = impulse('convert', 'a.tum', '--json');
+  assert.equal(JSON.parse(missing.stdout).error.code, 'commander.missingArgument');
+  const thrown = impulse('gradcheck', '--filter', 'nothingmatches', '--json');
+  assert.match(JSON.parse(thrown.stdout).error.message, /no registered check matches/);
+});
