@@ -64,10 +64,12 @@ registerGradcheck('user.wrong-gradient', () => ({
   assert.ok(Math.abs(rows[0]!.maxRelErr - 0.005) < 1e-6, `maxRelErr ${rows[0]!.maxRelErr}`);
 });
 
-test('impulse bench without a name lists the benchmarks, and an unknown one is an error naming the choices', () => {
+test('impulse bench without a name lists the benchmarks with what each measures, and an unknown one is an error naming the choices', () => {
   const r = impulse('bench');
   assert.equal(r.code, 0);
-  assert.ok(r.stdout.split('\n').includes('core'));
+  const core = r.stdout.split('\n').find((l) => l.startsWith('core '));
+  assert.ok(core && /throughput/.test(core), r.stdout);
+  for (const line of r.stdout.split('\n\n')[0]!.split('\n')) assert.match(line, /^[a-z-]+ +\S.{10,}/, `a benchmark without a description: ${line}`);
   const bad = impulse('bench', 'nope');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unknown benchmark 'nope'; available: .*core/);
@@ -98,4 +100,27 @@ test('output piped into a reader that stops early ends quietly (no EPIPE stack t
   const code = await new Promise<number | null>((res) => child.on('close', res));
   assert.equal(stderr, '');
   assert.equal(code, 0);
+});
+
+test('gradcheck --filter that matches nothing exits 1 (a CI job must not pass with nothing checked); --list --json prints JSON', () => {
+  const none = impulse('gradcheck', '--filter', 'nothingmatches');
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no registered check matches --filter 'nothingmatches'/);
+  const list = impulse('gradcheck', '--list', '--json', '--filter', 'core.matmul');
+  assert.equal(list.code, 0, list.stderr);
+  const names = JSON.parse(list.stdout) as string[];
+  assert.ok(names.length > 0 && names.every((n) => n.includes('core.matmul')));
+});
+
+test('with --json, option-parsing errors and command errors print the JSON error object on stdout', () => {
+  const usage = impulse('eval', 'ape', 'a.tum', 'b.tum', '--t-max-diff', '-1', '--json');
+  assert.equal(usage.code, 1);
+  const u = JSON.parse(usage.stdout) as { error: { name: string; code: string; message: string } };
+  assert.equal(u.error.name, 'UsageError');
+  assert.equal(u.error.code, 'commander.invalidArgument');
+  assert.match(u.error.message, /--t-max-diff must be >= 0/);
+  const missing = impulse('convert', 'a.tum', '--json');
+  assert.equal(JSON.parse(missing.stdout).error.code, 'commander.missingArgument');
+  const thrown = impulse('gradcheck', '--filter', 'nothingmatches', '--json');
+  assert.match(JSON.parse(thrown.stdout).error.message, /no registered check matches/);
 });

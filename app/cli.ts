@@ -1,10 +1,12 @@
 // The `impulse` command-line interface (app layer): builds the commander program from the
 // command modules in app/commands and runs it. Nothing imports from app/.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { registerAll } from './commands/index.ts';
+import { packageRoot } from './paths.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
+const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string; description: string };
 
 /** Builds the program (exported for tests). */
 export function buildProgram(): Command {
@@ -27,13 +29,30 @@ export async function main(argv: string[]): Promise<void> {
     throw e;
   });
   const program = buildProgram();
-  program.exitOverride((err) => {
+  // --json anywhere before a `--`: errors are also printed as {"error": {...}} on stdout
+  const end = argv.indexOf('--');
+  const json = (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+  const onCommanderExit = (err: CommanderError): never => {
+    const quiet = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' || err.exitCode === 0;
+    if (json && !quiet) printJsonError({ name: 'UsageError', code: err.code, message: err.message.replace(/^error: /, '') });
     process.exit(err.exitCode);
-  });
+  };
+  const override = (c: Command): void => {
+    c.exitOverride(onCommanderExit);
+    c.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    process.stderr.write(`impulse: ${(e as Error).message}\n`);
+    const err = e as Error & { toJSON?: () => Record<string, unknown> };
+    if (json) printJsonError(typeof err.toJSON === 'function' ? err.toJSON() : { name: err.name ?? 'Error', message: String(err.message ?? e) });
+    process.stderr.write(`impulse: ${err.message ?? String(e)}\n`);
     process.exit(1);
   }
+}
+
+/** The JSON error object every `--json` command prints on stdout when it fails. */
+function printJsonError(error: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify({ error }) + '\n');
 }

@@ -13,6 +13,9 @@ import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { McapLogWriter, ROS2_ODOMETRY_DEFINITION, ROS2_POSE_STAMPED_DEFINITION, evaluateApe, readTrajectory } from '../data/index.ts';
 import { argNum, timeMsAsync } from './_util.ts';
 
+/** What this benchmark measures (one line, listed by `npm run bench`). */
+export const description = 'trajectory parsing, APE, streaming convert (MB/s, peak RSS), MCAP summary and replay of a generated log';
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = resolve(ROOT, 'examples', 'data');
 

@@ -9,6 +9,9 @@ import { deq, type FixedPointBackwardOptions } from '../models/implicit/fixed-po
 import type { SolverInfo } from '../models/implicit/root.ts';
 import { argNum, round, timeWallCpu } from './_util.ts';
 
+/** What this benchmark measures (one line, listed by `npm run bench`). */
+export const description = 'DEQ z = tanh(W z + U x), d = 64, batch 64 (Anderson): forward and forward+backward time';
+
 /** Untimed runs before each measurement: the solver's code paths are optimised by then. */
 const WARMUP = 10;
 

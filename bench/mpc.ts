@@ -12,6 +12,9 @@ import { mpc, type MpcOptions } from '../mpc/mpc.ts';
 import { pendulum, pendulumCost, pendulumState, PENDULUM } from '../mpc/pendulum.ts';
 import { round, timeMs } from './_util.ts';
 
+/** What this benchmark measures (one line, listed by `npm run bench`). */
+export const description = 'pendulum and cartpole MPC (T = 20, batch 16): forward/backward ms, iterations, objective';
+
 interface Case {
   name: string;
   dyn: (theta: Tensor) => Dynamics;

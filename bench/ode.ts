@@ -10,6 +10,9 @@ import { Rng, Tensor, add, backward, matmul, noGrad, rand, randn, sum, square, t
 import { odeint, type OdeFunc } from '../models/implicit/ode.ts';
 import { argNum, gc, heapUsed, round, timeMs } from './_util.ts';
 
+/** What this benchmark measures (one line, listed by `npm run bench`). */
+export const description = 'neural ODE (MLP 8-64-64-8, dopri5): forward, adjoint and backprop time, peak memory';
+
 const SIZES = [8, 64, 64, 8];
 const OPTS = { method: 'dopri5', rtol: 1e-6, atol: 1e-6 } as const;
 

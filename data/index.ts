@@ -120,3 +120,5 @@ export {
   type PredictionMetricOptions,
   type HorizonMetrics,
 } from './metrics/prediction.ts';
+export { duplicateStamps, trajectoryWarnings, type DuplicateStamp } from './warnings.ts';
+export { checkOutputPath, liveTempFiles } from './fsutil.ts';

@@ -14,9 +14,10 @@ export interface DataLine {
 
 /**
  * Splits `content` into data lines: blank lines and lines starting with `#` (after leading spaces)
- * are skipped; fields are separated by whitespace, or by commas (with optional spaces) when `delimiter` is ','.
+ * are skipped; fields are separated by whitespace, or by commas (with optional spaces) when
+ * `delimiter` is ',', or by either when it is 'ws-or-comma' (TUM files written with commas).
  */
-export function dataLines(content: string, delimiter: 'ws' | ',' = 'ws'): DataLine[] {
+export function dataLines(content: string, delimiter: 'ws' | ',' | 'ws-or-comma' = 'ws'): DataLine[] {
   const out: DataLine[] = [];
   let start = 0;
   let lineNo = 0;
@@ -33,7 +34,7 @@ export function dataLines(content: string, delimiter: 'ws' | ',' = 'ws'): DataLi
       if (end === n) break;
       continue;
     }
-    const fields = delimiter === ',' ? t.split(',').map((s) => s.trim()) : t.split(/\s+/);
+    const fields = delimiter === ',' ? t.split(',').map((s) => s.trim()) : delimiter === 'ws-or-comma' ? t.split(/\s*,\s*|\s+/) : t.split(/\s+/);
     out.push({ line: lineNo, fields });
     if (end === n) break;
   }

@@ -29,8 +29,6 @@ import { affineDynamics } from './dynamics.ts';
 import { mpc, type MpcOptions } from './mpc.ts';
 import { pendulum, pendulumCost, pendulumState } from './pendulum.ts';
 import { spdSolve } from './spdsolve.ts';
-import { bodyState } from './body-dynamics.ts';
-import { DRONE, droneCost, droneDynamics } from './drone.ts';
 
 /** Solver options of the checks: converged far below the finite-difference step. */
 export const CHECK_OPTS: MpcOptions = { tol: 1e-11, maxIter: 300 };
@@ -174,21 +172,6 @@ registerGradcheck('mpc.first_order_dynamics', () => {
   return {
     fn: (theta, x, cc) => mpc({ dynamics: firstOrderPendulum(theta), cost: quadCost(C, cc), x_init: x, T: 6, u_lower: -2, u_upper: 2 }, CHECK_OPTS).u,
     inputs: [tensor([10, 1, 1]), PENDULUM_CHECK_X(), c],
-  };
-});
-
-registerGradcheck('mpc.physics_drone', () => {
-  // MPC through the physics engine (first-order-only fused step): u* w.r.t. the drone mass and x_init
-  const T = 4;
-  const { C, c } = droneCost(0.5, T);
-  const x = bodyState(droneDynamics().modelFor(1));
-  const xd = x.data.slice();
-  xd[7] = 0.3;
-  xd[8] = -0.2;
-  xd[10] = 0.1;
-  return {
-    fn: (mass, xi) => mpc({ dynamics: droneDynamics(mass), cost: quadCost(C, c), x_init: xi, T, u_lower: 0, u_upper: DRONE.uMax }, CHECK_OPTS).u,
-    inputs: [tensor([DRONE.mass]), new Tensor(xd, [1, 13])],
   };
 });
 

@@ -1,7 +1,8 @@
 // Public API of mpc/: differentiable model-predictive control. Box-constrained iLQR with an
 // implicit (Amos et al. 2018) or unrolled backward, the Dynamics/Cost interfaces, the standard
-// pendulum and cartpole problems, MPC through the physics engine (drone, terrain robot) and the
-// imitation-learning experiments. Layer order: data <- sim <- models <- mpc <- app.
+// pendulum and cartpole problems and MPC through the physics engine (bodyDynamics). The
+// experiments built on it (drone, terrain robot, imitation) live in experiments/mpc.
+// Layer order: data <- sim <- models <- mpc <- ego <- app.
 //
 // @example
 // import { mpc, pendulum, pendulumCost, pendulumState, quadCost } from './mpc/index.ts';
@@ -25,26 +26,3 @@ export { CARTPOLE, cartpole, cartpoleCost, cartpoleState } from './cartpole.ts';
 export { odeDynamics, type OdeDynamicsOptions } from './ode-dynamics.ts';
 export { mpcTf, type MpcTfSpec, type MpcTfInputs } from './mpc-tf.ts';
 export { BODY_NX, bodyDynamics, bodyState, type BodyDynamicsOptions } from './body-dynamics.ts';
-export { DRONE, DRONE_WAYPOINTS, droneCost, droneDynamics, droneReference, droneWorld, runDrone, thrustControl, type DroneReport } from './drone.ts';
-export {
-  TERRAIN_ROBOT,
-  TERRAIN_ROBOT_SMOOTH_CONTACT,
-  runTerrainRobot,
-  terrainFriction,
-  terrainRobotCost,
-  terrainRobotDynamics,
-  terrainRobotWorld,
-  trueFrictionMap,
-  type TerrainRobotReport,
-} from './terrain-robot.ts';
-export { runPhysicsExperiment, type PhysicsExperimentOptions } from './physics-experiments.ts';
-export {
-  cartpoleImitation,
-  pendulumImitation,
-  runImitation,
-  type EpochRow,
-  type ImitationOptions,
-  type ImitationReport,
-  type ImitationSpec,
-} from './imitate.ts';
-export { Adam, Mlp } from './train.ts';

@@ -1,10 +1,11 @@
 // `impulse backend`: initialises TensorFlow.js the way every tfjs-using command does
 // (--backend > IMPULSE_TF_BACKEND > best available) and prints which backend it got.
 import type { Command } from 'commander';
-import { describeTfBackend, initTf } from '../../models/tf/index.ts';
+import type { TfInit } from '../../models/tf/index.ts';
 
 /** Initialises tfjs from the program's global --backend option and reports it on stderr. */
-export async function initTfFromCli(program: Command, quiet = false): Promise<Awaited<ReturnType<typeof initTf>>> {
+export async function initTfFromCli(program: Command, quiet = false): Promise<TfInit> {
+  const { describeTfBackend, initTf } = await import('../../models/tf/index.ts');
   const info = await initTf(program.opts<{ backend?: string }>().backend);
   if (!quiet) process.stderr.write(`${describeTfBackend(info)}\n`);
   return info;

@@ -3,44 +3,32 @@
 // (between TUM, KITTI, EuRoC, MonoForce CSV, JSON and MCAP). `--json` prints JSON on stdout only.
 
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  DataError,
-  DecoderCache,
-  McapLog,
-  STATISTIC_NAMES,
-  TRAJECTORY_FORMATS,
-  evaluateApe,
-  evaluateRpe,
-  extractTrajectory,
-  nsToSec,
-  parseFormatName,
-  readTrajectory,
-  secToNs,
-  summarizeTrajectories,
-  withRate,
-  writeTrajectory,
-  formatFromExtension,
-  type AlignMode,
-  type ApeResult,
-  type DeltaUnit,
-  type PoseRelation,
-  type RpeResult,
-  type Trajectory,
-  type TrajectoryFormat,
-} from '../../data/index.ts';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AlignMode, ApeResult, DeltaUnit, McapLog, PoseRelation, RpeResult, Trajectory } from '../../data/index.ts';
+// light modules only at start-up; the data layer itself is imported when a command runs
+import { DataError } from '../../data/errors.ts';
+import { TRAJECTORY_FORMATS, formatFromExtension, parseFormatName, type TrajectoryFormat } from '../../data/formats/names.ts';
+import { STATISTIC_NAMES } from '../../data/metrics/stats.ts';
 
-function num(name: string): (v: string) => number {
+const dataLayer = () => import('../../data/index.ts');
+
+/** Parser of a numeric option; `min` (inclusive) or `positive` reject out-of-range values when parsing. */
+function num(name: string, range: { min?: number; positive?: boolean } = {}): (v: string) => number {
   return (v) => {
     const x = Number(v);
     if (v.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number, got '${v}'`);
+    if (range.positive && !(x > 0)) throw new InvalidArgumentError(`${name} must be positive, got '${v}'`);
+    if (range.min !== undefined && x < range.min) throw new InvalidArgumentError(`${name} must be >= ${range.min}, got '${v}'`);
     return x;
   };
 }
 
-function int(name: string): (v: string) => number {
+function int(name: string, min?: number): (v: string) => number {
   return (v) => {
     const x = Number(v);
-    if (!Number.isInteger(x)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'`);
+    if (v.trim() === '' || !Number.isInteger(x)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'`);
+    if (min !== undefined && x < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${v}'`);
     return x;
   };
 }
@@ -108,6 +96,7 @@ interface TrajInput {
 }
 
 async function loadTrajectory(path: string, o: TrajInput): Promise<Trajectory> {
+  const { readTrajectory } = await dataLayer();
   return readTrajectory(path, { format: o.format, topic: o.topic, tf: o.tf, timesFile: o.times });
 }
 
@@ -193,9 +182,9 @@ function evalOptions(cmd: Command): Command {
     .option('--ref-times <file>', 'times file for the reference (KITTI)')
     .option('--est-times <file>', 'times file for the estimate (KITTI)')
     .option('--align <mode>', 'Umeyama alignment: se3|sim3|scale|none', choice('--align', ['se3', 'sim3', 'scale', 'none'] as const), 'none')
-    .option('--n-align <n>', 'align on the first n poses only (-1: all)', int('--n-align'), -1)
+    .option('--n-align <n>', 'align on the first n poses only (-1: all)', int('--n-align', -1), -1)
     .option('--align-origin', "move the estimate's first pose onto the reference's")
-    .option('--t-max-diff <s>', 'largest time difference for association (s)', num('--t-max-diff'), 0.01)
+    .option('--t-max-diff <s>', 'largest time difference for association (s)', num('--t-max-diff', { min: 0 }), 0.01)
     .option('--t-offset <s>', 'time offset added to the estimate (s)', num('--t-offset'), 0)
     .option(
       '--relation <rel>',
@@ -209,8 +198,10 @@ function evalOptions(cmd: Command): Command {
 
 async function runEval(metric: 'ape' | 'rpe', refPath: string, estPath: string, o: EvalOpts): Promise<void> {
   try {
+    const { evaluateApe, evaluateRpe, trajectoryWarnings } = await dataLayer();
     const ref = await loadTrajectory(refPath, { format: o.refFormat, topic: o.refTopic, tf: o.refTf, times: o.refTimes });
     const est = await loadTrajectory(estPath, { format: o.estFormat, topic: o.estTopic, tf: o.estTf, times: o.estTimes });
+    for (const w of [...trajectoryWarnings(ref, refPath), ...trajectoryWarnings(est, estPath)]) process.stderr.write(`impulse: warning: ${w}\n`);
     const common = { mode: o.align, nAlign: o.nAlign, alignOrigin: o.alignOrigin, maxDiff: o.tMaxDiff, offset: o.tOffset, relation: o.relation };
     const r =
       metric === 'ape'
@@ -259,6 +250,7 @@ function plain(v: unknown): unknown {
 async function runReplay(path: string, o: ReplayOpts): Promise<void> {
   let log: McapLog | undefined;
   try {
+    const { DecoderCache, McapLog, extractTrajectory, nsToSec, secToNs, summarizeTrajectories, writeTrajectory } = await dataLayer();
     log = await McapLog.open(path);
     const summary = await log.summary();
     const t0 = summary.startTime ?? 0n;
@@ -266,7 +258,7 @@ async function runReplay(path: string, o: ReplayOpts): Promise<void> {
     const end = o.to !== undefined ? t0 + secToNs(o.to) : undefined;
     if (o.topic || o.tf) {
       const traj = await extractTrajectory(log, { topic: o.topic, tf: o.tf, stamp: o.stamp, start, end });
-      if (o.out) await writeTrajectory(o.out, traj, { format: o.format ?? formatFromExtension(o.out) });
+      if (o.out) await writeTrajectory(o.out, traj, { format: o.format ?? formatFromExtension(o.out, '--format') });
       const info = {
         source: o.topic ?? `tf:${o.tf!.parent}->${o.tf!.child}`,
         poses: traj.length,
@@ -353,6 +345,7 @@ async function runReplay(path: string, o: ReplayOpts): Promise<void> {
 }
 
 interface ConvertOpts {
+  force?: boolean;
   from?: TrajectoryFormat;
   to?: TrajectoryFormat;
   topic?: string;
@@ -365,13 +358,41 @@ interface ConvertOpts {
   json?: boolean;
 }
 
+/** True when `a` and `b` name the same file (same path, or the same existing file through links). */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
 async function runConvert(input: string, output: string, o: ConvertOpts): Promise<void> {
   try {
+    const { readTrajectory, withRate, writeTrajectory, checkOutputPath, trajectoryWarnings } = await dataLayer();
+    for (const [what, p] of [
+      ['output', output],
+      ['--out-times file', o.outTimes],
+    ] as const) {
+      if (p === undefined) continue;
+      if (sameFile(p, input) && !o.force)
+        throw new DataError(`the ${what} is the input file; converting would overwrite it (choose another name, or --force to replace it)`, { file: p });
+      checkOutputPath(p);
+    }
+    const to = o.to ?? formatFromExtension(output, '--to');
     let traj = await readTrajectory(input, { format: o.from, topic: o.topic, tf: o.tf, timesFile: o.times });
     if (o.rate !== undefined) traj = withRate(traj, o.rate);
-    const to = o.to ?? formatFromExtension(output);
+    const warnings = trajectoryWarnings(traj, input);
+    if (to === 'kitti' && traj.timestamps && !o.outTimes)
+      warnings.push(
+        `KITTI poses carry no timestamps: the ${traj.length} timestamps of ${input} are not in ${output}; --out-times FILE writes them to a times file`,
+      );
     await writeTrajectory(output, traj, { format: to, timesFile: o.outTimes, topic: o.outTopic, frameId: o.frameId });
-    const info = { input, output, format: to, poses: traj.length, timestamps: traj.timestamps !== null };
+    for (const w of warnings) process.stderr.write(`impulse: warning: ${w}\n`);
+    const info = { input, output, format: to, poses: traj.length, timestamps: traj.timestamps !== null, timesFile: o.outTimes ?? null, warnings };
     if (o.json) process.stdout.write(toJson(info) + '\n');
     else process.stdout.write(`converted ${input} -> ${output} (${to}, ${traj.length} poses${traj.timestamps ? '' : ', no timestamps'})\n`);
   } catch (e) {
@@ -395,9 +416,9 @@ export function register(program: Command): void {
       .description('relative pose error of EST against REF (as evo_rpe)')
       .argument('<ref>', 'reference trajectory file')
       .argument('<est>', 'estimated trajectory file')
-      .option('--delta <n>', 'pair distance, in --delta-unit', num('--delta'), 1)
+      .option('--delta <n>', 'pair distance, in --delta-unit', num('--delta', { positive: true }), 1)
       .option('--delta-unit <u>', 'f (frames) | m (metres of path) | deg | rad', choice('--delta-unit', ['f', 'm', 'deg', 'rad'] as const), 'f')
-      .option('--delta-tol <r>', 'relative delta tolerance in all-pairs mode', num('--delta-tol'), 0.1)
+      .option('--delta-tol <r>', 'relative delta tolerance in all-pairs mode', num('--delta-tol', { min: 0 }), 0.1)
       .option('--all-pairs', 'use all pairs instead of consecutive ones')
       .option('--pairs-from-ref', 'choose the pairs on the reference (default: the estimate, as evo)'),
   ).action((ref: string, est: string, o: EvalOpts) => runEval('rpe', ref, est, o));
@@ -414,12 +435,12 @@ export function register(program: Command): void {
     .option('--out <file>', 'write the extracted trajectory (format from the extension or --format)')
     .option('--format <fmt>', `output format (${TRAJECTORY_FORMATS.join('|')})`, formatOpt)
     .option('--stamp <which>', 'time stamps of extracted poses: header|log', choice('--stamp', ['header', 'log'] as const), 'header')
-    .option('--from <s>', 'start, seconds after the first message', num('--from'))
-    .option('--to <s>', 'end, seconds after the first message', num('--to'))
+    .option('--from <s>', 'start, seconds after the first message', num('--from', { min: 0 }))
+    .option('--to <s>', 'end, seconds after the first message', num('--to', { min: 0 }))
     .option('--print', 'print messages in log-time order (decoded with --json)')
     .option('--topics <list>', 'comma-separated topics for --print')
-    .option('--speed <x>', 'with --print: pace messages at x times log time (default: as fast as possible)', num('--speed'))
-    .option('--limit <n>', 'with --print: stop after n messages', int('--limit'))
+    .option('--speed <x>', 'with --print: pace messages at x times log time (default: as fast as possible)', num('--speed', { positive: true }))
+    .option('--limit <n>', 'with --print: stop after n messages', int('--limit', 0))
     .option('--json', 'print JSON on stdout')
     .action((log: string, o: ReplayOpts) => runReplay(log, o));
 
@@ -433,10 +454,11 @@ export function register(program: Command): void {
     .option('--topic <topic>', 'MCAP input: topic to read')
     .option('--tf <parent:child>', 'MCAP input: TF frame pair to read', tfPair)
     .option('--times <file>', 'KITTI input: times file')
-    .option('--rate <hz>', 'give the poses timestamps i / rate (for inputs without time)', num('--rate'))
+    .option('--rate <hz>', 'give the poses timestamps i / rate (for inputs without time)', num('--rate', { positive: true }))
     .option('--out-times <file>', 'KITTI output: also write a times file')
     .option('--out-topic <topic>', 'MCAP output: topic (default /trajectory)')
     .option('--frame-id <id>', 'MCAP output: frame id (default: the trajectory frame, else world)')
+    .option('--force', 'allow the output (or --out-times) to be the input file, replacing it')
     .option('--json', 'print JSON on stdout')
     .action((input: string, output: string, o: ConvertOpts) => runConvert(input, output, o));
 }

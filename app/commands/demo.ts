@@ -1,6 +1,6 @@
-// `impulse demo` (what `npm start` runs): a tour of what Impulse can do today, on bundled
+// The tour behind `impulse demo` (what `npm start` runs; the command is in demo-command.ts,
+// which imports this module only when the demo runs): what Impulse can do today, on bundled
 // defaults. It grows with every layer that lands.
-import type { Command } from 'commander';
 import {
   Rng,
   type NestedArray,
@@ -26,8 +26,9 @@ import {
 import { lstsq } from '../../sim/linalg/index.ts';
 import { argmin, odeint, qp } from '../../models/implicit/index.ts';
 import { evaluateApe, readTrajectory, summarizeTrajectories } from '../../data/index.ts';
-import { fileURLToPath } from 'node:url';
-import { runExample } from '../../sim/physics/examples/index.ts';
+import { join, sep } from 'node:path';
+import { packageRoot } from '../paths.ts';
+import { runExample } from '../../experiments/physics/index.ts';
 import { PENDULUM, mpc, pendulum, pendulumCost, pendulumState, quadCost } from '../../mpc/index.ts';
 
 /** Runs the demo steps; returns a JSON-able summary. */
@@ -164,7 +165,7 @@ function mpcLayer(log: (s: string) => void): Record<string, unknown> {
 /** The data layer on the bundled KITTI and ROS 2 samples. */
 async function dataLayer(log: (s: string) => void): Promise<Record<string, unknown>> {
   log('Data: bundled KITTI 00 and a ROS 2 (MCAP) log');
-  const dir = fileURLToPath(new URL('../../examples/data/', import.meta.url));
+  const dir = join(packageRoot(), 'examples', 'data') + sep;
   const gt = await readTrajectory(dir + 'KITTI_00_gt.txt', { timesFile: dir + 'KITTI_00_gt_times.txt' });
   const orb = await readTrajectory(dir + 'KITTI_00_ORB.txt');
   const ape = evaluateApe(gt, orb, { mode: 'se3' });
@@ -173,15 +174,4 @@ async function dataLayer(log: (s: string) => void): Promise<Record<string, unkno
   const odom = trajs.find((t) => t.source === '/odom');
   if (odom) log(`  nav2_turtlebot.mcap /odom: ${odom.count} poses over ${odom.durationSec.toFixed(1)} s, ${odom.pathLength.toFixed(2)} m driven`);
   return { kittiOrbApe: ape.stats, odom };
-}
-
-export function register(program: Command): void {
-  program
-    .command('demo')
-    .description('tour of what Impulse does today, on bundled default data')
-    .option('--json', 'print a JSON summary on stdout')
-    .action(async (opts: { json?: boolean }) => {
-      const summary = await runDemo(opts.json ? () => {} : (s) => console.log(s));
-      if (opts.json) console.log(JSON.stringify(summary, null, 1));
-    });
 }

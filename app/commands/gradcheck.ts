@@ -3,8 +3,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { registeredGradchecks, runGradchecks } from '../../sim/core/index.ts';
-import { progress } from '../progress.ts';
 
 export function register(program: Command): void {
   program
@@ -12,16 +10,28 @@ export function register(program: Command): void {
     .description('run all registered gradient checks (central differences, float64, rel. error <= 1e-6); exits 1 if any fails')
     .option('--json', 'print [{name, maxAbsErr, maxRelErr, passed}] on stdout')
     .option('--filter <substring>', 'only checks whose name contains this')
-    .option('--list', 'list the registered checks and exit')
+    .option('--list', 'list the registered checks (with --filter: those it selects) and exit; --json prints them as a JSON array')
     .option('--module <path...>', "also load these modules, which register their own checks with registerGradcheck (e.g. a user's layer)")
     .action(async (opts: { json?: boolean; filter?: string; list?: boolean; module?: string[] }) => {
+      const { registeredGradchecks, runGradchecks } = await import('../../sim/core/index.ts');
+      const { progress } = await import('../progress.ts');
       await import('../gradcheck-suite.ts');
       for (const m of opts.module ?? []) await import(pathToFileURL(resolve(m)).href);
+      const selected = registeredGradchecks().filter((c) => !opts.filter || c.name.includes(opts.filter));
+      if (selected.length === 0) {
+        // a CI job must not pass with nothing checked
+        throw new Error(
+          opts.filter
+            ? `gradcheck: no registered check matches --filter '${opts.filter}' (${registeredGradchecks().length} registered; --list shows them)`
+            : 'gradcheck: no checks are registered',
+        );
+      }
       if (opts.list) {
-        for (const c of registeredGradchecks()) console.log(c.name);
+        if (opts.json) console.log(JSON.stringify(selected.map((c) => c.name)));
+        else for (const c of selected) console.log(c.name);
         return;
       }
-      const n = registeredGradchecks().filter((c) => !opts.filter || c.name.includes(opts.filter)).length;
+      const n = selected.length;
       const bar = progress(n, 'gradcheck', !process.stderr.isTTY); // results are printed anyway; a bar only on a TTY
       const results = runGradchecks(opts.filter, (r) => bar.tick(r.name));
       bar.stop();

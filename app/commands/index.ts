@@ -1,14 +1,16 @@
 // Registers every CLI command module with the program. Each module in this folder exports
-// `register(program)`.
+// `register(program)` and imports its heavy modules (the layers, tfjs, zod, MCAP) only inside
+// its action, so that `impulse --help` starts fast.
 import type { Command } from 'commander';
 import * as gradcheck from './gradcheck.ts';
 import * as bench from './bench.ts';
-import * as demo from './demo.ts';
+import * as demo from './demo-command.ts';
 import * as backend from './backend.ts';
 import * as data from './data.ts';
 import * as sim from './sim.ts';
+import * as example from './example.ts';
 import * as mpc from './mpc.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend, data, sim, mpc]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc]) m.register(program);
 }

@@ -2,22 +2,40 @@
 // and imitate-cartpole train a learner MPC through the MPC layer to imitate an expert and
 // compare with a neural-network policy; drone and terrain-robot run MPC through the physics
 // engine. --json prints the report as JSON on stdout only (progress goes to stderr).
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 const EXPERIMENTS = ['imitate-pendulum', 'imitate-cartpole', 'drone', 'terrain-robot'] as const;
 
 interface MpcCliOptions {
   json?: boolean;
   check?: boolean;
-  epochs?: string;
-  seed?: string;
-  nTrain?: string;
+  epochs?: number;
+  seed?: number;
+  nTrain?: number;
   out?: string;
   quiet?: boolean;
-  steps?: string;
+  steps?: number;
   smoothContact?: boolean;
-  tol?: string;
-  maxIter?: string;
+  tol?: number;
+  maxIter?: number;
+}
+
+/** Parser of a non-negative (or, with `min1`, positive) integer option, checked when parsing. */
+function count(flag: string, min = 0): (v: string) => number {
+  return (v: string) => {
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isInteger(x) || x < min) throw new InvalidArgumentError(`${flag} must be an integer >= ${min}, got '${v}'`);
+    return x;
+  };
+}
+
+/** Parser of a positive finite number option, checked when parsing. */
+function positiveNumber(flag: string): (v: string) => number {
+  return (v: string) => {
+    const x = Number(v);
+    if (v.trim() === '' || !(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`${flag} must be a positive number, got '${v}'`);
+    return x;
+  };
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toExponential(3) : String(v));
@@ -29,37 +47,25 @@ export function register(program: Command): void {
     .description(`differentiable MPC experiments: ${EXPERIMENTS.join(', ')}`)
     .argument('<experiment>', EXPERIMENTS.join(' | '))
     .option('--json', 'print the report as JSON on stdout')
-    .option('--epochs <n>', 'training epochs of the learner (imitation: default per problem)')
-    .option('--seed <n>', 'random seed of the imitation data (default 0)')
-    .option('--n-train <n>', 'training set size of the MPC learner (imitation, default 16)')
-    .option('--out <file>', 'trajectory file to write (drone, terrain-robot; format by extension: .json, .tum, .mcap, ...)')
+    .option('--epochs <n>', 'training epochs of the learner (imitation: default per problem)', count('--epochs'))
+    .option('--seed <n>', 'random seed of the imitation data (default 0)', count('--seed'))
+    .option('--n-train <n>', 'training set size of the MPC learner (imitation, default 16)', count('--n-train', 1))
+    .option(
+      '--out <file>',
+      'trajectory file to write (drone, terrain-robot; format by extension: .json, .tum, .mcap, ...; default: a new folder runs/mpc-<experiment>-<date>/)',
+    )
     .option('--quiet', 'no per-epoch progress lines')
     .option('--no-check', 'terrain-robot: skip the finite-difference checks of the gradient')
-    .option('--steps <n>', 'terrain-robot: closed-loop MPC steps (default 70)')
+    .option('--steps <n>', 'terrain-robot: closed-loop MPC steps (default 70)', count('--steps', 1))
     .option('--smooth-contact', 'terrain-robot: smooth the contact model for the planner (damping width 0.05 m/s, friction soft-min power 4)')
-    .option('--tol <x>', 'terrain-robot: iLQR tolerance on the full control step, N (default 1e-3)')
-    .option('--max-iter <n>', 'terrain-robot: most iLQR iterations per MPC solve (default 30)')
+    .option('--tol <x>', 'terrain-robot: iLQR tolerance on the full control step, N (default 1e-3)', positiveNumber('--tol'))
+    .option('--max-iter <n>', 'terrain-robot: most iLQR iterations per MPC solve (default 30)', count('--max-iter', 1))
     .action(async (experiment: string, opts: MpcCliOptions) => {
       if (!(EXPERIMENTS as readonly string[]).includes(experiment))
         throw new Error(`mpc: unknown experiment '${experiment}'; available: ${EXPERIMENTS.join(', ')}`);
-      const num = (v: string | undefined, name: string): number | undefined => {
-        if (v === undefined) return undefined;
-        const x = Number(v);
-        if (!Number.isInteger(x) || x < 0) throw new Error(`mpc: --${name} must be a non-negative integer, got '${v}'`);
-        return x;
-      };
-      const positive = (v: string | undefined, name: string): number | undefined => {
-        if (v === undefined) return undefined;
-        const x = Number(v);
-        if (!(x > 0) || !Number.isFinite(x)) throw new Error(`mpc: --${name} must be a positive number, got '${v}'`);
-        return x;
-      };
-      const epochs = num(opts.epochs, 'epochs');
-      const seed = num(opts.seed, 'seed');
-      const nTrain = num(opts.nTrain, 'n-train');
-      if (nTrain === 0) throw new Error('mpc: --n-train must be at least 1');
+      const { epochs, seed, nTrain } = opts;
       if (experiment === 'imitate-pendulum' || experiment === 'imitate-cartpole') {
-        const { runImitation, pendulumImitation, cartpoleImitation } = await import('../../mpc/imitate.ts');
+        const { runImitation, pendulumImitation, cartpoleImitation } = await import('../../experiments/mpc/imitate.ts');
         const spec = experiment === 'imitate-pendulum' ? pendulumImitation() : cartpoleImitation();
         const names = spec.paramNames.filter((_, i) => spec.learn[i]);
         const log = (line: string): void => {
@@ -100,15 +106,15 @@ export function register(program: Command): void {
         );
         return;
       }
-      const { runPhysicsExperiment } = await import('../../mpc/physics-experiments.ts');
+      const { runPhysicsExperiment } = await import('../../experiments/mpc/physics-experiments.ts');
       const report = await runPhysicsExperiment(experiment as 'drone' | 'terrain-robot', {
         out: opts.out,
         quiet: opts.quiet,
         noCheck: opts.check === false,
-        steps: num(opts.steps, 'steps'),
+        steps: opts.steps,
         smoothContact: opts.smoothContact,
-        maxIter: num(opts.maxIter, 'max-iter'),
-        tol: positive(opts.tol, 'tol'),
+        maxIter: opts.maxIter,
+        tol: opts.tol,
         log: (l) => (opts.json ? process.stderr.write(l + '\n') : console.log(l)),
       });
       if (opts.json) {

@@ -1,9 +1,8 @@
 // CLI commands of the physics engine (layer app): `impulse sim run scene.json --steps N --dt DT
-// --out traj.json [--json]` simulates a scene file and writes its trajectory; `impulse example
-// <name> [--json]` runs one of the gradient-descent examples (bounce, cloth-throw, box-toss,
-// terrain-id) and prints its losses and gradient check.
+// --out traj.json [--json]` simulates a scene file and writes its trajectory. (`impulse example`
+// is in example.ts.)
 import { InvalidArgumentError, type Command } from 'commander';
-import { EXAMPLES, runExample, runSceneFile, type ExampleResult, type SimRunResult } from '../../sim/physics/index.ts';
+import type { SimRunResult } from '../../sim/physics/index.ts';
 
 function parseNumber(flag: string, integer: boolean): (v: string) => number {
   return (v: string) => {
@@ -35,20 +34,7 @@ function printRun(r: SimRunResult): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-function printExample(r: ExampleResult): void {
-  const g = r.gradcheck;
-  const lines = [
-    `example      ${r.example}`,
-    `loss         ${r.initialLoss.toExponential(4)} -> ${r.finalLoss.toExponential(4)} (${(100 * r.ratio).toFixed(3)}% of initial) in ${r.iterations} iterations`,
-    `converged    ${r.converged ? 'yes (below 1% of the initial loss)' : 'no'}`,
-    `gradcheck    ${Number.isNaN(g.maxRelErr) ? 'skipped' : `max relative error ${g.maxRelErr.toExponential(2)} (eps ${g.eps}) ${g.passed ? 'passed' : 'FAILED'}`}`,
-    `time         ${(r.wallMs / 1000).toFixed(1)} s`,
-  ];
-  for (const [k, v] of Object.entries(r.details)) if (k !== 'lossHistory') lines.push(`${k.padEnd(12)} ${JSON.stringify(v)}`);
-  process.stdout.write(lines.join('\n') + '\n');
-}
-
-/** Registers `sim run` and `example`. */
+/** Registers `sim run`. */
 export function register(program: Command): void {
   const sim = program.command('sim').description('differentiable physics: simulate scene files');
   sim
@@ -67,35 +53,10 @@ export function register(program: Command): void {
     .option('--json', 'print a JSON summary on stdout')
     .action(async (scene: string, opts: { steps?: number; dt?: number; substeps?: number; out?: string; body?: number; json?: boolean }) => {
       try {
+        const { runSceneFile } = await import('../../sim/physics/index.ts'); // loaded when the command runs (fast --help)
         const r = await runSceneFile(scene, { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, out: opts.out, body: opts.body });
         if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
         else printRun(r);
-      } catch (e) {
-        fail(e);
-      }
-    });
-  program
-    .command('example')
-    .description(`run a gradient-descent example through the simulator: ${Object.keys(EXAMPLES).join(', ')}`)
-    .argument('[name]', 'example name (omit to list them)')
-    .option('--iterations <n>', 'optimisation iterations (default: the example own)', parseNumber('--iterations', true))
-    .option('--no-gradcheck', 'skip the gradient check against central differences')
-    .option('--json', 'print the result as JSON on stdout')
-    .action((name: string | undefined, opts: { iterations?: number; gradcheck?: boolean; json?: boolean }) => {
-      try {
-        if (!name) {
-          if (opts.json) process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(EXAMPLES).map(([k, v]) => [k, v.description]))) + '\n');
-          else
-            process.stdout.write(
-              Object.entries(EXAMPLES)
-                .map(([k, v]) => `${k.padEnd(12)} ${v.description}`)
-                .join('\n') + '\n',
-            );
-          return;
-        }
-        const r = runExample(name, { iterations: opts.iterations, skipGradcheck: opts.gradcheck === false });
-        if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
-        else printExample(r);
       } catch (e) {
         fail(e);
       }

@@ -2,10 +2,11 @@
 // extension (with an override), reading and atomic writing of TUM, KITTI (+ times file), EuRoC CSV,
 // MonoForce CSV, Impulse JSON and MCAP (poses from a topic or TF pair; foxglove.PoseInFrame out).
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { FormatError, ParseError } from '../errors.ts';
+import { formatFromExtension, type TrajectoryFormat } from './names.ts';
 import { writeFileAtomicSync } from '../fsutil.ts';
 import type { Trajectory } from '../trajectory.ts';
 import { formatEuroc, parseEuroc, stampNs } from './euroc.ts';
@@ -13,27 +14,25 @@ import { formatTrajectoryJson, parseTrajectoryJson } from './json.ts';
 import { formatKitti, formatTimes, parseKitti, parseTimes } from './kitti.ts';
 import { formatMonoforce, parseMonoforce } from './monoforce.ts';
 import { formatTum, parseTum } from './tum.ts';
-import { extractTrajectory, type ExtractOptions } from '../mcap/extract.ts';
+import { POSE_SCHEMAS, extractTrajectory, normalizeSchemaName, type ExtractOptions } from '../mcap/extract.ts';
 import { McapLogWriter, type McapCompression } from '../mcap/writer.ts';
 
-/** Trajectory formats Impulse reads and writes. */
-export const TRAJECTORY_FORMATS = ['tum', 'kitti', 'euroc', 'monoforce', 'json', 'mcap'] as const;
-/** One of {@link TRAJECTORY_FORMATS}. */
-export type TrajectoryFormat = (typeof TRAJECTORY_FORMATS)[number];
+export { TRAJECTORY_FORMATS, EXTENSION_FORMATS, parseFormatName, formatFromExtension, type TrajectoryFormat } from './names.ts';
 
 const MCAP_MAGIC = [0x89, 0x4d, 0x43, 0x41, 0x50];
 
-/** Checks a user-given format name. */
-export function parseFormatName(name: string): TrajectoryFormat {
-  const f = name.toLowerCase();
-  if ((TRAJECTORY_FORMATS as readonly string[]).includes(f)) return f as TrajectoryFormat;
-  throw new FormatError(`unknown format '${name}' (known: ${TRAJECTORY_FORMATS.join(', ')})`);
-}
+/** Where a user gives the format explicitly (named in detection errors). */
+const GIVE_FORMAT = 'give the format explicitly (the `format` option; CLI: --from, --ref-format or --est-format)';
 
 /**
- * Detects a format from the first bytes of a file (and its extension when the content is
- * ambiguous): MCAP magic, JSON object, then the field count of the first data line
- * (8: TUM, 12: KITTI, 13/17 or a `stamp,T00...` header: MonoForce, comma-separated >= 8: EuRoC).
+ * Detects a format from the first bytes of a file, from its content first and from its
+ * extension only where the content fits several formats: MCAP magic, JSON object, then the first
+ * data line. Whitespace-separated: 8 fields TUM, 12 KITTI, 13 MonoForce. Comma-separated: a
+ * `stamp,T00...` header or 13 / 17 fields MonoForce, a `timestamp...` header or 9+ fields EuRoC;
+ * 8 fields are TUM written with commas when the timestamp is in seconds (a decimal point, as
+ * TUM has) and EuRoC when it is an integer of 13+ digits (nanoseconds); an integer timestamp
+ * of fewer digits fits both, and then `.csv` means EuRoC, `.tum` TUM, and anything else is
+ * refused with the candidates named.
  */
 export function detectFormat(path: string, head: Uint8Array): TrajectoryFormat {
   if (MCAP_MAGIC.every((b, i) => head[i] === b)) return 'mcap';
@@ -44,13 +43,16 @@ export function detectFormat(path: string, head: Uint8Array): TrajectoryFormat {
   const rawLines = text.split('\n');
   const lines = rawLines.slice(0, Math.max(1, rawLines.length - 1)); // last line may be cut
   let header = '';
+  let lineNo = 0;
   for (const l of lines) {
+    lineNo++;
     const t = l.trim();
     if (t === '') continue;
     if (t.startsWith('#')) {
       header = t;
       continue;
     }
+    const loc = { file: path, line: lineNo };
     if (t.includes(',')) {
       const f = t.split(',').map((s) => s.trim());
       if (/^[A-Za-z]/.test(f[0]!)) {
@@ -58,22 +60,46 @@ export function detectFormat(path: string, head: Uint8Array): TrajectoryFormat {
         return 'euroc';
       }
       if (f.length === 13 || f.length === 17) return /timestamp/i.test(header) && f.length === 17 ? 'euroc' : 'monoforce';
-      if (f.length >= 8) return 'euroc';
-      break;
+      if (f.length === 8) {
+        const stamp = f[0]!;
+        if (/^\d{13,}$/.test(stamp)) return 'euroc';
+        if (/^[+-]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][+-]?\d+)$/.test(stamp)) return 'tum';
+        if (ext === '.csv') return 'euroc';
+        if (ext === '.tum') return 'tum';
+        throw new FormatError(
+          `ambiguous format: the first data line has 8 comma-separated fields and an integer timestamp '${stamp}', which fits both TUM ` +
+            `(timestamp in s, tx ty tz, qx qy qz qw) and EuRoC (timestamp in ns, p_x p_y p_z, q_w q_x q_y q_z); ${GIVE_FORMAT}: tum or euroc`,
+          loc,
+        );
+      }
+      if (f.length >= 9) return 'euroc';
+      throw new FormatError(
+        `cannot detect the format: the first data line has ${f.length} comma-separated fields (TUM has 8, EuRoC 8 or more, MonoForce 13 or 17); ${GIVE_FORMAT}`,
+        loc,
+      );
     }
     const f = t.split(/\s+/);
     if (f.length === 8) return 'tum';
     if (f.length === 12) return 'kitti';
     if (f.length === 13) return 'monoforce';
-    throw new FormatError(
-      `cannot detect the format: the first data line has ${f.length} fields (TUM has 8, KITTI 12, MonoForce 13); give the format explicitly`,
-      { file: path },
-    );
+    throw new FormatError(`cannot detect the format: the first data line has ${f.length} fields (TUM has 8, KITTI 12, MonoForce 13); ${GIVE_FORMAT}`, loc);
   }
   if (ext === '.tum') return 'tum';
   if (ext === '.json') return 'json';
   if (ext === '.mcap') return 'mcap';
-  throw new FormatError('cannot detect the format (no data line found); give the format explicitly', { file: path });
+  throw new FormatError(`cannot detect the format (no data line found); ${GIVE_FORMAT}`, { file: path });
+}
+
+/** Checks that an input path is a readable file (not a folder), naming it in the error. */
+export function checkInputPath(path: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FormatError(code === 'ENOENT' ? 'no such file' : `cannot open: ${(e as Error).message}`, { file: path });
+  }
+  if (st.isDirectory()) throw new FormatError('is a folder, not a trajectory file', { file: path });
 }
 
 /** Options of {@link readTrajectory}. */
@@ -86,6 +112,7 @@ export interface ReadOptions extends Omit<ExtractOptions, 'start' | 'end'> {
 
 /** Reads a trajectory file of any supported format. MCAP needs `topic` or `tf`. */
 export async function readTrajectory(path: string, opts: ReadOptions = {}): Promise<Trajectory> {
+  checkInputPath(path);
   let format = opts.format;
   if (!format) {
     let fh;
@@ -103,7 +130,7 @@ export async function readTrajectory(path: string, opts: ReadOptions = {}): Prom
     }
   }
   if (format === 'mcap') {
-    if (!opts.topic && !opts.tf) throw new FormatError('reading a trajectory from MCAP needs a topic (or a TF frame pair)', { file: path });
+    if (!opts.topic && !opts.tf) return extractTrajectory(path, { ...opts, topic: await onlyTrajectoryTopic(path) });
     return extractTrajectory(path, opts);
   }
   let content: string;
@@ -137,6 +164,35 @@ export async function readTrajectory(path: string, opts: ReadOptions = {}): Prom
   return traj;
 }
 
+/**
+ * The one trajectory topic of an MCAP file (a topic with pose messages: Odometry, PoseStamped,
+ * PoseWithCovarianceStamped, foxglove.PoseInFrame), for reading without a topic. Throws naming
+ * the candidates when there are several (or none).
+ */
+export async function onlyTrajectoryTopic(path: string): Promise<string> {
+  const { McapLog } = await import('../mcap/reader.ts');
+  const log = await McapLog.open(path);
+  try {
+    const poseSchemas = new Set<string>(POSE_SCHEMAS);
+    const topics = new Map<string, string>();
+    for (const c of log.channels.values()) {
+      const s = normalizeSchemaName(log.schemaOf(c)?.name ?? '');
+      if (poseSchemas.has(s)) topics.set(c.topic, s);
+    }
+    if (topics.size === 1) return [...topics.keys()][0]!;
+    if (topics.size === 0)
+      throw new FormatError(`no topic with poses (${POSE_SCHEMAS.join(', ')}); give a TF frame pair (CLI: --tf PARENT:CHILD) to read poses from /tf`, {
+        file: path,
+      });
+    throw new FormatError(
+      `${topics.size} topics carry poses: ${[...topics].map(([t, s]) => `${t} (${s})`).join(', ')}; choose one with the \`topic\` option (CLI: --topic)`,
+      { file: path },
+    );
+  } finally {
+    await log.close();
+  }
+}
+
 /** Adds timestamps t0 + i / rate to a trajectory without them (e.g. KITTI before writing TUM). */
 export function withRate(traj: Trajectory, rateHz: number, t0 = 0): Trajectory {
   if (!(rateHz > 0)) throw new ParseError(`rate must be > 0 Hz, got ${rateHz}`);
@@ -154,15 +210,6 @@ export interface WriteOptions {
   /** MCAP: frame id (default: the trajectory's, else `world`). */
   frameId?: string;
   compression?: McapCompression;
-}
-
-/** The format implied by an output file name. */
-export function formatFromExtension(path: string): TrajectoryFormat {
-  const ext = extname(path).toLowerCase();
-  const map: Record<string, TrajectoryFormat> = { '.tum': 'tum', '.txt': 'tum', '.kitti': 'kitti', '.csv': 'euroc', '.json': 'json', '.mcap': 'mcap' };
-  const f = map[ext];
-  if (!f) throw new FormatError(`cannot tell the output format from the extension '${ext}'; give the format explicitly`, { file: path });
-  return f;
 }
 
 /** Writes a trajectory atomically (a failed write leaves no partial file). */

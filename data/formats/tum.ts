@@ -1,5 +1,5 @@
-// TUM RGB-D trajectory text format (data/, bottom layer): `timestamp tx ty tz qx qy qz qw` per line,
-// `#` comments; quaternions w last. Reader normalises quaternions as evo does; writer prints shortest
+// TUM RGB-D trajectory text format (data/, bottom layer): `timestamp tx ty tz qx qy qz qw` per line
+// (separated by spaces or by commas), `#` comments; quaternions w last. Reader normalises quaternions as evo does; writer prints shortest
 // round-trip decimals.
 
 import { TimestampOrderError, FormatError } from '../errors.ts';
@@ -12,7 +12,7 @@ const TUM_FIELDS = ['timestamp', 'tx', 'ty', 'tz', 'qx', 'qy', 'qz', 'qw'];
 
 /** Parses TUM text. Every bad line is a named error with file and line. */
 export function parseTum(content: string, file?: string): Trajectory {
-  const lines = dataLines(content, 'ws');
+  const lines = dataLines(content, 'ws-or-comma');
   if (lines.length === 0) throw new ParseError('no poses in TUM file', { file });
   const n = lines.length;
   const timestamps = new Float64Array(n);

@@ -8,7 +8,7 @@ import { parse as parseRosMsg } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { FormatError } from '../errors.ts';
-import { tempPathFor } from '../fsutil.ts';
+import { checkOutputPath, releaseTemp, tempPathFor, trackTemp, userPathError } from '../fsutil.ts';
 import { rotationToQuat } from '../se3.ts';
 import { IMPULSE_JSON_SCHEMAS } from './schemas.ts';
 
@@ -118,8 +118,16 @@ export class McapLogWriter {
 
   /** Starts a new file (written to a temp file next to `path` until {@link close}). */
   static async create(path: string, opts: McapWriterOptions = {}): Promise<McapLogWriter> {
+    checkOutputPath(path);
     const tmp = tempPathFor(path);
-    const fh = await open(tmp, 'w');
+    trackTemp(tmp, path);
+    let fh: FileHandle;
+    try {
+      fh = await open(tmp, 'w');
+    } catch (e) {
+      releaseTemp(tmp);
+      throw userPathError(e, tmp, path);
+    }
     try {
       const zstd = (opts.compression ?? 'zstd') === 'zstd' ? await loadZstd() : null;
       const writable = new FileWritable(fh);
@@ -133,7 +141,8 @@ export class McapLogWriter {
     } catch (e) {
       await fh.close();
       await rm(tmp, { force: true });
-      throw e;
+      releaseTemp(tmp);
+      throw userPathError(e, tmp, path);
     }
   }
 
@@ -274,7 +283,9 @@ export class McapLogWriter {
     } catch (e) {
       await this.fh.close().catch(() => undefined);
       await rm(this.tmp, { force: true });
-      throw e;
+      throw userPathError(e, this.tmp, this.path);
+    } finally {
+      releaseTemp(this.tmp);
     }
   }
 
@@ -284,6 +295,7 @@ export class McapLogWriter {
     this.closed = true;
     await this.fh.close().catch(() => undefined);
     await rm(this.tmp, { force: true });
+    releaseTemp(this.tmp);
   }
 }
 

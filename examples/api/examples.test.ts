@@ -10,7 +10,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..', '..');
 
 function run(name: string): string {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, name)], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', join(HERE, name)], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, `${name} failed:\n${r.stderr}`);
   return r.stdout;
 }

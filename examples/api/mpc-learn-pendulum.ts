@@ -3,7 +3,8 @@
 // Adam on the imitation loss, its gradient from the implicit (Amos et al.) backward.
 // Run: npx tsx examples/api/mpc-learn-pendulum.ts
 import { Rng, concat, exp, gradients, log, mean, square, sub, tensor } from 'impulse/sim';
-import { Adam, mpc, pendulum, pendulumCost, pendulumState, quadCost } from 'impulse/mpc';
+import { mpc, pendulum, pendulumCost, pendulumState, quadCost } from 'impulse/mpc';
+import { Adam } from 'impulse/models';
 
 const { C, c } = pendulumCost();
 const rng = new Rng(1);

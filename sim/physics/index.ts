@@ -1,7 +1,7 @@
 // Public API of the differentiable physics engine (sim/physics, layer sim), after NVIDIA
 // Warp's sim module: ModelBuilder -> Model / State / Control, one kernel per physical effect
 // with a hand-written adjoint, a fused semi-implicit step on the core's tape, checkpointed
-// rollouts, JSON scenes and the gradient-descent examples.
+// rollouts and JSON scenes. (The gradient-descent experiments live in experiments/physics.)
 //
 // @example
 // import { ModelBuilder, BodyDesc, rollout } from './sim/physics/index.ts';
@@ -44,4 +44,3 @@ export { modelData, zeroParamGrads, type ModelData, type ParamGrads, type Terrai
 export { ModelError, SceneError, SimulationError } from './errors.ts';
 export { parseScene, loadScene, buildScene, SceneSchema, type Scene, type BuiltScene } from './scene.ts';
 export { runSceneFile, type SimRunResult } from './run.ts';
-export { EXAMPLES, runExample, type ExampleResult, type ExampleOptions } from './examples/index.ts';

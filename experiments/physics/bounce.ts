@@ -1,10 +1,8 @@
 // Example `bounce` (sim/physics/examples, layer sim), after Warp's example_bounce: find the
 // initial velocity of a particle so that, after bouncing off a wall and the ground, it is at
 // a target point after T seconds. Gradient descent (Adam) through the simulator.
-import { Tensor, sub, sum, square, tensor } from '../../core/index.ts';
-import { ModelBuilder } from '../builder.ts';
-import { rollout } from '../rollout.ts';
-import { State } from '../model.ts';
+import { Tensor, sub, sum, square, tensor } from '../../sim/core/index.ts';
+import { ModelBuilder, rollout, State } from '../../sim/physics/index.ts';
 import { exampleResult, fitWithAdam, type ExampleOptions, type ExampleResult } from './common.ts';
 
 /** The bounce scene: a particle at (0, 0, 1), a wall at x = 2 (facing -x), the ground at z = 0. */

@@ -6,10 +6,8 @@
 // with the bilinear terrain. The box stays in contact all along: a toss from the air makes
 // the loss piecewise smooth with jumps (each corner's touchdown switches the damping term
 // kd*min(vn, 0) on at once), which defeats gradient descent and central differences alike.
-import { Tensor, add, mul, slice, sub, sum, square, tensor } from '../../core/index.ts';
-import { BodyDesc, ModelBuilder } from '../builder.ts';
-import { rollout } from '../rollout.ts';
-import { State, type Model } from '../model.ts';
+import { Tensor, add, mul, slice, sub, sum, square, tensor } from '../../sim/core/index.ts';
+import { BodyDesc, ModelBuilder, rollout, State, type Model } from '../../sim/physics/index.ts';
 import { exampleResult, fitWithAdam, type ExampleOptions, type ExampleResult } from './common.ts';
 
 /** Terrain height of the box-toss scene: a 5% slope up along x and a 3 cm bump near (0.55, 0.35). */

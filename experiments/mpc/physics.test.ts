@@ -3,11 +3,9 @@
 // reference, the terrain robot's friction-map gradient is finite and local to the robot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gradients, slice, sum, tensor } from '../sim/core/index.ts';
-import { bodyState } from './body-dynamics.ts';
-import { quadCost } from './cost.ts';
+import { gradients, slice, sum, tensor } from '../../sim/core/index.ts';
+import { bodyState, quadCost, mpc } from '../../mpc/index.ts';
 import { DRONE, droneCost, droneDynamics } from './drone.ts';
-import { mpc } from './mpc.ts';
 import { TERRAIN_ROBOT, TERRAIN_ROBOT_SMOOTH_CONTACT, runTerrainRobot, terrainRobotCost, terrainRobotDynamics, trueFrictionMap } from './terrain-robot.ts';
 
 const ctx = { rows: 1, times: new Int32Array(1), items: new Int32Array(1), T: 2, B: 1 };

@@ -2,9 +2,10 @@
 // small budget: learning through the MPC layer lowers the imitation loss and the parameter error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, Tensor, backward, mean, square, sub, tensor } from '../sim/core/index.ts';
+import { Rng, Tensor, backward, mean, square, sub, tensor } from '../../sim/core/index.ts';
 import { pendulumImitation, runImitation } from './imitate.ts';
-import { Adam, Mlp } from './train.ts';
+import { Adam } from '../../models/optim/index.ts';
+import { Mlp } from './train.ts';
 
 test('pendulum imitation: 20 Adam epochs through the MPC layer cut the loss 50x and the parameter error 10x', () => {
   const r = runImitation(pendulumImitation({ initParams: [8.5, 0.8, 1] }), { nTrain: 8, nTest: 4, epochs: 20, lr: 0.05, nnSizes: [8], nnEpochs: 20 });

@@ -4,13 +4,10 @@
 // loop stays on the tape (each MPC solve is a layer with the implicit backward, each
 // simulator step the engine's adjoint), so the gradient of the final distance to the goal
 // with respect to the terrain's friction map is what a terrain-aware planner needs.
-import { Tensor, add, backward, gradients, mul, noGrad, norm, reshape, slice, sub, tensor } from '../sim/core/index.ts';
-import { BodyDesc, Control, ModelBuilder } from '../sim/physics/index.ts';
-import { Trajectory, writeTrajectory } from '../data/index.ts';
-import { bodyDynamics, bodyState, BODY_NX } from './body-dynamics.ts';
-import { quadCost } from './cost.ts';
-import type { BackwardInfo } from './implicit.ts';
-import { mpc, shiftControls } from './mpc.ts';
+import { Tensor, add, backward, gradients, mul, noGrad, norm, reshape, slice, sub, tensor } from '../../sim/core/index.ts';
+import { BodyDesc, Control, ModelBuilder } from '../../sim/physics/index.ts';
+import { Trajectory, writeTrajectory } from '../../data/index.ts';
+import { bodyDynamics, bodyState, BODY_NX, quadCost, type BackwardInfo, mpc, shiftControls } from '../../mpc/index.ts';
 
 /** Terrain grid and robot constants. */
 export const TERRAIN_ROBOT = {

@@ -3,12 +3,10 @@
 // MPC. The MPC linearises the simulator through its adjoint on the tape (gradients through the
 // simulator); the closed-loop trajectory and the reference are written as Impulse JSON
 // trajectories (data layer format) for the data tools and the app.
-import { Tensor, gradients, matmul, quatRotate, tensor, mul, ones } from '../sim/core/index.ts';
-import { BodyDesc, Control, ModelBuilder } from '../sim/physics/index.ts';
-import { Trajectory, writeTrajectory } from '../data/index.ts';
-import { bodyDynamics, bodyState, BODY_NX } from './body-dynamics.ts';
-import { quadCost } from './cost.ts';
-import { mpc, shiftControls } from './mpc.ts';
+import { Tensor, gradients, matmul, quatRotate, tensor, mul, ones } from '../../sim/core/index.ts';
+import { BodyDesc, Control, ModelBuilder } from '../../sim/physics/index.ts';
+import { Trajectory, writeTrajectory } from '../../data/index.ts';
+import { bodyDynamics, bodyState, BODY_NX, quadCost, mpc, shiftControls } from '../../mpc/index.ts';
 
 /** Constants of the quadrotor: '+' configuration, rotors on the body x and y axes. */
 export const DRONE = { mass: 1.0, arm: 0.15, km: 0.02, halfExtents: [0.15, 0.15, 0.04] as const, uMax: 5, dt: 0.05, substeps: 4, T: 15, speed: 0.6 } as const;

@@ -3,13 +3,22 @@
 // states; a learner MPC starting from wrong dynamics parameters is trained with Adam through
 // the MPC layer (implicit backward) to imitate them; a neural-network policy trained on the
 // same data (and on more) is the sample-efficiency baseline.
-import { Rng, Tensor, backward, exp, gradients, mean, mul, add, noGrad, reshape, square, sub, tensor } from '../sim/core/index.ts';
-import { cartpole, cartpoleCost, cartpoleState, CARTPOLE } from './cartpole.ts';
-import { quadCost } from './cost.ts';
-import type { Dynamics } from './dynamics.ts';
-import { mpc } from './mpc.ts';
-import { pendulum, pendulumCost, pendulumState, PENDULUM } from './pendulum.ts';
-import { Adam, Mlp } from './train.ts';
+import { Rng, Tensor, backward, exp, gradients, mean, mul, add, noGrad, reshape, square, sub, tensor } from '../../sim/core/index.ts';
+import {
+  cartpole,
+  cartpoleCost,
+  cartpoleState,
+  CARTPOLE,
+  quadCost,
+  type Dynamics,
+  mpc,
+  pendulum,
+  pendulumCost,
+  pendulumState,
+  PENDULUM,
+} from '../../mpc/index.ts';
+import { Adam } from '../../models/optim/index.ts';
+import { Mlp } from './train.ts';
 
 /** An imitation problem: dynamics family, cost, bounds, true and initial parameters. */
 export interface ImitationSpec {

@@ -2,10 +2,8 @@
 // spring-mass cloth (every particle's, [N, 3]) so that its centre of mass lands on a target
 // on the ground after T seconds (it flies, lands and slides with friction). Gradient
 // descent (Adam) through the simulator.
-import { Tensor, mean, slice, sub, sum, square, tensor } from '../../core/index.ts';
-import { ModelBuilder } from '../builder.ts';
-import { rollout } from '../rollout.ts';
-import { State, type Model } from '../model.ts';
+import { Tensor, mean, slice, sub, sum, square, tensor } from '../../sim/core/index.ts';
+import { ModelBuilder, rollout, State, type Model } from '../../sim/physics/index.ts';
 import { exampleResult, fitWithAdam, type ExampleOptions, type ExampleResult } from './common.ts';
 
 /** The cloth: 5 x 5 particles 10 cm apart, 0.8 m above the ground, structural and shear springs. */

@@ -1,4 +1,4 @@
-// The physics examples (sim/physics/examples, layer sim): each optimises by gradient descent
+// The physics experiments (experiments/physics, outside the layers; exported by no layer): each optimises by gradient descent
 // through the simulator and returns {initialLoss, finalLoss, iterations, gradcheck, ...}.
 // `impulse example <name>` runs them.
 import { runBounce } from './bounce.ts';
@@ -8,7 +8,7 @@ import type { ExampleOptions, ExampleResult } from './common.ts';
 import { runTerrainId } from './terrainId.ts';
 
 export type { ExampleOptions, ExampleResult } from './common.ts';
-export { Adam, optimize, checkExampleGradient } from './common.ts';
+export { optimize, checkExampleGradient } from './common.ts';
 export { runBounce, bounceModel } from './bounce.ts';
 export { runClothThrow, clothModel } from './clothThrow.ts';
 export { runBoxToss, boxTossModel, boxTossHeight } from './boxToss.ts';

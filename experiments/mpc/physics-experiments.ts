@@ -1,11 +1,13 @@
-// Entry point of the MPC experiments that run through the physics engine (mpc/): `drone` and
+// Entry point of the MPC experiments that run through the physics engine (experiments/mpc): `drone` and
 // `terrain-robot`, with a human-readable summary for `impulse mpc <experiment>`.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { runDrone, type DroneReport } from './drone.ts';
 import { runTerrainRobot, TERRAIN_ROBOT, TERRAIN_ROBOT_SMOOTH_CONTACT, type TerrainRobotReport } from './terrain-robot.ts';
 
 /** Options of `runPhysicsExperiment`. */
 export interface PhysicsExperimentOptions {
-  /** Trajectory file (default drone.json / terrain-robot.json in the working directory). */
+  /** Trajectory file (default: `runs/mpc-<name>-<date>/<name>.json` under the working directory, see {@link defaultRunOut}). */
   out?: string;
   /** No progress lines. */
   quiet?: boolean;
@@ -20,6 +22,27 @@ export interface PhysicsExperimentOptions {
   maxIter?: number;
 }
 
+/**
+ * The default output of an experiment that writes files: a fresh run folder
+ * `runs/mpc-<name>-<YYYYMMDD-HHMMSS>/` (created) under `cwd`, never the working directory itself.
+ */
+export function defaultRunOut(name: string, cwd = process.cwd(), now = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  let dir = join(cwd, 'runs', `mpc-${name}-${stamp}`);
+  for (let k = 2; ; k++) {
+    try {
+      mkdirSync(join(cwd, 'runs'), { recursive: true });
+      mkdirSync(dir); // fails if it exists: two runs in the same second get -2, -3, ...
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`mpc ${name}: cannot create the run folder ${dir}: ${(e as Error).message}`);
+      dir = join(cwd, 'runs', `mpc-${name}-${stamp}-${k}`);
+    }
+  }
+  return join(dir, `${name}.json`);
+}
+
 const f = (v: number, d = 4): string => (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(d) : v.toExponential(2));
 
 /**
@@ -32,19 +55,20 @@ export async function runPhysicsExperiment(
 ): Promise<(DroneReport | TerrainRobotReport) & { text: string }> {
   const log = opts.quiet ? undefined : opts.log;
   if (name === 'drone') {
-    const r = await runDrone({ out: opts.out ?? 'drone.json', log });
+    const out = opts.out ?? defaultRunOut('drone');
+    const r = await runDrone({ out, log });
     const text = [
       `drone: ${r.steps} MPC steps of ${r.dt} s, horizon ${r.horizon}, through the physics engine`,
       `tracking error: RMS ${f(r.rmsPositionError)} m, max ${f(r.maxPositionError)} m; closest approach to the waypoints ${r.waypointMiss.map((v) => f(v, 3)).join(', ')} m`,
       `iLQR iterations per step ${f(r.meanIterations, 2)} (warm-started); ${r.nonConverged} steps not converged`,
       `d(first plan's objective)/d(mass) = ${f(r.dObjective_dMass)} (implicit backward through the simulator)`,
-      `wrote ${r.files.trajectory} (closed loop) and ${r.files.reference} (reference); impulse eval ape REF EST compares them`,
+      `wrote ${r.files.trajectory} (closed loop) and ${r.files.reference} (reference)${opts.out ? '' : ' (default run folder; --out FILE to choose)'}; impulse eval ape REF EST compares them`,
       `time ${(r.timeMs / 1000).toFixed(1)} s`,
     ].join('\n');
     return { ...r, text };
   }
   const r = await runTerrainRobot({
-    out: opts.out ?? 'terrain-robot.json',
+    out: opts.out ?? defaultRunOut('terrain-robot'),
     check: !opts.noCheck,
     steps: opts.steps,
     solver: { tol: opts.tol, maxIter: opts.maxIter },
@@ -71,7 +95,7 @@ export async function runPhysicsExperiment(
       : '',
     `simulator alone (executed controls fixed): |d(final distance)/d(friction map)| = ${f(r.openLoop.gradNorm)}` +
       (o ? `, central difference (eps ${o.eps}) ${f(o.finiteDifference)} (rel. error ${f(o.relErr, 3)})` : ''),
-    `wrote ${r.files.trajectory}`,
+    `wrote ${r.files.trajectory}${opts.out ? '' : ' (default run folder; --out FILE to choose)'}`,
     `time: forward ${(r.timeMs.forward / 1000).toFixed(1)} s, backward ${(r.timeMs.backward / 1000).toFixed(1)} s, check ${(r.timeMs.check / 1000).toFixed(1)} s`,
   ]
     .filter((l) => l !== '')

@@ -1,7 +1,8 @@
-// Shared pieces of the physics examples (sim/physics/examples, layer sim): the result
-// shape, a plain gradient-descent / Adam update on float64 leaves, the gradient check of an
+// Shared pieces of the physics experiments (experiments/physics, outside the layers): the
+// result shape, the optimisation loop (models' Adam on float64 leaves), the gradient check of an
 // example's loss against central differences, and the fit-then-report loop every example runs.
-import { Tensor, gradcheck, valueAndGrad, type GradcheckReport } from '../../core/index.ts';
+import { Tensor, gradcheck, valueAndGrad, type GradcheckReport } from '../../sim/core/index.ts';
+import { Adam } from '../../models/optim/index.ts';
 
 /** What every example prints. */
 export interface ExampleResult {
@@ -27,38 +28,6 @@ export interface ExampleOptions {
   skipGradcheck?: boolean;
   /** Called after every iteration with the loss. */
   onIteration?: (i: number, loss: number) => void;
-}
-
-/** Adam state for a list of leaves (Kingma & Ba); `lr` per leaf. */
-export class Adam {
-  private m: Float64Array[];
-  private v: Float64Array[];
-  private t = 0;
-  constructor(
-    readonly params: Tensor[],
-    readonly lr: number[],
-    readonly beta1 = 0.9,
-    readonly beta2 = 0.999,
-  ) {
-    this.m = params.map((p) => new Float64Array(p.size));
-    this.v = params.map((p) => new Float64Array(p.size));
-  }
-  /** One update in place (the leaves' data change; they stay leaves). */
-  step(grads: readonly Tensor[]): void {
-    this.t++;
-    const b1 = 1 - this.beta1 ** this.t;
-    const b2 = 1 - this.beta2 ** this.t;
-    this.params.forEach((p, k) => {
-      const g = grads[k]!.data;
-      const m = this.m[k]!;
-      const v = this.v[k]!;
-      for (let i = 0; i < p.size; i++) {
-        m[i] = this.beta1 * m[i]! + (1 - this.beta1) * g[i]!;
-        v[i] = this.beta2 * v[i]! + (1 - this.beta2) * g[i]! * g[i]!;
-        p.data[i] = p.data[i]! - (this.lr[k]! * (m[i]! / b1)) / (Math.sqrt(v[i]! / b2) + 1e-12);
-      }
-    });
-  }
 }
 
 /**
@@ -132,7 +101,7 @@ export function fitWithAdam(
   checkEps = 1e-6,
 ): ExampleFit {
   const iterations = opts.iterations ?? defaultIterations;
-  const adam = new Adam(params, lr);
+  const adam = new Adam(params, lr, 0.9, 0.999, 1e-12);
   const { initialLoss, finalLoss, history } = optimize(loss, params, iterations, (g) => adam.step(g), opts.onIteration);
   const gradcheck = opts.skipGradcheck ? { maxRelErr: NaN, maxAbsErr: NaN, eps: 0, passed: false } : checkExampleGradient(loss, checkInputs(), checkEps);
   return { initialLoss, finalLoss, iterations, history, gradcheck };

@@ -3,10 +3,8 @@
 // (MonoForce-like) drives over a heightmap with two friction patches; from one observed
 // trajectory (its pose every 10 steps) gradient descent (Adam) recovers the friction map
 // (every grid point's mu) and the terrain stiffness (one value, broadcast to the ke map).
-import { Tensor, exp, full, mean, mul, noGrad, ones, square, stack, sub, tensor } from '../../core/index.ts';
-import { BodyDesc, ModelBuilder } from '../builder.ts';
-import { rollout } from '../rollout.ts';
-import { Control, type Model } from '../model.ts';
+import { Tensor, exp, full, mean, mul, noGrad, ones, square, stack, sub, tensor } from '../../sim/core/index.ts';
+import { BodyDesc, ModelBuilder, rollout, Control, type Model } from '../../sim/physics/index.ts';
 import { exampleResult, fitWithAdam, type ExampleOptions, type ExampleResult } from './common.ts';
 
 const NX = 16;
