@@ -1,5 +1,6 @@
 // CLI commands of the physics engine (layer app): `impulse sim run scene.json --steps N --dt DT
-// --out traj.json [--json]` simulates a scene file and writes its trajectory; `impulse example
+// --out traj.json [--json]` simulates a scene file (substeps from the stability bound, stopped
+// with exit code 1 when it diverges) and streams its trajectory; `impulse example
 // <name> [--json]` runs one of the gradient-descent examples (bounce, cloth-throw, box-toss,
 // terrain-id) and prints its losses and gradient check.
 import { InvalidArgumentError, type Command } from 'commander';
@@ -27,7 +28,13 @@ function printRun(r: SimRunResult): void {
   const lines = [
     `scene      ${r.scene}`,
     `world      ${r.particles} particles, ${r.springs} springs, ${r.bodies} bodies, ${r.worlds} world(s)`,
-    `simulated  ${r.steps} steps x ${+r.dt.toPrecision(6)} s (${r.substeps} substeps) = ${r.time.toFixed(3)} s in ${r.wallMs} ms`,
+    `simulated  ${r.steps} steps x ${+r.dt.toPrecision(6)} s (${r.substeps} substeps${r.substepsAuto ? ', chosen from the stability bound' : ''}) = ${r.time.toFixed(3)} s in ${r.wallMs} ms`,
+    `stability  substep ${r.stability.substep.toExponential(2)} s, ${
+      r.stability.guaranteed
+        ? `within the guaranteed bound ${r.stability.guaranteedBound.toExponential(2)} s`
+        : `beyond the guaranteed bound ${r.stability.guaranteedBound.toExponential(2)} s (stable for one contact at a time; omit --substeps for a guaranteed choice)`
+    }`,
+    `energy     ${r.energy.initial.toPrecision(4)} J -> ${r.energy.final.toPrecision(4)} J (controls' work at most ${r.energy.controlWorkBound.toPrecision(3)} J)`,
   ];
   if (r.particleCom) lines.push(`particles  final centre of mass ${fmt(r.particleCom)}`);
   r.bodyPos.forEach((p, i) => lines.push(`body ${i}     final position ${fmt(p)}`));
@@ -57,7 +64,12 @@ export function register(program: Command): void {
     .argument('<scene>', 'scene file (see examples/physics/*.json)')
     .option('--steps <n>', 'number of steps (default: the scene file, else 100)', parseNumber('--steps', true))
     .option('--dt <seconds>', 'step length (default: the scene file, else 1/60)', parseNumber('--dt', false))
-    .option('--substeps <n>', 'substeps per step (default: the scene file, else 1)', parseNumber('--substeps', true))
+    .option(
+      '--substeps <n>',
+      'substeps per step (default: the scene file, else chosen from the stability bound; a substep beyond the bound is refused)',
+      parseNumber('--substeps', true),
+    )
+    .option('--every <k>', 'write every k-th state to --out (default 1)', parseNumber('--every', true))
     .option('--out <file>', 'write the trajectory here (the whole scene as JSON; with --body, that body in the format of the extension)')
     .option(
       '--body <index>',
@@ -65,9 +77,9 @@ export function register(program: Command): void {
       parseNumber('--body', true),
     )
     .option('--json', 'print a JSON summary on stdout')
-    .action(async (scene: string, opts: { steps?: number; dt?: number; substeps?: number; out?: string; body?: number; json?: boolean }) => {
+    .action(async (scene: string, opts: { steps?: number; dt?: number; substeps?: number; every?: number; out?: string; body?: number; json?: boolean }) => {
       try {
-        const r = await runSceneFile(scene, { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, out: opts.out, body: opts.body });
+        const r = await runSceneFile(scene, { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, every: opts.every, out: opts.out, body: opts.body });
         if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
         else printRun(r);
       } catch (e) {
