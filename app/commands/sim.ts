@@ -1,6 +1,7 @@
 // CLI commands of the physics engine (layer app): `impulse sim run scene.json --steps N --dt DT
-// --out traj.json [--json]` simulates a scene file and writes its trajectory. (`impulse example`
-// is in example.ts.)
+// --out traj.json [--json]` simulates a scene file (substeps from the stability bound, stopped
+// with exit code 1 when it diverges) and streams its trajectory. (`impulse example` is in
+// example.ts.)
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SimRunResult } from '../../sim/physics/index.ts';
 
@@ -26,7 +27,13 @@ function printRun(r: SimRunResult): void {
   const lines = [
     `scene      ${r.scene}`,
     `world      ${r.particles} particles, ${r.springs} springs, ${r.bodies} bodies, ${r.worlds} world(s)`,
-    `simulated  ${r.steps} steps x ${+r.dt.toPrecision(6)} s (${r.substeps} substeps) = ${r.time.toFixed(3)} s in ${r.wallMs} ms`,
+    `simulated  ${r.steps} steps x ${+r.dt.toPrecision(6)} s (${r.substeps} substeps${r.substepsAuto ? ', chosen from the stability bound' : ''}) = ${r.time.toFixed(3)} s in ${r.wallMs} ms`,
+    `stability  substep ${r.stability.substep.toExponential(2)} s, ${
+      r.stability.guaranteed
+        ? `within the guaranteed bound ${r.stability.guaranteedBound.toExponential(2)} s`
+        : `beyond the guaranteed bound ${r.stability.guaranteedBound.toExponential(2)} s (stable for one contact at a time; omit --substeps for a guaranteed choice)`
+    }`,
+    `energy     ${r.energy.initial.toPrecision(4)} J -> ${r.energy.final.toPrecision(4)} J (controls' work at most ${r.energy.controlWorkBound.toPrecision(3)} J)`,
   ];
   if (r.particleCom) lines.push(`particles  final centre of mass ${fmt(r.particleCom)}`);
   r.bodyPos.forEach((p, i) => lines.push(`body ${i}     final position ${fmt(p)}`));
@@ -43,7 +50,12 @@ export function register(program: Command): void {
     .argument('<scene>', 'scene file (see examples/physics/*.json)')
     .option('--steps <n>', 'number of steps (default: the scene file, else 100)', parseNumber('--steps', true))
     .option('--dt <seconds>', 'step length (default: the scene file, else 1/60)', parseNumber('--dt', false))
-    .option('--substeps <n>', 'substeps per step (default: the scene file, else 1)', parseNumber('--substeps', true))
+    .option(
+      '--substeps <n>',
+      'substeps per step (default: the scene file, else chosen from the stability bound; a substep beyond the bound is refused)',
+      parseNumber('--substeps', true),
+    )
+    .option('--every <k>', 'write every k-th state to --out (default 1)', parseNumber('--every', true))
     .option('--out <file>', 'write the trajectory here (the whole scene as JSON; with --body, that body in the format of the extension)')
     .option(
       '--body <index>',
@@ -51,10 +63,10 @@ export function register(program: Command): void {
       parseNumber('--body', true),
     )
     .option('--json', 'print a JSON summary on stdout')
-    .action(async (scene: string, opts: { steps?: number; dt?: number; substeps?: number; out?: string; body?: number; json?: boolean }) => {
+    .action(async (scene: string, opts: { steps?: number; dt?: number; substeps?: number; every?: number; out?: string; body?: number; json?: boolean }) => {
       try {
         const { runSceneFile } = await import('../../sim/physics/index.ts'); // loaded when the command runs (fast --help)
-        const r = await runSceneFile(scene, { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, out: opts.out, body: opts.body });
+        const r = await runSceneFile(scene, { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, every: opts.every, out: opts.out, body: opts.body });
         if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
         else printRun(r);
       } catch (e) {

@@ -42,3 +42,20 @@ export class SimulationError extends Error {
     this.name = 'SimulationError';
   }
 }
+
+/** A step the explicit integrator cannot integrate stably (stability.ts): names the particle or body, the bound and the value. */
+export class StabilityError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'particle' | 'body',
+    /** Particle or body index. */
+    readonly index: number,
+    /** The largest stable substep (s). */
+    readonly bound: number,
+    /** The substep asked for (s). */
+    readonly value: number,
+  ) {
+    super(message);
+    this.name = 'StabilityError';
+  }
+}

@@ -41,6 +41,18 @@ export {
 } from './ops.ts';
 export { contactForce, adjContactForce } from './contact.ts';
 export { modelData, zeroParamGrads, type ModelData, type ParamGrads, type TerrainData } from './data.ts';
-export { ModelError, SceneError, SimulationError } from './errors.ts';
+export { ModelError, SceneError, SimulationError, StabilityError } from './errors.ts';
+export {
+  stabilityLimits,
+  modelStability,
+  autoSubsteps,
+  checkStability,
+  maxStableStep,
+  MAX_AUTO_SUBSTEPS,
+  type StabilityLimit,
+  type ModelStability,
+} from './stability.ts';
+export { DivergenceMonitor, energies, type DivergenceOptions, type Energies } from './divergence.ts';
 export { parseScene, loadScene, buildScene, SceneSchema, type Scene, type BuiltScene } from './scene.ts';
-export { runSceneFile, type SimRunResult } from './run.ts';
+export { runSceneFile, type SimRunResult, type SimRunOptions } from './run.ts';
+export { sceneJsonSink, bodyPoseSink, type StateSink } from './stream.ts';

@@ -6,12 +6,15 @@ import { Tensor, checkpoint } from '../core/index.ts';
 import { ModelError } from './errors.ts';
 import { simulate, type SimulateOptions } from './integrator.ts';
 import { Control, State, type Model } from './model.ts';
+import { autoSubsteps } from './stability.ts';
 
 /** Controls of a rollout: one for all steps, one per step, or a function of the step index. */
 export type ControlSchedule = Control | null | readonly (Control | null)[] | ((t: number) => Control | null);
 
 /** Options of `rollout`. */
-export interface RolloutOptions extends Omit<SimulateOptions, 'step'> {
+export interface RolloutOptions extends Omit<SimulateOptions, 'step' | 'substeps'> {
+  /** Substeps per step (default 1); 'auto': chosen from the stability bound (`autoSubsteps`, stability.ts). */
+  substeps?: number | 'auto';
   /** Number of steps T. */
   steps: number;
   /** Step length (s). */
@@ -75,7 +78,8 @@ export function rollout(model: Model, state0: State, opts: RolloutOptions): Roll
   if (K !== undefined && (!Number.isInteger(K) || K < 1)) throw new ModelError(`rollout: checkpointEvery = ${K} must be an integer >= 1`, 'checkpointEvery');
   model.validate();
   checkInitialState(state0);
-  const simOpts = (t: number): SimulateOptions => ({ substeps: opts.substeps, checkFinite: opts.checkFinite, clipGradNorm: opts.clipGradNorm, step: t });
+  const substeps = opts.substeps === 'auto' ? autoSubsteps(model, opts.dt) : opts.substeps;
+  const simOpts = (t: number): SimulateOptions => ({ substeps, checkFinite: opts.checkFinite, clipGradNorm: opts.clipGradNorm, step: t });
   const states: State[] = [state0];
   const steps: number[] = [0];
   let s = state0;

@@ -1,11 +1,15 @@
-// Running a scene file end to end (sim/physics, layer sim): load, build, roll out, write the
-// trajectory (the whole scene as JSON, or one body's poses in any format of the data layer)
-// and return a summary. Used by `impulse sim run`.
-import { Trajectory, writeFileAtomicSync, writeTrajectory } from '../../data/index.ts';
+// Running a scene file end to end (sim/physics, layer sim): load, build, choose the substeps
+// from the stability bound (or refuse a step the model cannot integrate), simulate while
+// watching for divergence, stream the states to the output file (the whole scene as JSON, or
+// one body's poses in any format of the data layer) and return a summary. Memory stays flat in
+// the number of steps: only the current state is kept. Used by `impulse sim run`.
 import { noGrad } from '../core/index.ts';
+import { DivergenceMonitor } from './divergence.ts';
 import { ModelError } from './errors.ts';
-import { rollout, trajectoryOf } from './rollout.ts';
+import { simulate } from './integrator.ts';
+import { autoSubsteps, checkStability } from './stability.ts';
 import { buildScene, loadScene } from './scene.ts';
+import { bodyPoseSink, sceneJsonSink, type StateSink } from './stream.ts';
 
 /** Summary of `runSceneFile`. */
 export interface SimRunResult {
@@ -13,6 +17,10 @@ export interface SimRunResult {
   steps: number;
   dt: number;
   substeps: number;
+  /** Whether the substeps were chosen from the stability bound (no --substeps, none in the scene). */
+  substepsAuto: boolean;
+  /** The sufficient stability bound of the substep (s) and whether dt / substeps is within it. */
+  stability: { substep: number; guaranteedBound: number; guaranteed: boolean };
   particles: number;
   springs: number;
   bodies: number;
@@ -20,6 +28,8 @@ export interface SimRunResult {
   /** Simulated time (s). */
   time: number;
   wallMs: number;
+  /** Energy (kinetic + gravitational + spring, J) at the start and the end; the controls' work bound. */
+  energy: { initial: number; final: number; controlWorkBound: number };
   /** Final particle centre of mass (null without particles). */
   particleCom: number[] | null;
   /** Final body positions. */
@@ -35,39 +45,69 @@ export interface SimRunOptions {
   /** Override the scene file's step count, step length (s) and substeps. */
   steps?: number;
   dt?: number;
+  /** Substeps per step; default: the scene file's, else chosen from the stability bound. */
   substeps?: number;
-  /** Output file (written atomically). */
+  /** Output file (written atomically, streamed as the run goes). */
   out?: string;
   /**
    * Write only this body's pose trajectory, in the data layer's format chosen by the
-   * extension of `out` (.tum/.txt, .kitti, .csv (EuRoC), .json, .mcap), so `impulse eval`,
+   * extension of `out` (.tum/.txt, .kitti, .csv (EuRoC), .json or .mcap), so `impulse eval`,
    * `convert` and Foxglove read it. Without it, `out` gets the whole scene as JSON.
    */
   body?: number;
+  /** Write every K-th state only (default 1: every state). */
+  every?: number;
+  /** Called after every step with its index (progress reporting). */
+  onStep?: (step: number) => void;
 }
 
 /**
- * Simulates a scene file; `steps`/`dt`/`substeps` override the file's values. Writes the
- * trajectory (every kept state, or one body's poses with `body`) to `out` when given.
+ * Simulates a scene file; `steps`/`dt`/`substeps` override the file's values. Without
+ * substeps given, they are chosen from the stability bound (stability.ts); a given substep
+ * beyond the necessary bound is refused with a StabilityError. Stops with a SimulationError
+ * (step, body or particle, quantity) when the run diverges. Streams the states to `out`.
  */
 export async function runSceneFile(file: string, opts: SimRunOptions = {}): Promise<SimRunResult> {
   const built = buildScene(loadScene(file), file);
   const dt = opts.dt ?? built.dt;
   const steps = opts.steps ?? built.steps;
-  const substeps = opts.substeps ?? built.substeps;
   if (!(dt > 0) || !Number.isFinite(dt)) throw new ModelError(`--dt ${dt}: must be a finite number > 0`, 'dt');
   if (!Number.isInteger(steps) || steps < 0) throw new ModelError(`--steps ${steps}: must be an integer >= 0`, 'steps');
-  if (!Number.isInteger(substeps) || substeps < 1) throw new ModelError(`--substeps ${substeps}: must be an integer >= 1`, 'substeps');
+  const given = opts.substeps ?? built.substeps ?? undefined;
+  if (given !== undefined && (!Number.isInteger(given) || given < 1)) throw new ModelError(`--substeps ${given}: must be an integer >= 1`, 'substeps');
+  const every = opts.every ?? 1;
+  if (!Number.isInteger(every) || every < 1) throw new ModelError(`--every ${every}: must be an integer >= 1`, 'every');
   const body = opts.body ?? null;
-  const nb = built.model.bodyCount;
+  const m = built.model;
+  const nb = m.bodyCount;
   if (body !== null && (!Number.isInteger(body) || body < 0 || body >= nb))
     throw new ModelError(`--body ${body}: the scene has ${nb} bodies (indices 0..${nb - 1})`, 'body');
   if (body !== null && !opts.out) throw new ModelError('--body needs --out (the file to write its poses to)', 'body');
+  const substeps = given ?? autoSubsteps(m, dt);
+  const stab = checkStability(m, dt, substeps);
+  const kept: number[] = [];
+  for (let k = 0; k <= steps; k += every) kept.push(k);
+  if (kept[kept.length - 1] !== steps) kept.push(steps);
+  let sink: StateSink | null = null;
+  if (opts.out) sink = body === null ? sceneJsonSink(opts.out, dt, kept) : await bodyPoseSink(opts.out, dt, body, `${file} body ${body}`);
   const t0 = performance.now();
-  const r = noGrad(() => rollout(built.model, built.model.state(), { steps, dt, substeps, control: built.control }));
+  let s = m.state();
+  const monitor = new DivergenceMonitor(m, s);
+  try {
+    await sink?.write(0, s);
+    for (let t = 0; t < steps; t++) {
+      s = noGrad(() => simulate(m, s, null, dt, built.control, { substeps, step: t, checkFinite: false }));
+      monitor.check(t + 1, s, built.control, dt);
+      if (sink && ((t + 1) % every === 0 || t + 1 === steps)) await sink.write(t + 1, s);
+      opts.onStep?.(t + 1);
+    }
+    await sink?.close();
+  } catch (e) {
+    await sink?.abort();
+    throw e;
+  }
   const wallMs = performance.now() - t0;
-  const m = built.model;
-  const fq = r.final.particleQ.data;
+  const fq = s.particleQ.data;
   let com: number[] | null = null;
   if (m.particleCount > 0) {
     const w = m.particleMass.data;
@@ -79,47 +119,26 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
     }
     com = com.map((v) => v / W);
   }
-  const bp = r.final.bodyPos.data;
+  const bp = s.bodyPos.data;
   const bodyPos: number[][] = [];
-  for (let b = 0; b < m.bodyCount; b++) bodyPos.push([bp[3 * b]!, bp[3 * b + 1]!, bp[3 * b + 2]!]);
-  if (opts.out && body === null) writeFileAtomicSync(opts.out, JSON.stringify(trajectoryOf(r, dt)));
-  if (opts.out && body !== null) await writeTrajectory(opts.out, bodyTrajectory(r.states, r.steps, dt, body, file));
+  for (let b = 0; b < nb; b++) bodyPos.push([bp[3 * b]!, bp[3 * b + 1]!, bp[3 * b + 2]!]);
   return {
     scene: file,
     steps,
     dt,
     substeps,
+    substepsAuto: given === undefined,
+    stability: { substep: dt / substeps, guaranteedBound: stab.bound, guaranteed: stab.guaranteed },
     particles: m.particleCount,
     springs: m.springCount,
-    bodies: m.bodyCount,
+    bodies: nb,
     worlds: m.worldCount,
     time: steps * dt,
     wallMs: Math.round(wallMs * 10) / 10,
+    energy: { initial: monitor.initialEnergy, final: monitor.finalEnergy(s), controlWorkBound: monitor.work },
     particleCom: com,
     bodyPos,
     out: opts.out ?? null,
     body,
   };
-}
-
-/** Body `b`'s poses at the kept states of a rollout, as a data-layer trajectory (times k dt). */
-function bodyTrajectory(
-  states: readonly { bodyPos: { data: Float64Array }; bodyRot: { data: Float64Array } }[],
-  steps: readonly number[],
-  dt: number,
-  b: number,
-  scene: string,
-): Trajectory {
-  const pos: number[] = [];
-  const rot: number[] = [];
-  for (const s of states) {
-    pos.push(...s.bodyPos.data.subarray(3 * b, 3 * b + 3));
-    rot.push(...s.bodyRot.data.subarray(4 * b, 4 * b + 4));
-  }
-  return Trajectory.fromPositionsQuaternions(pos, rot, {
-    timestamps: Float64Array.from(steps, (k) => k * dt),
-    name: `${scene} body ${b}`,
-    frameId: 'world',
-    childFrameId: `body${b}`,
-  });
 }

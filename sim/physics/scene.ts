@@ -32,7 +32,7 @@ export const SceneSchema = z
     dt: pos.optional(),
     /** Number of steps, default 100. */
     steps: int.min(0).optional(),
-    /** Substeps per step, default 1. */
+    /** Substeps per step; default: chosen from the stability bound (stability.ts). */
     substeps: int.min(1).optional(),
     /** Keep every K-th state only (checkpointed rollout). */
     checkpointEvery: int.min(1).optional(),
@@ -118,13 +118,53 @@ function fmtPath(path: readonly PropertyKey[]): string {
   return s || '(root)';
 }
 
-/** Validates a parsed JSON value as a scene; throws a SceneError naming the first bad field. */
+/** The value at `path` inside `root` (undefined where the path leaves it). */
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+interface FlatIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
+/**
+ * The most specific issue behind a zod issue: a union (`ground` is `false` or an object, a
+ * map is a number or a grid) reports only "Invalid input" at its own path; the branch that
+ * got deepest into the value names the actual field.
+ */
+function deepest(issue: z.core.$ZodIssue, base: readonly PropertyKey[] = []): FlatIssue {
+  const path = [...base, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    let best: FlatIssue | null = null;
+    for (const branch of issue.errors) {
+      if (branch.length === 0) continue;
+      const d = deepest(branch[0]!, path);
+      if (!best || d.path.length > best.path.length) best = d;
+    }
+    if (best && best.path.length > path.length) return best;
+  }
+  return { path, message: issue.message };
+}
+
+/** A reason for a non-number where a number belongs (JSON has no NaN or Infinity; 1e999 parses as Infinity). */
+function numberReason(v: unknown): string | null {
+  if (typeof v === 'number' && !Number.isFinite(v)) return `is ${v} (out of the float64 range), expected a finite number`;
+  if (typeof v === 'string' && /^\s*[-+]?(nan|inf|infinity)\s*$/i.test(v))
+    return `is the string "${v}", expected a finite number (JSON has no NaN or Infinity)`;
+  return null;
+}
+
+/** Validates a parsed JSON value as a scene; throws a SceneError naming the first bad field and why. */
 export function parseScene(value: unknown, file?: string): Scene {
   const r = SceneSchema.safeParse(value);
   if (!r.success) {
-    const issue = r.error.issues[0]!;
+    const issue = deepest(r.error.issues[0]!);
     const path = fmtPath(issue.path);
-    throw new SceneError(`${file ? `${file}: ` : ''}${path}: ${issue.message}`, path, file);
+    const message = numberReason(valueAt(value, issue.path)) ?? issue.message;
+    throw new SceneError(`${file ? `${file}: ` : ''}${path}: ${message}`, path, file);
   }
   return r.data;
 }
@@ -152,7 +192,8 @@ export interface BuiltScene {
   control: Control | null;
   dt: number;
   steps: number;
-  substeps: number;
+  /** Substeps per step from the file (null: not given, chosen from the stability bound by `sim run`). */
+  substeps: number | null;
   checkpointEvery: number | undefined;
 }
 
@@ -253,5 +294,5 @@ export function buildScene(scene: Scene, file?: string): BuiltScene {
       trackF: c.trackF ? tensor(c.trackF, [model.trackCount]) : null,
     });
   }
-  return { model, control, dt: scene.dt ?? 1 / 60, steps: scene.steps ?? 100, substeps: scene.substeps ?? 1, checkpointEvery: scene.checkpointEvery };
+  return { model, control, dt: scene.dt ?? 1 / 60, steps: scene.steps ?? 100, substeps: scene.substeps ?? null, checkpointEvery: scene.checkpointEvery };
 }

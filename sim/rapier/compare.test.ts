@@ -7,9 +7,11 @@
 // - sliding box: stopping distance within 5% of Rapier's and of v^2 / (2 mu g) (the soft model
 //   adds a short viscous phase kf |vt| near rest, Rapier an exact Coulomb stop).
 // - dropped sphere: rest height r - m g / ke in Impulse, r minus Rapier's allowed penetration.
+// - at dt = 1/60 in both engines (Impulse's substeps chosen from its stability bound): the
+//   sliding box's stopping distance and a 65 g ball's rest height within 5%.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxResting, boxSliding, freeFlight, sphereDrop } from './scenes.ts';
+import { ballResting, boxResting, boxSliding, boxSlidingAt, freeFlight, sphereDrop } from './scenes.ts';
 
 const G = 9.81;
 
@@ -53,4 +55,18 @@ test('sphere dropped on the ground: rest height r - m g / ke (Impulse) and r wit
   assert.ok(Math.abs(r.impulse - (0.2 - r.sink)) < 1e-6, `impulse ${r.impulse}`);
   assert.ok(Math.abs(r.rapier - 0.2) < 1e-3, `rapier ${r.rapier}`);
   assert.ok(Math.abs(r.impulse - r.rapier) <= r.sink + 1e-3, 'engines within the soft deflection + 1 mm');
+});
+
+test('dt = 1/60 in both engines (Impulse substeps from its stability bound): sliding box within 5% of Rapier and of v^2 / (2 mu g)', async () => {
+  const r = await boxSlidingAt(2, 0.5, 1 / 60);
+  assert.ok(r.substeps > 1, `substeps ${r.substeps}`);
+  assert.ok(Math.abs(r.impulse - r.rapier) <= 0.05 * r.rapier, `impulse ${r.impulse} vs rapier ${r.rapier}`);
+  assert.ok(Math.abs(r.impulse - r.analytic) <= 0.05 * r.analytic, `impulse ${r.impulse} vs analytic ${r.analytic}`);
+});
+
+test('dt = 1/60: a 65 g ball (default contact, unstable at one substep of 1/240 s) settles within 5% of Rapier, no bounce back', async () => {
+  const r = await ballResting(0.065, 0.03, 0.5, 1 / 60);
+  assert.ok(Math.abs(r.impulse - (0.03 - r.sink)) < 1e-6, `impulse ${r.impulse}`);
+  assert.ok(Math.abs(r.impulse - r.rapier) <= 0.05 * 0.03, `impulse ${r.impulse} vs rapier ${r.rapier}`);
+  assert.ok(r.impulseMaxLate < 0.031, `after 1 s the ball stays down (max z ${r.impulseMaxLate})`);
 });

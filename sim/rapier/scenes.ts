@@ -3,7 +3,7 @@
 // layer sim). Each function runs both and returns the quantities the comparison tests pin.
 import RAPIER from '@dimforge/rapier3d-compat';
 import { noGrad } from '../core/index.ts';
-import { BodyDesc, ModelBuilder, rollout } from '../physics/index.ts';
+import { BodyDesc, ModelBuilder, autoSubsteps, rollout } from '../physics/index.ts';
 
 let ready: Promise<void> | null = null;
 
@@ -120,4 +120,70 @@ export async function sphereDrop(radius: number, h: number, ke: number): Promise
   const z = body.translation().z;
   world.free();
   return { impulse: r.final.bodyPos.data[2]!, rapier: z, sink: G / ke };
+}
+
+/**
+ * The sliding box at the step length dt of both engines (Impulse's substeps chosen from its
+ * stability bound by `autoSubsteps`): stopping distances and v^2 / (2 mu g).
+ */
+export async function boxSlidingAt(v0: number, mu: number, dt: number): Promise<{ impulse: number; rapier: number; analytic: number; substeps: number }> {
+  await initRapier();
+  const steps = Math.round((2 * v0) / (mu * G) / dt);
+  const sink = (1 * G) / (4 * BOX_CONTACT.ke);
+  const b = new ModelBuilder().setGround({ ...BOX_CONTACT, mu });
+  b.addBody(
+    BodyDesc.box(0.1, 0.1, 0.1)
+      .setMass(1)
+      .setTranslation(0, 0, 0.1 - sink)
+      .setLinvel(v0, 0, 0),
+  );
+  const m = b.finalize();
+  const substeps = autoSubsteps(m, dt);
+  const r = noGrad(() => rollout(m, m.state(), { steps, dt, substeps }));
+  const world = rapierWorld(dt, mu);
+  const body = world.createRigidBody(RAPIER.RigidBodyDesc.dynamic().setTranslation(0, 0, 0.1).setLinvel(v0, 0, 0).setCanSleep(false));
+  world.createCollider(RAPIER.ColliderDesc.cuboid(0.1, 0.1, 0.1).setMass(1).setFriction(mu).setRestitution(0), body);
+  for (let i = 0; i < steps; i++) world.step();
+  const x = body.translation().x;
+  world.free();
+  return { impulse: r.final.bodyPos.data[0]!, rapier: x, analytic: (v0 * v0) / (2 * mu * G), substeps };
+}
+
+/**
+ * A light ball (mass m, radius r, the ground's default contact ke 1e4, kd 100, kf 100: the
+ * issue's 65 g ball diverges at one substep of 1/240 s) dropped from h and left to settle at
+ * step length dt in both engines: rest heights, Impulse's static deflection m g / ke, the
+ * substeps chosen and the largest height after the first second (no bounce back up).
+ */
+export async function ballResting(
+  mass: number,
+  radius: number,
+  h: number,
+  dt: number,
+): Promise<{ impulse: number; rapier: number; sink: number; substeps: number; impulseMaxLate: number }> {
+  await initRapier();
+  const T = 3;
+  const steps = Math.round(T / dt);
+  const b = new ModelBuilder().setGround({ mu: 0.5 });
+  b.addBody(BodyDesc.sphere(radius).setMass(mass).setTranslation(0, 0, h));
+  const m = b.finalize();
+  const substeps = autoSubsteps(m, dt);
+  let late = -Infinity;
+  const r = noGrad(() =>
+    rollout(m, m.state(), {
+      steps,
+      dt,
+      substeps,
+      onStep: (t, s) => {
+        if (t * dt > 1) late = Math.max(late, s.bodyPos.data[2]!);
+      },
+    }),
+  );
+  const world = rapierWorld(dt, 0.5);
+  const body = world.createRigidBody(RAPIER.RigidBodyDesc.dynamic().setTranslation(0, 0, h).setCanSleep(false));
+  world.createCollider(RAPIER.ColliderDesc.ball(radius).setMass(mass).setRestitution(0), body);
+  for (let i = 0; i < steps; i++) world.step();
+  const z = body.translation().z;
+  world.free();
+  return { impulse: r.final.bodyPos.data[2]!, rapier: z, sink: (mass * G) / 1e4, substeps, impulseMaxLate: late };
 }
