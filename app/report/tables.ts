@@ -140,6 +140,6 @@ function cell(v: unknown): string {
 }
 
 /** Key / value rows of a JSON object (nested values as compact JSON). */
-export function keyValueTable(o: Record<string, unknown>): Table {
-  return { headers: ['key', 'value'], rows: Object.entries(o).map(([k, v]) => [k, cell(v)]) };
+export function keyValueTable(o: Record<string, unknown>, headers: [string, string] = ['key', 'value']): Table {
+  return { headers, rows: Object.entries(o).map(([k, v]) => [k, cell(v)]) };
 }

@@ -139,16 +139,9 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
       id: 'metrics',
       heading: 'Metrics on the test split',
       text: 'ADE: mean displacement error over the horizon; FDE: displacement at the given time after the prediction; all in metres.',
-      tables: [metricsTable(run.metrics, miss), ...(split && Object.keys(split).length ? [{ ...keyValueTable(split), note: 'Split of the data.' }] : [])],
+      tables: [metricsTable(run.metrics, miss), ...(split && Object.keys(split).length ? [keyValueTable(split, ['split', 'value'])] : [])],
     });
   } else if (preds) sections.push({ id: 'metrics', heading: 'Metrics on the test split', tables: [predictionMetricsTable(preds, miss)] });
-  if (de?.length)
-    sections.push({
-      id: 'efficiency',
-      heading: 'Data efficiency',
-      tables: [dataEfficiencyTable(de)],
-      plots: svgs.has('efficiency') ? [svgs.get('efficiency')!] : [],
-    });
   if (svgs.has('paths'))
     sections.push({
       id: 'paths',
@@ -158,7 +151,14 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
     });
   if (svgs.has('horizon')) sections.push({ id: 'horizon', heading: 'Error vs horizon', plots: [svgs.get('horizon')!] });
   if (svgs.has('loss')) sections.push({ id: 'loss', heading: 'Loss curves', plots: [svgs.get('loss')!] });
-  if (run.config) sections.push({ id: 'config', heading: 'Configuration', tables: [keyValueTable(run.config)] });
+  if (de?.length)
+    sections.push({
+      id: 'efficiency',
+      heading: 'Data efficiency',
+      tables: [dataEfficiencyTable(de)],
+      plots: svgs.has('efficiency') ? [svgs.get('efficiency')!] : [],
+    });
+  if (run.config) sections.push({ id: 'config', heading: 'Configuration', tables: [keyValueTable(run.config, ['setting', 'value'])] });
 
   const task = run.config?.task ?? run.metrics?.task;
   const sub = [
