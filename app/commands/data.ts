@@ -121,9 +121,9 @@ const ALIGN_TEXT: Record<AlignMode, string> = {
 
 function printResult(r: ApeResult | RpeResult, ref: string, est: string): void {
   const s = r.setup;
-  const lines = [r.title];
+  // the first line says how the estimate was aligned: unaligned and aligned errors differ a lot
   const al = [ALIGN_TEXT[s.align], s.alignOrigin ? '(with origin alignment)' : ''].filter(Boolean).join(' ');
-  if (al) lines.push(al);
+  const lines = [`${r.title} ${al || '(not aligned: --align se3|sim3|scale to align)'}`];
   lines.push('');
   lines.push(`reference  ${ref} (${s.refPoses} poses)`);
   lines.push(`estimate   ${est} (${s.estPoses} poses)`);
