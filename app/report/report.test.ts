@@ -112,7 +112,11 @@ test('the report opens in headless Chromium without console errors, with sized p
 test('a run without history and predictions still gets a report that says what is missing', async () => {
   const dir = join(tmp, 'partial');
   mkdirSync(dir);
-  for (const f of ['config.json', 'metrics.json']) writeFileSync(join(dir, f), readFileSync(join(run, f)));
+  writeFileSync(join(dir, 'config.json'), readFileSync(join(run, 'config.json')));
+  // a model whose ADE could not be computed (null) is shown as n/a
+  const m = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as RunMetrics;
+  m.models[0]!.ade = null;
+  writeFileSync(join(dir, 'metrics.json'), JSON.stringify(m));
   // an older report of the folder had a loss plot: it must not survive
   mkdirSync(join(dir, 'report'));
   writeFileSync(join(dir, 'report', 'loss.png'), 'old');
@@ -127,6 +131,7 @@ test('a run without history and predictions still gets a report that says what i
   assert.match(html, /history\.json is missing: no loss curves/);
   assert.match(html, /predictions\.json is missing: no paths plot/);
   assert.equal((html.match(/<svg[\s>]/g) ?? []).length, 2);
+  assert.match(html, /<td>CV<\/td><td>baseline<\/td><td class="num">1<\/td><td class="num">n\/a<\/td>/);
 });
 
 test('a run with predictions only gets its metrics table computed from them', async () => {
@@ -178,4 +183,6 @@ test('bad run folders and malformed files are RunFileErrors naming the file and 
   mkdirSync(join(bad, 'config.json'));
   await expectError(bad, /config\.json: is a directory/);
   assert.ok(!existsSync(join(bad, 'report')), 'nothing written for a bad run');
+  // a report folder that cannot be made is named, not a temporary file
+  await assert.rejects(writeReport(run, { out: join(run, 'config.json', 'report') }), /config\.json[/\\]report: cannot create the report folder/);
 });

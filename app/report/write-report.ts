@@ -16,6 +16,7 @@ import { horizonSpec } from './plots/horizon.ts';
 import { lossSpec } from './plots/loss.ts';
 import { choosePlane, pathsSpec, selectSets } from './plots/paths.ts';
 import { specToSvg, svgToPng } from './render.ts';
+import { RunFileError } from './errors.ts';
 import { loadRun, type RunData } from './run-files.ts';
 import {
   dataEfficiencyMetric,
@@ -78,6 +79,15 @@ const MISSING_TEXT: Record<string, string> = {
   'predictions.json': 'predictions.json is missing: no paths plot; error vs horizon from metrics.json only.',
 };
 
+/** Writes a report file atomically; errors name the file, never the temporary one. */
+function writeOut(path: string, content: string | Uint8Array): void {
+  try {
+    writeFileAtomicSync(path, content);
+  } catch (e) {
+    throw new RunFileError(`cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+  }
+}
+
 /**
  * Builds `report/index.html` (and `report/<plot>.png`) for the run folder `runDir`. Throws a
  * RunFileError (naming the file and field) for a missing folder or a malformed file.
@@ -116,7 +126,11 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   if (de?.length)
     specs.push({ name: 'data-efficiency', section: 'efficiency', spec: dataEfficiencySpec(dataEfficiencyPoints(de), models, dataEfficiencyMetric(de)) });
 
-  mkdirSync(out, { recursive: true });
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new RunFileError(`cannot create the report folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: out });
+  }
   const plots: ReportResult['plots'] = [];
   const svgs = new Map<string, { name: string; svg: string; png?: string }>();
   for (const s of specs) {
@@ -124,7 +138,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
     let png: string | undefined;
     if (opts.png !== false) {
       png = join(out, `${s.name}.png`);
-      writeFileAtomicSync(png, svgToPng(svg, opts.pngScale ?? 2));
+      writeOut(png, svgToPng(svg, opts.pngScale ?? 2));
     }
     plots.push({ name: s.name, png });
     svgs.set(s.section, { name: s.name, svg, png: png ? `${s.name}.png` : undefined });
@@ -181,6 +195,6 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
     sections,
   });
   const htmlPath = join(out, 'index.html');
-  writeFileAtomicSync(htmlPath, html);
+  writeOut(htmlPath, html);
   return { dir: out, html: htmlPath, url: pathToFileURL(htmlPath).href, plots, missing: run.missing, task };
 }

@@ -122,7 +122,8 @@ export function pathsSpec(p: PredictionsJson, o: PathsSpecOptions): TopLevelSpec
   const fullPath = p.ground_truth?.positions ?? p.sets.flatMap((s) => s.gt);
   const stride = Math.max(1, Math.ceil(fullPath.length / 1500));
   const pathRows = fullPath.filter((_, i) => i % stride === 0 || i === fullPath.length - 1).map((q, k) => ({ k, x: q[a]!, y: q[b]! }));
-  const setRows = p.sets.map((s) => ({ x: s.gt[0]![a]!, y: s.gt[0]![b]! }));
+  const setStride = Math.max(1, Math.ceil(p.sets.length / 3000));
+  const setRows = p.sets.filter((_, i) => i % setStride === 0).map((s) => ({ x: s.gt[0]![a]!, y: s.gt[0]![b]! }));
   const markRows = o.selected.map((s, j) => ({ n: String(j + 1), x: p.sets[s.index]!.gt[0]![a]!, y: p.sets[s.index]!.gt[0]![b]! }));
   const dom = squareDomain(
     pathRows.map((r) => r.x),
