@@ -49,6 +49,9 @@ test('writeReport builds index.html with the metrics tables, four inline SVG plo
   for (const h of ['ADE@1.5 s (m)', 'FDE@0.5 s (m)', 'FDE@1 s (m)', 'FDE@1.5 s (m)', 'miss rate (FDE@1.5 s &gt; 2 m)', 'seeds'])
     assert.ok(html.includes(`<th>${h}</th>`), h);
   assert.ok(html.includes('Data efficiency') && html.includes('<th>10 % (283 windows)</th>'));
+  assert.ok(html.includes('<td>physics-informed (fixture)</td><td>0, 1, 2</td>'), 'over-seeds table');
+  assert.ok(html.includes('<td>physics-informed (fixture)</td><td class="num">11</td><td class="num">0.710</td>'), 'model selection table');
+  assert.ok(html.includes('<td>input.plane</td><td>xz</td>') && html.includes('<td>config.learningRate</td>'), 'config flattened');
   // self-contained: inline SVG, no scripts, no external resources
   assert.equal((html.match(/<svg[\s>]/g) ?? []).length, 4);
   for (const id of ['paths', 'error-vs-horizon', 'loss', 'data-efficiency']) assert.ok(html.includes(`id="plot-${id}"`));
@@ -131,7 +134,7 @@ test('a run without history and predictions still gets a report that says what i
   assert.match(html, /history\.json is missing: no loss curves/);
   assert.match(html, /predictions\.json is missing: no paths plot/);
   assert.equal((html.match(/<svg[\s>]/g) ?? []).length, 2);
-  assert.match(html, /<td>CV<\/td><td>baseline<\/td><td class="num">1<\/td><td class="num">n\/a<\/td>/);
+  assert.match(html, /<td>CV<\/td><td>baseline<\/td><td class="num">n\/a<\/td>/);
 });
 
 test('a run with predictions only gets its metrics table computed from them', async () => {
@@ -169,6 +172,10 @@ test('bad run folders and malformed files are RunFileErrors naming the file and 
   m.models[1]!.missRate = 1.5;
   writeFileSync(join(bad, 'metrics.json'), JSON.stringify(m));
   await expectError(bad, /field 'models\[1\]\.missRate': must be between 0 and 1/);
+  m.models[1]!.missRate = 0.5;
+  delete (m as unknown as { dataEfficiency: Record<string, unknown>[] }).dataEfficiency[4]!.fde15;
+  writeFileSync(join(bad, 'metrics.json'), JSON.stringify(m));
+  await expectError(bad, /metrics\.json, field 'dataEfficiency\[4\]\.fde15'/);
   rmSync(join(bad, 'metrics.json'));
   writeFileSync(join(bad, 'history.json'), '{"epochs": [{"model": "x", "epoch": 1, "trainLoss": "high"}]}');
   await expectError(bad, /history\.json, field 'epochs\[0\]\.trainLoss'/);

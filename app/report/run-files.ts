@@ -18,7 +18,9 @@ const horizonKey = z.string().regex(/^\d+(\.\d+)?$/, 'horizon keys are seconds, 
 export const runConfigSchema = z.looseObject({
   task: z.string().min(1),
   seed: z.number().int().optional(),
-  version: z.string().optional(),
+  impulseVersion: z.string().optional(),
+  /** The trajectory the run was trained on and its ground plane ('xz' for KITTI's camera frame). */
+  input: z.looseObject({ path: z.string().optional(), plane: z.string().optional() }).optional(),
 });
 
 /** One model (one seed) in metrics.json. */
@@ -35,14 +37,35 @@ export const modelMetricsSchema = z.object({
   samples: z.number().int().nonnegative(),
 });
 
-/** One point of the data-efficiency study: a model trained on `fraction` of the training windows. */
-export const dataEfficiencySchema = modelMetricsSchema.extend({
-  kind: z.enum(['baseline', 'learned']).optional(),
-  samples: z.number().int().nonnegative().optional(),
+/** A statistic over seeds: mean, sample standard deviation and the values per seed. */
+export const seedStatSchema = z.object({
+  mean: finite,
+  std: finite.refine((v) => v >= 0, 'must be >= 0'),
+  values: z.array(finite).optional(),
+});
+
+/** One entry of metrics.json `seeds`: a learned model's metrics over several seeds. */
+export const seedSummarySchema = z.object({
+  name: z.string().min(1),
+  seeds: z.array(z.number().int()).min(1),
+  ade: seedStatSchema,
+  /** FDE at 1.5 s. */
+  fde15: seedStatSchema,
+  missRate: seedStatSchema,
+});
+
+/** One point of the data-efficiency study: a model trained on `fraction` of the training windows, over seeds. */
+export const dataEfficiencySchema = z.object({
+  name: z.string().min(1),
   /** Fraction of the training windows used, in (0, 1]. */
   fraction: finite.refine((v) => v > 0 && v <= 1, 'must be in (0, 1]'),
   /** Number of training windows used. */
-  windows: z.number().int().nonnegative().optional(),
+  trainWindows: z.number().int().nonnegative().optional(),
+  epochs: z.number().int().nonnegative().optional(),
+  seeds: z.array(z.number().int()).min(1),
+  ade: seedStatSchema,
+  /** FDE at 1.5 s. */
+  fde15: seedStatSchema,
 });
 
 /** metrics.json (see docs/RUNS.md). */
@@ -50,7 +73,9 @@ export const runMetricsSchema = z.object({
   task: z.string().min(1),
   split: z.record(z.string(), z.unknown()).optional(),
   models: z.array(modelMetricsSchema),
-  seeds: z.array(z.number().int()).optional(),
+  /** Best epoch and its validation ADE per learned model (model selection on the validation split). */
+  selection: z.record(z.string(), z.object({ bestEpoch: z.number().int().nonnegative(), valAde: metric })).optional(),
+  seeds: z.array(seedSummarySchema).optional(),
   dataEfficiency: z.array(dataEfficiencySchema).optional(),
 });
 
@@ -71,6 +96,8 @@ export const runHistorySchema = z.object({ epochs: z.array(historyEpochSchema) }
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type ModelMetrics = z.infer<typeof modelMetricsSchema>;
 export type DataEfficiencyPoint = z.infer<typeof dataEfficiencySchema>;
+export type SeedSummary = z.infer<typeof seedSummarySchema>;
+export type SeedStat = z.infer<typeof seedStatSchema>;
 export type RunMetrics = z.infer<typeof runMetricsSchema>;
 export type HistoryEpoch = z.infer<typeof historyEpochSchema>;
 export type RunHistory = z.infer<typeof runHistorySchema>;

@@ -5,7 +5,7 @@
 import type { PredictionsJson } from '../../data/index.ts';
 import { fmtHorizon, fmtMeanStd, fmtSig, meanStd } from './format.ts';
 import { metricsByLabel } from './prediction-metrics.ts';
-import type { DataEfficiencyPoint, ModelMetrics, RunMetrics } from './run-files.ts';
+import type { DataEfficiencyPoint, ModelMetrics, RunMetrics, SeedStat, SeedSummary } from './run-files.ts';
 
 /** A table of rounded cells, with a note under it. */
 export interface Table {
@@ -47,11 +47,15 @@ export function metricsTable(metrics: RunMetrics, missThreshold = 2): Table {
     row.push([...new Set(ms.map((m) => String(m.samples)))].join(' / '));
     return row;
   });
-  const seeds = metrics.seeds?.length ? ` Seeds: ${metrics.seeds.join(', ')}.` : '';
+  const seeds = [...new Set(metrics.models.map((m) => m.seed).filter((x) => x !== undefined))];
   return {
     headers,
     rows,
-    note: multi ? `Mean ± sample standard deviation over the seeds of each model.${seeds}` : seeds.trim() || undefined,
+    note: multi
+      ? 'Mean ± sample standard deviation over the seeds of each model.'
+      : seeds.length
+        ? `Learned models: the run's seed ${seeds.join(', ')}${metrics.seeds?.length ? ' (all seeds in the next table)' : ''}.`
+        : undefined,
   };
 }
 
@@ -74,50 +78,50 @@ export function predictionMetricsTable(p: PredictionsJson, missThreshold = 2): T
   return { headers, rows, note: 'Computed from predictions.json (the run has no metrics.json).' };
 }
 
-/** The data-efficiency table: per model and training fraction, FDE at the longest horizon and ADE. */
+/** The data-efficiency table: per model and training fraction, FDE@1.5 s mean ± sd over seeds. */
 export function dataEfficiencyTable(points: DataEfficiencyPoint[]): Table {
   const fractions = [...new Set(points.map((p) => p.fraction))].sort((a, b) => a - b);
-  const hs = fdeHorizons(points);
-  const H = hs[hs.length - 1];
-  const metric = H !== undefined ? `FDE@${fmtHorizon(H)} s` : 'ADE';
-  const value = (p: DataEfficiencyPoint): number | null => (H !== undefined ? fdeAt(p, H) : p.ade);
   const rows = modelNames(points).map((name) => [
     name,
     ...fractions.map((f) => {
-      const ps = points.filter((p) => p.name === name && p.fraction === f);
-      if (ps.length === 0) return '–';
-      const s = meanStd(ps.map(value));
-      return ps.length > 1 ? `${fmtMeanStd(s)} (${ps.length} seeds)` : fmtMeanStd(s);
+      const p = points.find((q) => q.name === name && q.fraction === f);
+      return p ? fmtMeanStd({ mean: p.fde15.mean, std: p.fde15.std, n: p.seeds.length }) : '–';
     }),
   ]);
-  const windows = fractions.map((f) => {
-    const w = points.find((p) => p.fraction === f && p.windows !== undefined)?.windows;
+  const headers = fractions.map((f) => {
+    const w = points.find((p) => p.fraction === f && p.trainWindows !== undefined)?.trainWindows;
     return `${fmtSig(100 * f, 2)} %${w !== undefined ? ` (${w} windows)` : ''}`;
   });
+  const seeds = [...new Set(points.flatMap((p) => p.seeds))];
   return {
-    headers: ['model', ...windows],
+    headers: ['model', ...headers],
     rows,
-    note: `${metric} (m) on the test split by the share of training windows used; mean ± standard deviation over seeds.`,
+    note: `FDE@1.5 s (m) on the test split by the share of training windows used; mean ± sample standard deviation over seeds ${seeds.join(', ')}.`,
   };
 }
 
 /** One series point of the data-efficiency curve per model and fraction. */
 export function dataEfficiencyPoints(points: DataEfficiencyPoint[]): { model: string; fraction: number; mean: number; std: number; seeds: number }[] {
-  const hs = fdeHorizons(points);
-  const H = hs[hs.length - 1];
-  const out = [];
-  for (const name of modelNames(points))
-    for (const f of [...new Set(points.filter((p) => p.name === name).map((p) => p.fraction))].sort((a, b) => a - b)) {
-      const s = meanStd(points.filter((p) => p.name === name && p.fraction === f).map((p) => (H !== undefined ? fdeAt(p, H) : p.ade)));
-      if (s) out.push({ model: name, fraction: f, mean: s.mean, std: s.std, seeds: s.n });
-    }
-  return out;
+  return points.map((p) => ({ model: p.name, fraction: p.fraction, mean: p.fde15.mean, std: p.fde15.std, seeds: p.seeds.length }));
 }
 
-/** The name of the data-efficiency metric ('FDE@1.5 s'). */
-export function dataEfficiencyMetric(points: DataEfficiencyPoint[]): string {
-  const hs = fdeHorizons(points);
-  return hs.length ? `FDE@${fmtHorizon(hs[hs.length - 1]!)} s` : 'ADE';
+/** The over-seeds table: ADE, FDE@1.5 s and miss rate of each learned model, mean ± sample sd. */
+export function seedsTable(seeds: SeedSummary[]): Table {
+  const ms = (s: SeedStat, percent = false): string => fmtMeanStd({ mean: s.mean, std: s.std, n: s.values?.length ?? 2 }, percent);
+  return {
+    headers: ['model', 'seeds', 'ADE@1.5 s (m)', 'FDE@1.5 s (m)', 'miss rate'],
+    rows: seeds.map((s) => [s.name, s.seeds.join(', '), ms(s.ade), ms(s.fde15), ms(s.missRate, true)]),
+    note: 'Each learned model trained with every seed listed and evaluated on the test split: mean ± sample standard deviation.',
+  };
+}
+
+/** The model-selection table: best epoch and its validation ADE per learned model. */
+export function selectionTable(selection: Record<string, { bestEpoch: number; valAde: number | null }>): Table {
+  return {
+    headers: ['model', 'best epoch', 'validation ADE (m)'],
+    rows: Object.entries(selection).map(([name, s]) => [name, String(s.bestEpoch), fmtSig(s.valAde)]),
+    note: 'Each learned model is evaluated with its checkpoint of lowest validation ADE (validation split, no test data).',
+  };
 }
 
 /** FDE per horizon from metrics.json, mean and spread over seeds (the error-vs-horizon fallback). */
@@ -139,7 +143,14 @@ function cell(v: unknown): string {
   return s.length > 240 ? `${s.slice(0, 237)}...` : s;
 }
 
-/** Key / value rows of a JSON object (nested values as compact JSON). */
+/** Key / value rows of a JSON object; nested objects become dotted keys (input.path), arrays compact JSON. */
 export function keyValueTable(o: Record<string, unknown>, headers: [string, string] = ['key', 'value']): Table {
-  return { headers, rows: Object.entries(o).map(([k, v]) => [k, cell(v)]) };
+  const rows: string[][] = [];
+  const walk = (prefix: string, v: unknown, depth: number): void => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && depth < 4 && Object.keys(v).length > 0)
+      for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x, depth + 1);
+    else rows.push([prefix, cell(v)]);
+  };
+  walk('', o, 0);
+  return { headers, rows };
 }

@@ -3,13 +3,14 @@
 // baselines of the ego-motion task computed here (constant velocity, constant turn rate and
 // velocity, on the x/z ground plane, integrated over the real timestamps of frames i+1..i+15 and
 // stored at the nominal offsets 0.1..1.5 s; test windows from frame floor(0.7 n) to n - 16); its
-// metrics.json is computed from them, plus a made-up learned model over three seeds, a made-up
+// metrics.json is computed from them, plus a made-up learned model (three seeds), a made-up
 // training history and data-efficiency study (plausible shapes, not results).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatPredictionsJson, readTrajectory, type PredictionsJson, type PredictionSetJson } from '../../data/index.ts';
+import { meanStd } from './format.ts';
 import { metricsByLabel } from './prediction-metrics.ts';
 import type { RunHistory, RunMetrics } from './run-files.ts';
 
@@ -25,7 +26,11 @@ export async function kittiBaselinePredictions(every = 1): Promise<PredictionsJs
   const traj = await readTrajectory(KITTI_GT, { timesFile: KITTI_TIMES });
   const n = traj.length;
   const t = traj.timestamps!;
-  const pos = (i: number): [number, number, number] => traj.position(i);
+  // ground-plane coordinates (x, z) of the camera frame, stored as [x, z, 0] as impulse train does
+  const pos = (i: number): [number, number, number] => {
+    const q = traj.position(i);
+    return [q[0], q[2], 0];
+  };
   // heading on the x/z plane from the camera z axis (third column of R)
   const heading = (i: number): number => {
     const P = traj.pose(i);
@@ -36,7 +41,7 @@ export async function kittiBaselinePredictions(every = 1): Promise<PredictionsJs
     const p0 = pos(i),
       p5 = pos(i - 5);
     const dt5 = t[i]! - t[i - 5]!;
-    const v = Math.hypot(p0[0] - p5[0], p0[2] - p5[2]) / dt5;
+    const v = Math.hypot(p0[0] - p5[0], p0[1] - p5[1]) / dt5;
     const th = heading(i);
     const w = wrap(th - heading(i - 5)) / dt5;
     const times: number[] = [],
@@ -44,19 +49,19 @@ export async function kittiBaselinePredictions(every = 1): Promise<PredictionsJs
       cv: number[][] = [],
       ctrv: number[][] = [];
     let x = p0[0],
-      z = p0[2],
+      z = p0[1],
       a = th;
     for (let k = 1; k <= 15; k++) {
       times.push(Number((0.1 * k).toFixed(1)));
       gt.push(pos(i + k));
       const tk = t[i + k]! - t[i]!;
-      cv.push([p0[0] + v * tk * Math.sin(th), p0[1], p0[2] + v * tk * Math.cos(th)]);
+      cv.push([p0[0] + v * tk * Math.sin(th), p0[1] + v * tk * Math.cos(th), 0]);
       const dt = t[i + k]! - t[i + k - 1]!;
       const mid = a + (w * dt) / 2;
       x += v * dt * Math.sin(mid);
       z += v * dt * Math.cos(mid);
       a += w * dt;
-      ctrv.push([x, p0[1], z]);
+      ctrv.push([x, z, 0]);
     }
     sets.push({
       t0: t[i]!,
@@ -80,7 +85,7 @@ export async function kittiBaselinePredictions(every = 1): Promise<PredictionsJs
     format: 'impulse.predictions',
     version: 1,
     name: 'KITTI 00 test split (fixture)',
-    frame_id: 'camera_0',
+    frame_id: 'camera_ground_xz',
     ground_truth: { times: gtTimes, positions: gtPos },
     sets,
   };
@@ -114,34 +119,50 @@ export async function writeFixtureRun(
   }));
   const ctrv = models.find((m) => m.name === 'CTRV')!;
   const seeds = [0, 1, 2];
-  // a made-up learned model: 10-20 % better than CTRV, with seed-to-seed spread
-  seeds.forEach((seed) => {
-    const f = 0.82 + 0.03 * seed;
-    models.push({
-      name: 'physics-informed (fixture)',
-      kind: 'learned',
-      seed,
-      ade: ctrv.ade! * f,
-      fde: { '0.5': ctrv.fde['0.5']! * f, '1.0': ctrv.fde['1.0']! * f, '1.5': ctrv.fde['1.5']! * f },
-      missRate: ctrv.missRate! * f,
-      samples: ctrv.samples,
-    });
+  const stat = (values: number[]) => ({ ...meanStd(values)!, values });
+  // a made-up learned model, 12-18 % better than CTRV depending on the seed; the run's own seed is 0
+  const learned = 'physics-informed (fixture)';
+  const scale = seeds.map((seed) => 0.82 + 0.03 * seed);
+  models.push({
+    name: learned,
+    kind: 'learned',
+    seed: 0,
+    ade: ctrv.ade! * scale[0]!,
+    fde: { '0.5': ctrv.fde['0.5']! * scale[0]!, '1.0': ctrv.fde['1.0']! * scale[0]!, '1.5': ctrv.fde['1.5']! * scale[0]! },
+    missRate: ctrv.missRate! * scale[0]!,
+    samples: ctrv.samples,
   });
   const dataEfficiency: NonNullable<RunMetrics['dataEfficiency']> = [];
-  for (const [name, base] of [
-    ['pure NN (fixture)', 2.4],
-    ['physics-informed (fixture)', 1.5],
-  ] as const)
-    for (const fraction of [0.1, 0.3, 1])
-      for (const seed of seeds) {
-        const fde15 = base * (1 + 0.35 * Math.log10(1 / fraction)) * (0.8 + 0.02 * seed);
-        dataEfficiency.push({ name, seed, fraction, windows: Math.round(2830 * fraction), ade: fde15 * 0.45, fde: { '1.5': fde15 }, missRate: 0.1 });
-      }
+  for (const fraction of [0.1, 0.3, 1])
+    for (const [name, base] of [
+      ['pure NN (fixture)', 2.4],
+      [learned, 1.5],
+    ] as const) {
+      const fde15 = seeds.map((seed) => base * (1 + 0.35 * Math.log10(1 / fraction)) * (0.8 + 0.02 * seed));
+      dataEfficiency.push({
+        name,
+        fraction,
+        trainWindows: Math.round(2830 * fraction),
+        epochs: Math.round(12 / fraction),
+        seeds,
+        ade: stat(fde15.map((f) => 0.45 * f)),
+        fde15: stat(fde15),
+      });
+    }
   const metrics: RunMetrics = {
     task: 'ego-kitti',
-    split: { frames: 4541, trainFrames: 3178, testWindows: predictions.sets.length, firstTestFrame: 3178 },
+    split: { frames: 4541, testStart: 3178, valStart: 2860, trainWindows: 2830, valWindows: 300, testWindows: predictions.sets.length, period: 0.1 },
     models,
-    seeds,
+    selection: { [learned]: { bestEpoch: 11, valAde: 0.71 } },
+    seeds: [
+      {
+        name: learned,
+        seeds,
+        ade: stat(scale.map((f) => ctrv.ade! * f)),
+        fde15: stat(scale.map((f) => ctrv.fde['1.5']! * f)),
+        missRate: stat(scale.map((f) => ctrv.missRate! * f)),
+      },
+    ],
     dataEfficiency,
   };
   const history: RunHistory = { epochs: [] };
@@ -166,11 +187,9 @@ export async function writeFixtureRun(
         {
           task: 'ego-kitti',
           seed: 0,
-          input: 'examples/data/KITTI_00_gt.txt',
-          plane: 'xz',
-          version: '0.1.0',
-          epochs: 12,
-          model: { hidden: [64, 64], lr: 0.003 },
+          input: { path: 'examples/data/KITTI_00_gt.txt', timesFile: 'examples/data/KITTI_00_gt_times.txt', plane: 'xz' },
+          impulseVersion: '0.1.0',
+          config: { epochs: 12, seed: 0, hidden: [64, 64], learningRate: 0.003 },
         },
         null,
         2,

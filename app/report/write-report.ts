@@ -19,7 +19,6 @@ import { specToSvg, svgToPng } from './render.ts';
 import { RunFileError } from './errors.ts';
 import { loadRun, type RunData } from './run-files.ts';
 import {
-  dataEfficiencyMetric,
   dataEfficiencyPoints,
   dataEfficiencyTable,
   horizonPointsFromMetrics,
@@ -27,6 +26,8 @@ import {
   metricsTable,
   modelNames,
   predictionMetricsTable,
+  seedsTable,
+  selectionTable,
 } from './tables.ts';
 
 /** The plots a report can hold (each `report/<name>.png`). */
@@ -107,7 +108,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
       preds,
       models.filter((m) => preds.sets.some((s) => s.predictions.some((q) => q.label === m))),
     );
-    specs.push({ name: 'paths', section: 'paths', spec: pathsSpec(preds, { models, plane: choosePlane(preds, run.config?.plane), selected }) });
+    specs.push({ name: 'paths', section: 'paths', spec: pathsSpec(preds, { models, plane: choosePlane(preds, run.config?.input?.plane), selected }) });
     specs.push({
       name: 'error-vs-horizon',
       section: 'horizon',
@@ -123,8 +124,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   if (run.history && run.history.epochs.length) specs.push({ name: 'loss', section: 'loss', spec: lossSpec(run.history.epochs, models) });
   else if (run.history) notes.push('history.json has no epochs: no loss curves.');
   const de = run.metrics?.dataEfficiency;
-  if (de?.length)
-    specs.push({ name: 'data-efficiency', section: 'efficiency', spec: dataEfficiencySpec(dataEfficiencyPoints(de), models, dataEfficiencyMetric(de)) });
+  if (de?.length) specs.push({ name: 'data-efficiency', section: 'efficiency', spec: dataEfficiencySpec(dataEfficiencyPoints(de), models, 'FDE@1.5 s') });
 
   try {
     mkdirSync(out, { recursive: true });
@@ -153,7 +153,12 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
       id: 'metrics',
       heading: 'Metrics on the test split',
       text: 'ADE: mean displacement error over the horizon; FDE: displacement at the given time after the prediction; all in metres.',
-      tables: [metricsTable(run.metrics, miss), ...(split && Object.keys(split).length ? [keyValueTable(split, ['split', 'value'])] : [])],
+      tables: [
+        metricsTable(run.metrics, miss),
+        ...(run.metrics.seeds?.length ? [seedsTable(run.metrics.seeds)] : []),
+        ...(run.metrics.selection && Object.keys(run.metrics.selection).length ? [selectionTable(run.metrics.selection)] : []),
+        ...(split && Object.keys(split).length ? [keyValueTable(split, ['split', 'value'])] : []),
+      ],
     });
   } else if (preds) sections.push({ id: 'metrics', heading: 'Metrics on the test split', tables: [predictionMetricsTable(preds, miss)] });
   if (svgs.has('paths'))
@@ -178,7 +183,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   const sub = [
     task ? `task ${task}` : undefined,
     run.config?.seed !== undefined ? `seed ${run.config.seed}` : undefined,
-    run.config?.version ? `Impulse ${run.config.version}` : undefined,
+    run.config?.impulseVersion ? `Impulse ${run.config.impulseVersion}` : undefined,
     preds ? `${preds.sets.length} prediction sets` : undefined,
     run.history?.epochs.length ? `${new Set(run.history.epochs.map((e) => e.epoch)).size} epochs` : undefined,
     run.history?.epochs.some((e) => e.seconds !== undefined)

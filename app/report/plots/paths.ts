@@ -19,16 +19,16 @@ export interface MapPlane {
 const AXIS_NAMES = ['x', 'y', 'z'];
 
 /**
- * The map plane: `plane` ('xy', 'xz', 'yz', as in a run config) when given, else the two axes along
- * which the ground truth spreads most (x/z for KITTI's camera frame, x/y for a ROS odometry log).
+ * The map plane. A planar file (every third coordinate 0, as `impulse train` writes its ground-plane
+ * coordinates) is drawn on its first two coordinates, named after `plane` ('xz' for KITTI's camera
+ * frame, default 'xy'); otherwise the two axes along which the ground truth spreads most.
  */
-export function choosePlane(p: PredictionsJson, plane?: unknown): MapPlane {
-  if (typeof plane === 'string' && /^[xyz]{2}$/.test(plane) && plane[0] !== plane[1]) {
-    const a = AXIS_NAMES.indexOf(plane[0]!),
-      b = AXIS_NAMES.indexOf(plane[1]!);
-    return { axes: [a, b], names: [AXIS_NAMES[a]!, AXIS_NAMES[b]!] };
+export function choosePlane(p: PredictionsJson, plane?: string): MapPlane {
+  const pts = [...(p.ground_truth?.positions ?? []), ...p.sets.flatMap((s) => s.gt)];
+  if (pts.every((q) => q[2] === 0)) {
+    const names = typeof plane === 'string' && /^[xyz]{2}$/.test(plane) && plane[0] !== plane[1] ? plane : 'xy';
+    return { axes: [0, 1], names: [names[0]!, names[1]!] };
   }
-  const pts = p.ground_truth?.positions ?? p.sets.flatMap((s) => s.gt);
   const extent = [0, 1, 2].map((k) => {
     let lo = Infinity,
       hi = -Infinity;
