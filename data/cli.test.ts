@@ -92,7 +92,7 @@ test('CLI: eval ape/rpe on KITTI, TUM and EuRoC files (JSON and tables), replay 
   assert.equal(apeJson!.code, 0);
   assert.ok(Math.abs(a.stats.rmse - 1.303449714565045) < 1e-12);
   assert.equal(a.setup.associated, false);
-  assert.match(apeTable!.stdout, /APE w\.r\.t\. translation part \(m\)\n\(with Sim\(3\) Umeyama alignment\)/);
+  assert.match(apeTable!.stdout, /APE w\.r\.t\. translation part \(m\) \(with Sim\(3\) Umeyama alignment\)\n/);
   assert.match(apeTable!.stdout, /2174 of max\. 2893 matched by time/);
   assert.match(apeTable!.stdout, /\s+rmse\s+0\.006123\n/);
   const r = JSON.parse(rpeJson!.stdout);

@@ -10,6 +10,7 @@ import type { AlignMode, ApeResult, DeltaUnit, McapLog, PoseRelation, RpeResult,
 import { DataError } from '../../data/errors.ts';
 import { TRAJECTORY_FORMATS, formatFromExtension, parseFormatName, type TrajectoryFormat } from '../../data/formats/names.ts';
 import { STATISTIC_NAMES } from '../../data/metrics/stats.ts';
+import { registerEvalPred } from './eval-pred.ts';
 
 const dataLayer = () => import('../../data/index.ts');
 
@@ -109,9 +110,9 @@ const ALIGN_TEXT: Record<AlignMode, string> = {
 
 function printResult(r: ApeResult | RpeResult, ref: string, est: string): void {
   const s = r.setup;
-  const lines = [r.title];
+  // the first line says how the estimate was aligned: unaligned and aligned errors differ a lot
   const al = [ALIGN_TEXT[s.align], s.alignOrigin ? '(with origin alignment)' : ''].filter(Boolean).join(' ');
-  if (al) lines.push(al);
+  const lines = [`${r.title} ${al || '(not aligned: --align se3|sim3|scale to align)'}`];
   lines.push('');
   lines.push(`reference  ${ref} (${s.refPoses} poses)`);
   lines.push(`estimate   ${est} (${s.estPoses} poses)`);
@@ -422,6 +423,7 @@ export function register(program: Command): void {
       .option('--all-pairs', 'use all pairs instead of consecutive ones')
       .option('--pairs-from-ref', 'choose the pairs on the reference (default: the estimate, as evo)'),
   ).action((ref: string, est: string, o: EvalOpts) => runEval('rpe', ref, est, o));
+  registerEvalPred(evalCmd);
 
   program
     .command('replay')

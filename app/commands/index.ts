@@ -10,7 +10,8 @@ import * as data from './data.ts';
 import * as sim from './sim.ts';
 import * as example from './example.ts';
 import * as mpc from './mpc.ts';
+import * as report from './report.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc, report]) m.register(program);
 }
