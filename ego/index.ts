@@ -1,0 +1,7 @@
+// Public API of ego/: the ego-motion predictor. Ground-plane windows and the time split of a
+// trajectory, the CV / CTRV baselines, metrics (ADE / FDE / miss rate through the data layer).
+// Layer order: data <- sim <- models <- mpc <- ego <- app.
+export * from './windows.ts';
+export * from './baselines.ts';
+export * from './metrics.ts';
+export * from './kitti.ts';
