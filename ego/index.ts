@@ -5,3 +5,8 @@ export * from './windows.ts';
 export * from './baselines.ts';
 export * from './metrics.ts';
 export * from './kitti.ts';
+export * from './features.ts';
+export * from './vehicle.ts';
+export * from './rng.ts';
+export * from './net.ts';
+export * from './predictors.ts';
