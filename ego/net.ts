@@ -1,7 +1,7 @@
 // The tfjs networks of the ego-motion predictors (ego/): a seeded MLP on the normalised window
 // features, and saving / loading it as standard tfjs model files (model.json + weights.bin), so any
 // tfjs user (the app included) can load a checkpoint with tf.loadLayersModel.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { writeFileAtomicSync } from '../data/index.ts';
@@ -40,6 +40,7 @@ export function buildMlp(inputs: number, hidden: readonly number[], outputs: num
 /** Writes a model as `dir/model.json` + `dir/weights.bin` (tfjs layers format), each file atomically. */
 export async function saveModel(model: LayersModel, dir: string): Promise<void> {
   const tf = getTf();
+  mkdirSync(dir, { recursive: true });
   await model.save(
     tf.io.withSaveHandler(async (art) => {
       const data =
