@@ -75,5 +75,5 @@ export async function loadModel(dir: string): Promise<LayersModel> {
   const specs = json.weightsManifest?.[0]?.weights;
   if (!json.modelTopology || !Array.isArray(specs)) throw new EgoError(`${mj}: not a tfjs layers model (modelTopology / weightsManifest missing)`);
   const buf = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
-  return tf.loadLayersModel(tf.io.fromMemory(json.modelTopology, specs as never, buf));
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs as never, weightData: buf }));
 }
