@@ -53,6 +53,10 @@ function stamp(): string {
 const f3 = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '-');
 
 async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void> {
+  const config = o.config ? readEgoConfig(o.config) : undefined;
+  const seed = int(o.seed, 'seed', 0);
+  const epochs = int(o.epochs, 'epochs', 1);
+  const seeds = int(o.seeds, 'seeds', 1);
   await initTfFromCli(program, true);
   let input: RunInput;
   if (task === 'ego-kitti') input = { ...KITTI_INPUT, plane: plane(o.plane) ?? 'xz' };
@@ -77,12 +81,12 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
     const res = await runEgo({
       task,
       input,
-      config: o.config ? readEgoConfig(o.config) : undefined,
-      seed: int(o.seed, 'seed', 0),
-      epochs: int(o.epochs, 'epochs', 1),
+      config,
+      seed,
+      epochs,
       out,
       resume: o.resume,
-      seeds: int(o.seeds, 'seeds', 1),
+      seeds,
       dataEfficiency: o.dataEfficiency,
       signal: controller.signal,
       onBatch: (p) => {
