@@ -56,6 +56,11 @@ export interface BatchProgress {
   batch: number;
   batches: number;
   loss: number;
+  /** Last epoch of the run, first epoch of this call (after a resume), model position and count. */
+  epochs: number;
+  firstEpoch: number;
+  modelIndex: number;
+  models: number;
 }
 
 /** Options of {@link trainEgo}. */
@@ -243,7 +248,17 @@ export async function trainEgo(data: EgoDataset, config: EgoConfig, opts: TrainO
           tf.dispose([t.x, t.v, t.dt, t.y]);
         }
         total += loss;
-        opts.onBatch?.({ model: s.label, epoch, batch: b + 1, batches, loss });
+        opts.onBatch?.({
+          model: s.label,
+          epoch,
+          batch: b + 1,
+          batches,
+          loss,
+          epochs: config.epochs,
+          firstEpoch: start + 1,
+          modelIndex: slots.indexOf(s),
+          models: slots.length,
+        });
       }
       const every = opts.validateEvery ?? 1;
       if (epoch % every !== 0 && epoch !== config.epochs) {

@@ -91,19 +91,21 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
       signal: controller.signal,
       onBatch: (p) => {
         if (!tty) return;
+        const total = (p.epochs - p.firstEpoch + 1) * p.models * p.batches;
+        const done = ((p.epoch - p.firstEpoch) * p.models + p.modelIndex) * p.batches + p.batch;
+        const payload = { model: p.model, epoch: `${p.epoch}/${p.epochs}`, loss: f3(p.loss), val: lastVal };
         if (!bar) {
           bar = new cliProgress.SingleBar(
             {
-              format: 'train {model} epoch {epoch} [{bar}] {percentage}% ETA {eta_formatted} loss {loss} val ADE {val}',
+              format: 'train [{bar}] {percentage}% ETA {eta_formatted} | epoch {epoch} {model} loss {loss} | val ADE {val}',
               stream: process.stderr,
-              etaBuffer: 50,
+              etaBuffer: 100,
             },
             cliProgress.Presets.shades_classic,
           );
-          bar.start(p.batches, 0, { model: p.model, epoch: p.epoch, loss: '-', val: lastVal });
+          bar.start(total, 0, payload);
         }
-        if (p.batch === 1) bar.setTotal(p.batches);
-        bar.update(p.batch, { model: p.model, epoch: p.epoch, loss: f3(p.loss), val: lastVal });
+        bar.update(done, payload);
       },
       onEpoch: (rows, epoch, epochs) => {
         lastVal = rows.map((r) => `${r.model} ${f3(r.valAde)}`).join(', ');
