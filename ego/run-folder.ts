@@ -122,6 +122,8 @@ export class RunFolder {
    */
   async writeCheckpoint(epoch: number, state: CheckpointState, save: (dir: string) => Promise<void>): Promise<void> {
     mkdirSync(this.checkpoints, { recursive: true });
+    // a checkpoint folder left half-written by a killed run
+    for (const d of readdirSync(this.checkpoints)) if (/^\.epoch-\d{4}\.\d+\.tmp$/.test(d)) rmSync(join(this.checkpoints, d), { recursive: true, force: true });
     const final = this.epochDir(epoch);
     const tmp = join(this.checkpoints, `.${pad(epoch)}.${process.pid}.tmp`);
     rmSync(tmp, { recursive: true, force: true });

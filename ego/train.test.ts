@@ -93,7 +93,9 @@ test('an interrupted run resumes from its last checkpoint and ends as the uninte
     (e: Error) => e instanceof TrainingInterruptedError && e.lastEpoch === 2,
   );
   assert.equal(JSON.parse(readFileSync(join(dir, 'cut/checkpoints/latest.json'), 'utf8')).epoch, 2);
+  mkdirSync(join(dir, 'cut/checkpoints/.epoch-0003.999.tmp/physics-unicycle'), { recursive: true }); // as a kill mid-checkpoint leaves it
   const resumed = await runEgo({ task: 'ego', input, out: join(dir, 'cut'), resume: true });
+  assert.ok(!existsSync(join(dir, 'cut/checkpoints/.epoch-0003.999.tmp')), 'half-written checkpoint removed');
   const a = full.metrics.models.find((m) => m.name === 'physics-unicycle')!;
   const b = resumed.metrics.models.find((m) => m.name === 'physics-unicycle')!;
   assert.ok(Math.abs(a.ade - b.ade) < 1e-4, `${a.ade} vs ${b.ade}`);
