@@ -6,4 +6,5 @@ import '../models/implicit/checks-ode.ts';
 import '../models/implicit/checks-qp.ts';
 import '../sim/physics/checks.ts';
 import '../mpc/checks.ts';
+import '../ego/checks.ts';
 import '../experiments/mpc/checks.ts';

@@ -11,7 +11,8 @@ import * as sim from './sim.ts';
 import * as example from './example.ts';
 import * as mpc from './mpc.ts';
 import * as report from './report.ts';
+import * as ego from './ego.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc, report]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc, ego, report]) m.register(program);
 }

@@ -1,0 +1,68 @@
+// Tests of `impulse train ego`, `impulse eval ego` and `impulse predict` as a user runs them: a short
+// training on the bundled TurtleBot log's /odom with --json, eval and predict on its run folder, and
+// named errors (unknown config key, run folder of another task, log without the topic) with exit 1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin', 'impulse.js');
+const log = join(root, 'examples', 'data', 'nav2_turtlebot.mcap');
+
+function impulse(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('train ego on the TurtleBot /odom (--json), then eval ego and predict to MCAP', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ego-cli-'));
+  try {
+    const cfg = join(dir, 'cfg.json');
+    writeFileSync(cfg, JSON.stringify({ models: ['physics'], hidden: [16], epochs: 2 }));
+    const out = join(dir, 'run');
+    const t = impulse('train', 'ego', '--input', log, '--topic', '/odom', '--plane', 'xy', '--config', cfg, '--out', out, '--json');
+    assert.equal(t.code, 0, t.stderr);
+    const res = JSON.parse(t.stdout) as { metrics: { models: { name: string; fde: Record<string, number> }[] } };
+    assert.deepEqual(
+      res.metrics.models.map((m) => m.name),
+      ['cv', 'ctrv', 'physics-unicycle'],
+    );
+    assert.match(t.stderr, /epoch 2\/2 physics-unicycle: train ADE/);
+    const e = impulse('eval', 'ego', '--model', out);
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(e.stdout, /physics-unicycle\s+learned/);
+    const p = impulse('predict', '--model', out, '--input', log, '--topic', '/odom', '--out', join(dir, 'pred.mcap'));
+    assert.equal(p.code, 0, p.stderr);
+    assert.ok(existsSync(join(dir, 'pred.mcap')));
+    const r = impulse('replay', join(dir, 'pred.mcap'), '--summary');
+    assert.match(r.stdout, /\/ego\/prediction\s+impulse\.PredictionSet/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('named errors: unknown config key, run folder of another task, log without the topic', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ego-cli-'));
+  try {
+    const cfg = join(dir, 'cfg.json');
+    writeFileSync(cfg, JSON.stringify({ epochz: 2 }));
+    const a = impulse('train', 'ego-kitti', '--config', cfg, '--out', join(dir, 'r'));
+    assert.equal(a.code, 1);
+    assert.match(a.stderr, /cfg\.json: .*epochz/);
+    assert.ok(!existsSync(join(dir, 'r')), 'nothing written for a bad config');
+    mkdirSync(join(dir, 'terrain'));
+    writeFileSync(join(dir, 'terrain', 'config.json'), JSON.stringify({ task: 'ego-terrain' }));
+    const b = impulse('eval', 'ego', '--model', join(dir, 'terrain'));
+    assert.equal(b.code, 1);
+    assert.match(b.stderr, /'ego-terrain' is not an ego-motion run/);
+    const c = impulse('train', 'ego', '--input', log, '--topic', '/scan', '--out', join(dir, 's'));
+    assert.equal(c.code, 1);
+    assert.match(c.stderr, /no topic '\/scan' in the log/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

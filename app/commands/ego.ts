@@ -1,0 +1,216 @@
+// `impulse train ego-kitti | ego`, `impulse eval ego` and `impulse predict` (app layer): the
+// ego-motion predictor's headless CLI. Training shows a cli-progress bar (ETA, loss, validation
+// ADE) on a TTY and plain lines otherwise, always on stderr; --json prints the result on stdout.
+// Ctrl-C stops after the batch in flight; the last complete epoch stays checkpointed (--resume).
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import {
+  EgoError,
+  KITTI_INPUT,
+  evaluateRun,
+  metricsTable,
+  predictAlong,
+  runEgo,
+  readEgoConfig,
+  type RunInput,
+  type RunMetrics,
+  type EgoTask,
+} from '../../ego/index.ts';
+import { initTfFromCli } from './backend.ts';
+
+interface TrainCli {
+  input?: string;
+  times?: string;
+  topic?: string;
+  plane?: string;
+  config?: string;
+  out?: string;
+  seed?: string;
+  epochs?: string;
+  resume?: boolean;
+  seeds?: string;
+  dataEfficiency?: boolean;
+  json?: boolean;
+}
+
+const int = (v: string | undefined, name: string, min: number): number | undefined => {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < min) throw new EgoError(`--${name} must be an integer >= ${min}, got '${v}'`);
+  return x;
+};
+
+function plane(v: string | undefined): 'xy' | 'xz' | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'xy' && v !== 'xz') throw new EgoError(`--plane must be xy or xz, got '${v}'`);
+  return v;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+const f3 = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '-');
+
+async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void> {
+  const config = o.config ? readEgoConfig(o.config) : undefined;
+  const seed = int(o.seed, 'seed', 0);
+  const epochs = int(o.epochs, 'epochs', 1);
+  const seeds = int(o.seeds, 'seeds', 1);
+  await initTfFromCli(program, true);
+  let input: RunInput;
+  if (task === 'ego-kitti') input = { ...KITTI_INPUT, plane: plane(o.plane) ?? 'xz' };
+  else {
+    if (!o.input) throw new EgoError("train ego: --input TRAJ|LOG.mcap is required (or use 'impulse train ego-kitti')");
+    input = { path: o.input, timesFile: o.times, topic: o.topic, plane: plane(o.plane) ?? 'xy' };
+  }
+  const out = o.out ?? `runs/${task}-${stamp()}`;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write('\ninterrupt: stopping after the batch in flight (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const tty = process.stderr.isTTY && !o.json;
+  let bar: cliProgress.SingleBar | null = null;
+  let lastVal = '-';
+  const t0 = performance.now();
+  try {
+    const res = await runEgo({
+      task,
+      input,
+      config,
+      seed,
+      epochs,
+      out,
+      resume: o.resume,
+      seeds,
+      dataEfficiency: o.dataEfficiency,
+      signal: controller.signal,
+      onBatch: (p) => {
+        if (!tty) return;
+        const total = (p.epochs - p.firstEpoch + 1) * p.models * p.batches;
+        const done = ((p.epoch - p.firstEpoch) * p.models + p.modelIndex) * p.batches + p.batch;
+        const payload = { model: p.model, epoch: `${p.epoch}/${p.epochs}`, loss: f3(p.loss), val: lastVal };
+        if (!bar) {
+          bar = new cliProgress.SingleBar(
+            {
+              format: 'train [{bar}] {percentage}% ETA {eta_formatted} | epoch {epoch} {model} loss {loss} | val ADE {val}',
+              stream: process.stderr,
+              etaBuffer: 100,
+            },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(total, 0, payload);
+        }
+        bar.update(done, payload);
+      },
+      onEpoch: (rows, epoch, epochs) => {
+        lastVal = rows.map((r) => `${r.model} ${f3(r.valAde)}`).join(', ');
+        if (tty) return;
+        for (const r of rows)
+          process.stderr.write(
+            `epoch ${epoch}/${epochs} ${r.model}: train ADE ${f3(r.trainLoss)} m, val ADE ${f3(r.valAde)} m, val FDE@1.5 ${f3(r.valFde)} m (${r.seconds.toFixed(1)} s)\n`,
+          );
+      },
+      onStage: (s) => process.stderr.write(`experiment: ${s}\n`),
+    });
+    (bar as cliProgress.SingleBar | null)?.stop();
+    const secs = (performance.now() - t0) / 1000;
+    if (o.json) console.log(JSON.stringify({ run: out, seconds: secs, metrics: res.metrics }));
+    else {
+      console.log(metricsTable(res.metrics.models));
+      printExperiments(res.metrics);
+      console.log(
+        `\nrun folder: ${out} (${secs.toFixed(0)} s); evaluate with 'impulse eval ego --model ${out}', predict with 'impulse predict --model ${out} --input ...'`,
+      );
+    }
+  } finally {
+    (bar as cliProgress.SingleBar | null)?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function printExperiments(m: RunMetrics): void {
+  const pm = (s: { mean: number; std: number }): string => `${s.mean.toFixed(3)} ± ${s.std.toFixed(3)}`;
+  if (m.seeds) {
+    console.log(`\nover seeds ${m.seeds[0]?.seeds.join(', ')} (mean ± std):`);
+    for (const s of m.seeds) console.log(`  ${s.name.padEnd(18)} ADE@1.5 ${pm(s.ade)}  FDE@1.5 ${pm(s.fde15)}  miss ${pm(s.missRate)}`);
+  }
+  if (m.dataEfficiency) {
+    console.log('\ndata efficiency (FDE@1.5 s, mean ± std over seeds):');
+    for (const r of m.dataEfficiency)
+      console.log(
+        `  ${(100 * r.fraction).toFixed(0).padStart(3)}% (${r.trainWindows} windows, ${r.epochs} epochs)  ${r.name.padEnd(18)} ${pm(r.fde15)}  ADE ${pm(r.ade)}`,
+      );
+  }
+}
+
+/** Adds `train ego-kitti`, `train ego`, `eval ego` and `predict`. */
+export function register(program: Command): void {
+  const trainCmd =
+    program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train a learned model (run folder: docs/RUNS.md)');
+  const common = (c: Command): Command =>
+    c
+      .option('--config <file>', 'training config JSON (zod-validated; unknown keys are errors)')
+      .option('--out <dir>', 'run folder (default runs/<task>-<date>)')
+      .option('--seed <n>', 'seed of initialisation and shuffling (default 0)')
+      .option('--epochs <n>', 'epochs (default 20)')
+      .option('--resume', 'continue the run in --out from its latest checkpoint')
+      .option('--seeds <n>', 'also train the learned models with seeds seed+1..seed+n-1 and report mean ± std')
+      .option('--data-efficiency', 'also train on 10% and 30% of the training windows (same number of gradient steps)')
+      .option('--json', 'print the result as JSON on stdout');
+  common(
+    trainCmd
+      .command('ego-kitti')
+      .description(
+        'ego-motion predictor on the bundled KITTI 00 (ground plane x/z): pure NN, physics-informed (model A), MPC (model B), with CV/CTRV baselines',
+      ),
+  )
+    .option('--plane <p>', 'ground plane (default xz)')
+    .action((o: TrainCli) => train(program, 'ego-kitti', o));
+  common(trainCmd.command('ego').description('ego-motion predictor on any trajectory the data layer reads (first 70% of the time trains, last 30% tests)'))
+    .option('--input <file>', 'trajectory file or ROS 2 log (.mcap)')
+    .option('--topic <topic>', 'MCAP topic with the poses (e.g. /odom)')
+    .option('--times <file>', 'KITTI times file')
+    .option('--plane <p>', 'ground plane: xy (odometry frames, default) or xz (camera frames)')
+    .action((o: TrainCli) => train(program, 'ego', o));
+
+  const evalCmd = program.commands.find((c) => c.name() === 'eval') ?? program.command('eval').description('evaluate trajectories and trained models');
+  evalCmd
+    .command('ego')
+    .description('metrics of a trained ego-motion run on its test split: baselines and models, ADE@1.5, FDE@0.5/1.0/1.5, miss rate')
+    .requiredOption('--model <dir>', 'run folder of impulse train')
+    .option('--json', 'print metrics.json on stdout')
+    .action(async (o: { model: string; json?: boolean }) => {
+      await initTfFromCli(program, true);
+      const m = await evaluateRun(o.model);
+      if (o.json) console.log(JSON.stringify(m));
+      else {
+        console.log(`${m.task}: ${m.split.testWindows} test windows (frames ${m.split.testStart}..${m.split.frames - 1})`);
+        console.log(metricsTable(m.models));
+        printExperiments(m);
+      }
+    });
+
+  program
+    .command('predict')
+    .description(
+      'run a trained ego-motion predictor along a trajectory or ROS 2 log; writes predictions with their ground truth (.json impulse.predictions or .mcap)',
+    )
+    .requiredOption('--model <dir>', 'run folder of impulse train')
+    .requiredOption('--input <file>', 'trajectory file or ROS 2 log (.mcap)')
+    .requiredOption('--out <file>', 'pred.json or pred.mcap')
+    .option('--topic <topic>', 'MCAP topic with the poses (e.g. /odom)')
+    .option('--times <file>', 'KITTI times file')
+    .option('--plane <p>', "ground plane (default: the run's)")
+    .option('--json', 'print a summary as JSON on stdout')
+    .action(async (o: { model: string; input: string; out: string; topic?: string; times?: string; plane?: string; json?: boolean }) => {
+      await initTfFromCli(program, true);
+      const s = await predictAlong({ model: o.model, input: o.input, out: o.out, topic: o.topic, timesFile: o.times, plane: plane(o.plane) });
+      if (o.json) console.log(JSON.stringify(s));
+      else console.log(`${s.windows} prediction windows (${s.labels.join(', ')}) from ${s.frames} frames written to ${s.out} (${s.format})`);
+    });
+}

@@ -1,0 +1,239 @@
+// One ego-motion training run end to end (ego/): the run folder (config.json at start, a checkpoint
+// and history.json per epoch, metrics.json and predictions.json at the end), resume, and the
+// experiments of the task: the learned models over several seeds (mean and spread) and the
+// data-efficiency curve (10%, 30%, 100% of the training windows, same number of gradient steps).
+import { existsSync, readFileSync } from 'node:fs';
+import { formatPredictionsJson, writeFileAtomicSync } from '../data/index.ts';
+import { parseEgoConfig, type EgoConfig } from './config.ts';
+import { prepareDataset, type EgoDataset } from './dataset.ts';
+import { metricRows, predictAll, predictionsFile, type ModelMetricsRow } from './evaluate.ts';
+import { loadTrack, EgoError, type Plane } from './windows.ts';
+import { RunFolder, type EgoTask, type HistoryRow, type RunConfig } from './run-folder.ts';
+import { trainEgo, loadTrainedModels, type BatchProgress, type TrainedModel } from './train.ts';
+import { KITTI_00 } from './kitti.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Where a run's trajectory comes from. */
+export interface RunInput {
+  path: string;
+  timesFile?: string;
+  topic?: string;
+  plane: Plane;
+}
+
+/** The bundled KITTI 00 input. */
+export const KITTI_INPUT: RunInput = { path: KITTI_00.poses, timesFile: KITTI_00.times, plane: 'xz' };
+
+/** A summary statistic over seeds. */
+export interface SeedStat {
+  mean: number;
+  std: number;
+  values: number[];
+}
+
+/** metrics.json `seeds` entry of one model. */
+export interface SeedSummary {
+  name: string;
+  seeds: number[];
+  ade: SeedStat;
+  fde15: SeedStat;
+  missRate: SeedStat;
+}
+
+/** metrics.json `dataEfficiency` entry. */
+export interface DataEfficiencyRow {
+  fraction: number;
+  trainWindows: number;
+  epochs: number;
+  name: string;
+  seeds: number[];
+  ade: SeedStat;
+  fde15: SeedStat;
+}
+
+/** metrics.json of a run. */
+export interface RunMetrics {
+  task: EgoTask;
+  split: {
+    frames: number;
+    testStart: number;
+    valStart: number;
+    trainWindows: number;
+    trainWindowsUsed: number;
+    valWindows: number;
+    testWindows: number;
+    period: number;
+  };
+  models: ModelMetricsRow[];
+  selection: Record<string, { bestEpoch: number; valAde: number }>;
+  seeds?: SeedSummary[];
+  dataEfficiency?: DataEfficiencyRow[];
+}
+
+/** Options of {@link runEgo}. */
+export interface RunOptions {
+  task: EgoTask;
+  input: RunInput;
+  /** Config object (validated here) or a validated config. */
+  config?: unknown;
+  /** Overrides applied after the config. */
+  seed?: number;
+  epochs?: number;
+  out: string;
+  resume?: boolean;
+  /** Extra seeds (total count, including the run's own) and the data-efficiency curve. */
+  seeds?: number;
+  dataEfficiency?: boolean;
+  signal?: AbortSignal;
+  onEpoch?: (rows: HistoryRow[], epoch: number, epochs: number) => void;
+  onBatch?: (p: BatchProgress) => void;
+  /** Called when an experiment part starts (e.g. 'seed 2', 'data 10% seed 1'). */
+  onStage?: (stage: string) => void;
+}
+
+/** Result of {@link runEgo}. */
+export interface RunResult {
+  run: RunFolder;
+  metrics: RunMetrics;
+  models: TrainedModel[];
+}
+
+function stat(values: number[]): SeedStat {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1));
+  return { mean, std, values };
+}
+
+/** The dataset of a run input and config. */
+export async function loadDataset(input: RunInput, config: EgoConfig, trainFraction = config.trainFraction, seed = config.seed): Promise<EgoDataset> {
+  const track = await loadTrack(input.path, { timesFile: input.timesFile, topic: input.topic, plane: input.plane });
+  return prepareDataset(track, { rateHz: config.rateHz, trainFraction, seed, limits: config.limits, wheelbase: config.wheelbase });
+}
+
+/** Trains (or resumes) a run, evaluates it on the test split and writes metrics.json and predictions.json. */
+export async function runEgo(o: RunOptions): Promise<RunResult> {
+  const run = new RunFolder(o.out);
+  let rc: RunConfig;
+  if (o.resume) {
+    rc = run.readConfig();
+    if (rc.task !== o.task) throw new EgoError(`${run.file('config.json')}: this is a '${rc.task}' run; resume it with 'impulse train ${rc.task}'`);
+    if (o.epochs !== undefined) rc.config.epochs = o.epochs;
+    rc.config = parseEgoConfig(rc.config, run.file('config.json'));
+  } else {
+    if (existsSync(run.file('config.json')) || run.latest())
+      throw new EgoError(`${o.out}: a run folder already exists here; pass --resume to continue it or choose another --out (nothing was overwritten)`);
+    const config = parseEgoConfig(o.config ?? {}, 'config');
+    if (o.seed !== undefined) config.seed = o.seed;
+    if (o.epochs !== undefined) config.epochs = o.epochs;
+    rc = { task: o.task, seed: config.seed, input: o.input, impulseVersion: VERSION, config };
+  }
+  const config = rc.config;
+  const data = await loadDataset(rc.input, config);
+  run.writeJson('config.json', rc);
+  const trained = await trainEgo(data, config, { run, resume: o.resume, signal: o.signal, onEpoch: o.onEpoch, onBatch: o.onBatch });
+  const preds = predictAll(data.track, data.test, trained.models, data.normaliser);
+  const metrics: RunMetrics = {
+    task: rc.task,
+    split: {
+      frames: data.split.frames,
+      testStart: data.split.testStart,
+      valStart: data.split.valStart,
+      trainWindows: data.split.train.length,
+      trainWindowsUsed: data.train.frames.length,
+      valWindows: data.split.val.length,
+      testWindows: data.split.test.length,
+      period: data.period,
+    },
+    models: metricRows(data.test, preds, data.period, config.seed),
+    selection: Object.fromEntries(trained.models.map((m) => [m.label, { bestEpoch: m.bestEpoch, valAde: m.bestValAde }])),
+  };
+  writeFileAtomicSync(run.file('predictions.json'), formatPredictionsJson(predictionsFile(`${rc.task} test split`, data.track, data.test, preds, data.period)));
+  run.writeJson('metrics.json', metrics);
+  if ((o.seeds ?? 1) > 1 || o.dataEfficiency) {
+    await runExperiments(rc, data, metrics, o);
+    run.writeJson('metrics.json', metrics);
+  }
+  return { run, metrics, models: trained.models };
+}
+
+/** The seeds and data-efficiency experiments (trained in memory; results into `metrics`). */
+async function runExperiments(rc: RunConfig, data: EgoDataset, metrics: RunMetrics, o: RunOptions): Promise<void> {
+  const base = rc.config;
+  const seeds = Array.from({ length: Math.max(1, o.seeds ?? 1) }, (_, k) => base.seed + k);
+  const bySeed = new Map<number, ModelMetricsRow[]>([[base.seed, metrics.models.filter((r) => r.kind === 'learned')]]);
+  for (const s of seeds.slice(1)) {
+    o.onStage?.(`seed ${s}`);
+    const cfg = { ...base, seed: s };
+    const t = await trainEgo(data, cfg, { signal: o.signal });
+    bySeed.set(
+      s,
+      metricRows(data.test, predictAll(data.track, data.test, t.models, data.normaliser), data.period, s).filter((r) => r.kind === 'learned'),
+    );
+  }
+  const names = metrics.models.filter((r) => r.kind === 'learned').map((r) => r.name);
+  const pick = (rows: ModelMetricsRow[], name: string): ModelMetricsRow => rows.find((r) => r.name === name)!;
+  metrics.seeds = names.map((name) => {
+    const rows = seeds.map((s) => pick(bySeed.get(s)!, name));
+    return { name, seeds, ade: stat(rows.map((r) => r.ade)), fde15: stat(rows.map((r) => r.fde['1.5'])), missRate: stat(rows.map((r) => r.missRate)) };
+  });
+  if (!o.dataEfficiency) return;
+  const curve: DataEfficiencyRow[] = [];
+  for (const fraction of [0.1, 0.3, 1]) {
+    const per = new Map<string, ModelMetricsRow[]>();
+    let used = 0;
+    const epochs = Math.round(base.epochs / fraction);
+    for (const s of seeds) {
+      let rows: ModelMetricsRow[];
+      if (fraction === 1) rows = bySeed.get(s)!;
+      else {
+        o.onStage?.(`data ${Math.round(fraction * 100)}% seed ${s}`);
+        const d = await loadDataset(rc.input, base, fraction, s);
+        used = d.train.frames.length;
+        const cfg = { ...base, seed: s, trainFraction: fraction, epochs };
+        const t = await trainEgo(d, cfg, { signal: o.signal, validateEvery: Math.ceil(epochs / base.epochs) });
+        rows = metricRows(d.test, predictAll(d.track, d.test, t.models, d.normaliser), d.period, s).filter((r) => r.kind === 'learned');
+      }
+      for (const r of rows) per.set(r.name, [...(per.get(r.name) ?? []), r]);
+    }
+    for (const [name, rows] of per)
+      curve.push({
+        fraction,
+        trainWindows: fraction === 1 ? data.train.frames.length : used,
+        epochs: fraction === 1 ? base.epochs : epochs,
+        name,
+        seeds,
+        ade: stat(rows.map((r) => r.ade)),
+        fde15: stat(rows.map((r) => r.fde['1.5'])),
+      });
+  }
+  metrics.dataEfficiency = curve;
+}
+
+/** Re-evaluates a run folder's best models on its test split (and refreshes metrics.json, keeping the experiments). */
+export async function evaluateRun(dir: string): Promise<RunMetrics> {
+  const run = new RunFolder(dir);
+  const rc = run.readConfig();
+  const data = await loadDataset(rc.input, rc.config);
+  const { models } = await loadTrainedModels(run, rc.config);
+  const preds = predictAll(data.track, data.test, models, data.normaliser);
+  const old = existsSync(run.file('metrics.json')) ? run.readJson<RunMetrics>('metrics.json') : null;
+  const metrics: RunMetrics = {
+    ...(old ?? {}),
+    task: rc.task,
+    split: {
+      frames: data.split.frames,
+      testStart: data.split.testStart,
+      valStart: data.split.valStart,
+      trainWindows: data.split.train.length,
+      trainWindowsUsed: data.train.frames.length,
+      valWindows: data.split.val.length,
+      testWindows: data.split.test.length,
+      period: data.period,
+    },
+    models: metricRows(data.test, preds, data.period, rc.config.seed),
+    selection: Object.fromEntries(models.map((m) => [m.label, { bestEpoch: m.bestEpoch, valAde: m.bestValAde }])),
+  };
+  run.writeJson('metrics.json', metrics);
+  return metrics;
+}
