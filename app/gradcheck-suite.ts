@@ -6,3 +6,4 @@ import '../models/implicit/checks-ode.ts';
 import '../models/implicit/checks-qp.ts';
 import '../sim/physics/checks.ts';
 import '../mpc/checks.ts';
+import '../ego/terrain/checks.ts';

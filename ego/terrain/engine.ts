@@ -4,7 +4,7 @@
 // heightmap (the engine has one terrain per Model; robots of different worlds never touch
 // each other, so several robots may share a tile). The track-speed controller runs on the
 // tape, so a loss on the recorded poses differentiates through controller, contacts and maps.
-import { Tensor, add, dot, mul, noGrad, quatRotate, reshape, stack, sub, tanh, tensor } from '../../sim/core/index.ts';
+import { Tensor, add, dot, mul, noGrad, quatRotate, reshape, stack, sub, sum, tanh, tensor } from '../../sim/core/index.ts';
 import { BodyDesc, Control, ModelBuilder, SimulationError, rollout, type Model, type State } from '../../sim/physics/index.ts';
 import { RolloutNonFiniteError, TerrainShapeError } from './errors.ts';
 import { MATERIAL, type TerrainSpec } from './generate.ts';
@@ -236,4 +236,33 @@ export function robotPath(r: EngineRollout, i: number): Float64Array {
 /** Builds a tiled map tensor from per-tile maps (for `maps` of rolloutBatch). */
 export function tiledTensor(w: BatchWorld, maps: readonly ArrayLike<number>[], fill: number): Tensor {
   return tensor(tileMap(w.spec, maps, w.cols, fill));
+}
+
+/** MonoForce's time weight of the trajectory loss: 1 / (1 + 0.9 t). */
+export function timeWeight(t: number, gamma = 0.9): number {
+  return 1 / (1 + gamma * t);
+}
+
+/**
+ * Time-weighted trajectory loss on the tape: mean over robots and recorded times of
+ * w(t) |p(t) - p_true(t)|^2 with w(t) = 1 / (1 + 0.9 t); `truth[i]` is robot i's path
+ * [T + 1][3] flat.
+ */
+export function trajectoryLoss(r: EngineRollout, truth: readonly ArrayLike<number>[], recordDt: number, gamma = 0.9): Tensor {
+  const B = truth.length;
+  const T1 = r.positions.length;
+  let loss: Tensor | null = null;
+  r.positions.forEach((p, k) => {
+    const tgt = new Float64Array(3 * B);
+    truth.forEach((path, i) => {
+      if (path.length !== 3 * T1) throw new TerrainShapeError(`trajectoryLoss: truth path ${i} has ${path.length / 3} positions, the rollout ${T1}`);
+      tgt[3 * i] = path[3 * k]!;
+      tgt[3 * i + 1] = path[3 * k + 1]!;
+      tgt[3 * i + 2] = path[3 * k + 2]!;
+    });
+    const d = sub(p, new Tensor(tgt, [B, 3]));
+    const term = mul(timeWeight(k * recordDt, gamma) / (B * T1), sum(mul(d, d)));
+    loss = loss ? add(loss, term) : term;
+  });
+  return loss!;
 }
