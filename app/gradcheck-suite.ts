@@ -8,3 +8,4 @@ import '../sim/physics/checks.ts';
 import '../mpc/checks.ts';
 import '../ego/checks.ts';
 import '../experiments/mpc/checks.ts';
+import '../ego/terrain/checks.ts';

@@ -12,7 +12,9 @@ import * as example from './example.ts';
 import * as mpc from './mpc.ts';
 import * as report from './report.ts';
 import * as ego from './ego.ts';
+import * as dataset from './dataset.ts';
+import * as worker from './worker.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc, ego, report]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc, ego, report, dataset, worker]) m.register(program);
 }

@@ -1,0 +1,123 @@
+// Benchmark of the terrain robot (`npm run bench -- terrain [--robots B] [--threads N]
+// [--grad-robots G] [--samples S]`): batched five-second rollouts of the engine's tracked
+// robot on heightmap terrain (ego/terrain/engine.ts), in trajectories per second, forward and
+// forward + backward (gradient of the time-weighted trajectory loss with respect to the
+// height, friction and stiffness maps), in this thread and over N worker threads; and the
+// dataset generation rate (terrain + Rapier ground truth + encoding) in samples per second.
+import { backward, noGrad } from '../sim/core/index.ts';
+import { DEFAULT_SPEC, MATERIAL, generateTerrain, type TerrainSample } from '../ego/terrain/index.ts';
+import { buildBatch, robotPath, rolloutBatch, tiledTensor, trajectoryLoss, type RobotRun } from '../ego/terrain/engine.ts';
+import { RolloutPool } from '../ego/terrain/parallel.ts';
+import { startHeight, yawQuat } from '../ego/terrain/rapier-truth.ts';
+import { generateSampleBytes } from '../ego/terrain/dataset.ts';
+import { argNum, gc, median, round } from './_util.ts';
+
+function robotsOn(tiles: TerrainSample[], B: number): RobotRun[] {
+  const spec = DEFAULT_SPEC;
+  return Array.from({ length: B }, (_, i) => {
+    const t = tiles[i % tiles.length]!;
+    const s = generateTerrain(spec, 1000, i);
+    const q = yawQuat(s.start[2]);
+    return {
+      tile: i % tiles.length,
+      pose0: [s.start[0], s.start[1], startHeight(spec, t.heights, s.start[0], s.start[1], s.start[2]), ...q],
+      velocity0: [0, 0, 0, 0, 0, 0],
+      commands: s.commands,
+      label: `bench-${i}`,
+    };
+  });
+}
+
+function argInt(args: string[], name: string, dflt: number, min: number): number {
+  const v = argNum(args, name, dflt, { bench: 'terrain', allowZero: min === 0 });
+  if (!Number.isInteger(v)) throw new Error(`bench terrain: --${name} needs an integer, got ${v}`);
+  return v;
+}
+
+async function timeIt(fn: () => unknown | Promise<unknown>, reps: number): Promise<number> {
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    gc();
+    const t0 = performance.now();
+    await fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+/** Runs the benchmark and returns its JSON. */
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const spec = DEFAULT_SPEC;
+  const B = argInt(args, 'robots', 1024, 1);
+  const G = argInt(args, 'grad-robots', 256, 1);
+  const threads = argInt(args, 'threads', 2, 1);
+  const nSamples = argInt(args, 'samples', 4, 0);
+  const reps = argInt(args, 'reps', 3, 1);
+  const tiles = Array.from({ length: 8 }, (_, i) => generateTerrain(spec, 999, i));
+  const robots = robotsOn(tiles, B);
+  const gRobots = robots.slice(0, G);
+  const steps = Math.round(spec.duration / 0.02);
+
+  // this thread
+  const w = buildBatch(spec, tiles, robots);
+  noGrad(() => rolloutBatch(w)); // warm-up
+  const fwdMs = await timeIt(() => noGrad(() => rolloutBatch(w)), reps);
+  const wg = buildBatch(spec, tiles, gRobots);
+  const truth = (() => {
+    const r = noGrad(() => rolloutBatch(wg));
+    return gRobots.map((_, i) => robotPath(r, i).map((v, k) => v + (k % 3 === 0 ? 0.05 : 0)));
+  })();
+  const fwdBwd = (): void => {
+    const h = tiledTensor(
+      wg,
+      tiles.map((t) => t.heights),
+      0,
+    ).requireGrad();
+    const mu = tiledTensor(
+      wg,
+      tiles.map((t) => t.friction),
+      MATERIAL.defaultMu,
+    ).requireGrad();
+    const ke = tiledTensor(
+      wg,
+      tiles.map((t) => t.stiffness),
+      MATERIAL.defaultKe,
+    ).requireGrad();
+    const r = rolloutBatch(wg, { maps: { terrainHeights: h, terrainMu: mu, terrainKe: ke } });
+    backward(trajectoryLoss(r, truth, spec.recordDt));
+  };
+  const fwdBwdMs = await timeIt(fwdBwd, reps);
+
+  // worker threads
+  const pool = new RolloutPool(threads);
+  let threaded: Record<string, unknown>;
+  try {
+    await pool.run({ spec, terrains: tiles, robots, mode: 'forward' }); // warm-up (thread start, JIT)
+    const tFwd = await timeIt(() => pool.run({ spec, terrains: tiles, robots, mode: 'forward' }), reps);
+    await pool.run({ spec, terrains: tiles, robots: gRobots, mode: 'grad', truth });
+    const tGrad = await timeIt(() => pool.run({ spec, terrains: tiles, robots: gRobots, mode: 'grad', truth }), reps);
+    threaded = { threads: pool.size, forward: round((B / tFwd) * 1000, 1), forwardBackward: round((G / tGrad) * 1000, 1) };
+  } finally {
+    await pool.close();
+  }
+
+  // dataset generation (terrain, sensor view, Rapier ground truth, encoding)
+  let generation: Record<string, unknown> | null = null;
+  if (nSamples > 0) {
+    await generateSampleBytes(spec, 1, 0, false); // Rapier init + warm-up
+    const t0 = performance.now();
+    for (let i = 1; i <= nSamples; i++) await generateSampleBytes(spec, 1, i, false);
+    const s = (performance.now() - t0) / 1000;
+    generation = { samples: nSamples, samplesPerSecond: round(nSamples / s, 2), unit: 'samples/s in one process (workers of impulse worker add up)' };
+  }
+
+  return {
+    unit: 'five-second trajectories per second (50 Hz steps x 4 substeps, 14 contact points per robot, 72 x 72 terrain tiles)',
+    robots: B,
+    gradRobots: G,
+    stepsPerTrajectory: steps,
+    singleThread: { forward: round((B / fwdMs) * 1000, 1), forwardBackward: round((G / fwdBwdMs) * 1000, 1) },
+    workerThreads: threaded,
+    generation,
+  };
+}

@@ -1,0 +1,39 @@
+// Public API of the terrain dataset and baselines (ego/terrain): procedural terrains with
+// per-patch friction and stiffness, a tracked robot, Rapier ground truth, the dataset format
+// and its reader, the engine's model of the same robot (batched rollouts), the
+// default-parameter baseline, and dataset generation as BullMQ jobs.
+export { ROBOT, TRACKS, robotPoints, comHeight, trackTargets, trackSpeeds, trackForce } from './robot.ts';
+export {
+  DEFAULT_SPEC,
+  ID_KINDS,
+  OOD_KINDS,
+  MATERIAL,
+  generateTerrain,
+  sensorView,
+  bilinearAt,
+  patchOf,
+  type TerrainSpec,
+  type TerrainGridSpec,
+  type TerrainSample,
+  type ObstacleKind,
+} from './generate.ts';
+export { initRapier, rapierGroundTruth, rapierHeights, RAPIER_DT, SETTLE_TIME, type GroundTruth } from './rapier-truth.ts';
+export {
+  TERRAIN_FORMAT,
+  TERRAIN_FORMAT_VERSION,
+  ARRAY_NAMES,
+  ManifestSchema,
+  arrayLayout,
+  encodeSample,
+  sampleRecord,
+  writeSampleFile,
+  writeManifest,
+  openTerrainDataset,
+  checkGrid,
+  type TerrainManifest,
+  type SampleRecord,
+  type StoredSample,
+  type TerrainDataset,
+} from './format.ts';
+export { generateSampleBytes, generateDataset, checkGenerateArgs, type GenerateOptions, type GenerateResult } from './dataset.ts';
+export { TerrainDataError, TerrainShapeError, RolloutNonFiniteError, QueueUnavailableError } from './errors.ts';
