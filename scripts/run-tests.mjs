@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['sim', 'models', 'mpc', 'data', 'app', 'bench', 'examples'];
+const roots = ['sim', 'models', 'mpc', 'data', 'app', 'bench', 'examples', 'e2e'];
 const filter = process.argv[2];
 const files = [];
 function walk(dir) {

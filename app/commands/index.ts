@@ -8,7 +8,8 @@ import * as backend from './backend.ts';
 import * as data from './data.ts';
 import * as sim from './sim.ts';
 import * as mpc from './mpc.ts';
+import * as app from './app.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend, data, sim, mpc]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data, sim, mpc, app]) m.register(program);
 }
