@@ -196,8 +196,12 @@ export function createApiBackend(opts: ApiBackendOptions = {}): ApiBackend {
           durationSec: ts ? ts[ts.length - 1]! - ts[0]! : null,
         };
       }
-      case 'trajectory':
-        return trajectoryData(await traj(r.ref, 'ref'), r.ref.source ?? get(r.ref.id).path, r.maxPoints);
+      case 'trajectory': {
+        // a log's topics are drawn on the log's clock (log time), like its message density
+        const o = get(r.ref.id, 'ref.id');
+        const clock = o.kind === 'mcap' ? 'log' : 'header';
+        return trajectoryData(await trajectoryOf(o, r.ref.source, clock), r.ref.source ?? o.path, r.maxPoints, clock === 'log');
+      }
       case 'metrics': {
         const ref = await traj(r.ref, 'ref');
         const est = await traj(r.est, 'est');
@@ -212,7 +216,15 @@ export function createApiBackend(opts: ApiBackendOptions = {}): ApiBackend {
         try {
           const res =
             (r.metric ?? 'ape') === 'ape' ? evaluateApe(ref, est, eo) : evaluateRpe(ref, est, { ...eo, delta: r.delta ?? 1, deltaUnit: r.deltaUnit ?? 'f' });
-          const times = res.timestamps ?? Float64Array.from(res.errors, (_, i) => i / 10);
+          let times = res.timestamps ?? Float64Array.from(res.errors, (_, i) => i / 10);
+          // a log's topics are drawn on log time: shift header-stamped error times onto that clock
+          const refFile = get(r.ref.id, 'ref.id');
+          let clockOffset = 0;
+          if (refFile.kind === 'mcap' && res.timestamps && ref.timestamps) {
+            const logT = (await trajectoryOf(refFile, r.ref.source, 'log')).timestamps;
+            if (logT && logT.length > 0) clockOffset = logT[0]! - ref.timestamps[0]!;
+            times = times.map((t) => t + clockOffset);
+          }
           return {
             metric: res.metric,
             title: res.title,
@@ -222,7 +234,8 @@ export function createApiBackend(opts: ApiBackendOptions = {}): ApiBackend {
             stats: res.stats,
             setup: res.setup,
             errors: pack(res.errors, 'f64'),
-            times: pack(res.metric === 'rpe' && !res.timestamps ? Float64Array.from(res.errors, (_, i) => i / 10) : times.slice(0, res.errors.length), 'f64'),
+            times: pack(times.slice(0, res.errors.length), 'f64'),
+            clockOffset,
           };
         } catch (e) {
           throw toApiError(e, `${basename(ref.source || get(r.ref.id).path)} vs ${basename(est.source || get(r.est.id).path)}`);

@@ -146,9 +146,9 @@ export interface TrajectoryData {
   name: string;
   source: string;
   count: number;
-  /** Pose times (s): the file's timestamps, or frame index / 10 (KITTI's 10 Hz) when it has none. */
+  /** Pose times (s): the file's timestamps (log time for MCAP topics), or frame index / 10 (KITTI's 10 Hz) when it has none. */
   times: Packed;
-  timeSource: 'stamps' | 'index';
+  timeSource: 'stamps' | 'log' | 'index';
   origin: [number, number, number];
   positions: Packed;
   quaternions: Packed;
@@ -158,7 +158,7 @@ export interface TrajectoryData {
 }
 
 /** Packs a trajectory, decimated to at most `maxPoints` poses (evenly, keeping the last). */
-export function trajectoryData(traj: Trajectory, source: string, maxPoints?: number): TrajectoryData {
+export function trajectoryData(traj: Trajectory, source: string, maxPoints?: number, logClock = false): TrajectoryData {
   const n = traj.length;
   const step = maxPoints && n > maxPoints ? Math.ceil(n / maxPoints) : 1;
   const idx: number[] = [];
@@ -181,7 +181,7 @@ export function trajectoryData(traj: Trajectory, source: string, maxPoints?: num
     source,
     count: m,
     times: pack(times, 'f64'),
-    timeSource: traj.timestamps ? 'stamps' : 'index',
+    timeSource: traj.timestamps ? (logClock ? 'log' : 'stamps') : 'index',
     origin,
     positions: pack(pos, 'f32'),
     quaternions: pack(quat, 'f32'),
@@ -191,18 +191,22 @@ export function trajectoryData(traj: Trajectory, source: string, maxPoints?: num
   };
 }
 
-/** Resolves a trajectory reference of an opened file (logs: a topic or `tf:parent->child`; run folders: a trajectory file in it). */
-export async function trajectoryOf(o: Opened, source: string | undefined): Promise<Trajectory> {
+/**
+ * Resolves a trajectory reference of an opened file (logs: a topic or `tf:parent->child`, stamped by
+ * header time as `impulse eval` does, or by log time for display on the log's timeline; run
+ * folders: a trajectory file in it).
+ */
+export async function trajectoryOf(o: Opened, source: string | undefined, stamp: 'header' | 'log' = 'header'): Promise<Trajectory> {
   if (o.kind === 'trajectory') return o.traj;
   if (o.kind === 'mcap') {
     const key = source ?? firstPoseTopic(o);
     if (!key) throw new ApiError('bad-file', `${o.path}: the log has no pose topic (${POSE_SCHEMAS.join(', ')}) or TF; name a source`);
-    const hit = o.cache.get(key);
+    const hit = o.cache.get(`${stamp}:${key}`);
     if (hit) return hit;
     const tf = /^tf:(.+)->(.+)$/.exec(key);
     try {
-      const t = await extractTrajectory(o.log, tf ? { tf: { parent: tf[1]!, child: tf[2]! } } : { topic: key });
-      o.cache.set(key, t);
+      const t = await extractTrajectory(o.log, tf ? { tf: { parent: tf[1]!, child: tf[2]! }, stamp } : { topic: key, stamp });
+      o.cache.set(`${stamp}:${key}`, t);
       return t;
     } catch (e) {
       throw toApiError(e, o.path);

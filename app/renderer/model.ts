@@ -15,7 +15,7 @@ export interface TrajLayer {
   pos: Float32Array;
   quat: Float32Array;
   times: Float64Array;
-  timeSource: 'stamps' | 'index';
+  timeSource: 'stamps' | 'log' | 'index';
   color: Rgb;
   /** Per-pose error used to colour the line (after a metrics call), or null. */
   errors: Float32Array | null;
@@ -53,7 +53,7 @@ export interface TrajectoryResponse {
   source: string;
   count: number;
   times: Packed;
-  timeSource: 'stamps' | 'index';
+  timeSource: 'stamps' | 'log' | 'index';
   origin: [number, number, number];
   positions: Packed;
   quaternions: Packed;
