@@ -26,6 +26,20 @@ import type { PredLayer, TerrainGrid, TrajLayer } from './model.ts';
 
 type Up = 'z' | 'y-down';
 
+/** Whether WebGL is rendered in software (SwiftShader, llvmpipe), from the unmasked renderer string. */
+function softwareRenderer(): boolean {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+    if (!gl) return false;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return /swiftshader|llvmpipe|software/i.test(name);
+  } catch {
+    return false;
+  }
+}
+
 /** Scene facts for the test hook and the bench. */
 export interface SceneFacts {
   trajectoryCount: number;
@@ -39,11 +53,14 @@ export interface SceneFacts {
   up: Up;
   terrain: { grid: string; layer: string } | null;
   fps: number;
+  software: boolean;
 }
 
 /** The Babylon scene and everything drawn in it. */
 export class Scene3D {
   readonly engine: Engine;
+  /** True when WebGL runs on a software rasteriser (no multisampling then). */
+  readonly software: boolean;
   readonly scene: Scene;
   readonly camera: ArcRotateCamera;
   private inst: SceneInstrumentation;
@@ -64,7 +81,9 @@ export class Scene3D {
   private lastDrawCalls = 0;
 
   constructor(readonly canvas: HTMLCanvasElement) {
-    this.engine = new Engine(canvas, true, { preserveDrawingBuffer: true, stencil: false, antialias: true }, true);
+    // multisampling is nearly free on a GPU but costs software rasterisers (SwiftShader, llvmpipe) most of a frame
+    this.software = softwareRenderer();
+    this.engine = new Engine(canvas, !this.software, { preserveDrawingBuffer: true, stencil: false, antialias: !this.software }, true);
     this.scene = new Scene(this.engine);
     this.scene.clearColor = new Color4(0.09, 0.1, 0.12, 1);
     this.camera = new ArcRotateCamera('camera', -Math.PI / 2, Math.PI / 3.2, 50, Vector3.Zero(), this.scene);
@@ -460,6 +479,7 @@ export class Scene3D {
       up: this.up ?? 'z',
       terrain: this.terrainInfo,
       fps: this.engine.getFps(),
+      software: this.software,
     };
   }
 
