@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['sim', 'models', 'mpc', 'data', 'ego', 'app', 'bench', 'examples', 'experiments'];
+const roots = ['sim', 'models', 'mpc', 'data', 'ego', 'app', 'bench', 'examples', 'experiments', 'e2e'];
 const filter = process.argv[2];
 const files = [];
 function walk(dir) {

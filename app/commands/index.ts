@@ -14,7 +14,8 @@ import * as report from './report.ts';
 import * as ego from './ego.ts';
 import * as dataset from './dataset.ts';
 import * as worker from './worker.ts';
+import * as app from './app.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc, ego, report, dataset, worker]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc, ego, report, dataset, worker, app]) m.register(program);
 }
