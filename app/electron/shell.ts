@@ -1,0 +1,243 @@
+// The desktop app's main process (app/electron): wires the injected API backend to Electron.
+// Before `ready`: the app:// scheme is registered as privileged, the sandbox enforced for every
+// renderer, navigation guards installed on every webContents, one instance per user. On
+// `ready`: session guards (permissions denied, non-app requests cancelled), the app:// handler
+// over dist/renderer, the validated IPC handler, event forwarding, the menu and the window.
+// Files to open (command line, File menu, Open Recent, a second launch) are pushed to the
+// renderer as `shell-open` events; files the renderer opened successfully become recent files.
+
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BrowserWindow as BrowserWindowType } from 'electron';
+import { parseShellArgs } from './args.ts';
+import type { ShellEvent } from './bridge.ts';
+import { aboutBoxOptions, openFilesDialogOptions, openFolderDialogOptions } from './dialogs.ts';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell } from './electron-api.ts';
+import { forwardEvents, registerIpc, sendEvent } from './ipc.ts';
+import { buildMenuTemplate } from './menu.ts';
+import { createRendererHandler, RENDERER_SCHEME, RENDERER_SCHEME_PRIVILEGES, RENDERER_URL } from './protocol.ts';
+import { RecentFiles, RECENT_FILES_NAME } from './recent-files.ts';
+import { buildWindowOptions, installContentsGuards, installSessionGuards } from './security.ts';
+import { runSmokeTest, SMOKE_PREFIX } from './smoke.ts';
+import { consoleLogger, type ShellBackend, type ShellLogger } from './types.ts';
+
+/** The repository (or packaged app) root: app/electron/../.. */
+export const APP_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Built files the shell needs. */
+export const SHELL_PATHS = {
+  /** The bundled renderer (npm run build:renderer). */
+  renderer: join(APP_ROOT, 'dist', 'renderer'),
+  /** The bundled preload (npm run build:electron). */
+  preload: join(APP_ROOT, 'dist', 'electron', 'preload.cjs'),
+  /** The window icon (npm run build:electron). */
+  icon: join(APP_ROOT, 'dist', 'electron', 'icons', '512x512.png'),
+};
+
+/** Options of startShell. */
+export interface ShellOptions {
+  /** Creates the API backend (called once, after `ready`). */
+  createBackend: () => ShellBackend | Promise<ShellBackend>;
+  logger?: ShellLogger;
+}
+
+/** Inputs of createMainWindow. */
+export interface MainWindowOptions {
+  dev: boolean;
+  logger: ShellLogger;
+  /** Called after each load of the renderer (pending files are sent then). */
+  onLoaded: (win: BrowserWindowType) => void;
+  /** Keep the window hidden (launch self-test). */
+  hidden?: boolean;
+}
+
+/** Creates the main window with the secure options and loads app://impulse/index.html. */
+export function createMainWindow(opts: MainWindowOptions): BrowserWindowType {
+  const win = new BrowserWindow(
+    buildWindowOptions({ preload: SHELL_PATHS.preload, icon: existsSync(SHELL_PATHS.icon) ? SHELL_PATHS.icon : undefined, dev: opts.dev }),
+  );
+  if (!opts.hidden) win.once('ready-to-show', () => win.show());
+  const wc = win.webContents;
+  wc.on('did-finish-load', () => opts.onLoaded(win));
+  wc.on('did-fail-load', (_e, code, description, url, isMainFrame) => {
+    if (isMainFrame) opts.logger.error(`could not load ${url}: ${description} (${code})`);
+  });
+  wc.on('render-process-gone', (_e, details) => {
+    opts.logger.error(`the renderer stopped: ${details.reason} (exit code ${details.exitCode})`);
+    if (details.reason === 'clean-exit' || win.isDestroyed()) return;
+    void dialog
+      .showMessageBox(win, {
+        type: 'error',
+        title: 'Impulse',
+        message: `The window's renderer stopped (${details.reason}).`,
+        buttons: ['Reload', 'Close'],
+        noLink: true,
+      })
+      .then(({ response }) => (response === 0 && !win.isDestroyed() ? win.webContents.reload() : win.close()));
+  });
+  wc.on('unresponsive', () => opts.logger.warn('the renderer is not responding'));
+  void win.loadURL(RENDERER_URL).catch((e: Error) => opts.logger.error(`loading ${RENDERER_URL}: ${e.message}`));
+  return win;
+}
+
+/** Starts the desktop app (call once, synchronously, from the entry module). */
+export function startShell(opts: ShellOptions): void {
+  const logger = opts.logger ?? consoleLogger;
+  const args = parseShellArgs(process.argv, app.isPackaged);
+  const dev = !app.isPackaged;
+
+  app.setName('Impulse');
+  app.setPath('userData', process.env.IMPULSE_USER_DATA ? resolve(process.env.IMPULSE_USER_DATA) : join(app.getPath('appData'), 'Impulse'));
+  protocol.registerSchemesAsPrivileged([{ scheme: RENDERER_SCHEME, privileges: RENDERER_SCHEME_PRIVILEGES }]);
+  app.enableSandbox();
+  if (!args.smokeTest && !app.requestSingleInstanceLock({ files: args.files })) {
+    app.quit();
+    return;
+  }
+
+  let win: BrowserWindowType | undefined;
+  let loaded = false;
+  const pending: string[] = [...args.files];
+  let backend: ShellBackend | undefined;
+  const recent = new RecentFiles(join(app.getPath('userData'), RECENT_FILES_NAME), { logger });
+
+  const openPaths = (paths: string[]): void => {
+    if (paths.length === 0) return;
+    if (win && loaded && !win.isDestroyed()) sendEvent(win.webContents, { type: 'shell-open', paths } satisfies ShellEvent);
+    else pending.push(...paths);
+  };
+  const lastDir = (): string | undefined => {
+    const first = recent.paths()[0];
+    return first ? dirname(first) : undefined;
+  };
+  const rebuildMenu = (): void => {
+    const template = buildMenuTemplate({
+      platform: process.platform,
+      dev,
+      recent: recent.paths(),
+      actions: {
+        openFiles: () => {
+          void dialog.showOpenDialog(openFilesDialogOptions(lastDir())).then((r) => !r.canceled && openPaths(r.filePaths));
+        },
+        openFolder: () => {
+          void dialog.showOpenDialog(openFolderDialogOptions(lastDir())).then((r) => !r.canceled && openPaths(r.filePaths));
+        },
+        openRecent: (p) => {
+          if (existsSync(p)) return openPaths([p]);
+          recent.remove(p);
+          rebuildMenu();
+          void dialog.showMessageBox({ type: 'warning', title: 'Impulse', message: `${p} no longer exists; removed it from Open Recent.` });
+        },
+        clearRecent: () => {
+          recent.clear();
+          app.clearRecentDocuments();
+          rebuildMenu();
+        },
+        about: () => {
+          const box = aboutBoxOptions({
+            appVersion: app.getVersion(),
+            electron: process.versions.electron,
+            chrome: process.versions.chrome,
+            node: process.versions.node,
+            platform: `${process.platform}-${process.arch}`,
+          });
+          void (win && !win.isDestroyed() ? dialog.showMessageBox(win, box) : dialog.showMessageBox(box));
+        },
+      },
+    });
+    Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+  };
+
+  const fatal = (message: string): void => {
+    logger.error(message);
+    if (!args.smokeTest) dialog.showErrorBox('Impulse could not start', message);
+    else process.stdout.write(`${SMOKE_PREFIX}${JSON.stringify({ ok: false, failures: [message] })}\n`);
+    app.exit(1);
+  };
+
+  const createWindow = (): void => {
+    loaded = false;
+    win = createMainWindow({
+      dev,
+      logger,
+      hidden: args.smokeTest,
+      onLoaded: (w) => {
+        loaded = true;
+        if (args.smokeTest) {
+          void runSmokeTest(w)
+            .then((report) => {
+              process.stdout.write(`${SMOKE_PREFIX}${JSON.stringify(report)}\n`);
+              app.exit(report.ok ? 0 : 1);
+            })
+            .catch((e: Error) => fatal(`self-test: ${e.message}`));
+          return;
+        }
+        openPaths(pending.splice(0));
+      },
+    });
+    win.on('closed', () => {
+      win = undefined;
+      loaded = false;
+    });
+  };
+
+  app.on('web-contents-created', (_e, contents) => installContentsGuards(contents, { openExternal: (url) => shell.openExternal(url), logger }));
+  app.on('second-instance', (_e, argv) => {
+    openPaths(parseShellArgs(argv, app.isPackaged).files);
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    }
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (!win && app.isReady() && backend) createWindow();
+  });
+  let closing = false;
+  app.on('will-quit', (e) => {
+    if (!backend || closing) return;
+    closing = true;
+    e.preventDefault();
+    const b = backend;
+    backend = undefined;
+    b.close()
+      .catch((err: Error) => logger.error(`closing the backend: ${err.message}`))
+      .finally(() => app.quit());
+  });
+
+  if (args.smokeTest) setTimeout(() => fatal('self-test: the renderer did not load within 60 s'), 60_000).unref();
+
+  app
+    .whenReady()
+    .then(async () => {
+      for (const [what, path, build] of [
+        ['renderer', join(SHELL_PATHS.renderer, 'index.html'), 'npm run build:renderer'],
+        ['preload', SHELL_PATHS.preload, 'npm run build:electron'],
+      ] as const) {
+        if (!existsSync(path)) return fatal(`the ${what} is not built: ${path} is missing (run \`${build}\`)`);
+      }
+      installSessionGuards(session.defaultSession, logger);
+      protocol.handle(
+        RENDERER_SCHEME,
+        createRendererHandler(SHELL_PATHS.renderer, (url, status, reason) => logger.warn(`app:// refused ${url}: ${status} ${reason}`)),
+      );
+      backend = await opts.createBackend();
+      registerIpc(ipcMain, backend, {
+        windowContentsId: () => (win && !win.isDestroyed() ? win.webContents.id : undefined),
+        logger,
+        onCallSucceeded: (method, params) => {
+          if (method !== 'openFile' || typeof params.path !== 'string') return;
+          recent.add(params.path);
+          app.addRecentDocument(params.path);
+          rebuildMenu();
+        },
+      });
+      forwardEvents(backend, () => (win && !win.isDestroyed() ? win.webContents : undefined));
+      rebuildMenu();
+      createWindow();
+    })
+    .catch((e: Error) => fatal(e.stack ?? e.message));
+}
