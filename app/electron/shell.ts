@@ -6,7 +6,7 @@
 // Files to open (command line, File menu, Open Recent, a second launch) are pushed to the
 // renderer as `shell-open` events; files the renderer opened successfully become recent files.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserWindow as BrowserWindowType } from 'electron';
@@ -24,6 +24,9 @@ import { consoleLogger, type ShellBackend, type ShellLogger } from './types.ts';
 
 /** The repository (or packaged app) root: app/electron/../.. */
 export const APP_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The app's version (package.json; Electron started on a script reports its own version otherwise). */
+export const APP_VERSION = (JSON.parse(readFileSync(join(APP_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Built files the shell needs. */
 export const SHELL_PATHS = {
@@ -136,7 +139,7 @@ export function startShell(opts: ShellOptions): void {
         },
         about: () => {
           const box = aboutBoxOptions({
-            appVersion: app.getVersion(),
+            appVersion: APP_VERSION,
             electron: process.versions.electron,
             chrome: process.versions.chrome,
             node: process.versions.node,
