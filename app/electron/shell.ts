@@ -13,7 +13,7 @@ import type { BrowserWindow as BrowserWindowType } from 'electron';
 import { parseShellArgs } from './args.ts';
 import type { ShellEvent } from './bridge.ts';
 import { aboutBoxOptions, openFilesDialogOptions, openFolderDialogOptions } from './dialogs.ts';
-import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell } from './electron-api.ts';
+import { loadElectron, type ElectronMain } from './electron-api.ts';
 import { forwardEvents, registerIpc, sendEvent } from './ipc.ts';
 import { buildMenuTemplate } from './menu.ts';
 import { createRendererHandler, RENDERER_SCHEME, RENDERER_SCHEME_PRIVILEGES, RENDERER_URL } from './protocol.ts';
@@ -29,7 +29,14 @@ export const APP_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 export const APP_VERSION = (JSON.parse(readFileSync(join(APP_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Built files the shell needs. */
-export const SHELL_PATHS = {
+export interface ShellPaths {
+  renderer: string;
+  preload: string;
+  icon: string;
+}
+
+/** Built files the shell needs, in the repository (or packaged app). */
+export const SHELL_PATHS: ShellPaths = {
   /** The bundled renderer (npm run build:renderer). */
   renderer: join(APP_ROOT, 'dist', 'renderer'),
   /** The bundled preload (npm run build:electron). */
@@ -43,10 +50,20 @@ export interface ShellOptions {
   /** Creates the API backend (called once, after `ready`). */
   createBackend: () => ShellBackend | Promise<ShellBackend>;
   logger?: ShellLogger;
+  /** Electron's API (default: the real one; tests pass a fake). */
+  electron?: ElectronMain;
+  /** Built files (default SHELL_PATHS). */
+  paths?: ShellPaths;
+  /** The process's argv (default process.argv). */
+  argv?: string[];
+  /** The user-data folder (default env IMPULSE_USER_DATA, else <appData>/Impulse). */
+  userData?: string;
 }
 
 /** Inputs of createMainWindow. */
 export interface MainWindowOptions {
+  electron: ElectronMain;
+  paths: ShellPaths;
   dev: boolean;
   logger: ShellLogger;
   /** Called after each load of the renderer (pending files are sent then). */
@@ -57,9 +74,9 @@ export interface MainWindowOptions {
 
 /** Creates the main window with the secure options and loads app://impulse/index.html. */
 export function createMainWindow(opts: MainWindowOptions): BrowserWindowType {
-  const win = new BrowserWindow(
-    buildWindowOptions({ preload: SHELL_PATHS.preload, icon: existsSync(SHELL_PATHS.icon) ? SHELL_PATHS.icon : undefined, dev: opts.dev }),
-  );
+  const { BrowserWindow, dialog } = opts.electron;
+  const { preload, icon } = opts.paths;
+  const win = new BrowserWindow(buildWindowOptions({ preload, icon: existsSync(icon) ? icon : undefined, dev: opts.dev }));
   if (!opts.hidden) win.once('ready-to-show', () => win.show());
   const wc = win.webContents;
   wc.on('did-finish-load', () => opts.onLoaded(win));
@@ -84,19 +101,32 @@ export function createMainWindow(opts: MainWindowOptions): BrowserWindowType {
   return win;
 }
 
-/** Starts the desktop app (call once, synchronously, from the entry module). */
-export function startShell(opts: ShellOptions): void {
+/** What startShell returns. */
+export interface ShellHandle {
+  /** Resolves once the window is created (or the start failed and the app is exiting). */
+  ready: Promise<void>;
+}
+
+/**
+ * Starts the desktop app (call once, synchronously, from the entry module: the scheme must be
+ * registered before Electron's `ready`).
+ */
+export function startShell(opts: ShellOptions): ShellHandle {
   const logger = opts.logger ?? consoleLogger;
-  const args = parseShellArgs(process.argv, app.isPackaged);
+  const electron = opts.electron ?? loadElectron();
+  const { app, dialog, ipcMain, Menu, protocol, session, shell } = electron;
+  const paths = opts.paths ?? SHELL_PATHS;
+  const args = parseShellArgs(opts.argv ?? process.argv, app.isPackaged);
   const dev = !app.isPackaged;
 
   app.setName('Impulse');
-  app.setPath('userData', process.env.IMPULSE_USER_DATA ? resolve(process.env.IMPULSE_USER_DATA) : join(app.getPath('appData'), 'Impulse'));
+  const userData = opts.userData ?? process.env.IMPULSE_USER_DATA;
+  app.setPath('userData', userData ? resolve(userData) : join(app.getPath('appData'), 'Impulse'));
   protocol.registerSchemesAsPrivileged([{ scheme: RENDERER_SCHEME, privileges: RENDERER_SCHEME_PRIVILEGES }]);
   app.enableSandbox();
   if (!args.smokeTest && !app.requestSingleInstanceLock({ files: args.files })) {
     app.quit();
-    return;
+    return { ready: Promise.resolve() };
   }
 
   let win: BrowserWindowType | undefined;
@@ -105,10 +135,10 @@ export function startShell(opts: ShellOptions): void {
   let backend: ShellBackend | undefined;
   const recent = new RecentFiles(join(app.getPath('userData'), RECENT_FILES_NAME), { logger });
 
-  const openPaths = (paths: string[]): void => {
-    if (paths.length === 0) return;
-    if (win && loaded && !win.isDestroyed()) sendEvent(win.webContents, { type: 'shell-open', paths } satisfies ShellEvent);
-    else pending.push(...paths);
+  const openPaths = (files: string[]): void => {
+    if (files.length === 0) return;
+    if (win && loaded && !win.isDestroyed()) sendEvent(win.webContents, { type: 'shell-open', paths: files } satisfies ShellEvent);
+    else pending.push(...files);
   };
   const lastDir = (): string | undefined => {
     const first = recent.paths()[0];
@@ -162,6 +192,8 @@ export function startShell(opts: ShellOptions): void {
   const createWindow = (): void => {
     loaded = false;
     win = createMainWindow({
+      electron,
+      paths,
       dev,
       logger,
       hidden: args.smokeTest,
@@ -213,19 +245,19 @@ export function startShell(opts: ShellOptions): void {
 
   if (args.smokeTest) setTimeout(() => fatal('self-test: the renderer did not load within 60 s'), 60_000).unref();
 
-  app
+  const ready = app
     .whenReady()
     .then(async () => {
       for (const [what, path, build] of [
-        ['renderer', join(SHELL_PATHS.renderer, 'index.html'), 'npm run build:renderer'],
-        ['preload', SHELL_PATHS.preload, 'npm run build:electron'],
+        ['renderer', join(paths.renderer, 'index.html'), 'npm run build:renderer'],
+        ['preload', paths.preload, 'npm run build:electron'],
       ] as const) {
         if (!existsSync(path)) return fatal(`the ${what} is not built: ${path} is missing (run \`${build}\`)`);
       }
       installSessionGuards(session.defaultSession, logger);
       protocol.handle(
         RENDERER_SCHEME,
-        createRendererHandler(SHELL_PATHS.renderer, (url, status, reason) => logger.warn(`app:// refused ${url}: ${status} ${reason}`)),
+        createRendererHandler(paths.renderer, (url, status, reason) => logger.warn(`app:// refused ${url}: ${status} ${reason}`)),
       );
       backend = await opts.createBackend();
       registerIpc(ipcMain, backend, {
@@ -243,4 +275,5 @@ export function startShell(opts: ShellOptions): void {
       createWindow();
     })
     .catch((e: Error) => fatal(e.stack ?? e.message));
+  return { ready };
 }
