@@ -45,10 +45,18 @@ export const SHELL_PATHS: ShellPaths = {
   icon: join(APP_ROOT, 'dist', 'electron', 'icons', '512x512.png'),
 };
 
+/** What the backend factory is told. */
+export interface BackendContext {
+  /** The app's user-data folder (absolute). */
+  userData: string;
+  /** Whether this is the packaged app (then the working folder is not the repository). */
+  packaged: boolean;
+}
+
 /** Options of startShell. */
 export interface ShellOptions {
-  /** Creates the API backend (called once, after `ready`). */
-  createBackend: () => ShellBackend | Promise<ShellBackend>;
+  /** Creates the API backend (called once, after `ready`), given the user-data folder and whether the app is packaged. */
+  createBackend: (ctx: BackendContext) => ShellBackend | Promise<ShellBackend>;
   logger?: ShellLogger;
   /** Electron's API (default: the real one; tests pass a fake). */
   electron?: ElectronMain;
@@ -259,7 +267,7 @@ export function startShell(opts: ShellOptions): ShellHandle {
         RENDERER_SCHEME,
         createRendererHandler(paths.renderer, (url, status, reason) => logger.warn(`app:// refused ${url}: ${status} ${reason}`)),
       );
-      backend = await opts.createBackend();
+      backend = await opts.createBackend({ userData: app.getPath('userData'), packaged: app.isPackaged });
       registerIpc(ipcMain, backend, {
         windowContentsId: () => (win && !win.isDestroyed() ? win.webContents.id : undefined),
         logger,
