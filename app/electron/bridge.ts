@@ -17,7 +17,8 @@ export interface BridgeError {
 
 /**
  * Events the shell itself (not the backend) pushes on `impulse:event`: files to open (from the
- * command line, File > Open, Open Recent, a second launch); the renderer opens each path with
+ * File menu, Open Recent, a second launch; command-line files are opened before the window
+ * loads); the renderer opens each path with
  * `call('openFile', { path })`, the same way as a dropped file.
  */
 export type ShellEvent = { type: 'shell-open'; paths: string[] };

@@ -5,7 +5,7 @@
 // backend events forwarded, the backend closed on quit, and a clear error when a build is missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
@@ -80,6 +80,7 @@ function fakeElectron() {
   }
   const dialogResults: Array<{ canceled: boolean; filePaths: string[] }> = [];
   const errors: string[] = [];
+  const messageBoxes: Electron.MessageBoxOptions[] = [];
   const handlers = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => Promise<unknown>>();
   const menus: MenuItemConstructorOptions[][] = [];
   const schemes: unknown[] = [];
@@ -90,7 +91,7 @@ function fakeElectron() {
     BrowserWindow: FakeWindow,
     dialog: {
       showOpenDialog: async () => dialogResults.shift() ?? { canceled: true, filePaths: [] },
-      showMessageBox: async () => ({ response: 0 }),
+      showMessageBox: async (...a: unknown[]) => (messageBoxes.push(a.at(-1) as Electron.MessageBoxOptions), { response: 0 }),
       showErrorBox: (title: string, msg: string) => void errors.push(`${title}: ${msg}`),
     },
     ipcMain: {
@@ -119,6 +120,7 @@ function fakeElectron() {
     windows,
     dialogResults,
     errors,
+    messageBoxes,
     handlers,
     menus,
     schemes,
@@ -135,6 +137,8 @@ function fakeBackend() {
   const backend: ShellBackend = {
     call: async (r) => {
       calls.push(r);
+      const path = (r as { path?: string }).path ?? '';
+      if (path.endsWith('.broken')) throw Object.assign(new Error(`${path}: line 3: expected 8 numbers, got 2`), { code: 'bad-file' });
       return { id: 'f1' };
     },
     onEvent: (l) => (listeners.add(l), () => listeners.delete(l)),
@@ -190,21 +194,22 @@ test('startShell wires a secure window, IPC, menu and protocol, and pushes files
   assert.equal(win.options.webPreferences!.nodeIntegration, false);
   assert.equal(win.options.webPreferences!.preload, paths.preload);
   assert.ok(win.webContents.openHandler, 'guards installed on the window webContents');
-  assert.equal(f.menus.length, 1);
+  assert.equal(f.menus.length, 2, 'the menu, rebuilt after the command-line file became recent');
 
-  // files from argv wait for the renderer, then go as one shell-open event
-  assert.deepEqual(win.webContents.sent, []);
+  // files from argv are opened through the backend before the window loads, and become recent
+  assert.deepEqual(b.calls, [{ method: 'openFile', path: file }]);
+  assert.ok(f.log.includes(`addRecentDocument ${file}`));
   win.emit('ready-to-show');
   assert.equal(win.shown, true);
   win.webContents.emit('did-finish-load');
-  assert.deepEqual(win.webContents.sent, [['impulse:event', { type: 'shell-open', paths: [file] }]]);
+  assert.deepEqual(win.webContents.sent, [], 'no event, no error box');
+  assert.equal(f.messageBoxes.length, 0);
 
   // a call from the window reaches the backend; a successful openFile becomes a recent file
   const call = f.handlers.get('impulse:call')!;
   const ours: InvokeEventLike = { sender: { id: win.webContents.id }, senderFrame: { url: 'app://impulse/index.html', parent: null } };
   assert.deepEqual(await call(ours, { method: 'openFile', params: { path: file } }), { ok: true, value: { id: 'f1' } });
-  assert.deepEqual(b.calls, [{ path: file, method: 'openFile' }]);
-  assert.ok(f.log.includes(`addRecentDocument ${file}`));
+  assert.deepEqual(b.calls[1], { path: file, method: 'openFile' });
   const recentFile = JSON.parse(readFileSync(join(userData, 'recent-files.json'), 'utf8')) as { entries: Array<{ path: string }> };
   assert.deepEqual(
     recentFile.entries.map((e) => e.path),
@@ -221,7 +226,7 @@ test('startShell wires a secure window, IPC, menu and protocol, and pushes files
     ok: boolean;
   };
   assert.equal(foreign.ok, false);
-  assert.equal(b.calls.length, 1);
+  assert.equal(b.calls.length, 2);
   assert.match(logger.lines.join('\n'), /refused impulse:call message/);
 
   // backend events reach the window
@@ -268,4 +273,31 @@ test('startShell reports a missing renderer build by path and exits', async (t) 
     ),
   );
   assert.ok(f.log.includes('exit 1'));
+});
+
+test('command-line files that cannot be opened are reported in an error box once the window has loaded', async (t) => {
+  const { paths, userData, base } = dirs(t);
+  const broken = join(base, 'traj.broken');
+  writeFileSync(broken, 'x');
+  const f = fakeElectron();
+  const b = fakeBackend();
+  const handle = startShell({
+    createBackend: () => b.backend,
+    electron: f.electron,
+    paths,
+    argv: ['electron', 'bootstrap.mjs', broken],
+    userData,
+    logger: quiet(),
+  });
+  f.readyResolve();
+  await handle.ready;
+  assert.deepEqual(b.calls, [{ method: 'openFile', path: broken }]);
+  assert.equal(f.messageBoxes.length, 0, 'not before the window loaded');
+  f.windows[0]!.webContents.emit('did-finish-load');
+  assert.equal(f.messageBoxes.length, 1);
+  assert.equal(f.messageBoxes[0]!.message, 'Some files could not be opened');
+  assert.equal(f.messageBoxes[0]!.detail, `${broken}: line 3: expected 8 numbers, got 2`);
+  assert.equal(existsSync(join(userData, 'recent-files.json')), false, 'a failed file is not recent');
+  f.windows[0]!.webContents.emit('did-finish-load');
+  assert.equal(f.messageBoxes.length, 1, 'shown once');
 });

@@ -3,8 +3,10 @@
 // renderer, navigation guards installed on every webContents, one instance per user. On
 // `ready`: session guards (permissions denied, non-app requests cancelled), the app:// handler
 // over dist/renderer, the validated IPC handler, event forwarding, the menu and the window.
-// Files to open (command line, File menu, Open Recent, a second launch) are pushed to the
-// renderer as `shell-open` events; files the renderer opened successfully become recent files.
+// Files given on the command line are opened through the backend before the window loads (the
+// renderer shows what is open when it starts); files to open later (File menu, Open Recent, a
+// second launch) are pushed to the renderer as `shell-open` events, and it opens them as it
+// opens dropped files. Files opened successfully become recent files.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -14,7 +16,7 @@ import { parseShellArgs } from './args.ts';
 import type { ShellEvent } from './bridge.ts';
 import { aboutBoxOptions, openFilesDialogOptions, openFolderDialogOptions } from './dialogs.ts';
 import { loadElectron, type ElectronMain } from './electron-api.ts';
-import { forwardEvents, registerIpc, sendEvent } from './ipc.ts';
+import { forwardEvents, registerIpc, sendEvent, toReplyError } from './ipc.ts';
 import { buildMenuTemplate } from './menu.ts';
 import { createRendererHandler, RENDERER_SCHEME, RENDERER_SCHEME_PRIVILEGES, RENDERER_URL } from './protocol.ts';
 import { RecentFiles, RECENT_FILES_NAME } from './recent-files.ts';
@@ -139,7 +141,8 @@ export function startShell(opts: ShellOptions): ShellHandle {
 
   let win: BrowserWindowType | undefined;
   let loaded = false;
-  const pending: string[] = [...args.files];
+  const pending: string[] = [];
+  let startupErrors: string[] = [];
   let backend: ShellBackend | undefined;
   const recent = new RecentFiles(join(app.getPath('userData'), RECENT_FILES_NAME), { logger });
 
@@ -190,6 +193,12 @@ export function startShell(opts: ShellOptions): ShellHandle {
     Menu.setApplicationMenu(Menu.buildFromTemplate(template));
   };
 
+  const addRecent = (file: string): void => {
+    recent.add(file);
+    app.addRecentDocument(file);
+    rebuildMenu();
+  };
+
   const fatal = (message: string): void => {
     logger.error(message);
     if (!args.smokeTest) dialog.showErrorBox('Impulse could not start', message);
@@ -217,6 +226,11 @@ export function startShell(opts: ShellOptions): ShellHandle {
           return;
         }
         openPaths(pending.splice(0));
+        if (startupErrors.length) {
+          const detail = startupErrors.join('\n');
+          startupErrors = [];
+          void dialog.showMessageBox(w, { type: 'error', title: 'Impulse', message: 'Some files could not be opened', detail, noLink: true });
+        }
       },
     });
     win.on('closed', () => {
@@ -272,12 +286,21 @@ export function startShell(opts: ShellOptions): ShellHandle {
         windowContentsId: () => (win && !win.isDestroyed() ? win.webContents.id : undefined),
         logger,
         onCallSucceeded: (method, params) => {
-          if (method !== 'openFile' || typeof params.path !== 'string') return;
-          recent.add(params.path);
-          app.addRecentDocument(params.path);
-          rebuildMenu();
+          if (method === 'openFile' && typeof params.path === 'string') addRecent(params.path);
         },
       });
+      // files from the command line are opened before the window exists: the renderer lists
+      // what is open (listOpen) when it starts; failures are shown once it has loaded
+      if (!args.smokeTest) {
+        for (const file of args.files) {
+          try {
+            await backend.call({ method: 'openFile', path: file });
+            addRecent(file);
+          } catch (e) {
+            startupErrors.push(toReplyError(e).message);
+          }
+        }
+      }
       forwardEvents(backend, () => (win && !win.isDestroyed() ? win.webContents : undefined));
       rebuildMenu();
       createWindow();
