@@ -46,9 +46,13 @@ export function probeElectron(opts: ProbeOptions = {}): ElectronProbe {
   let binary: unknown;
   try {
     binary = req('electron');
-  } catch (e) {
-    const why = (e as Error).message.split('\n')[0];
-    return { available: false, reason: `the Electron binary is not installed (${why}); reinstall with \`npm install electron\` where its download is allowed` };
+  } catch {
+    // node_modules/electron/index.js throws when its download step left no path.txt
+    return {
+      available: false,
+      reason:
+        "the Electron binary is not installed (the 'electron' package is there but its binary download was skipped or failed); install it with `npm install electron` where the download is allowed",
+    };
   }
   if (typeof binary !== 'string') return { available: false, reason: "the 'electron' package did not give its binary's path" };
   if (!existsSync(binary) || !statSync(binary).isFile()) return { available: false, reason: `the Electron binary is not installed (${binary} is missing)` };

@@ -1,16 +1,16 @@
 // The Content-Security-Policy of the desktop app's renderer (app/electron): everything from the
-// app's own origin (app://impulse), nothing remote, no eval (WebAssembly compilation allowed),
-// no inline scripts or style elements, no plugins, frames, forms or base-URL changes. Sent as a
-// response header by the app:// protocol handler on every renderer file.
+// app's own origin (app://impulse), nothing remote, no eval or WebAssembly compilation, no
+// inline scripts or style elements (images and workers may also be data:/blob: URLs), no
+// plugins, frames, forms or base-URL changes. Sent as a response header by the app://
+// protocol handler on every renderer file.
 
 /** The policy's directives, in order. */
 export const CSP_DIRECTIVES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['default-src', ["'none'"]],
-  // 'wasm-unsafe-eval' allows WebAssembly.compile only, not eval / new Function
-  ['script-src', ["'self'", "'wasm-unsafe-eval'"]],
+  ['script-src', ["'self'"]],
   ['style-src', ["'self'"]],
   ['img-src', ["'self'", 'data:', 'blob:']],
-  ['font-src', ["'self'", 'data:']],
+  ['font-src', ["'self'"]],
   ['connect-src', ["'self'"]],
   ['worker-src', ["'self'", 'blob:']],
   ['media-src', ["'none'"]],

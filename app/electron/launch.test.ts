@@ -42,7 +42,10 @@ test('probeElectron says why Electron cannot start', () => {
     env: display,
   });
   assert.deepEqual(noBinary.available, false);
-  assert.match((noBinary as { reason: string }).reason, /Electron binary is not installed \(Electron failed to install correctly/);
+  assert.match(
+    (noBinary as { reason: string }).reason,
+    /Electron binary is not installed \(the 'electron' package is there but its binary download was skipped or failed\)/,
+  );
   const missing = probeElectron({ require: fakeRequire({ installed: true, exported: '/nm/electron/dist/electron-does-not-exist' }), env: display });
   assert.match((missing as { reason: string }).reason, /binary is not installed \(\/nm\/electron\/dist\/electron-does-not-exist is missing\)/);
   // a file that exists stands in for the binary

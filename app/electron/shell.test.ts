@@ -301,3 +301,20 @@ test('command-line files that cannot be opened are reported in an error box once
   f.windows[0]!.webContents.emit('did-finish-load');
   assert.equal(f.messageBoxes.length, 1, 'shown once');
 });
+
+test('a page that fails to load shows the window with an error instead of staying invisible', async (t) => {
+  const { paths, userData } = dirs(t);
+  const f = fakeElectron();
+  const logger = quiet();
+  const handle = startShell({ createBackend: () => fakeBackend().backend, electron: f.electron, paths, argv: ['electron', 'bootstrap.mjs'], userData, logger });
+  f.readyResolve();
+  await handle.ready;
+  const win = f.windows[0]!;
+  win.webContents.emit('did-fail-load', {}, -3, 'ERR_ABORTED', 'https://evil.example/', true);
+  assert.equal(win.shown, false, 'an aborted (blocked) navigation is not a failure');
+  win.webContents.emit('did-fail-load', {}, -6, 'ERR_FILE_NOT_FOUND', 'app://impulse/index.html', true);
+  assert.equal(win.shown, true);
+  assert.equal(f.messageBoxes.at(-1)!.message, "Could not load the app's page app://impulse/index.html");
+  assert.equal(f.messageBoxes.at(-1)!.detail, 'ERR_FILE_NOT_FOUND (-6)');
+  assert.match(logger.lines.join('\n'), /error could not load app:\/\/impulse\/index.html: ERR_FILE_NOT_FOUND/);
+});

@@ -91,7 +91,17 @@ export function createMainWindow(opts: MainWindowOptions): BrowserWindowType {
   const wc = win.webContents;
   wc.on('did-finish-load', () => opts.onLoaded(win));
   wc.on('did-fail-load', (_e, code, description, url, isMainFrame) => {
-    if (isMainFrame) opts.logger.error(`could not load ${url}: ${description} (${code})`);
+    if (!isMainFrame || code === -3) return; // -3: aborted (a blocked navigation), not a failure
+    opts.logger.error(`could not load ${url}: ${description} (${code})`);
+    if (opts.hidden || win.isDestroyed()) return;
+    win.show(); // never an invisible window
+    void dialog.showMessageBox(win, {
+      type: 'error',
+      title: 'Impulse',
+      message: `Could not load the app's page ${url}`,
+      detail: `${description} (${code})`,
+      noLink: true,
+    });
   });
   wc.on('render-process-gone', (_e, details) => {
     opts.logger.error(`the renderer stopped: ${details.reason} (exit code ${details.exitCode})`);
