@@ -109,7 +109,7 @@ export function dataEfficiencyPoints(points: DataEfficiencyPoint[]): { model: st
 export function seedsTable(seeds: SeedSummary[]): Table {
   const ms = (s: SeedStat, percent = false): string => fmtMeanStd({ mean: s.mean, std: s.std, n: s.values?.length ?? 2 }, percent);
   return {
-    headers: ['model', 'seeds', 'ADE@1.5 s (m)', 'FDE@1.5 s (m)', 'miss rate'],
+    headers: ['model', 'seeds', 'ADE@1.5 s (m)', 'FDE@1.5 s (m)', 'miss rate (FDE@1.5 s > 2 m)'],
     rows: seeds.map((s) => [s.name, s.seeds.join(', '), ms(s.ade), ms(s.fde15), ms(s.missRate, true)]),
     note: 'Each learned model trained with every seed listed and evaluated on the test split: mean ± sample standard deviation.',
   };
@@ -136,7 +136,7 @@ export function horizonPointsFromMetrics(models: ModelMetrics[]): { model: strin
 }
 
 function cell(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : fmtSig(v, 4);
+  if (typeof v === 'number') return String(Number(v.toPrecision(4)));
   if (typeof v === 'string') return v;
   if (v === null || v === undefined) return '–';
   const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isInteger(x) ? Number(x.toPrecision(4)) : x));
