@@ -12,6 +12,8 @@ export interface Table {
   headers: string[];
   rows: string[][];
   note?: string;
+  /** Left-align every cell (key / value tables); otherwise numbers are right-aligned. */
+  leftAligned?: boolean;
 }
 
 /** The horizons (s) of the FDE values in `models`, increasing. */
@@ -152,5 +154,5 @@ export function keyValueTable(o: Record<string, unknown>, headers: [string, stri
     else rows.push([prefix, cell(v)]);
   };
   walk('', o, 0);
-  return { headers, rows };
+  return { headers, rows, leftAligned: true };
 }
