@@ -38,7 +38,7 @@ export type ReportPlotName = (typeof REPORT_PLOTS)[number];
 export interface ReportOptions {
   /** Output folder (default `<run>/report`). */
   out?: string;
-  /** Write the PNG copies (default true). */
+  /** Write the PNG copies (default true); without them, older copies in the folder are removed. */
   png?: boolean;
   /** PNG scale relative to the SVG size (default 2). */
   pngScale?: number;
