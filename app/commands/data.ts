@@ -28,7 +28,6 @@ import {
   type Trajectory,
   type TrajectoryFormat,
 } from '../../data/index.ts';
-import { registerEvalPred } from './eval-pred.ts';
 
 function num(name: string): (v: string) => number {
   return (v) => {
@@ -402,7 +401,6 @@ export function register(program: Command): void {
       .option('--all-pairs', 'use all pairs instead of consecutive ones')
       .option('--pairs-from-ref', 'choose the pairs on the reference (default: the estimate, as evo)'),
   ).action((ref: string, est: string, o: EvalOpts) => runEval('rpe', ref, est, o));
-  registerEvalPred(evalCmd);
 
   program
     .command('replay')

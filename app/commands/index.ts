@@ -9,7 +9,8 @@ import * as data from './data.ts';
 import * as sim from './sim.ts';
 import * as mpc from './mpc.ts';
 import * as report from './report.ts';
+import * as evalPred from './eval-pred.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend, data, sim, mpc, report]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data, sim, mpc, report, evalPred]) m.register(program);
 }

@@ -4,7 +4,7 @@
 // when the command runs, so it does not slow down the CLI's start-up.
 
 import type { Command } from 'commander';
-import { DataError } from '../../data/index.ts';
+import { DataError } from '../../data/errors.ts';
 
 interface ReportCliOpts {
   out?: string;
