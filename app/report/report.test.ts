@@ -77,7 +77,8 @@ test('the report opens in headless Chromium without console errors, with sized p
     return;
   }
   const r = await writeReport(run, { png: false });
-  const profile = mkdtempSync(join(tmpdir(), 'impulse-report-chromium-'));
+  // the profile lives in the suite's temporary folder, removed after the tests even if the launch fails
+  const profile = mkdtempSync(join(tmp, 'chromium-'));
   // playwright passes the profile folder to Chromium as --user-data-dir
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
