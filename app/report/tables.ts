@@ -61,6 +61,28 @@ export function metricsTable(metrics: RunMetrics, missThreshold = 2): Table {
   };
 }
 
+/**
+ * One sentence comparing the best learned model with the best baseline by FDE at the longest
+ * horizon (means over seeds); undefined without both kinds.
+ */
+export function bestModelSummary(metrics: RunMetrics): string | undefined {
+  const hs = fdeHorizons(metrics.models);
+  const H = hs[hs.length - 1];
+  if (H === undefined) return undefined;
+  const best = (kind: string): { name: string; fde: number } | undefined => {
+    let out: { name: string; fde: number } | undefined;
+    for (const name of modelNames(metrics.models.filter((m) => m.kind === kind))) {
+      const s = meanStd(metrics.models.filter((m) => m.name === name).map((m) => fdeAt(m, H)));
+      if (s && (!out || s.mean < out.fde)) out = { name, fde: s.mean };
+    }
+    return out;
+  };
+  const l = best('learned'),
+    b = best('baseline');
+  if (!l || !b || !(b.fde > 0)) return undefined;
+  return `Lowest FDE@${fmtHorizon(H)} s of a learned model: ${l.name}, ${fmtSig(l.fde)} m, ${fmtSig(l.fde / b.fde, 2)} × the best baseline (${b.name}, ${fmtSig(b.fde)} m).`;
+}
+
 /** The metrics table computed from the predictions (when the run has no metrics.json). */
 export function predictionMetricsTable(p: PredictionsJson, missThreshold = 2): Table {
   const labels = metricsByLabel(p, { missThreshold });

@@ -19,6 +19,7 @@ import { specToSvg, svgToPng } from './render.ts';
 import { RunFileError } from './errors.ts';
 import { loadRun, type RunData } from './run-files.ts';
 import {
+  bestModelSummary,
   dataEfficiencyPoints,
   dataEfficiencyTable,
   horizonPointsFromMetrics,
@@ -152,7 +153,12 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
     sections.push({
       id: 'metrics',
       heading: 'Metrics on the test split',
-      text: 'ADE: mean displacement error over the horizon; FDE: displacement at the given time after the prediction; all in metres.',
+      text: [
+        'ADE: mean displacement error over the horizon; FDE: displacement at the given time after the prediction; all in metres.',
+        bestModelSummary(run.metrics),
+      ]
+        .filter(Boolean)
+        .join(' '),
       tables: [
         metricsTable(run.metrics, miss),
         ...(run.metrics.seeds?.length ? [seedsTable(run.metrics.seeds)] : []),
