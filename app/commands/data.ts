@@ -10,7 +10,6 @@ import type { AlignMode, ApeResult, DeltaUnit, McapLog, PoseRelation, RpeResult,
 import { DataError } from '../../data/errors.ts';
 import { TRAJECTORY_FORMATS, formatFromExtension, parseFormatName, type TrajectoryFormat } from '../../data/formats/names.ts';
 import { STATISTIC_NAMES } from '../../data/metrics/stats.ts';
-import { registerEvalPred } from './eval-pred.ts';
 
 const dataLayer = () => import('../../data/index.ts');
 
@@ -423,7 +422,6 @@ export function register(program: Command): void {
       .option('--all-pairs', 'use all pairs instead of consecutive ones')
       .option('--pairs-from-ref', 'choose the pairs on the reference (default: the estimate, as evo)'),
   ).action((ref: string, est: string, o: EvalOpts) => runEval('rpe', ref, est, o));
-  registerEvalPred(evalCmd);
 
   program
     .command('replay')

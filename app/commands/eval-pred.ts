@@ -3,7 +3,8 @@
 // JSON, or the impulse.PredictionSet topic of an MCAP log), with the data layer's prediction metrics.
 
 import { InvalidArgumentError, type Command } from 'commander';
-import { DataError } from '../../data/index.ts';
+// light imports only: the data layer and the metrics load when the command runs
+import { DataError } from '../../data/errors.ts';
 
 interface EvalPredOpts {
   topic?: string;
@@ -82,8 +83,9 @@ async function runEvalPred(file: string, o: EvalPredOpts): Promise<void> {
   }
 }
 
-/** Adds `pred` to the `eval` command group. */
-export function registerEvalPred(evalCmd: Command): void {
+/** Adds `pred` to the `eval` command group (created here when no other module has made it yet). */
+export function register(program: Command): void {
+  const evalCmd = program.commands.find((c) => c.name() === 'eval') ?? program.command('eval').description('evaluate trajectories and predictions');
   evalCmd
     .command('pred')
     .description('ADE / FDE / miss rate per model of a prediction file (impulse.predictions JSON or MCAP)')

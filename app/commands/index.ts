@@ -15,7 +15,8 @@ import * as ego from './ego.ts';
 import * as dataset from './dataset.ts';
 import * as worker from './worker.ts';
 import * as app from './app.ts';
+import * as start from './start.ts';
 
 export function registerAll(program: Command): void {
-  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc, ego, report, dataset, worker, app]) m.register(program);
+  for (const m of [demo, gradcheck, bench, backend, data, sim, example, mpc, ego, report, evalPred, dataset, worker, app, start]) m.register(program);
 }

@@ -4,7 +4,7 @@
 // when the command runs, so it does not slow down the CLI's start-up.
 
 import type { Command } from 'commander';
-import { DataError } from '../../data/index.ts';
+import { DataError } from '../../data/errors.ts';
 
 interface ReportCliOpts {
   out?: string;
@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .description('build the HTML report of a run folder (metrics table, paths, error vs horizon, loss curves) and PNG copies of its plots')
     .argument('<run>', 'run folder written by `impulse train` (config.json, metrics.json, history.json, predictions.json)')
     .option('--out <dir>', 'report folder (default: RUN/report)')
-    .option('--no-png', 'skip the PNG copies of the plots')
+    .option('--no-png', 'skip the PNG copies of the plots (older copies in the report folder are removed: they would not match)')
     .option('--json', 'print JSON on stdout')
     .action((run: string, o: ReportCliOpts) => runReport(run, o));
 }

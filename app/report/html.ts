@@ -50,7 +50,7 @@ function isNumeric(s: string): boolean {
 export function tableHtml(t: Table): string {
   const head = `<tr>${t.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
   const body = t.rows
-    .map((r) => `<tr>${r.map((c, i) => (i > 0 && isNumeric(c) ? `<td class="num">${esc(c)}</td>` : `<td>${esc(c)}</td>`)).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((c, i) => (i > 0 && !t.leftAligned && isNumeric(c) ? `<td class="num">${esc(c)}</td>` : `<td>${esc(c)}</td>`)).join('')}</tr>`)
     .join('\n');
   return `<table>\n${head}\n${body}\n</table>${t.note ? `\n<p class="tnote">${esc(t.note)}</p>` : ''}`;
 }

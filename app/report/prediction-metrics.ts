@@ -70,7 +70,7 @@ async function readMcapPredictions(path: string, topic: string | undefined): Pro
     const p: PredictionsJson = {
       format: 'impulse.predictions',
       version: 1,
-      name: `${path} ${t}`,
+      name: `topic ${t}`,
       ...(frameId !== undefined ? { frame_id: frameId } : {}),
       sets: samples.map((s, i) => ({
         t0: s.t0,

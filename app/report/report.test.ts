@@ -58,6 +58,12 @@ test('writeReport builds index.html with the metrics tables, four inline SVG plo
   assert.ok(!/<script/i.test(html));
   assert.ok(!/(src|href)\s*=\s*"(https?:)?\/\//i.test(html));
   assert.ok(html.includes('task ego-kitti · seed 0'));
+  // seed 0 of the learned model is 0.82 x CTRV
+  assert.ok(
+    html.includes(
+      `physics-informed (fixture), ${(0.82 * ctrv.fde['1.5']!).toPrecision(3)} m, 0.82 × the best baseline (CTRV, ${ctrv.fde['1.5']!.toPrecision(3)} m)`,
+    ),
+  );
   // PNG copies decode and are drawings, not blank pages
   for (const p of r.plots) {
     const s = pngStats(readFileSync(p.png!));
@@ -77,7 +83,8 @@ test('the report opens in headless Chromium without console errors, with sized p
     return;
   }
   const r = await writeReport(run, { png: false });
-  const profile = mkdtempSync(join(tmpdir(), 'impulse-report-chromium-'));
+  // the profile lives in the suite's temporary folder, removed after the tests even if the launch fails
+  const profile = mkdtempSync(join(tmp, 'chromium-'));
   // playwright passes the profile folder to Chromium as --user-data-dir
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -12,6 +12,8 @@ export interface Table {
   headers: string[];
   rows: string[][];
   note?: string;
+  /** Left-align every cell (key / value tables); otherwise numbers are right-aligned. */
+  leftAligned?: boolean;
 }
 
 /** The horizons (s) of the FDE values in `models`, increasing. */
@@ -57,6 +59,28 @@ export function metricsTable(metrics: RunMetrics, missThreshold = 2): Table {
         ? `Learned models: the run's seed ${seeds.join(', ')}${metrics.seeds?.length ? ' (all seeds in the next table)' : ''}.`
         : undefined,
   };
+}
+
+/**
+ * One sentence comparing the best learned model with the best baseline by FDE at the longest
+ * horizon (means over seeds); undefined without both kinds.
+ */
+export function bestModelSummary(metrics: RunMetrics): string | undefined {
+  const hs = fdeHorizons(metrics.models);
+  const H = hs[hs.length - 1];
+  if (H === undefined) return undefined;
+  const best = (kind: string): { name: string; fde: number } | undefined => {
+    let out: { name: string; fde: number } | undefined;
+    for (const name of modelNames(metrics.models.filter((m) => m.kind === kind))) {
+      const s = meanStd(metrics.models.filter((m) => m.name === name).map((m) => fdeAt(m, H)));
+      if (s && (!out || s.mean < out.fde)) out = { name, fde: s.mean };
+    }
+    return out;
+  };
+  const l = best('learned'),
+    b = best('baseline');
+  if (!l || !b || !(b.fde > 0)) return undefined;
+  return `Lowest FDE@${fmtHorizon(H)} s of a learned model: ${l.name}, ${fmtSig(l.fde)} m, ${fmtSig(l.fde / b.fde, 2)} × the best baseline (${b.name}, ${fmtSig(b.fde)} m).`;
 }
 
 /** The metrics table computed from the predictions (when the run has no metrics.json). */
@@ -109,7 +133,7 @@ export function dataEfficiencyPoints(points: DataEfficiencyPoint[]): { model: st
 export function seedsTable(seeds: SeedSummary[]): Table {
   const ms = (s: SeedStat, percent = false): string => fmtMeanStd({ mean: s.mean, std: s.std, n: s.values?.length ?? 2 }, percent);
   return {
-    headers: ['model', 'seeds', 'ADE@1.5 s (m)', 'FDE@1.5 s (m)', 'miss rate'],
+    headers: ['model', 'seeds', 'ADE@1.5 s (m)', 'FDE@1.5 s (m)', 'miss rate (FDE@1.5 s > 2 m)'],
     rows: seeds.map((s) => [s.name, s.seeds.join(', '), ms(s.ade), ms(s.fde15), ms(s.missRate, true)]),
     note: 'Each learned model trained with every seed listed and evaluated on the test split: mean ± sample standard deviation.',
   };
@@ -136,7 +160,7 @@ export function horizonPointsFromMetrics(models: ModelMetrics[]): { model: strin
 }
 
 function cell(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : fmtSig(v, 4);
+  if (typeof v === 'number') return String(Number(v.toPrecision(4)));
   if (typeof v === 'string') return v;
   if (v === null || v === undefined) return '–';
   const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isInteger(x) ? Number(x.toPrecision(4)) : x));
@@ -152,5 +176,5 @@ export function keyValueTable(o: Record<string, unknown>, headers: [string, stri
     else rows.push([prefix, cell(v)]);
   };
   walk('', o, 0);
-  return { headers, rows };
+  return { headers, rows, leftAligned: true };
 }

@@ -19,6 +19,7 @@ import { specToSvg, svgToPng } from './render.ts';
 import { RunFileError } from './errors.ts';
 import { loadRun, type RunData } from './run-files.ts';
 import {
+  bestModelSummary,
   dataEfficiencyPoints,
   dataEfficiencyTable,
   horizonPointsFromMetrics,
@@ -38,7 +39,7 @@ export type ReportPlotName = (typeof REPORT_PLOTS)[number];
 export interface ReportOptions {
   /** Output folder (default `<run>/report`). */
   out?: string;
-  /** Write the PNG copies (default true). */
+  /** Write the PNG copies (default true); without them, older copies in the folder are removed. */
   png?: boolean;
   /** PNG scale relative to the SVG size (default 2). */
   pngScale?: number;
@@ -152,7 +153,12 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
     sections.push({
       id: 'metrics',
       heading: 'Metrics on the test split',
-      text: 'ADE: mean displacement error over the horizon; FDE: displacement at the given time after the prediction; all in metres.',
+      text: [
+        'ADE: mean displacement error over the horizon; FDE: displacement at the given time after the prediction; all in metres.',
+        bestModelSummary(run.metrics),
+      ]
+        .filter(Boolean)
+        .join(' '),
       tables: [
         metricsTable(run.metrics, miss),
         ...(run.metrics.seeds?.length ? [seedsTable(run.metrics.seeds)] : []),

@@ -37,7 +37,10 @@ export function lossSpec(epochs: HistoryEpoch[], models: readonly string[]): Top
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: PLOT_CONFIG,
-    title: { text: 'Loss curves', subtitle: 'per epoch, one line per model and seed' },
+    title: {
+      text: 'Loss curves',
+      subtitle: epochs.some((e) => e.seed !== undefined) ? 'per epoch, one line per model and seed' : 'per epoch, one line per model',
+    },
     data: { values: rows },
     hconcat: panels,
     resolve: { scale: { color: 'shared' } },

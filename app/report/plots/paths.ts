@@ -124,11 +124,19 @@ export function pathsSpec(p: PredictionsJson, o: PathsSpecOptions): TopLevelSpec
   const pathRows = fullPath.filter((_, i) => i % stride === 0 || i === fullPath.length - 1).map((q, k) => ({ k, x: q[a]!, y: q[b]! }));
   const setStride = Math.max(1, Math.ceil(p.sets.length / 3000));
   const setRows = p.sets.filter((_, i) => i % setStride === 0).map((s) => ({ x: s.gt[0]![a]!, y: s.gt[0]![b]! }));
-  const markRows = o.selected.map((s, j) => ({ n: String(j + 1), x: p.sets[s.index]!.gt[0]![a]!, y: p.sets[s.index]!.gt[0]![b]! }));
   const dom = squareDomain(
     pathRows.map((r) => r.x),
     pathRows.map((r) => r.y),
   );
+  // panel numbers on the map; numbers whose places would overlap share one label ("5, 6")
+  const near = 0.03 * (dom.x[1] - dom.x[0]);
+  const markRows: { n: string; x: number; y: number }[] = [];
+  o.selected.forEach((sel, j) => {
+    const q = p.sets[sel.index]!.gt[0]!;
+    const m = markRows.find((r) => Math.hypot(r.x - q[a]!, r.y - q[b]!) < near);
+    if (m) m.n += `, ${j + 1}`;
+    else markRows.push({ n: String(j + 1), x: q[a]!, y: q[b]! });
+  });
   const W = 560;
   const xs = { scale: { domain: dom.x, nice: false, zero: false } };
   const ys = { scale: { domain: dom.y, nice: false, zero: false } };
