@@ -11,6 +11,7 @@ import * as sim from './sim.ts';
 import * as example from './example.ts';
 import * as mpc from './mpc.ts';
 import * as report from './report.ts';
+import * as evalPred from './eval-pred.ts';
 import * as ego from './ego.ts';
 import * as dataset from './dataset.ts';
 import * as worker from './worker.ts';
