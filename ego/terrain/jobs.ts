@@ -123,12 +123,13 @@ export async function connectRedis(url: string, opts: ConnectOptions = {}): Prom
   });
   const timeout = opts.timeoutMs ?? 5000;
   let timer: NodeJS.Timeout | undefined;
+  let gaveUp = false;
   try {
     await Promise.race([
       (async () => {
         await client.connect().catch(() => undefined);
-        while (client.status !== 'ready') await new Promise((r) => setTimeout(r, 50));
-        await client.ping();
+        while (client.status !== 'ready' && !gaveUp) await new Promise((r) => setTimeout(r, 50));
+        if (!gaveUp) await client.ping();
       })(),
       new Promise((_, reject) => {
         timer = setTimeout(
@@ -138,6 +139,8 @@ export async function connectRedis(url: string, opts: ConnectOptions = {}): Prom
       }),
     ]);
   } catch (e) {
+    gaveUp = true;
+    client.closing = true;
     client.disconnect();
     throw e;
   } finally {
@@ -173,6 +176,8 @@ export interface QueueGenerateOptions {
   redisWaitMs?: number;
   /** Poll interval for finished jobs (ms, default 200). */
   pollMs?: number;
+  /** Give up if Redis does not answer at the start within this long (ms, default 5000). */
+  connectTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -218,7 +223,7 @@ export async function generateDatasetOnQueue(opts: QueueGenerateOptions): Promis
   if (!Number.isInteger(jobSize) || jobSize < 1) throw new RangeError(`--job-size ${jobSize}: expected an integer >= 1`);
   const log = opts.log ?? (() => {});
   const t0 = performance.now();
-  const client = await connectRedis(opts.url, { log });
+  const client = await connectRedis(opts.url, { log, timeoutMs: opts.connectTimeoutMs });
   const queue = new Queue<TerrainJobData, TerrainJobResult>(TERRAIN_QUEUE, { connection: client as never });
   queue.on('error', () => {}); // connection errors are reported by the client's own handlers
   const records = new Map<number, SampleRecord>();
@@ -305,6 +310,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** BullMQ lock duration (ms, default 30000): a job whose worker stops renewing it for this long is retried. */
   lockMs?: number;
+  /** Give up if Redis does not answer at the start within this long (ms, default 5000). */
+  connectTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -318,7 +325,7 @@ export interface TerrainWorker {
 /** Starts a worker that generates terrain samples for jobs on the queue. */
 export async function startWorker(opts: WorkerOptions): Promise<TerrainWorker> {
   const log = opts.log ?? (() => {});
-  const client = await connectRedis(opts.url, { log });
+  const client = await connectRedis(opts.url, { log, timeoutMs: opts.connectTimeoutMs });
   const me = `${hostname()}:${process.pid}`;
   const lock = opts.lockMs ?? 30000;
   let done = 0;
