@@ -10,6 +10,7 @@ import { buildBatch, robotPath, rolloutBatch, tiledTensor, trajectoryLoss, type 
 import { RolloutPool } from '../ego/terrain/parallel.ts';
 import { startHeight, yawQuat } from '../ego/terrain/rapier-truth.ts';
 import { generateSampleBytes } from '../ego/terrain/dataset.ts';
+import { loadavg } from 'node:os';
 import { argNum, gc, median, round } from './_util.ts';
 
 function robotsOn(tiles: TerrainSample[], B: number): RobotRun[] {
@@ -34,15 +35,25 @@ function argInt(args: string[], name: string, dflt: number, min: number): number
   return v;
 }
 
-async function timeIt(fn: () => unknown | Promise<unknown>, reps: number): Promise<number> {
-  const ts: number[] = [];
+/** Median wall and CPU (whole process, all threads) milliseconds of `fn` over `reps` runs, each after a GC. */
+async function timeIt(fn: () => unknown | Promise<unknown>, reps: number): Promise<{ wall: number; cpu: number }> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < reps; r++) {
     gc();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
-    ts.push(performance.now() - t0);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return median(ts);
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
+/** Trajectories per second of wall time and per CPU-second (the latter is what a core gives when the machine is not shared). */
+function rates(n: number, t: { wall: number; cpu: number }): { perSecond: number; perCpuSecond: number } {
+  return { perSecond: round((n / t.wall) * 1000, 1), perCpuSecond: round((n / t.cpu) * 1000, 1) };
 }
 
 /** Runs the benchmark and returns its JSON. */
@@ -96,7 +107,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const tFwd = await timeIt(() => pool.run({ spec, terrains: tiles, robots, mode: 'forward' }), reps);
     await pool.run({ spec, terrains: tiles, robots: gRobots, mode: 'grad', truth });
     const tGrad = await timeIt(() => pool.run({ spec, terrains: tiles, robots: gRobots, mode: 'grad', truth }), reps);
-    threaded = { threads: pool.size, forward: round((B / tFwd) * 1000, 1), forwardBackward: round((G / tGrad) * 1000, 1) };
+    threaded = { threads: pool.size, forward: rates(B, tFwd), forwardBackward: rates(G, tGrad) };
   } finally {
     await pool.close();
   }
@@ -116,7 +127,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     robots: B,
     gradRobots: G,
     stepsPerTrajectory: steps,
-    singleThread: { forward: round((B / fwdMs) * 1000, 1), forwardBackward: round((G / fwdBwdMs) * 1000, 1) },
+    singleThread: { forward: rates(B, fwdMs), forwardBackward: rates(G, fwdBwdMs) },
+    loadAverage: loadavg().map((x) => round(x, 2)),
     workerThreads: threaded,
     generation,
   };

@@ -3,7 +3,8 @@
 // process, or, with `--queue redis://HOST:PORT`, as BullMQ jobs that `impulse worker`
 // processes (possibly on other machines), writing the results here.
 import { InvalidArgumentError, type Command } from 'commander';
-import { generateDataset, type GenerateResult } from '../../ego/terrain/index.ts';
+import { generateDataset, openTerrainDataset, type GenerateResult } from '../../ego/terrain/index.ts';
+import { BASELINES, evaluateBaselines, type BaselineName } from '../../ego/terrain/baseline.ts';
 import { progress } from '../progress.ts';
 
 function int(flag: string): (v: string) => number {
@@ -44,7 +45,14 @@ function print(r: GenerateResult & { queue?: string }, json: boolean): void {
   );
 }
 
-/** Registers `dataset terrain`. */
+function baselineList(v: string): BaselineName[] {
+  const names = v.split(',').map((x) => x.trim());
+  for (const n of names)
+    if (!(BASELINES as readonly string[]).includes(n)) throw new InvalidArgumentError(`--baselines: '${n}' is not one of ${BASELINES.join(', ')}`);
+  return names as BaselineName[];
+}
+
+/** Registers `dataset terrain` and `dataset baselines`. */
 export function register(program: Command): void {
   const ds = program.command('dataset').description('generate datasets');
   ds.command('terrain')
@@ -76,6 +84,42 @@ export function register(program: Command): void {
         const r = await generateDataset({ n: opts.n, seed: opts.seed, out: opts.out, ood: !!opts.ood, onProgress: (d) => bar.tick(`sample ${d - 1}`) });
         bar.stop();
         print(r, !!opts.json);
+      } catch (e) {
+        process.stderr.write(`impulse: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+  ds.command('baselines')
+    .description(
+      'ADE / FDE at 1, 3, 5 s of the no-learning baselines (engine on default terrain parameters, true heights, oracle maps; unicycle) against the Rapier ground truth',
+    )
+    .argument('<dir>', 'dataset folder (from impulse dataset terrain)')
+    .option('--baselines <list>', `comma-separated subset of ${BASELINES.join(', ')}`, baselineList)
+    .option('--json', 'print JSON on stdout')
+    .action((dir: string, opts: { baselines?: BaselineName[]; json?: boolean }) => {
+      try {
+        const ds = openTerrainDataset(dir);
+        const r = evaluateBaselines(ds, { baselines: opts.baselines });
+        const rows = r.results.map((b) => ({
+          name: b.name,
+          ade: Object.fromEntries(b.metrics.map((m) => [m.horizon.toFixed(1), m.minAde])),
+          fde: Object.fromEntries(b.metrics.map((m) => [m.horizon.toFixed(1), m.minFde])),
+          seconds: b.ms / 1000,
+        }));
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ dataset: dir, split: ds.manifest.split, samples: r.samples, models: rows }) + '\n');
+          return;
+        }
+        const hs = r.results[0]!.metrics.map((m) => m.horizon);
+        const lines = [`dataset ${dir} (${ds.manifest.split}, ${r.samples} samples): ADE / FDE in metres vs Rapier`];
+        lines.push(['baseline'.padEnd(22), ...hs.map((h) => `ADE@${h}s FDE@${h}s`.padEnd(18)), 'time'].join(' '));
+        for (const b of r.results)
+          lines.push(
+            [b.name.padEnd(22), ...b.metrics.map((m) => `${m.minAde.toFixed(3)}   ${m.minFde.toFixed(3)}`.padEnd(18)), `${(b.ms / 1000).toFixed(1)} s`].join(
+              ' ',
+            ),
+          );
+        process.stdout.write(lines.join('\n') + '\n');
       } catch (e) {
         process.stderr.write(`impulse: ${(e as Error).message}\n`);
         process.exitCode = 1;
