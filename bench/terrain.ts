@@ -6,7 +6,7 @@
 // dataset generation rate (terrain + Rapier ground truth + encoding) in samples per second.
 import { backward, noGrad } from '../sim/core/index.ts';
 import { DEFAULT_SPEC, MATERIAL, generateTerrain, type TerrainSample } from '../ego/terrain/index.ts';
-import { buildBatch, robotPath, rolloutBatch, tiledTensor, trajectoryLoss, type RobotRun } from '../ego/terrain/engine.ts';
+import { ENGINE, buildBatch, robotPath, rolloutBatch, tiledTensor, trajectoryLoss, type RobotRun } from '../ego/terrain/engine.ts';
 import { RolloutPool } from '../ego/terrain/parallel.ts';
 import { startHeight, yawQuat } from '../ego/terrain/rapier-truth.ts';
 import { generateSampleBytes } from '../ego/terrain/dataset.ts';
@@ -67,7 +67,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const tiles = Array.from({ length: 8 }, (_, i) => generateTerrain(spec, 999, i));
   const robots = robotsOn(tiles, B);
   const gRobots = robots.slice(0, G);
-  const steps = Math.round(spec.duration / 0.02);
+  const steps = Math.round(spec.duration / ENGINE.dt);
 
   // this thread
   const w = buildBatch(spec, tiles, robots);
@@ -123,7 +123,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   }
 
   return {
-    unit: 'five-second trajectories per second (50 Hz steps x 4 substeps, 14 contact points per robot, 72 x 72 terrain tiles)',
+    unit: `five-second trajectories per second (${1 / ENGINE.dt} Hz steps x ${ENGINE.substeps} substeps, 14 contact points per robot, ${spec.grid.nx} x ${spec.grid.ny} terrain tiles)`,
     robots: B,
     gradRobots: G,
     stepsPerTrajectory: steps,
