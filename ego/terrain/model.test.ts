@@ -77,7 +77,7 @@ test('the CNN -> engine loss reaches every layer and a few Adam steps lower it; 
         norms.every((n) => n > 0),
         `every weight gets a gradient after the first step: ${norms}`,
       );
-    opt.applyGradients(grads);
+    opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
     tf.dispose([value, ...Object.values(grads)]);
   }
   assert.ok(losses[3]! < losses[0]!, `loss ${losses.join(' -> ')}`);
