@@ -111,13 +111,16 @@ export async function connectRedis(url: string, opts: ConnectOptions = {}): Prom
   client.on('error', (e) => {
     client.lastError = (e as Error).message;
   });
+  let wasReady = false;
   client.on('close', () => {
-    if (client.downSince === null && !client.closing) {
+    // a failed first connection is reported by the timeout below, not as a loss
+    if (wasReady && client.downSince === null && !client.closing) {
       client.downSince = Date.now();
       opts.log?.(`redis ${url}: connection lost${client.lastError ? ` (${client.lastError})` : ''}; waiting for it to return`);
     }
   });
   client.on('ready', () => {
+    wasReady = true;
     if (client.downSince !== null) opts.log?.(`redis ${url}: connection is back after ${((Date.now() - client.downSince) / 1000).toFixed(1)} s`);
     client.downSince = null;
   });
