@@ -1,7 +1,9 @@
 // CLI command `impulse dataset terrain` (layer app): generates a terrain dataset (procedural
 // terrains, Rapier ground truth, sensor heightmaps; format in ego/terrain/README.md) in this
 // process, or, with `--queue redis://HOST:PORT`, as BullMQ jobs that `impulse worker`
-// processes (possibly on other machines), writing the results here.
+// processes (possibly on other machines), writing the results here; `impulse dataset
+// baselines DIR [--queue URL]` evaluates the no-learning baselines (ADE / FDE at 1, 3, 5 s).
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { generateDataset, openTerrainDataset, type GenerateResult } from '../../ego/terrain/index.ts';
 import { BASELINES, evaluateBaselines, type BaselineName } from '../../ego/terrain/baseline.ts';
@@ -95,11 +97,23 @@ export function register(program: Command): void {
     )
     .argument('<dir>', 'dataset folder (from impulse dataset terrain)')
     .option('--baselines <list>', `comma-separated subset of ${BASELINES.join(', ')}`, baselineList)
+    .option('--queue <url>', 'run the sweep as BullMQ jobs on Redis (redis://HOST:PORT); workers must see the dataset at the same path')
+    .option('--job-size <k>', 'samples per job with --queue', int('--job-size'), 16)
     .option('--json', 'print JSON on stdout')
-    .action((dir: string, opts: { baselines?: BaselineName[]; json?: boolean }) => {
+    .action(async (dir: string, opts: { baselines?: BaselineName[]; queue?: string; jobSize: number; json?: boolean }) => {
       try {
         const ds = openTerrainDataset(dir);
-        const r = evaluateBaselines(ds, { baselines: opts.baselines });
+        let r: { samples: number; results: ReturnType<typeof evaluateBaselines>['results'] };
+        if (opts.queue) {
+          const { evaluateBaselinesOnQueue } = await import('../../ego/terrain/jobs.ts');
+          r = await evaluateBaselinesOnQueue({
+            url: opts.queue,
+            dir: resolve(dir),
+            baselines: opts.baselines,
+            jobSize: opts.jobSize,
+            log: (l) => process.stderr.write(l + '\n'),
+          });
+        } else r = evaluateBaselines(ds, { baselines: opts.baselines });
         const rows = r.results.map((b) => ({
           name: b.name,
           ade: Object.fromEntries(b.metrics.map((m) => [m.horizon.toFixed(1), m.minAde])),
