@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,25 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Whether a Redis server answers PING on 127.0.0.1:port (raw RESP over TCP). */
+function pong(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    let got = '';
+    const done = (v: boolean): void => {
+      sock.destroy();
+      resolve(v);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.on('error', () => done(false));
+    sock.on('connect', () => sock.write('PING\r\n'));
+    sock.on('data', (d) => {
+      got += d.toString();
+      if (got.includes('\r\n')) done(got.startsWith('+PONG'));
+    });
+  });
+}
+
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {
   const p = spawn(
     'redis-server',
@@ -51,8 +70,7 @@ async function startRedis(port: number, dir: string): Promise<ChildProcess> {
   );
   const until = Date.now() + 10000;
   while (Date.now() < until) {
-    const ok = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG';
-    if (ok) return p;
+    if (await pong(port)) return p;
     await new Promise((r) => setTimeout(r, 100));
   }
   p.kill('SIGKILL');
