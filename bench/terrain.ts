@@ -3,13 +3,19 @@
 // robot on heightmap terrain (ego/terrain/engine.ts), in trajectories per second, forward and
 // forward + backward (gradient of the time-weighted trajectory loss with respect to the
 // height, friction and stiffness maps), in this thread and over N worker threads; and the
-// dataset generation rate (terrain + Rapier ground truth + encoding) in samples per second.
+// dataset generation rate (terrain + Rapier ground truth + encoding) in samples per second;
+// and the CNN terrain model's training step (batch `--model-batch`, truth from the engine's own
+// rollouts on the true maps) and inference latency.
 import { backward, noGrad } from '../sim/core/index.ts';
 import { DEFAULT_SPEC, MATERIAL, generateTerrain, type TerrainSample } from '../ego/terrain/index.ts';
-import { buildBatch, robotPath, rolloutBatch, tiledTensor, trajectoryLoss, type RobotRun } from '../ego/terrain/engine.ts';
+import { ENGINE, buildBatch, robotPath, rolloutBatch, tiledTensor, trajectoryLoss, type RobotRun } from '../ego/terrain/engine.ts';
 import { RolloutPool } from '../ego/terrain/parallel.ts';
 import { startHeight, yawQuat } from '../ego/terrain/rapier-truth.ts';
 import { generateSampleBytes } from '../ego/terrain/dataset.ts';
+import { createTerrainNet, networkInput, terrainModelLoss } from '../ego/terrain/model.ts';
+import type { StoredSample } from '../ego/terrain/format.ts';
+import { initTf } from '../models/index.ts';
+import { loadavg } from 'node:os';
 import { argNum, gc, median, round } from './_util.ts';
 
 function robotsOn(tiles: TerrainSample[], B: number): RobotRun[] {
@@ -34,15 +40,25 @@ function argInt(args: string[], name: string, dflt: number, min: number): number
   return v;
 }
 
-async function timeIt(fn: () => unknown | Promise<unknown>, reps: number): Promise<number> {
-  const ts: number[] = [];
+/** Median wall and CPU (whole process, all threads) milliseconds of `fn` over `reps` runs, each after a GC. */
+async function timeIt(fn: () => unknown | Promise<unknown>, reps: number): Promise<{ wall: number; cpu: number }> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < reps; r++) {
     gc();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
-    ts.push(performance.now() - t0);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return median(ts);
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
+/** Trajectories per second of wall time and per CPU-second (the latter is what a core gives when the machine is not shared). */
+function rates(n: number, t: { wall: number; cpu: number }): { perSecond: number; perCpuSecond: number } {
+  return { perSecond: round((n / t.wall) * 1000, 1), perCpuSecond: round((n / t.cpu) * 1000, 1) };
 }
 
 /** Runs the benchmark and returns its JSON. */
@@ -56,7 +72,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const tiles = Array.from({ length: 8 }, (_, i) => generateTerrain(spec, 999, i));
   const robots = robotsOn(tiles, B);
   const gRobots = robots.slice(0, G);
-  const steps = Math.round(spec.duration / 0.02);
+  const steps = Math.round(spec.duration / ENGINE.dt);
 
   // this thread
   const w = buildBatch(spec, tiles, robots);
@@ -96,7 +112,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const tFwd = await timeIt(() => pool.run({ spec, terrains: tiles, robots, mode: 'forward' }), reps);
     await pool.run({ spec, terrains: tiles, robots: gRobots, mode: 'grad', truth });
     const tGrad = await timeIt(() => pool.run({ spec, terrains: tiles, robots: gRobots, mode: 'grad', truth }), reps);
-    threaded = { threads: pool.size, forward: round((B / tFwd) * 1000, 1), forwardBackward: round((G / tGrad) * 1000, 1) };
+    threaded = { threads: pool.size, forward: rates(B, tFwd), forwardBackward: rates(G, tGrad) };
   } finally {
     await pool.close();
   }
@@ -111,12 +127,52 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     generation = { samples: nSamples, samplesPerSecond: round(nSamples / s, 2), unit: 'samples/s in one process (workers of impulse worker add up)' };
   }
 
+  // the CNN terrain model: one training step (forward, engine rollouts, backward, Adam) and inference
+  let model: Record<string, unknown> | null = null;
+  const modelBatch = argInt(args, 'model-batch', 4, 0);
+  if (modelBatch > 0) {
+    const { tf } = await initTf('cpu'); // the wasm backend has no Conv2DBackpropFilter kernel
+    const items: StoredSample[] = tiles.slice(0, modelBatch).map((t, i) => {
+      const r = robots[i]!;
+      const w1 = buildBatch(spec, [t], [{ ...r, tile: 0 }]);
+      const path = robotPath(
+        noGrad(() => rolloutBatch(w1)),
+        0,
+      );
+      const poses = new Float64Array((path.length / 3) * 7);
+      for (let k = 0; k < path.length / 3; k++) poses.set([path[3 * k]!, path[3 * k + 1]!, path[3 * k + 2]!, 0, 0, 0, 1], 7 * k);
+      poses.set(Array.from(r.pose0).slice(3, 7), 3);
+      return {
+        record: { id: t.id, index: i, kinds: t.kinds, start: t.start, file: '', bytes: 1, sha256: '0'.repeat(64) },
+        sample: { ...t, commands: Float64Array.from(r.commands) },
+        truth: { poses, velocity0: Float64Array.from(r.velocity0) },
+      };
+    });
+    const net = createTerrainNet(tf, spec);
+    const opt = tf.train.adam(1e-3);
+    const step = (): void => {
+      const { value, grads } = tf.variableGrads(() => terrainModelLoss(tf, net, spec, items) as never);
+      opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    step();
+    const stepT = await timeIt(step, Math.min(reps, 2));
+    const input = networkInput(tf, spec, items.slice(0, 1));
+    const infer = (): void => tf.dispose(net.predict(input) as never);
+    infer();
+    const inferT = await timeIt(infer, 5);
+    input.dispose();
+    model = { batch: modelBatch, trainStepMs: round(stepT.wall, 1), trainStepCpuMs: round(stepT.cpu, 1), inferenceMs: round(inferT.wall, 2), backend: 'cpu' };
+  }
+
   return {
-    unit: 'five-second trajectories per second (50 Hz steps x 4 substeps, 14 contact points per robot, 72 x 72 terrain tiles)',
+    model,
+    unit: `five-second trajectories per second (${1 / ENGINE.dt} Hz steps x ${ENGINE.substeps} substeps, 14 contact points per robot, ${spec.grid.nx} x ${spec.grid.ny} terrain tiles)`,
     robots: B,
     gradRobots: G,
     stepsPerTrajectory: steps,
-    singleThread: { forward: round((B / fwdMs) * 1000, 1), forwardBackward: round((G / fwdBwdMs) * 1000, 1) },
+    singleThread: { forward: rates(B, fwdMs), forwardBackward: rates(G, fwdBwdMs) },
+    loadAverage: loadavg().map((x) => round(x, 2)),
     workerThreads: threaded,
     generation,
   };

@@ -120,34 +120,42 @@ export function truthPath(s: StoredSample): Float64Array {
   return out;
 }
 
+/** Predicted paths [T + 1][3] (flat) of one baseline for the given samples, in batches of `batch` worlds. */
+export function baselinePaths(spec: TerrainSpec, name: BaselineName, items: readonly StoredSample[], batch = 64): Float64Array[] {
+  if (name === 'unicycle') return items.map((s) => unicyclePath(spec, s));
+  const paths: Float64Array[] = [];
+  for (let b0 = 0; b0 < items.length; b0 += batch) {
+    const part = items.slice(b0, b0 + batch);
+    const w = buildBatch(
+      spec,
+      part.map((s) => baselineMaps(spec, s, name)),
+      part.map((s, i) => ({ tile: i, pose0: s.truth.poses.subarray(0, 7), velocity0: s.truth.velocity0, commands: s.sample.commands, label: s.record.id })),
+    );
+    const r = rolloutBatch(w);
+    part.forEach((_, i) => paths.push(robotPath(r, i)));
+  }
+  return paths;
+}
+
+/** ADE / FDE per horizon of predicted paths against the samples' ground truth. */
+export function pathMetrics(spec: TerrainSpec, items: readonly StoredSample[], paths: readonly Float64Array[], horizons?: number[]): HorizonMetrics[] {
+  const nPose = Math.round(spec.duration / spec.recordDt) + 1;
+  const times = Float64Array.from({ length: nPose }, (_, k) => k * spec.recordDt);
+  const hs = horizons ?? [1, 3, 5].filter((h) => h <= spec.duration + 1e-9);
+  const samples: PredictionSample[] = paths.map((p, i) => ({ t0: 0, times, gt: truthPath(items[i]!), predictions: [p] }));
+  return predictionMetrics(samples, { horizons: hs });
+}
+
 /** Runs the baselines on every sample of a dataset and returns ADE / FDE per horizon. */
 export function evaluateBaselines(ds: TerrainDataset, opts: BaselineOptions = {}): { samples: number; results: BaselineResult[] } {
   const spec = ds.spec;
   const which = opts.baselines ?? BASELINES;
-  const horizons = opts.horizons ?? [1, 3, 5].filter((h) => h <= spec.duration + 1e-9);
   const items = Array.from({ length: ds.size }, (_, i) => ds.load(i));
-  const nPose = Math.round(spec.duration / spec.recordDt) + 1;
-  const times = Float64Array.from({ length: nPose }, (_, k) => k * spec.recordDt);
-  const truth = items.map(truthPath);
-  const batch = opts.batch ?? 64;
   const results: BaselineResult[] = which.map((name) => {
     const t0 = performance.now();
-    let paths: Float64Array[] = [];
-    if (name === 'unicycle') paths = items.map((s) => unicyclePath(spec, s));
-    else
-      for (let b0 = 0; b0 < items.length; b0 += batch) {
-        const part = items.slice(b0, b0 + batch);
-        const w = buildBatch(
-          spec,
-          part.map((s) => baselineMaps(spec, s, name)),
-          part.map((s, i) => ({ tile: i, pose0: s.truth.poses.subarray(0, 7), velocity0: s.truth.velocity0, commands: s.sample.commands, label: s.record.id })),
-        );
-        const r = rolloutBatch(w);
-        part.forEach((_, i) => paths.push(robotPath(r, i)));
-      }
+    const paths = baselinePaths(spec, name, items, opts.batch);
     const ms = performance.now() - t0;
-    const samples: PredictionSample[] = paths.map((p, i) => ({ t0: 0, times, gt: truth[i]!, predictions: [p] }));
-    return { name, metrics: predictionMetrics(samples, { horizons }), ms, paths };
+    return { name, metrics: pathMetrics(spec, items, paths, opts.horizons), ms, paths };
   });
   return { samples: items.length, results };
 }

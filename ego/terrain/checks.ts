@@ -4,8 +4,11 @@
 // friction and stiffness maps. Central differences, float64, bar 1e-6 relative, step 1e-5
 // (stiff contact, as sim/physics' rollout checks); stiffness enters in units of 1e4 N/m. The
 // scene is short (10 steps of two robots driving on gentle slopes, track points resting in
-// contact from the start), so no contact switches on or off under the step.
-import { mul, registerGradcheck, type Tensor } from '../../sim/core/index.ts';
+// contact from the start), so no contact switches on or off under the step. A second check
+// takes per-terrain maps [B, ny, nx] through the differentiable tiling (tileCore): the
+// float64 function behind the terrain model's tfjs op.
+import { Tensor, mul, registerGradcheck } from '../../sim/core/index.ts';
+import { tileCore } from './model.ts';
 import { buildBatch, rolloutBatch, tiledTensor, trajectoryLoss, type RobotRun } from './engine.ts';
 import { startHeight, yawQuat } from './rapier-truth.ts';
 import type { TerrainSpec } from './generate.ts';
@@ -61,6 +64,43 @@ function lossOf(heights: Tensor, friction: Tensor, stiffness1e4: Tensor): Tensor
   return trajectoryLoss(r, truth, spec.recordDt);
 }
 
+/**
+ * The loss as a function of per-terrain maps [2, ny, nx] (two terrains, one robot each, tiled
+ * with `tileCore`): the float64 function behind the terrain model's tfjs op. Stiffness in units
+ * of 1e4 N/m.
+ */
+export function tiledCheckLoss(): { fn: (h: Tensor, mu: Tensor, ke1e4: Tensor) => Tensor; inputs: Tensor[] } {
+  const { spec, maps, robots } = checkSetup();
+  const second = { heights: maps.heights.map((v) => -0.7 * v), friction: maps.friction.map((v) => 1.1 * v), stiffness: maps.stiffness.map((v) => 0.9 * v) };
+  const rb = robots.map((r, i) => ({ ...r, tile: i }));
+  const w = buildBatch(spec, [maps, second], rb);
+  const stack2 = (a: Float64Array, b: Float64Array, s = 1): Tensor => {
+    const d = new Float64Array(2 * a.length);
+    d.set(a.map((v) => v * s));
+    d.set(
+      b.map((v) => v * s),
+      a.length,
+    );
+    return new Tensor(d, [2, spec.grid.ny, spec.grid.nx]);
+  };
+  const fn = (h: Tensor, mu: Tensor, ke1e4: Tensor): Tensor => {
+    const r = rolloutBatch(w, {
+      maps: { terrainHeights: tileCore(w, h, 0), terrainMu: tileCore(w, mu, 0.6), terrainKe: tileCore(w, mul(ke1e4, 1e4), 8000) },
+      grad: true,
+    });
+    const truth = rb.map((x) => {
+      const p = new Float64Array(3 * r.positions.length);
+      for (let k = 0; k < r.positions.length; k++) p.set([x.pose0[0]! + 0.05, x.pose0[1]!, x.pose0[2]!], 3 * k);
+      return p;
+    });
+    return trajectoryLoss(r, truth, spec.recordDt);
+  };
+  return {
+    fn,
+    inputs: [stack2(maps.heights, second.heights), stack2(maps.friction, second.friction), stack2(maps.stiffness, second.stiffness, 1e-4)],
+  };
+}
+
 /** Registers the terrain checks. */
 export function registerTerrainGradchecks(): void {
   registerGradcheck('terrain.rollout_maps', () => {
@@ -73,6 +113,14 @@ export function registerTerrainGradchecks(): void {
     const ke = tiledTensor(w, [maps.stiffness.map((v) => v / 1e4)], 0.8).requireGrad();
     ke.name = 'stiffness/1e4';
     return { fn: lossOf, inputs: [h, mu, ke], opts: { eps: 1e-5 } };
+  });
+  registerGradcheck('terrain.rollout_tiled_maps', () => {
+    const { fn, inputs } = tiledCheckLoss();
+    inputs.forEach((t, i) => {
+      t.requireGrad();
+      t.name = ['heights', 'friction', 'stiffness/1e4'][i];
+    });
+    return { fn, inputs, opts: { eps: 1e-5 } };
   });
 }
 

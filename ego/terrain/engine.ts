@@ -11,7 +11,7 @@ import { MATERIAL, type TerrainSpec } from './generate.ts';
 import { ROBOT, TRACKS, comHeight, robotPoints, trackTargets } from './robot.ts';
 
 /** Step, substeps and the contact constants the maps do not set (damping, viscous friction slope). */
-export const ENGINE = { dt: 0.02, substeps: 4, kd: 200, kf: 300 } as const;
+export const ENGINE = { dt: 0.02, substeps: 2, kd: 200, kf: 250 } as const;
 
 /** One terrain's maps ([ny * nx] row-major, the dataset grid). */
 export interface TerrainMaps {

@@ -1,7 +1,8 @@
 // Public API of the terrain dataset and baselines (ego/terrain): procedural terrains with
 // per-patch friction and stiffness, a tracked robot, Rapier ground truth, the dataset format
 // and its reader, the engine's model of the same robot (batched rollouts), the
-// default-parameter baseline, and dataset generation as BullMQ jobs.
+// default-parameter baselines, the CNN terrain model trained through the engine, and dataset
+// generation as BullMQ jobs (jobs.ts, imported on its own: it loads bullmq).
 export { ROBOT, TRACKS, robotPoints, comHeight, trackTargets, trackSpeeds, trackForce } from './robot.ts';
 export {
   DEFAULT_SPEC,
@@ -37,3 +38,42 @@ export {
 } from './format.ts';
 export { generateSampleBytes, generateDataset, checkGenerateArgs, type GenerateOptions, type GenerateResult } from './dataset.ts';
 export { TerrainDataError, TerrainShapeError, RolloutNonFiniteError, QueueUnavailableError } from './errors.ts';
+export {
+  ENGINE,
+  buildBatch,
+  rolloutBatch,
+  robotPath,
+  tileMap,
+  tiledTensor,
+  tileOffset,
+  timeWeight,
+  trajectoryLoss,
+  type TerrainMaps,
+  type RobotRun,
+  type BatchWorld,
+  type EngineRollout,
+  type RolloutBatchOptions,
+} from './engine.ts';
+export {
+  BASELINES,
+  evaluateBaselines,
+  baselineMaps,
+  fillSensorMap,
+  unicyclePath,
+  truthPath,
+  type BaselineName,
+  type BaselineResult,
+  type BaselineOptions,
+} from './baseline.ts';
+export { RolloutPool, type RolloutTask, type RolloutTaskResult } from './parallel.ts';
+export {
+  MAP_SCALES,
+  createTerrainNet,
+  networkInput,
+  mapsFromOutput,
+  tileCore,
+  batchTrajectoryLoss,
+  terrainModelLoss,
+  type TerrainNetOptions,
+  type TerrainLossOptions,
+} from './model.ts';

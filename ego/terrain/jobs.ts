@@ -7,7 +7,9 @@
 // moves the job back to the queue and another worker runs it (its samples are a pure function
 // of the job's data, so a retry writes the same bytes). A Redis server that is down at start
 // is a QueueUnavailableError; one that goes away mid-run is waited for (`redisWaitMs`), and
-// the queue resumes when it returns.
+// the queue resumes when it returns. Evaluation sweeps (the baselines on a dataset folder that
+// the workers see at the same path) travel the same way: one job per baseline and range of
+// samples, predicted paths as results, metrics computed by the coordinator.
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,7 +18,8 @@ import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { QueueUnavailableError, TerrainDataError } from './errors.ts';
 import { DEFAULT_SPEC, type TerrainSpec } from './generate.ts';
-import { writeManifest, writeSampleFile, type SampleRecord, type TerrainManifest } from './format.ts';
+import { openTerrainDataset, writeManifest, writeSampleFile, type SampleRecord, type TerrainManifest } from './format.ts';
+import { BASELINES, baselinePaths, pathMetrics, type BaselineName, type BaselineResult } from './baseline.ts';
 import { checkGenerateArgs, generateSampleBytes, type GenerateResult } from './dataset.ts';
 import { writeFileAtomicSync } from '../../data/index.ts';
 
@@ -111,24 +114,28 @@ export async function connectRedis(url: string, opts: ConnectOptions = {}): Prom
   client.on('error', (e) => {
     client.lastError = (e as Error).message;
   });
+  let wasReady = false;
   client.on('close', () => {
-    if (client.downSince === null && !client.closing) {
+    // a failed first connection is reported by the timeout below, not as a loss
+    if (wasReady && client.downSince === null && !client.closing) {
       client.downSince = Date.now();
       opts.log?.(`redis ${url}: connection lost${client.lastError ? ` (${client.lastError})` : ''}; waiting for it to return`);
     }
   });
   client.on('ready', () => {
+    wasReady = true;
     if (client.downSince !== null) opts.log?.(`redis ${url}: connection is back after ${((Date.now() - client.downSince) / 1000).toFixed(1)} s`);
     client.downSince = null;
   });
   const timeout = opts.timeoutMs ?? 5000;
   let timer: NodeJS.Timeout | undefined;
+  let gaveUp = false;
   try {
     await Promise.race([
       (async () => {
         await client.connect().catch(() => undefined);
-        while (client.status !== 'ready') await new Promise((r) => setTimeout(r, 50));
-        await client.ping();
+        while (client.status !== 'ready' && !gaveUp) await new Promise((r) => setTimeout(r, 50));
+        if (!gaveUp) await client.ping();
       })(),
       new Promise((_, reject) => {
         timer = setTimeout(
@@ -138,6 +145,8 @@ export async function connectRedis(url: string, opts: ConnectOptions = {}): Prom
       }),
     ]);
   } catch (e) {
+    gaveUp = true;
+    client.closing = true;
     client.disconnect();
     throw e;
   } finally {
@@ -173,6 +182,8 @@ export interface QueueGenerateOptions {
   redisWaitMs?: number;
   /** Poll interval for finished jobs (ms, default 200). */
   pollMs?: number;
+  /** Give up if Redis does not answer at the start within this long (ms, default 5000). */
+  connectTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -218,7 +229,7 @@ export async function generateDatasetOnQueue(opts: QueueGenerateOptions): Promis
   if (!Number.isInteger(jobSize) || jobSize < 1) throw new RangeError(`--job-size ${jobSize}: expected an integer >= 1`);
   const log = opts.log ?? (() => {});
   const t0 = performance.now();
-  const client = await connectRedis(opts.url, { log });
+  const client = await connectRedis(opts.url, { log, timeoutMs: opts.connectTimeoutMs });
   const queue = new Queue<TerrainJobData, TerrainJobResult>(TERRAIN_QUEUE, { connection: client as never });
   queue.on('error', () => {}); // connection errors are reported by the client's own handlers
   const records = new Map<number, SampleRecord>();
@@ -305,6 +316,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** BullMQ lock duration (ms, default 30000): a job whose worker stops renewing it for this long is retried. */
   lockMs?: number;
+  /** Give up if Redis does not answer at the start within this long (ms, default 5000). */
+  connectTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -318,13 +331,18 @@ export interface TerrainWorker {
 /** Starts a worker that generates terrain samples for jobs on the queue. */
 export async function startWorker(opts: WorkerOptions): Promise<TerrainWorker> {
   const log = opts.log ?? (() => {});
-  const client = await connectRedis(opts.url, { log });
+  const client = await connectRedis(opts.url, { log, timeoutMs: opts.connectTimeoutMs });
   const me = `${hostname()}:${process.pid}`;
   const lock = opts.lockMs ?? 30000;
   let done = 0;
   const worker = new Worker<TerrainJobData, TerrainJobResult>(
     TERRAIN_QUEUE,
     async (job) => {
+      if (job.name === 'terrain-baselines') {
+        const d = job.data as unknown as BaselineJobData;
+        log(`job ${job.id} started (${d.baseline} on samples ${d.from}..${d.to - 1}, attempt ${job.attemptsStarted})`);
+        return { paths: runBaselineJob(d), worker: me } as unknown as TerrainJobResult;
+      }
       const { spec, seed, ood, from, to } = job.data;
       log(`job ${job.id} started (samples ${from}..${to - 1}, attempt ${job.attemptsStarted})`);
       const records: SampleRecord[] = [];
@@ -360,4 +378,136 @@ export async function startWorker(opts: WorkerOptions): Promise<TerrainWorker> {
       await client.quit().catch(() => client.disconnect());
     },
   };
+}
+
+/** Data of an evaluation job: one baseline on samples [from, to) of a dataset folder the workers can read. */
+export interface BaselineJobData {
+  dir: string;
+  /** SHA-256 of the dataset's manifest.json: a worker that sees another dataset at `dir` refuses the job. */
+  manifestSha: string;
+  baseline: BaselineName;
+  from: number;
+  to: number;
+}
+
+/** Result of an evaluation job: the predicted paths (flat [T + 1][3] each) and who made them. */
+export interface BaselineJobResult {
+  paths: number[][];
+  worker: string;
+}
+
+function manifestSha(dir: string): string {
+  return createHash('sha256')
+    .update(readFileSync(join(dir, 'manifest.json')))
+    .digest('hex');
+}
+
+/** Runs one evaluation job (what a worker does with a 'terrain-baselines' job). */
+export function runBaselineJob(d: BaselineJobData): number[][] {
+  const sha = manifestSha(d.dir);
+  if (sha !== d.manifestSha)
+    throw new TerrainDataError(
+      `the dataset at ${d.dir} is not the one queued (manifest SHA-256 ${sha.slice(0, 12)}..., job wants ${d.manifestSha.slice(0, 12)}...)`,
+    );
+  const ds = openTerrainDataset(d.dir);
+  const items = Array.from({ length: d.to - d.from }, (_, k) => ds.load(d.from + k));
+  return baselinePaths(ds.spec, d.baseline, items).map((p) => Array.from(p));
+}
+
+/** Options of {@link evaluateBaselinesOnQueue}. */
+export interface QueueEvaluateOptions {
+  url: string;
+  /** Dataset folder, at the same path on every worker (a shared file system). */
+  dir: string;
+  baselines?: readonly BaselineName[];
+  /** Samples per job (default 16). */
+  jobSize?: number;
+  horizons?: number[];
+  connectTimeoutMs?: number;
+  redisWaitMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * An evaluation sweep through the queue: one job per (baseline, `jobSize` samples) with a
+ * deterministic id (dataset manifest digest, baseline, range); workers return the predicted
+ * paths and the coordinator computes ADE / FDE as `evaluateBaselines` does. Errors as in
+ * generateDatasetOnQueue.
+ */
+export async function evaluateBaselinesOnQueue(opts: QueueEvaluateOptions): Promise<{ samples: number; results: BaselineResult[]; jobs: JobReport[] }> {
+  const ds = openTerrainDataset(opts.dir);
+  const sha = manifestSha(opts.dir);
+  const which = opts.baselines ?? BASELINES;
+  const jobSize = opts.jobSize ?? 16;
+  if (!Number.isInteger(jobSize) || jobSize < 1) throw new RangeError(`--job-size ${jobSize}: expected an integer >= 1`);
+  const log = opts.log ?? (() => {});
+  const t0 = performance.now();
+  const client = await connectRedis(opts.url, { log, timeoutMs: opts.connectTimeoutMs });
+  const queue = new Queue<BaselineJobData, BaselineJobResult>(TERRAIN_QUEUE, { connection: client as never });
+  queue.on('error', () => {});
+  const pending = new Map<string, BaselineJobData>();
+  for (const baseline of which)
+    for (let from = 0; from < ds.size; from += jobSize) {
+      const to = Math.min(from + jobSize, ds.size);
+      pending.set(`baselines-${sha.slice(0, 12)}-${baseline}-${from}-${to}`, { dir: opts.dir, manifestSha: sha, baseline, from, to });
+    }
+  const paths = new Map<BaselineName, Float64Array[]>(which.map((b) => [b, new Array<Float64Array>(ds.size)]));
+  const reports: JobReport[] = [];
+  try {
+    await queue.addBulk(
+      [...pending].map(([id, data]) => ({
+        name: 'terrain-baselines',
+        data,
+        opts: { jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 500 }, removeOnComplete: false, removeOnFail: false },
+      })),
+    );
+    log(`queued ${pending.size} evaluation job(s) on ${opts.url} (queue '${TERRAIN_QUEUE}')`);
+    await waitForJobs(queue, client, pending, opts.url, opts.redisWaitMs ?? 120000, (id, job) => {
+      const d = pending.get(id)!;
+      const res = job.returnvalue as BaselineJobResult;
+      if (!res || !Array.isArray(res.paths) || res.paths.length !== d.to - d.from)
+        throw new TerrainDataError(`job ${id}: result holds ${res?.paths?.length ?? 0} path(s), expected ${d.to - d.from}`);
+      res.paths.forEach((p, k) => (paths.get(d.baseline)![d.from + k] = Float64Array.from(p)));
+      reports.push({ id, from: d.from, to: d.to, attemptsStarted: job.attemptsStarted, worker: res.worker, resumed: false });
+      log(`job ${id} done by ${res.worker}`);
+    });
+    for (const r of reports) await (await queue.getJob(r.id))?.remove();
+  } finally {
+    client.closing = true;
+    await queue.close().catch(() => undefined);
+    await client.quit().catch(() => client.disconnect());
+  }
+  const items = Array.from({ length: ds.size }, (_, i) => ds.load(i));
+  const ms = performance.now() - t0;
+  const results = which.map((name) => ({ name, metrics: pathMetrics(ds.spec, items, paths.get(name)!, opts.horizons), ms, paths: paths.get(name)! }));
+  return { samples: ds.size, results, jobs: reports.sort((a, b) => a.id.localeCompare(b.id)) };
+}
+
+/** Polls the pending jobs until all have finished, calling `take` once per finished job (then it leaves `pending`). */
+async function waitForJobs<D, R>(
+  queue: Queue<D, R>,
+  client: RedisLike & { downSince: number | null; lastError: string | null },
+  pending: Map<string, unknown>,
+  url: string,
+  waitMs: number,
+  take: (id: string, job: Job<D, R>) => void,
+): Promise<void> {
+  while (pending.size > 0) {
+    if (client.downSince !== null && Date.now() - client.downSince > waitMs)
+      throw new QueueUnavailableError(
+        url,
+        `Redis went away and did not return within ${waitMs / 1000} s${client.lastError ? ` (${client.lastError})` : ''}; run again to resume`,
+      );
+    if (client.status === 'ready')
+      for (const id of [...pending.keys()]) {
+        const job = (await queue.getJob(id)) as Job<D, R> | undefined;
+        if (!job) throw new TerrainDataError(`job ${id} disappeared from the queue (was the queue emptied?); run again to re-queue it`);
+        if (job.finishedOn && job.failedReason && job.attemptsMade >= (job.opts.attempts ?? 1))
+          throw new TerrainDataError(`job ${id} failed ${job.attemptsMade} time(s): ${job.failedReason}`);
+        if (!job.finishedOn || job.returnvalue === null || job.returnvalue === undefined) continue;
+        take(id, job);
+        pending.delete(id);
+      }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 200));
+  }
 }

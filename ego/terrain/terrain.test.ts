@@ -1,7 +1,8 @@
 // Tests of the terrain dataset (ego/terrain): determinism of the generator, the OOD obstacle
 // kinds, the Rapier heightfield layout against the maps, the dataset format's round trip and
 // its named errors (missing, partial, corrupt, mis-sized), the engine model against Rapier,
-// NaN reporting with terrain, robot and step, and the baselines' metrics.
+// NaN reporting with terrain, robot and step, the baselines' metrics, and rollouts over
+// worker threads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, cpSync } from 'node:fs';
@@ -21,7 +22,10 @@ import {
   openTerrainDataset,
 } from './index.ts';
 import { addTerrain, initRapier, rapierHeights } from './rapier-truth.ts';
-import { buildBatch, robotPath, rolloutBatch } from './engine.ts';
+import { buildBatch, robotPath, rolloutBatch, tiledTensor, trajectoryLoss } from './engine.ts';
+import { RolloutPool } from './parallel.ts';
+import { checkSetup } from './checks.ts';
+import { backward } from '../../sim/core/index.ts';
 import { evaluateBaselines, fillSensorMap } from './baseline.ts';
 
 const spec = DEFAULT_SPEC;
@@ -194,5 +198,45 @@ test('dataset round trip, named errors for missing, partial, corrupt and mis-siz
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('RolloutPool: two worker threads give the in-process paths, loss and map gradients', async () => {
+  const { spec, maps, robots } = checkSetup();
+  const second = { heights: maps.heights.map((v) => 0.5 * v), friction: maps.friction, stiffness: maps.stiffness };
+  const terrains = [maps, second];
+  const rb = [...robots, ...robots.map((r) => ({ ...r, tile: 1 }))];
+  const truth = rb.map((r) => Float64Array.from({ length: 9 }, (_, k) => (r.pose0[k % 3]! as number) + (k % 3 === 0 ? 0.02 * Math.floor(k / 3) : 0)));
+  // in process
+  const w = buildBatch(spec, terrains, rb);
+  const h = tiledTensor(
+    w,
+    terrains.map((t) => t.heights),
+    0,
+  ).requireGrad();
+  const r = rolloutBatch(w, { maps: { terrainHeights: h } });
+  const loss = trajectoryLoss(r, truth, spec.recordDt);
+  backward(loss);
+  const pool = new RolloutPool(2);
+  try {
+    const fwd = await pool.run({ spec, terrains, robots: rb, mode: 'forward' });
+    assert.equal(fwd.parts, 2);
+    rb.forEach((_, i) => {
+      const a = robotPath(r, i);
+      fwd.paths[i]!.forEach((v, k) => assert.ok(Math.abs(v - a[k]!) < 1e-9, `robot ${i} path[${k}]`));
+    });
+    const g = await pool.run({ spec, terrains, robots: rb, mode: 'grad', truth });
+    assert.ok(Math.abs(g.loss! - loss.data[0]!) < 1e-12 * Math.max(1, loss.data[0]!) + 1e-15, `loss ${g.loss} vs ${loss.data[0]}`);
+    const { nx, ny } = spec.grid;
+    terrains.forEach((_, t) => {
+      const [ox, oy] = [(t % w.cols) * nx, Math.floor(t / w.cols) * ny];
+      for (let j = 0; j < ny; j++)
+        for (let i = 0; i < nx; i++) {
+          const ref = h.grad!.data[(oy + j) * w.cols * nx + ox + i]!;
+          assert.ok(Math.abs(g.grads![t]!.heights[j * nx + i]! - ref) < 1e-9 * (1 + Math.abs(ref)), `tile ${t} dL/dh[${j}][${i}]`);
+        }
+    });
+  } finally {
+    await pool.close();
   }
 });

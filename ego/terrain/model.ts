@@ -1,0 +1,166 @@
+// The MonoForce-style terrain model (ego/terrain): a TensorFlow.js CNN maps the sensor
+// heightmap (unseen cells filled) and its mask to a height correction, a friction map and a
+// stiffness map; the engine rolls every robot of the batch out on them (batched worlds, one
+// tile per terrain) through the tfjs bridge (`tfOp`, float32 at the boundary, float64
+// inside), and the loss is the time-weighted position error along the trajectory (weights
+// 1 / (1 + 0.9 t)) plus a heightmap term on the cells whose true height is known (seen by
+// the sensor). Gradients flow tfjs -> bridge -> engine adjoints -> back into tfjs. With a
+// zero-initialised last layer the untrained model is the physics-default baseline.
+import type { LayersModel, Tensor as TfTensor } from '@tensorflow/tfjs';
+import { Tensor, concat, full, reshape, slice, type Tensor as CoreTensor } from '../../sim/core/index.ts';
+import { tfOp, type TfModule } from '../../models/index.ts';
+import { fillSensorMap } from './baseline.ts';
+import { buildBatch, rolloutBatch, trajectoryLoss, type BatchWorld } from './engine.ts';
+import { MATERIAL, type TerrainSpec } from './generate.ts';
+import { checkGrid, type StoredSample } from './format.ts';
+import { truthPath } from './baseline.ts';
+
+/** Output ranges: height correction +-0.15 m; friction 0.6 exp(+-0.9); stiffness 8000 exp(+-1.5) N/m. */
+export const MAP_SCALES = { dh: 0.15, muLog: 0.9, keLog: 1.5 } as const;
+
+/** Options of {@link createTerrainNet}. */
+export interface TerrainNetOptions {
+  /** Channels of the hidden convolutions (default 16). */
+  channels?: number;
+  /** Seed of the weight initialisation (default 0). */
+  seed?: number;
+}
+
+/**
+ * The CNN: input [B, ny, nx, 2] (filled sensor heights, mask), two 'same' convolutions
+ * (5 x 5 and 3 x 3, ReLU) and a 1 x 1 convolution to 3 raw maps, zero-initialised so the
+ * untrained model predicts no correction and the default friction and stiffness.
+ */
+export function createTerrainNet(tf: TfModule, spec: TerrainSpec, opts: TerrainNetOptions = {}): LayersModel {
+  const c = opts.channels ?? 16;
+  const seed = opts.seed ?? 0;
+  const { nx, ny } = spec.grid;
+  const m = tf.sequential();
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [ny, nx, 2],
+      filters: c,
+      kernelSize: 5,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: tf.initializers.heNormal({ seed }),
+    }),
+  );
+  m.add(tf.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 1 }) }));
+  m.add(tf.layers.conv2d({ filters: 3, kernelSize: 1, padding: 'same', kernelInitializer: 'zeros', biasInitializer: 'zeros' }));
+  return m;
+}
+
+/** The network input of a batch: [B, ny, nx, 2] with the filled sensor heights and the mask. */
+export function networkInput(tf: TfModule, spec: TerrainSpec, batch: readonly StoredSample[]): TfTensor {
+  const { nx, ny } = spec.grid;
+  const data = new Float32Array(batch.length * ny * nx * 2);
+  batch.forEach((s, b) => {
+    const filled = fillSensorMap(spec, s.sample.sensorHeights, s.sample.sensorMask);
+    for (let k = 0; k < nx * ny; k++) {
+      data[2 * (b * nx * ny + k)] = filled[k]!;
+      data[2 * (b * nx * ny + k) + 1] = s.sample.sensorMask[k]!;
+    }
+  });
+  return tf.tensor4d(data, [batch.length, ny, nx, 2]);
+}
+
+/** Terrain maps [B, ny, nx] (heights m, friction, stiffness N/m) from the raw network output [B, ny, nx, 3] and the input. */
+export function mapsFromOutput(tf: TfModule, raw: TfTensor, input: TfTensor): { heights: TfTensor; friction: TfTensor; stiffness: TfTensor } {
+  return tf.tidy(() => {
+    const [o0, o1, o2] = tf.split(raw, 3, 3) as [TfTensor, TfTensor, TfTensor];
+    const base = tf.squeeze(tf.slice(input, [0, 0, 0, 0], [-1, -1, -1, 1]), [3]);
+    const heights = tf.add(base, tf.mul(MAP_SCALES.dh, tf.tanh(tf.squeeze(o0, [3]))));
+    const friction = tf.mul(MATERIAL.defaultMu, tf.exp(tf.mul(MAP_SCALES.muLog, tf.tanh(tf.squeeze(o1, [3])))));
+    const stiffness = tf.mul(MATERIAL.defaultKe, tf.exp(tf.mul(MAP_SCALES.keLog, tf.tanh(tf.squeeze(o2, [3])))));
+    return { heights, friction, stiffness };
+  });
+}
+
+/** Lays per-terrain maps [B, ny, nx] (core tensor) out as the batch's tiled map, differentiably (concat); empty tiles get `fill`. */
+export function tileCore(w: BatchWorld, maps: CoreTensor, fill: number): CoreTensor {
+  const { nx, ny } = w.spec.grid;
+  const B = maps.shape[0]!;
+  if (maps.shape.length !== 3 || maps.shape[1] !== ny || maps.shape[2] !== nx)
+    throw new RangeError(`tileCore: maps have shape [${maps.shape.join(', ')}], expected [${B}, ${ny}, ${nx}]`);
+  const rows = Math.ceil(w.tiles / w.cols);
+  const out: CoreTensor[] = [];
+  for (let r = 0; r < rows; r++) {
+    const row: CoreTensor[] = [];
+    for (let c = 0; c < w.cols; c++) {
+      const t = r * w.cols + c;
+      row.push(t < B ? reshape(slice(maps, [t, 0, 0], [1, ny, nx]), [ny, nx]) : full([ny, nx], fill));
+    }
+    out.push(concat(row, 1));
+  }
+  return concat(out, 0);
+}
+
+/**
+ * The batch's trajectory loss as a function of per-terrain maps [B, ny, nx] (core tensors):
+ * one robot per terrain, from its ground-truth start, with its commands.
+ */
+export function batchTrajectoryLoss(
+  spec: TerrainSpec,
+  batch: readonly StoredSample[],
+): (heights: CoreTensor, friction: CoreTensor, stiffness: CoreTensor) => CoreTensor {
+  const w = buildBatch(
+    spec,
+    batch.map((s) => s.sample),
+    batch.map((s, i) => ({ tile: i, pose0: s.truth.poses.subarray(0, 7), velocity0: s.truth.velocity0, commands: s.sample.commands, label: s.record.id })),
+  );
+  const truth = batch.map(truthPath);
+  return (heights, friction, stiffness) => {
+    const r = rolloutBatch(w, {
+      maps: {
+        terrainHeights: tileCore(w, heights, 0),
+        terrainMu: tileCore(w, friction, MATERIAL.defaultMu),
+        terrainKe: tileCore(w, stiffness, MATERIAL.defaultKe),
+      },
+      grad: true,
+    });
+    return trajectoryLoss(r, truth, spec.recordDt);
+  };
+}
+
+/** Options of {@link terrainModelLoss}. */
+export interface TerrainLossOptions {
+  /** Weight of the heightmap term (default 1). */
+  heightWeight?: number;
+}
+
+/**
+ * The model's loss on a batch (a tfjs scalar, differentiable with respect to the network's
+ * weights): time-weighted trajectory error of the engine rollouts on the predicted maps plus
+ * `heightWeight` times the mean squared height error over the cells the sensor saw (where the
+ * dataset's true height is the label). Checks the batch's grid against the network's input.
+ */
+export function terrainModelLoss(tf: TfModule, net: LayersModel, spec: TerrainSpec, batch: readonly StoredSample[], opts: TerrainLossOptions = {}): TfTensor {
+  const inShape = net.inputs[0]!.shape;
+  checkGrid({ ...spec.grid, ny: inShape[1] as number, nx: inShape[2] as number }, spec.grid, 'terrain model input');
+  const { nx, ny } = spec.grid;
+  const input = networkInput(tf, spec, batch);
+  const trueH = new Float32Array(batch.length * nx * ny);
+  const mask = new Float32Array(batch.length * nx * ny);
+  batch.forEach((s, b) => {
+    trueH.set(s.sample.heights, b * nx * ny);
+    mask.set(s.sample.sensorMask, b * nx * ny);
+  });
+  const rollLoss = tfOp(batchTrajectoryLoss(spec, batch), { name: 'terrain-rollout' });
+  const loss = tf.tidy(() => {
+    const raw = net.apply(input) as TfTensor;
+    const maps = mapsFromOutput(tf, raw, input);
+    const traj = rollLoss(maps.heights, maps.friction, maps.stiffness);
+    const m = tf.tensor3d(mask, [batch.length, ny, nx]);
+    const d = tf.mul(tf.sub(maps.heights, tf.tensor3d(trueH, [batch.length, ny, nx])), m);
+    const hTerm = tf.div(tf.sum(tf.square(d)), tf.maximum(tf.sum(m), 1));
+    return tf.add(traj, tf.mul(opts.heightWeight ?? 1, hTerm));
+  });
+  input.dispose();
+  return loss;
+}
+
+/** A float64 constant map [B, ny, nx] filled with v (for checks). */
+export function constantMaps(spec: TerrainSpec, B: number, v: number): CoreTensor {
+  return new Tensor(new Float64Array(B * spec.grid.nx * spec.grid.ny).fill(v), [B, spec.grid.ny, spec.grid.nx]);
+}
