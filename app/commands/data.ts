@@ -372,7 +372,7 @@ function sameFile(a: string, b: string): boolean {
 
 async function runConvert(input: string, output: string, o: ConvertOpts): Promise<void> {
   try {
-    const { readTrajectory, withRate, writeTrajectory, checkOutputPath, trajectoryWarnings } = await dataLayer();
+    const { convertTrajectoryFile, checkOutputPath } = await dataLayer();
     for (const [what, p] of [
       ['output', output],
       ['--out-times file', o.outTimes],
@@ -383,18 +383,44 @@ async function runConvert(input: string, output: string, o: ConvertOpts): Promis
       checkOutputPath(p);
     }
     const to = o.to ?? formatFromExtension(output, '--to');
-    let traj = await readTrajectory(input, { format: o.from, topic: o.topic, tf: o.tf, timesFile: o.times });
-    if (o.rate !== undefined) traj = withRate(traj, o.rate);
-    const warnings = trajectoryWarnings(traj, input);
-    if (to === 'kitti' && traj.timestamps && !o.outTimes)
+    const r = await convertTrajectoryFile(input, output, {
+      from: o.from,
+      to,
+      topic: o.topic,
+      tf: o.tf,
+      timesFile: o.times,
+      rate: o.rate,
+      outTimesFile: o.outTimes,
+      outTopic: o.outTopic,
+      frameId: o.frameId,
+      inMemory: sameFile(output, input) || (o.outTimes !== undefined && sameFile(o.outTimes, input)), // --force onto the input: read it whole first
+    });
+    const warnings: string[] = [];
+    if (r.duplicates.count > 0)
       warnings.push(
-        `KITTI poses carry no timestamps: the ${traj.length} timestamps of ${input} are not in ${output}; --out-times FILE writes them to a times file`,
+        `${input}: ${r.duplicates.count} repeated timestamp(s) with a different pose (${r.duplicates.first.map((x) => `pose ${x.index} at t = ${x.timestamp}`).join(', ')}${r.duplicates.count > 3 ? ', ...' : ''}); time association will pick one of them`,
       );
-    await writeTrajectory(output, traj, { format: to, timesFile: o.outTimes, topic: o.outTopic, frameId: o.frameId });
+    if (to === 'kitti' && r.timestamps && !o.outTimes)
+      warnings.push(
+        `KITTI poses carry no timestamps: the ${r.poses} timestamps of ${input} are not in ${output}; --out-times FILE writes them to a times file`,
+      );
     for (const w of warnings) process.stderr.write(`impulse: warning: ${w}\n`);
-    const info = { input, output, format: to, poses: traj.length, timestamps: traj.timestamps !== null, timesFile: o.outTimes ?? null, warnings };
+    const info = {
+      input,
+      output,
+      from: r.from,
+      format: to,
+      poses: r.poses,
+      timestamps: r.timestamps,
+      streamed: r.streamed,
+      timesFile: o.outTimes ?? null,
+      warnings,
+    };
     if (o.json) process.stdout.write(toJson(info) + '\n');
-    else process.stdout.write(`converted ${input} -> ${output} (${to}, ${traj.length} poses${traj.timestamps ? '' : ', no timestamps'})\n`);
+    else
+      process.stdout.write(
+        `converted ${input} -> ${output} (${to}, ${r.poses} poses${r.timestamps ? '' : ', no timestamps'}), read as ${r.from}${r.streamed ? ', streamed' : ''}\n`,
+      );
   } catch (e) {
     fail(e, o.json);
   }
