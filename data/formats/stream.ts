@@ -44,7 +44,6 @@ export interface StreamConvertResult {
   bytesRead: number;
 }
 
-const FLOAT_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NONFINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
 const INT_RE = /^\d+$/;
 const FIELDS: Record<string, string[]> = {
@@ -100,7 +99,6 @@ export async function convertStreaming(input: string, output: string, opts: Stre
   const run = async (out: BlockWriter | null, times: BlockWriter | null): Promise<StreamConvertResult> => {
     const nf = from === 'kitti' ? 12 : 8;
     const names = FIELDS[from]!;
-    const sep = from === 'euroc' ? /\s*,\s*/ : from === 'tum' ? /\s*,\s*|\s+/ : /\s+/;
     const v = new Float64Array(12);
     const R = new Float64Array(12);
     const prevPose = new Float64Array(12);
@@ -113,32 +111,69 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     if (to === 'euroc') out!.write('#timestamp [ns],p_RS_R_x [m],p_RS_R_y [m],p_RS_R_z [m],q_RS_w [],q_RS_x [],q_RS_y [],q_RS_z []\n');
 
     const pending: [bigint, Float64Array][] = []; // MCAP messages of the current block
-    const handle = (raw: string): void => {
+    const starts = new Int32Array(32);
+    const ends = new Int32Array(32);
+    const isSep = (c: number): boolean => c === 32 || c === 9 || (c === 44 && from !== 'kitti') || c === 13;
+    const handle = (line: string, i: number, L: number): void => {
       lineNo++;
-      let text = raw;
-      if (text.endsWith('\r')) text = text.slice(0, -1);
-      const t0 = text.trim();
-      if (t0 === '' || t0.startsWith('#')) return;
-      if (from === 'euroc' && n === 0 && /^[A-Za-z]/.test(t0)) return; // header without '#'
-      const f = t0.split(sep);
-      const loc = { file: input, line: lineNo };
-      if (from === 'euroc' ? f.length < 8 : f.length !== nf) {
+      // fields by char codes (spaces, tabs; commas for TUM and EuRoC) in line[i, L)
+      while (i < L && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9 || line.charCodeAt(i) === 13)) i++;
+      if (i === L || line.charCodeAt(i) === 35) return; // blank or '#'
+      if (from === 'euroc' && n === 0 && /^[A-Za-z]/.test(line.slice(i, L))) return; // header without '#'
+      let k = 0;
+      if (from === 'tum' || from === 'kitti') {
+        while (i < L) {
+          const a = i;
+          while (i < L && !isSep(line.charCodeAt(i))) i++;
+          if (k < 32) {
+            starts[k] = a;
+            ends[k] = i;
+          }
+          k++;
+          while (i < L && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9 || line.charCodeAt(i) === 13)) i++;
+          if (i < L && line.charCodeAt(i) === 44 && from === 'tum') {
+            i++;
+            while (i < L && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+            if (i >= L) {
+              starts[k] = ends[k] = L; // a trailing comma: an empty field
+              k++;
+            }
+          }
+        }
+      } else {
+        const base = i;
+        const f = line.slice(i, L).trim().split(',');
+        for (let c = 0; c < f.length && c < 32; c++) {
+          const tok = f[c]!.trim();
+          starts[c] = line.indexOf(tok, c === 0 ? base : ends[c - 1]! + 1);
+          ends[c] = starts[c]! + tok.length;
+        }
+        k = f.length;
+      }
+      const where = () => ({ file: input, line: lineNo });
+      if (from === 'euroc' ? k < 8 : k !== nf) {
         const what = from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : 'EuRoC';
-        throw new ParseError(
-          `${what} line has ${f.length} fields, expected ${from === 'euroc' ? 'at least 8' : nf}${f.length < nf ? ' (truncated line?)' : ''}`,
-          loc,
-        );
+        throw new ParseError(`${what} line has ${k} fields, expected ${from === 'euroc' ? 'at least 8' : nf}${k < nf ? ' (truncated line?)' : ''}`, where());
       }
       for (let c = 0; c < nf; c++) {
-        const tok = f[c]!;
-        if (!FLOAT_RE.test(tok)) {
-          const l = { ...loc, column: c + 1, field: names[c] };
+        const a = starts[c]!;
+        const b = ends[c]!;
+        let ok = b > a;
+        for (let j = a; j < b && ok; j++) {
+          const ch = line.charCodeAt(j);
+          ok = (ch >= 48 && ch <= 57) || ch === 46 || ch === 101 || ch === 69 || ch === 43 || ch === 45;
+        }
+        const tok = line.substring(a, b);
+        const x = ok ? Number(tok) : NaN;
+        if (!ok || Number.isNaN(x)) {
+          const l = { ...where(), column: c + 1, field: names[c] };
           if (NONFINITE_RE.test(tok)) throw new NonFiniteValueError(`value '${tok}' is not finite`, l);
           throw new ParseError(tok === '' ? 'empty field' : `'${tok}' is not a number`, l);
         }
-        v[c] = Number(tok);
-        if (!Number.isFinite(v[c]!)) throw new NonFiniteValueError(`value '${tok}' is not finite`, { ...loc, column: c + 1, field: names[c] });
+        if (!Number.isFinite(x)) throw new NonFiniteValueError(`value '${tok}' is not finite`, { ...where(), column: c + 1, field: names[c] });
+        v[c] = x;
       }
+      const f0 = line.substring(starts[0]!, ends[0]!).trim();
       let t = NaN;
       let ns: bigint | null = null;
       if (from === 'kitti') {
@@ -148,20 +183,26 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         let qx: number, qy: number, qz: number, qw: number;
         if (from === 'tum') {
           t = v[0]!;
-          [qx, qy, qz, qw] = [v[4]!, v[5]!, v[6]!, v[7]!];
+          qx = v[4]!;
+          qy = v[5]!;
+          qz = v[6]!;
+          qw = v[7]!;
         } else {
           t = v[0]! / 1e9;
-          if (INT_RE.test(f[0]!)) ns = BigInt(f[0]!);
-          [qw, qx, qy, qz] = [v[4]!, v[5]!, v[6]!, v[7]!];
+          if (INT_RE.test(f0)) ns = BigInt(f0);
+          qw = v[4]!;
+          qx = v[5]!;
+          qy = v[6]!;
+          qz = v[7]!;
         }
-        checkQuaternion(qx, qy, qz, qw, loc);
+        if (!(qx * qx + qy * qy + qz * qz + qw * qw >= 4 * Number.EPSILON)) checkQuaternion(qx, qy, qz, qw, where());
         quatToRotation(qx, qy, qz, qw, R, 0, 4);
         R[3] = v[1]!;
         R[7] = v[2]!;
         R[11] = v[3]!;
       }
       if (hasTime) {
-        if (t < prevT) throw new TimestampOrderError(`timestamp ${from === 'euroc' ? `${f[0]} ns` : t} goes backwards (previous ${prevT})`, loc);
+        if (t < prevT) throw new TimestampOrderError(`timestamp ${from === 'euroc' ? `${f0} ns` : t} goes backwards (previous ${prevT})`, where());
         if (t === prevT) {
           let differ = false;
           for (let k = 0; k < 12 && !differ; k++) differ = Math.abs(R[k]! - prevPose[k]!) > 1e-12;
@@ -208,7 +249,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         const text = rest + decoder.write(chunk);
         let start = 0;
         for (let end = text.indexOf('\n', start); end >= 0; end = text.indexOf('\n', start)) {
-          handle(text.slice(start, end));
+          handle(text, start, end);
           start = end + 1;
         }
         rest = text.slice(start);
@@ -222,7 +263,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
       stream.destroy();
     }
     rest += decoder.end();
-    if (rest !== '') handle(rest);
+    if (rest !== '') handle(rest, 0, rest.length);
     if (n === 0) throw new ParseError(`no poses in ${from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : 'EuRoC'} file`, { file: input });
     await drain();
     return { poses: n, timestamps: hasTime, duplicates: dup, bytesRead };
