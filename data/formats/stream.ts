@@ -52,6 +52,13 @@ const FIELDS: Record<string, string[]> = {
   kitti: Array.from({ length: 12 }, (_, c) => `T${Math.floor(c / 4)}${c % 4}`),
 };
 
+/** Nanosecond stamp: the exact one when the input had it, else round(t * 1e9) as the in-memory writers do. */
+function stampOf(t: number, ns: bigint | null): bigint {
+  if (ns !== null) return ns;
+  const sec = Math.floor(t);
+  return BigInt(sec) * 1000000000n + BigInt(Math.round((t - sec) * 1e9));
+}
+
 /** Whether {@link convertStreaming} handles this pair of formats (and options). */
 export function canStream(from: TrajectoryFormat, to: TrajectoryFormat, opts: { timesFileIn?: boolean } = {}): boolean {
   // EuRoC -> EuRoC keeps velocity columns, which only the in-memory writer carries
@@ -113,6 +120,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     const pending: [bigint, Float64Array][] = []; // MCAP messages of the current block
     const starts = new Int32Array(32);
     const ends = new Int32Array(32);
+    const where = (): { file: string; line: number } => ({ file: input, line: lineNo });
     const isSep = (c: number): boolean => c === 32 || c === 9 || (c === 44 && from !== 'kitti') || c === 13;
     const handle = (line: string, i: number, L: number): void => {
       lineNo++;
@@ -150,7 +158,6 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         }
         k = f.length;
       }
-      const where = () => ({ file: input, line: lineNo });
       if (from === 'euroc' ? k < 8 : k !== nf) {
         const what = from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : 'EuRoC';
         throw new ParseError(`${what} line has ${k} fields, expected ${from === 'euroc' ? 'at least 8' : nf}${k < nf ? ' (truncated line?)' : ''}`, where());
@@ -214,22 +221,17 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         prevT = t;
         prevPose.set(R);
       }
-      const stamp = (): bigint => {
-        if (ns !== null) return ns;
-        const sec = Math.floor(t);
-        return BigInt(sec) * 1000000000n + BigInt(Math.round((t - sec) * 1e9));
-      };
       if (to === 'kitti') {
         let s = String(R[0]);
         for (let k = 1; k < 12; k++) s += ' ' + R[k];
         out!.write(s + '\n');
         times?.write(`${t}\n`);
       } else if (to === 'mcap') {
-        pending.push([stamp(), Float64Array.from(R)]);
+        pending.push([stampOf(t, ns), Float64Array.from(R)]);
       } else {
         const q = rotationToQuat(R, 0, 4);
         if (to === 'tum') out!.write(`${t} ${R[3]} ${R[7]} ${R[11]} ${q[0]} ${q[1]} ${q[2]} ${q[3]}\n`);
-        else out!.write(`${stamp()},${R[3]},${R[7]},${R[11]},${q[3]},${q[0]},${q[1]},${q[2]}\n`);
+        else out!.write(`${stampOf(t, ns)},${R[3]},${R[7]},${R[11]},${q[3]},${q[0]},${q[1]},${q[2]}\n`);
       }
       n++;
     };
