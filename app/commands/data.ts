@@ -222,6 +222,7 @@ async function runEval(metric: 'ape' | 'rpe', refPath: string, estPath: string, 
 }
 
 interface ReplayOpts {
+  recover?: boolean;
   summary?: boolean;
   trajectories: boolean;
   allTf?: boolean;
@@ -251,7 +252,8 @@ async function runReplay(path: string, o: ReplayOpts): Promise<void> {
   let log: McapLog | undefined;
   try {
     const { DecoderCache, McapLog, extractTrajectory, nsToSec, secToNs, summarizeTrajectories, writeTrajectory } = await dataLayer();
-    log = await McapLog.open(path);
+    log = await McapLog.open(path, { recover: o.recover });
+    if (log.recovered) process.stderr.write(`impulse: warning: ${recoveryText(path, log.recovered)}\n`);
     const summary = await log.summary();
     const t0 = summary.startTime ?? 0n;
     const start = o.from !== undefined ? t0 + secToNs(o.from) : undefined;
@@ -346,6 +348,7 @@ async function runReplay(path: string, o: ReplayOpts): Promise<void> {
 
 interface ConvertOpts {
   force?: boolean;
+  recover?: boolean;
   from?: TrajectoryFormat;
   to?: TrajectoryFormat;
   topic?: string;
@@ -356,6 +359,11 @@ interface ConvertOpts {
   outTopic?: string;
   frameId?: string;
   json?: boolean;
+}
+
+/** The warning for a truncated MCAP read with --recover. */
+function recoveryText(file: string, r: { truncatedAt: number; lostBytes: number; what: string }): string {
+  return `${file} is truncated: recovered every complete record before byte ${r.truncatedAt}; lost ${r.lostBytes} bytes (${r.what}) and the summary section`;
 }
 
 /** True when `a` and `b` name the same file (same path, or the same existing file through links). */
@@ -394,8 +402,10 @@ async function runConvert(input: string, output: string, o: ConvertOpts): Promis
       outTopic: o.outTopic,
       frameId: o.frameId,
       inMemory: sameFile(output, input) || (o.outTimes !== undefined && sameFile(o.outTimes, input)), // --force onto the input: read it whole first
+      recover: o.recover,
     });
     const warnings: string[] = [];
+    if (r.recovered) warnings.push(recoveryText(input, r.recovered));
     if (r.duplicates.count > 0)
       warnings.push(
         `${input}: ${r.duplicates.count} repeated timestamp(s) with a different pose (${r.duplicates.first.map((x) => `pose ${x.index} at t = ${x.timestamp}`).join(', ')}${r.duplicates.count > 3 ? ', ...' : ''}); time association will pick one of them`,
@@ -413,6 +423,7 @@ async function runConvert(input: string, output: string, o: ConvertOpts): Promis
       poses: r.poses,
       timestamps: r.timestamps,
       streamed: r.streamed,
+      recovered: r.recovered,
       timesFile: o.outTimes ?? null,
       warnings,
     };
@@ -455,6 +466,7 @@ export function register(program: Command): void {
     .argument('<log>', 'MCAP file')
     .option('--summary', 'topics, schemas, counts, time range and trajectories (the default action)')
     .option('--no-trajectories', 'summary from the index only (no decoding pass)')
+    .option('--recover', 'a truncated log (recording cut off): read every complete record and say what was lost')
     .option('--all-tf', 'list static TF links among the trajectories too')
     .option('--topic <topic>', 'extract the poses of a topic (Odometry, PoseStamped, PoseWithCovarianceStamped, foxglove.PoseInFrame)')
     .option('--tf <parent:child>', 'extract the pose of CHILD in PARENT from /tf and /tf_static', tfPair)
@@ -485,6 +497,7 @@ export function register(program: Command): void {
     .option('--out-topic <topic>', 'MCAP output: topic (default /trajectory)')
     .option('--frame-id <id>', 'MCAP output: frame id (default: the trajectory frame, else world)')
     .option('--force', 'allow the output (or --out-times) to be the input file, replacing it')
+    .option('--recover', 'MCAP input cut off (a recording interrupted): read every complete record and say what was lost')
     .option('--json', 'print JSON on stdout')
     .action((input: string, output: string, o: ConvertOpts) => runConvert(input, output, o));
 }

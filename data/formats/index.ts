@@ -11,6 +11,7 @@ import { canStream, convertStreaming } from './stream.ts';
 import { duplicateStamps } from '../warnings.ts';
 import { writeFileAtomicSync } from '../fsutil.ts';
 import type { Trajectory } from '../trajectory.ts';
+import { McapLog, type McapRecovery } from '../mcap/reader.ts';
 import { formatEuroc, parseEuroc, stampNs } from './euroc.ts';
 import { formatTrajectoryJson, parseTrajectoryJson } from './json.ts';
 import { formatKitti, formatTimes, parseKitti, parseTimes } from './kitti.ts';
@@ -171,9 +172,9 @@ export async function readTrajectory(path: string, opts: ReadOptions = {}): Prom
  * PoseWithCovarianceStamped, foxglove.PoseInFrame), for reading without a topic. Throws naming
  * the candidates when there are several (or none).
  */
-export async function onlyTrajectoryTopic(path: string): Promise<string> {
-  const { McapLog } = await import('../mcap/reader.ts');
-  const log = await McapLog.open(path);
+export async function onlyTrajectoryTopic(src: string | McapLog): Promise<string> {
+  const log = typeof src === 'string' ? await McapLog.open(src) : src;
+  const path = log.path;
   try {
     const poseSchemas = new Set<string>(POSE_SCHEMAS);
     const topics = new Map<string, string>();
@@ -191,7 +192,7 @@ export async function onlyTrajectoryTopic(path: string): Promise<string> {
       { file: path },
     );
   } finally {
-    await log.close();
+    if (typeof src === 'string') await log.close();
   }
 }
 
@@ -270,6 +271,8 @@ export interface ConvertOptions {
   rate?: number;
   /** Read the whole file into memory even when the formats allow streaming (tests, comparisons). */
   inMemory?: boolean;
+  /** MCAP input: read a truncated file's complete records (what was lost is in the result's `recovered`). */
+  recover?: boolean;
 }
 
 /** What {@link convertTrajectoryFile} did. */
@@ -282,6 +285,8 @@ export interface ConvertResult {
   streamed: boolean;
   /** Repeated timestamps with a different pose. */
   duplicates: { count: number; first: { index: number; timestamp: number }[] };
+  /** MCAP input opened with `recover`: what the truncation cut off (null when the file was complete). */
+  recovered: McapRecovery | null;
 }
 
 /**
@@ -306,11 +311,29 @@ export async function convertTrajectoryFile(input: string, output: string, opts:
   }
   if (!opts.inMemory && canStream(from, to, { timesFileIn: !!opts.timesFile }) && !(from !== 'kitti' && opts.rate !== undefined)) {
     const r = await convertStreaming(input, output, { from, to, timesFile: opts.outTimesFile, rate: opts.rate, topic: opts.outTopic, frameId: opts.frameId });
-    return { from, to, poses: r.poses, timestamps: r.timestamps, streamed: true, duplicates: r.duplicates };
+    return { from, to, poses: r.poses, timestamps: r.timestamps, streamed: true, duplicates: r.duplicates, recovered: null };
   }
-  let traj = await readTrajectory(input, { format: from, topic: opts.topic, tf: opts.tf, timesFile: opts.timesFile });
+  let recovered: McapRecovery | null = null;
+  let traj: Trajectory;
+  if (from === 'mcap' && opts.recover) {
+    const log = await McapLog.open(input, { recover: true });
+    try {
+      recovered = log.recovered;
+      traj = await extractTrajectory(log, { topic: opts.topic ?? (opts.tf ? undefined : await onlyTrajectoryTopic(log)), tf: opts.tf });
+    } finally {
+      await log.close();
+    }
+  } else traj = await readTrajectory(input, { format: from, topic: opts.topic, tf: opts.tf, timesFile: opts.timesFile });
   if (opts.rate !== undefined) traj = withRate(traj, opts.rate);
   await writeTrajectory(output, traj, { format: to, timesFile: opts.outTimesFile, topic: opts.outTopic, frameId: opts.frameId });
   const d = duplicateStamps(traj);
-  return { from, to, poses: traj.length, timestamps: traj.timestamps !== null, streamed: false, duplicates: { count: d.length, first: d.slice(0, 3) } };
+  return {
+    from,
+    to,
+    poses: traj.length,
+    timestamps: traj.timestamps !== null,
+    streamed: false,
+    duplicates: { count: d.length, first: d.slice(0, 3) },
+    recovered,
+  };
 }
