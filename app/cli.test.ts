@@ -1,9 +1,9 @@
 // Tests of the `impulse` CLI as a user runs it: version, help, gradcheck JSON and exit codes,
 // benchmark listing, the demo.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'impulse.js');
 
 function impulse(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, IMPULSE_TF_BACKEND: '' } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, IMPULSE_TF_BACKEND: '', IMPULSE_FROM_SOURCE: '1' },
+  }); // the tests run the sources
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -44,6 +48,7 @@ test('impulse gradcheck --json prints [{name, maxAbsErr, maxRelErr, passed}] and
 
 test('impulse gradcheck exits 1 and reports the failing check when a gradient is wrong', () => {
   const dir = mkdtempSync(join(tmpdir(), 'impulse-gc-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const mod = join(dir, 'wrong-check.mts'); // .mts: an ES module wherever it lives
   const core = join(root, 'sim', 'core', 'index.ts');
   writeFileSync(

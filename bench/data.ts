@@ -4,6 +4,7 @@
 // their peak resident memory is measured alone. Returns a JSON object; asserts nothing.
 
 import { spawnSync } from 'node:child_process';
+import { open } from 'node:fs/promises';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseRosMsg } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { McapLogWriter, ROS2_ODOMETRY_DEFINITION, ROS2_POSE_STAMPED_DEFINITION, evaluateApe, readTrajectory } from '../data/index.ts';
-import { argNum, timeMsAsync } from './_util.ts';
+import { argNum, round, timeMsAsync } from './_util.ts';
 
 /** What this benchmark measures (one line, listed by `npm run bench`). */
 export const description = 'trajectory parsing, APE, streaming convert (MB/s, peak RSS), MCAP summary and replay of a generated log';
@@ -99,6 +100,54 @@ out.peakRssMB = process.resourceUsage().maxRSS / 1024;
 console.log(JSON.stringify(out));
 `;
 
+const CONVERT_CHILD = `
+const [input, output] = process.argv.slice(-2);
+const { convertTrajectoryFile } = await import(${JSON.stringify(join(ROOT, 'data', 'index.ts'))});
+const { statSync } = await import('node:fs');
+const t0 = performance.now();
+const c0 = process.cpuUsage();
+const r = await convertTrajectoryFile(input, output);
+const seconds = (performance.now() - t0) / 1000;
+const c = process.cpuUsage(c0);
+const cpuSeconds = (c.user + c.system) / 1e6;
+const inMB = statSync(input).size / 1e6;
+console.log(JSON.stringify({ poses: r.poses, streamed: r.streamed, seconds, cpuSeconds, inputMBperSec: inMB / seconds, inputMBperCpuSec: inMB / cpuSeconds, outputMB: statSync(output).size / 1e6, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+`;
+
+/** Writes a TUM file of about `bytes` bytes (poses along a helix, 100 Hz, 6 decimals as TUM tools write). */
+async function generateTum(path: string, bytes: number): Promise<number> {
+  const fh = await open(path, 'w');
+  let n = 0;
+  let size = 0;
+  try {
+    await fh.write('# timestamp tx ty tz qx qy qz qw\n');
+    while (size < bytes) {
+      const parts: string[] = [];
+      for (let k = 0; k < 10000; k++, n++) {
+        const th = n * 0.001;
+        const line = `${(1305031102 + n * 0.01).toFixed(6)} ${(5 * Math.cos(th)).toFixed(6)} ${(5 * Math.sin(th)).toFixed(6)} ${(0.001 * n).toFixed(6)} 0.000000 0.000000 ${Math.sin(th / 2).toFixed(6)} ${Math.cos(th / 2).toFixed(6)}\n`;
+        parts.push(line);
+        size += line.length;
+      }
+      await fh.write(parts.join(''));
+    }
+  } finally {
+    await fh.close();
+  }
+  return n;
+}
+
+function runConvertChild(input: string, output: string): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CONVERT_CHILD, input, output], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`bench child 'convert ${input} ${output}' failed: ${r.stderr}`);
+  const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v, 3) : v]));
+}
+
 function runChild(mode: 'summary' | 'replay', path: string): Record<string, unknown> {
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, mode, path], {
     cwd: ROOT,
@@ -109,9 +158,14 @@ function runChild(mode: 'summary' | 'replay', path: string): Record<string, unkn
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 }
 
-/** Runs the data benchmark. Args: `--size-mb N` (generated MCAP size, default 1024), `--reps N` (default 5), `--keep` (keep the MCAP). */
+/**
+ * Runs the data benchmark. Args: `--size-mb N` (generated MCAP size, default 1024), `--convert-mb N`
+ * (generated TUM file for the streaming convert, default 200; 0 skips), `--reps N` (default 5),
+ * `--keep` (keep the MCAP).
+ */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const sizeMb = argNum(args, 'size-mb', 1024, { bench: 'data', allowZero: true });
+  const convertMb = argNum(args, 'convert-mb', 200, { bench: 'data', allowZero: true });
   const reps = argNum(args, 'reps', 5, { bench: 'data' });
   const out: Record<string, unknown> = {};
   out.parseKitti00Ms = await timeMsAsync(() => readTrajectory(join(DATA, 'KITTI_00_gt.txt')), reps);
@@ -125,6 +179,24 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'impulse-bench-data-'));
   const path = join(dir, 'poses.mcap');
   try {
+    if (convertMb > 0) {
+      const tum = join(dir, 'big.tum');
+      const poses = await generateTum(tum, convertMb * 1e6);
+      const conv: Record<string, unknown> = {
+        inputMB: round(statSync(tum).size / 1e6, 1),
+        poses,
+        method:
+          'impulse convert (convertTrajectoryFile) in a fresh child process each; peak RSS from getrusage; MB/s per wall second and per CPU second (the second is what a busy machine does not change)',
+        targets: { inputMBperSec: 50, peakRssMB: 300 },
+      };
+      for (const ext of ['kitti', 'tum', 'csv', 'mcap']) {
+        const outPath = join(dir, `out.${ext}`);
+        conv[`tumTo_${ext}`] = runConvertChild(tum, outPath);
+        rmSync(outPath, { force: true });
+      }
+      rmSync(tum, { force: true });
+      out.streamingConvert = conv;
+    }
     const gen = await generateLog(path, sizeMb * 1024 * 1024);
     out.mcap = {
       sizeMB: statSync(path).size / (1024 * 1024),

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Trajectory, detectFormat, duplicateStamps, readTrajectory, writeFileAtomicSync, writeTrajectory } from './index.ts';
+import { Trajectory, convertTrajectoryFile, detectFormat, duplicateStamps, readTrajectory, writeFileAtomicSync, writeTrajectory } from './index.ts';
 import { McapLogWriter } from './mcap/writer.ts';
 
 const EX = join(import.meta.dirname, '..', 'examples', 'data');
@@ -118,6 +118,28 @@ test('McapLogWriter errors name the user path', async () => {
   const dir = tmp();
   try {
     await assert.rejects(McapLogWriter.create(join(dir, 'nope', 'x.mcap')), (e: Error) => /nope[/\\]x\.mcap/.test(e.message) && !e.message.includes('.tmp'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a truncated MCAP (recording cut off) is an error naming the offset; with recover, every complete chunk is read and the loss reported', async () => {
+  const dir = tmp();
+  try {
+    const t = await readTrajectory(join(EX, 'freiburg1_xyz-groundtruth.txt'));
+    const full = join(dir, 'full.mcap');
+    const w = await McapLogWriter.create(full, { compression: 'none', chunkSize: 16 * 1024 });
+    for (let i = 0; i < t.length; i++) await w.addPoseInFrame('/trajectory', BigInt(Math.round(t.timestamps![i]! * 1e9)), 'world', t.pose(i));
+    await w.close();
+    const bytes = readFileSync(full);
+    const cut = join(dir, 'cut.mcap');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    await assert.rejects(readTrajectory(cut), /cut\.mcap, offset \d+: .*truncated/);
+    const r = await convertTrajectoryFile(cut, join(dir, 'out.tum'), { recover: true });
+    assert.ok(r.recovered && r.recovered.lostBytes > 0 && r.recovered.truncatedAt > 0, JSON.stringify(r.recovered));
+    assert.ok(r.poses > 0.4 * t.length && r.poses < 0.65 * t.length, `${r.poses} of ${t.length} poses recovered`);
+    const back = await readTrajectory(join(dir, 'out.tum'));
+    assert.deepEqual(Array.from(back.timestamps!.slice(0, 3)), Array.from(t.timestamps!.slice(0, 3)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

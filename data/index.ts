@@ -122,3 +122,6 @@ export {
 } from './metrics/prediction.ts';
 export { duplicateStamps, trajectoryWarnings, type DuplicateStamp } from './warnings.ts';
 export { checkOutputPath, liveTempFiles } from './fsutil.ts';
+export { convertTrajectoryFile, checkInputPath, onlyTrajectoryTopic, type ConvertOptions, type ConvertResult } from './formats/index.ts';
+export { convertStreaming, canStream, STREAM_INPUTS, STREAM_OUTPUTS, type StreamConvertOptions, type StreamConvertResult } from './formats/stream.ts';
+export { EXTENSION_FORMATS } from './formats/names.ts';

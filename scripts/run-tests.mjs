@@ -26,5 +26,6 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+console.log(`running ${files.length} test files`);
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -222,6 +222,7 @@ async function runEval(metric: 'ape' | 'rpe', refPath: string, estPath: string, 
 }
 
 interface ReplayOpts {
+  recover?: boolean;
   summary?: boolean;
   trajectories: boolean;
   allTf?: boolean;
@@ -251,7 +252,8 @@ async function runReplay(path: string, o: ReplayOpts): Promise<void> {
   let log: McapLog | undefined;
   try {
     const { DecoderCache, McapLog, extractTrajectory, nsToSec, secToNs, summarizeTrajectories, writeTrajectory } = await dataLayer();
-    log = await McapLog.open(path);
+    log = await McapLog.open(path, { recover: o.recover });
+    if (log.recovered) process.stderr.write(`impulse: warning: ${recoveryText(path, log.recovered)}\n`);
     const summary = await log.summary();
     const t0 = summary.startTime ?? 0n;
     const start = o.from !== undefined ? t0 + secToNs(o.from) : undefined;
@@ -346,6 +348,7 @@ async function runReplay(path: string, o: ReplayOpts): Promise<void> {
 
 interface ConvertOpts {
   force?: boolean;
+  recover?: boolean;
   from?: TrajectoryFormat;
   to?: TrajectoryFormat;
   topic?: string;
@@ -356,6 +359,11 @@ interface ConvertOpts {
   outTopic?: string;
   frameId?: string;
   json?: boolean;
+}
+
+/** The warning for a truncated MCAP read with --recover. */
+function recoveryText(file: string, r: { truncatedAt: number; lostBytes: number; what: string }): string {
+  return `${file} is truncated: recovered every complete record before byte ${r.truncatedAt}; lost ${r.lostBytes} bytes (${r.what}) and the summary section`;
 }
 
 /** True when `a` and `b` name the same file (same path, or the same existing file through links). */
@@ -372,7 +380,7 @@ function sameFile(a: string, b: string): boolean {
 
 async function runConvert(input: string, output: string, o: ConvertOpts): Promise<void> {
   try {
-    const { readTrajectory, withRate, writeTrajectory, checkOutputPath, trajectoryWarnings } = await dataLayer();
+    const { convertTrajectoryFile, checkOutputPath } = await dataLayer();
     for (const [what, p] of [
       ['output', output],
       ['--out-times file', o.outTimes],
@@ -383,18 +391,47 @@ async function runConvert(input: string, output: string, o: ConvertOpts): Promis
       checkOutputPath(p);
     }
     const to = o.to ?? formatFromExtension(output, '--to');
-    let traj = await readTrajectory(input, { format: o.from, topic: o.topic, tf: o.tf, timesFile: o.times });
-    if (o.rate !== undefined) traj = withRate(traj, o.rate);
-    const warnings = trajectoryWarnings(traj, input);
-    if (to === 'kitti' && traj.timestamps && !o.outTimes)
+    const r = await convertTrajectoryFile(input, output, {
+      from: o.from,
+      to,
+      topic: o.topic,
+      tf: o.tf,
+      timesFile: o.times,
+      rate: o.rate,
+      outTimesFile: o.outTimes,
+      outTopic: o.outTopic,
+      frameId: o.frameId,
+      inMemory: sameFile(output, input) || (o.outTimes !== undefined && sameFile(o.outTimes, input)), // --force onto the input: read it whole first
+      recover: o.recover,
+    });
+    const warnings: string[] = [];
+    if (r.recovered) warnings.push(recoveryText(input, r.recovered));
+    if (r.duplicates.count > 0)
       warnings.push(
-        `KITTI poses carry no timestamps: the ${traj.length} timestamps of ${input} are not in ${output}; --out-times FILE writes them to a times file`,
+        `${input}: ${r.duplicates.count} repeated timestamp(s) with a different pose (${r.duplicates.first.map((x) => `pose ${x.index} at t = ${x.timestamp}`).join(', ')}${r.duplicates.count > 3 ? ', ...' : ''}); time association will pick one of them`,
       );
-    await writeTrajectory(output, traj, { format: to, timesFile: o.outTimes, topic: o.outTopic, frameId: o.frameId });
+    if (to === 'kitti' && r.timestamps && !o.outTimes)
+      warnings.push(
+        `KITTI poses carry no timestamps: the ${r.poses} timestamps of ${input} are not in ${output}; --out-times FILE writes them to a times file`,
+      );
     for (const w of warnings) process.stderr.write(`impulse: warning: ${w}\n`);
-    const info = { input, output, format: to, poses: traj.length, timestamps: traj.timestamps !== null, timesFile: o.outTimes ?? null, warnings };
+    const info = {
+      input,
+      output,
+      from: r.from,
+      format: to,
+      poses: r.poses,
+      timestamps: r.timestamps,
+      streamed: r.streamed,
+      recovered: r.recovered,
+      timesFile: o.outTimes ?? null,
+      warnings,
+    };
     if (o.json) process.stdout.write(toJson(info) + '\n');
-    else process.stdout.write(`converted ${input} -> ${output} (${to}, ${traj.length} poses${traj.timestamps ? '' : ', no timestamps'})\n`);
+    else
+      process.stdout.write(
+        `converted ${input} -> ${output} (${to}, ${r.poses} poses${r.timestamps ? '' : ', no timestamps'}), read as ${r.from}${r.streamed ? ', streamed' : ''}\n`,
+      );
   } catch (e) {
     fail(e, o.json);
   }
@@ -429,6 +466,7 @@ export function register(program: Command): void {
     .argument('<log>', 'MCAP file')
     .option('--summary', 'topics, schemas, counts, time range and trajectories (the default action)')
     .option('--no-trajectories', 'summary from the index only (no decoding pass)')
+    .option('--recover', 'a truncated log (recording cut off): read every complete record and say what was lost')
     .option('--all-tf', 'list static TF links among the trajectories too')
     .option('--topic <topic>', 'extract the poses of a topic (Odometry, PoseStamped, PoseWithCovarianceStamped, foxglove.PoseInFrame)')
     .option('--tf <parent:child>', 'extract the pose of CHILD in PARENT from /tf and /tf_static', tfPair)
@@ -459,6 +497,7 @@ export function register(program: Command): void {
     .option('--out-topic <topic>', 'MCAP output: topic (default /trajectory)')
     .option('--frame-id <id>', 'MCAP output: frame id (default: the trajectory frame, else world)')
     .option('--force', 'allow the output (or --out-times) to be the input file, replacing it')
+    .option('--recover', 'MCAP input cut off (a recording interrupted): read every complete record and say what was lost')
     .option('--json', 'print JSON on stdout')
     .action((input: string, output: string, o: ConvertOpts) => runConvert(input, output, o));
 }

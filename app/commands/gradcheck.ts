@@ -16,7 +16,11 @@ export function register(program: Command): void {
       const { registeredGradchecks, runGradchecks } = await import('../../sim/core/index.ts');
       const { progress } = await import('../progress.ts');
       await import('../gradcheck-suite.ts');
-      for (const m of opts.module ?? []) await import(pathToFileURL(resolve(m)).href);
+      for (const m of opts.module ?? []) {
+        // a TypeScript module given to the compiled CLI: load it through tsx
+        if (/\.[mc]?ts$/.test(m) && import.meta.url.endsWith('.js')) (await import('tsx/esm/api')).register();
+        await import(pathToFileURL(resolve(m)).href);
+      }
       const selected = registeredGradchecks().filter((c) => !opts.filter || c.name.includes(opts.filter));
       if (selected.length === 0) {
         // a CI job must not pass with nothing checked

@@ -7,8 +7,11 @@ import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { FormatError, ParseError } from '../errors.ts';
 import { formatFromExtension, type TrajectoryFormat } from './names.ts';
+import { canStream, convertStreaming } from './stream.ts';
+import { duplicateStamps } from '../warnings.ts';
 import { writeFileAtomicSync } from '../fsutil.ts';
 import type { Trajectory } from '../trajectory.ts';
+import { McapLog, type McapRecovery } from '../mcap/reader.ts';
 import { formatEuroc, parseEuroc, stampNs } from './euroc.ts';
 import { formatTrajectoryJson, parseTrajectoryJson } from './json.ts';
 import { formatKitti, formatTimes, parseKitti, parseTimes } from './kitti.ts';
@@ -169,9 +172,9 @@ export async function readTrajectory(path: string, opts: ReadOptions = {}): Prom
  * PoseWithCovarianceStamped, foxglove.PoseInFrame), for reading without a topic. Throws naming
  * the candidates when there are several (or none).
  */
-export async function onlyTrajectoryTopic(path: string): Promise<string> {
-  const { McapLog } = await import('../mcap/reader.ts');
-  const log = await McapLog.open(path);
+export async function onlyTrajectoryTopic(src: string | McapLog): Promise<string> {
+  const log = typeof src === 'string' ? await McapLog.open(src) : src;
+  const path = log.path;
   try {
     const poseSchemas = new Set<string>(POSE_SCHEMAS);
     const topics = new Map<string, string>();
@@ -189,7 +192,7 @@ export async function onlyTrajectoryTopic(path: string): Promise<string> {
       { file: path },
     );
   } finally {
-    await log.close();
+    if (typeof src === 'string') await log.close();
   }
 }
 
@@ -246,4 +249,91 @@ export async function writeTrajectory(path: string, traj: Trajectory, opts: Writ
       return;
     }
   }
+}
+
+/** Options of {@link convertTrajectoryFile}. */
+export interface ConvertOptions {
+  /** Input format (default: detected from the content). */
+  from?: TrajectoryFormat;
+  /** Output format (default: from the output's extension). */
+  to?: TrajectoryFormat;
+  /** MCAP input: the topic (default: the only pose topic) or a TF frame pair. */
+  topic?: string;
+  tf?: { parent: string; child: string };
+  /** KITTI input: a times file. */
+  timesFile?: string;
+  /** KITTI output: also write the timestamps to this times file. */
+  outTimesFile?: string;
+  /** MCAP output: topic (default `/trajectory`) and frame id. */
+  outTopic?: string;
+  frameId?: string;
+  /** Give poses without timestamps the timestamps i / rate. */
+  rate?: number;
+  /** Read the whole file into memory even when the formats allow streaming (tests, comparisons). */
+  inMemory?: boolean;
+  /** MCAP input: read a truncated file's complete records (what was lost is in the result's `recovered`). */
+  recover?: boolean;
+}
+
+/** What {@link convertTrajectoryFile} did. */
+export interface ConvertResult {
+  from: TrajectoryFormat;
+  to: TrajectoryFormat;
+  poses: number;
+  timestamps: boolean;
+  /** True when the file was converted a block at a time (memory flat in the file size). */
+  streamed: boolean;
+  /** Repeated timestamps with a different pose. */
+  duplicates: { count: number; first: { index: number; timestamp: number }[] };
+  /** MCAP input opened with `recover`: what the truncation cut off (null when the file was complete). */
+  recovered: McapRecovery | null;
+}
+
+/**
+ * Converts a trajectory file. Text inputs (TUM, KITTI, EuRoC) to TUM, KITTI, EuRoC or MCAP
+ * stream a block at a time ({@link convertStreaming}); other pairs (JSON, MonoForce, MCAP
+ * input, KITTI with a times file) are read whole and written with {@link writeTrajectory}.
+ * The output is written atomically; `input` and `output` must differ (the caller checks).
+ */
+export async function convertTrajectoryFile(input: string, output: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
+  checkInputPath(input);
+  const to = opts.to ?? formatFromExtension(output);
+  let from = opts.from;
+  if (!from) {
+    const fh = await open(input, 'r');
+    try {
+      const head = new Uint8Array(8192);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      from = detectFormat(input, head.subarray(0, bytesRead));
+    } finally {
+      await fh.close();
+    }
+  }
+  if (!opts.inMemory && canStream(from, to, { timesFileIn: !!opts.timesFile }) && !(from !== 'kitti' && opts.rate !== undefined)) {
+    const r = await convertStreaming(input, output, { from, to, timesFile: opts.outTimesFile, rate: opts.rate, topic: opts.outTopic, frameId: opts.frameId });
+    return { from, to, poses: r.poses, timestamps: r.timestamps, streamed: true, duplicates: r.duplicates, recovered: null };
+  }
+  let recovered: McapRecovery | null = null;
+  let traj: Trajectory;
+  if (from === 'mcap' && opts.recover) {
+    const log = await McapLog.open(input, { recover: true });
+    try {
+      recovered = log.recovered;
+      traj = await extractTrajectory(log, { topic: opts.topic ?? (opts.tf ? undefined : await onlyTrajectoryTopic(log)), tf: opts.tf });
+    } finally {
+      await log.close();
+    }
+  } else traj = await readTrajectory(input, { format: from, topic: opts.topic, tf: opts.tf, timesFile: opts.timesFile });
+  if (opts.rate !== undefined) traj = withRate(traj, opts.rate);
+  await writeTrajectory(output, traj, { format: to, timesFile: opts.outTimesFile, topic: opts.outTopic, frameId: opts.frameId });
+  const d = duplicateStamps(traj);
+  return {
+    from,
+    to,
+    poses: traj.length,
+    timestamps: traj.timestamps !== null,
+    streamed: false,
+    duplicates: { count: d.length, first: d.slice(0, 3) },
+    recovered,
+  };
 }

@@ -68,6 +68,8 @@ export interface McapSummary {
   file: string;
   bytes: number;
   indexed: boolean;
+  /** Set when the file was opened with `recover` and was truncated. */
+  recovered: McapRecovery | null;
   profile: string;
   library: string;
   messageCount: number;
@@ -87,6 +89,22 @@ export interface McapOpenOptions {
   validateCrcs?: boolean;
   /** Accept a non-indexed file that ends without a footer (a log still being recorded). Default false: such a file is an error. */
   allowIncomplete?: boolean;
+  /**
+   * Read a truncated file (a recording cut off): every complete record up to the first
+   * truncated one is used, the rest is reported in {@link McapLog.recovered}. Default false:
+   * truncation is an error.
+   */
+  recover?: boolean;
+}
+
+/** What {@link McapOpenOptions.recover} left out of a truncated file. */
+export interface McapRecovery {
+  /** Byte offset of the first incomplete record (everything from here on is lost). */
+  truncatedAt: number;
+  /** Bytes lost (file size - truncatedAt). */
+  lostBytes: number;
+  /** What was cut: the record's kind, or the end of the file without a footer. */
+  what: string;
 }
 
 /** Options selecting messages. Times are integer nanoseconds (inclusive). */
@@ -220,6 +238,8 @@ export class McapLog {
   readonly channels = new Map<number, McapChannelInfo>();
   /** True when the file's summary section and chunk index were usable. */
   indexed = false;
+  /** Set when the file was opened with `recover` and was truncated: what was lost. */
+  recovered: McapRecovery | null = null;
   profile = '';
   library = '';
   private blocks: Block[] = [];
@@ -306,6 +326,11 @@ export class McapLog {
     for (;;) {
       if (pos + 9 > this.size) {
         if (pos === this.size && this.opts.allowIncomplete) break;
+        if (this.opts.recover) {
+          close();
+          this.recovered = { truncatedAt: pos, lostBytes: this.size - pos, what: pos === this.size ? 'the data-end record and footer' : 'a record header' };
+          break;
+        }
         throw new McapFormatError(
           pos === this.size ? 'file ends without a data-end record or footer (truncated, or still being recorded)' : 'truncated record header at end of file',
           { file, offset: pos },
@@ -315,6 +340,15 @@ export class McapLog {
       const opcode = h[0]!;
       const len = new DataView(h.buffer, h.byteOffset, 9).getBigUint64(1, true);
       if (len > BigInt(this.size - pos - 9)) {
+        if (this.opts.recover) {
+          close();
+          this.recovered = {
+            truncatedAt: pos,
+            lostBytes: this.size - pos,
+            what: `a ${opcode === OP_CHUNK ? 'chunk' : `record (opcode 0x${opcode.toString(16).padStart(2, '0')})`} of ${len} bytes with ${this.size - pos - 9} present`,
+          };
+          break;
+        }
         throw new McapFormatError(
           `record (opcode 0x${opcode.toString(16).padStart(2, '0')}) declares ${len} bytes but only ${this.size - pos - 9} remain: truncated file`,
           {
@@ -377,6 +411,36 @@ export class McapLog {
       pos = end;
     }
     close();
+    if (this.recovered) await this.definitionsFromChunks();
+  }
+
+  /**
+   * A truncated file has no summary section repeating the schemas and channels: read them from
+   * the complete chunks (writers put them inside chunks, before their first message).
+   */
+  private async definitionsFromChunks(): Promise<void> {
+    for (const b of this.blocks) {
+      if (!b.chunk) continue;
+      const records = this.unpackChunk(await readExact(this.fh, b.offset, b.length));
+      const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
+      for (let pos = 0; pos + 9 <= records.length;) {
+        const opcode = records[pos]!;
+        const n = Number(dv.getBigUint64(pos + 1, true));
+        if (pos + 9 + n > records.length) break;
+        const body = records.subarray(pos + 9, pos + 9 + n);
+        if (opcode === OP_SCHEMA) {
+          const r = new ByteReader(body.slice());
+          const id = r.u16();
+          if (!this.schemas.has(id)) this.schemas.set(id, { id, name: r.str(), encoding: r.str(), data: r.bytes() });
+        } else if (opcode === OP_CHANNEL) {
+          const r = new ByteReader(body);
+          const id = r.u16();
+          const schemaId = r.u16();
+          if (!this.channels.has(id)) this.channels.set(id, { id, schemaId, topic: r.str(), messageEncoding: r.str(), metadata: r.map() });
+        }
+        pos += 9 + n;
+      }
+    }
   }
 
   /** Schema of a channel, if it has one. */
@@ -541,6 +605,7 @@ export class McapLog {
       file: this.path,
       bytes: this.size,
       indexed: this.indexed,
+      recovered: this.recovered,
       profile: this.profile,
       library: this.library,
       messageCount,

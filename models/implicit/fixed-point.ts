@@ -2,7 +2,7 @@
 // acceleration, Broyden or damped Picard iteration; backward by the IFT on F = f(z, x) - z
 // (dense, GMRES, or the adjoint fixed point v = v df/dz + g) or by a phantom gradient (k
 // damped unrolled steps, as in torchdeq). Also the DEQ block used inside tfjs models.
-import { Tensor, add, anyNeedsGrad, fmtShape, matmul, matrixTranspose, mul, ShapeError, sub, tanh, zeros } from '../../sim/core/index.ts';
+import { Tensor, add, anyNeedsGrad, fmtShape, matmul, matrixTranspose, mul, noGrad, ShapeError, sub, tanh, zeros } from '../../sim/core/index.ts';
 import { luFactor, luSolve } from '../../sim/linalg/dense.ts';
 import {
   type AdjointResult,
@@ -46,17 +46,41 @@ export interface FixedPointSolve {
 /** Residual norm per item: 'abs' = ||f(z) - z||_2, 'rel' = ||f(z) - z||_2 / ||f(z)||_2. */
 export type StopMode = 'abs' | 'rel';
 
+/**
+ * Per-item residual. Computed with the entries scaled by their largest magnitude, so iterates
+ * that grow huge (a diverging map) give their true relative residual instead of an overflowed
+ * Infinity / Infinity; a non-finite entry gives Infinity: a non-finite iterate is divergence,
+ * never convergence.
+ */
 function residuals(fz: Float64Array, z: Float64Array, B: number, n: number, stop: StopMode): Float64Array {
   const out = new Float64Array(B);
   for (let b = 0; b < B; b++) {
+    let scale = 0;
+    let finite = true;
+    for (let i = b * n; i < (b + 1) * n; i++) {
+      const a = Math.abs(fz[i]!);
+      const c = Math.abs(z[i]!);
+      if (!Number.isFinite(a) || !Number.isFinite(c)) finite = false;
+      scale = Math.max(scale, a, c);
+    }
+    if (!finite) {
+      out[b] = Infinity;
+      continue;
+    }
+    if (scale === 0) {
+      out[b] = 0;
+      continue;
+    }
     let r = 0;
     let s = 0;
     for (let i = b * n; i < (b + 1) * n; i++) {
-      const d = fz[i]! - z[i]!;
+      const d = fz[i]! / scale - z[i]! / scale;
       r += d * d;
-      s += fz[i]! * fz[i]!;
+      s += (fz[i]! / scale) ** 2;
     }
-    out[b] = stop === 'abs' ? Math.sqrt(r) : r === 0 ? 0 : Math.sqrt(r) / Math.sqrt(s);
+    if (stop === 'abs') out[b] = Math.sqrt(r) * scale;
+    else out[b] = r === 0 ? 0 : s === 0 ? Infinity : Math.sqrt(r) / Math.sqrt(s);
+    if (Number.isNaN(out[b]!)) out[b] = Infinity;
   }
   return out;
 }
@@ -64,7 +88,9 @@ function residuals(fz: Float64Array, z: Float64Array, B: number, n: number, stop
 /** How a finished fixed-point iteration went, from the per-item residuals of its best iterates. */
 function outcome(best: BestTracker, iterations: number, hist: number[], tol: number, stop: StopMode): FixedPointSolve {
   const what = stop === 'abs' ? '||f(z) - z||' : '||f(z) - z|| / ||f(z)||';
-  return { z: best.y, ...solveOutcome(best.res, iterations, hist, tol, what) };
+  const diverged = hist.findIndex((h) => !Number.isFinite(h));
+  const extra = diverged >= 0 ? `; diverged: the iterates became non-finite at iteration ${diverged}` : '';
+  return { z: best.y, ...solveOutcome(best.res, iterations, hist, tol, what, extra) };
 }
 
 /**
@@ -400,6 +426,23 @@ export function tanhCell(z: Tensor, [x, W, U, b]: readonly Tensor[]): Tensor {
   return tanh(a);
 }
 
+/** Checks the arguments of {@link tanhCell} for state width d: x [B, p], W [d, d], U [d, p], b [d], naming the one at fault. */
+function checkTanhCell(x: Tensor, params: readonly Tensor[], d: number): void {
+  const p = x.shape[1]!;
+  const [W, U, b] = params;
+  const want = (name: string, t: Tensor | undefined, shape: number[]): void => {
+    if (!t) throw new ShapeError(`deq (tanhCell): ${name} is missing; params are [W [d, d], U [d, p], b [d]] with d = ${d}, p = ${p}`);
+    if (t.ndim !== shape.length || t.shape.some((v, i) => v !== shape[i]))
+      throw new ShapeError(
+        `deq (tanhCell): ${name} must be ${fmtShape(shape)} (d = ${d} state width, p = ${p} features of x ${fmtShape(x.shape)}), got ${fmtShape(t.shape)}`,
+      );
+  };
+  want('W (params[0])', W, [d, d]);
+  want('U (params[1])', U, [d, p]);
+  if (b) want('b (params[2])', b, [d]);
+  if (params.length > 3) throw new ShapeError(`deq (tanhCell): expected params [W, U, b?], got ${params.length} tensors`);
+}
+
 /**
  * A deep-equilibrium block: z* = cell(z*, [x, ...params]) for a batch x [B, p], returned on
  * the tape (batched: each sample is its own fixed point). Use it as a core layer, or inside
@@ -415,13 +458,32 @@ export function deq(
   opts: DeqOptions = {},
 ): { z: Tensor; info: SolverInfo } {
   const { z0, d, ...rest } = opts;
+  if (!(x instanceof Tensor)) throw new TypeError(`deq: x must be a Tensor [batch, features], got ${typeof x}`);
   if (x.ndim !== 2) throw new ShapeError(`deq: x must be [batch, features], got ${fmtShape(x.shape)}`);
+  params.forEach((p, i) => {
+    if (!(p instanceof Tensor)) throw new TypeError(`deq: params[${i}] must be a Tensor, got ${typeof p}`);
+  });
   let init = z0;
   if (!init) {
     const W = params[0];
     const width = d ?? (W && W.ndim === 2 ? W.shape[0]! : undefined);
     if (width === undefined) throw new Error('deq: pass opts.z0 or opts.d (state width) when params[0] is not the [d, d] state matrix');
     init = zeros([x.shape[0]!, width]);
+  }
+  if (init.ndim !== 2 || init.shape[0] !== x.shape[0])
+    throw new ShapeError(`deq: z0 must be [batch, d] with the batch of x ${fmtShape(x.shape)}, got ${fmtShape(init.shape)}`);
+  if (cell === tanhCell) checkTanhCell(x, params, init.shape[1]!);
+  else {
+    // a user cell: a shape error at z0 names every argument's shape
+    try {
+      noGrad(() => cell(init, [x.detach(), ...params.map((p) => p.detach())]));
+    } catch (e) {
+      if (e instanceof ShapeError)
+        throw new ShapeError(
+          `deq: the cell fails on z0 ${fmtShape(init.shape)} with x ${fmtShape(x.shape)}${params.map((p, i) => `, params[${i}] ${fmtShape(p.shape)}`).join('')}: ${e.message}`,
+        );
+      throw e;
+    }
   }
   return fixedPoint(cell, [x, ...params], init, { batched: true, ...rest });
 }

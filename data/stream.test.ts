@@ -1,0 +1,79 @@
+// Streaming conversion (data/formats/stream.ts): the same output as reading the whole file and
+// writing it, block boundaries anywhere (tiny blocks), bad lines named by file and line, and
+// nothing left behind on errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { convertStreaming, convertTrajectoryFile, readTrajectory } from './index.ts';
+
+const EX = join(import.meta.dirname, '..', 'examples', 'data');
+
+test('streamed conversions equal the in-memory ones (TUM, TUM with commas, EuRoC, KITTI -> TUM, KITTI + times, EuRoC, MCAP)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-stream-'));
+  try {
+    const tumComma = join(dir, 'comma.txt');
+    writeFileSync(tumComma, readFileSync(join(EX, 'freiburg1_xyz-rgbdslam.txt'), 'utf8').replaceAll(' ', ','));
+    const cases: [string, string, { rate?: number }][] = [
+      [join(EX, 'freiburg1_xyz-rgbdslam.txt'), 'kitti', {}],
+      [tumComma, 'tum', {}],
+      [join(EX, 'fr2_desk_ORB.txt'), 'csv', {}],
+      [join(EX, 'V102_groundtruth.csv'), 'tum', {}],
+      [join(EX, 'KITTI_00_ORB.txt'), 'tum', { rate: 10 }],
+      [join(EX, 'KITTI_00_ORB.txt'), 'kitti', {}],
+    ];
+    for (const [input, ext, o] of cases) {
+      const a = join(dir, `a.${ext}`);
+      const b = join(dir, `b.${ext}`);
+      const rs = await convertTrajectoryFile(input, a, {
+        rate: o.rate,
+        outTimesFile: ext === 'kitti' && o.rate === undefined && !input.includes('KITTI') ? join(dir, 'ta.txt') : undefined,
+      });
+      const rm = await convertTrajectoryFile(input, b, {
+        rate: o.rate,
+        inMemory: true,
+        outTimesFile: ext === 'kitti' && o.rate === undefined && !input.includes('KITTI') ? join(dir, 'tb.txt') : undefined,
+      });
+      assert.equal(rs.streamed, true, input);
+      assert.equal(rm.streamed, false);
+      assert.equal(rs.poses, rm.poses);
+      assert.equal(readFileSync(a, 'utf8'), readFileSync(b, 'utf8'), `${input} -> .${ext}`);
+    }
+    assert.equal(readFileSync(join(dir, 'ta.txt'), 'utf8'), readFileSync(join(dir, 'tb.txt'), 'utf8'));
+    // MCAP: the poses read back are the same
+    const src = join(EX, 'freiburg1_xyz-groundtruth.txt');
+    await convertTrajectoryFile(src, join(dir, 's.mcap'));
+    await convertTrajectoryFile(src, join(dir, 'm.mcap'), { inMemory: true });
+    const [s, m] = [await readTrajectory(join(dir, 's.mcap')), await readTrajectory(join(dir, 'm.mcap'))];
+    assert.deepEqual(Array.from(s.poses), Array.from(m.poses));
+    assert.deepEqual(Array.from(s.timestamps!), Array.from(m.timestamps!));
+    // tiny blocks: lines cut anywhere
+    await convertStreaming(tumComma, join(dir, 'tiny.tum'), { from: 'tum', to: 'tum', blockBytes: 7 });
+    await convertTrajectoryFile(tumComma, join(dir, 'whole.tum'), { inMemory: true });
+    assert.equal(readFileSync(join(dir, 'tiny.tum'), 'utf8'), readFileSync(join(dir, 'whole.tum'), 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a bad line deep in a streamed file is named by file and line, and no output or temp file is left', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-stream-'));
+  try {
+    const lines = readFileSync(join(EX, 'freiburg1_xyz-groundtruth.txt'), 'utf8').split('\n');
+    const bad = [...lines];
+    bad[2500] = bad[2500]!.replace(/ [^ ]+$/, ' nan');
+    writeFileSync(join(dir, 'bad.tum'), bad.join('\n'));
+    await assert.rejects(
+      convertStreaming(join(dir, 'bad.tum'), join(dir, 'o.kitti'), { from: 'tum', to: 'kitti', blockBytes: 4096 }),
+      /bad\.tum, line 2501, column 8, field 'qw': value 'nan' is not finite/,
+    );
+    const back = [...lines];
+    back[1000] = back[1000]!.replace(/^\S+/, '1.0');
+    writeFileSync(join(dir, 'back.tum'), back.join('\n'));
+    await assert.rejects(convertTrajectoryFile(join(dir, 'back.tum'), join(dir, 'o.mcap')), /back\.tum, line 1001: timestamp 1 goes backwards/);
+    assert.deepEqual(readdirSync(dir).sort(), ['back.tum', 'bad.tum']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
