@@ -76,6 +76,8 @@ export interface RunInfo {
   args: Record<string, unknown>;
   dir: string;
   argv: string[];
+  /** Process id of the child (its process group on POSIX). */
+  pid: number | null;
   state: 'running' | 'done' | 'failed' | 'cancelled';
   startedAt: number;
   endedAt: number | null;
@@ -126,6 +128,7 @@ export class RunManager {
     });
     const info: RunInfo = {
       runId,
+      pid: child.pid ?? null,
       kind,
       title: spec.title,
       args,
