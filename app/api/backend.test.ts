@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluateApe, predictionMetrics, predictionSamples, readTrajectory, parsePredictionsJson } from '../../data/index.ts';
-import { constantVelocityPredictions, predictionsText } from '../../e2e/fixtures.ts';
+import { constantVelocityPredictions, gridJson, predictionsText } from '../../e2e/fixtures.ts';
 import { ApiError, createApiBackend, parseRequest, unpack, type ApiEvent, type Packed } from './index.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -188,24 +188,6 @@ test('prediction files: packed sets and ADE/FDE equal the data layer', async () 
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/** A Foxglove Grid JSON of float32 layers (as the data layer's writer lays them out). */
-function gridJson(columns: number, rows: number, cell: number, layers: { name: string; values: number[] }[]): string {
-  const stride = 4 * layers.length;
-  const buf = Buffer.alloc(stride * columns * rows);
-  for (let c = 0; c < columns * rows; c++) layers.forEach((l, k) => buf.writeFloatLE(l.values[c]!, c * stride + 4 * k));
-  return JSON.stringify({
-    timestamp: { sec: 0, nsec: 0 },
-    frame_id: 'map',
-    pose: { position: { x: 1, y: 2, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
-    column_count: columns,
-    cell_size: { x: cell, y: cell },
-    row_stride: stride * columns,
-    cell_stride: stride,
-    fields: layers.map((l, k) => ({ name: l.name, offset: 4 * k, type: 7 })),
-    data: buf.toString('base64'),
-  });
-}
 
 test('run folders: summary, history, terrain grids; bad grids name the field', async () => {
   const dir = tmp();

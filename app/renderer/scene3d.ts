@@ -93,6 +93,7 @@ export class Scene3D {
     this.camera.panningSensibility = 50;
     const hemi = new HemisphericLight('sky', new Vector3(0, 1, 0), this.scene);
     hemi.intensity = 0.7;
+    hemi.groundColor = new Color3(0.35, 0.35, 0.4);
     const sun = new DirectionalLight('sun', new Vector3(-0.4, -1, -0.3), this.scene);
     sun.intensity = 0.6;
     this.inst = new SceneInstrumentation(this.scene);
@@ -426,10 +427,16 @@ export class Scene3D {
     vd.indices = Uint32Array.from(I);
     const normals: number[] = [];
     VertexData.ComputeNormals(P, vd.indices, normals);
+    // the axis swap of z-up data mirrors the winding: make the normals point up
+    let ny = 0;
+    for (let i = 1; i < normals.length; i += 3) ny += normals[i]!;
+    if (ny < 0) for (let i = 0; i < normals.length; i++) normals[i] = -normals[i]!;
     vd.normals = normals;
     vd.applyToMesh(mesh);
     const mat = new StandardMaterial('terrainMat', this.scene);
     mat.backFaceCulling = false;
+    mat.twoSidedLighting = true;
+    mat.emissiveColor = new Color3(0.15, 0.15, 0.15);
     mat.specularColor = new Color3(0.05, 0.05, 0.05);
     mesh.material = mat;
     mesh.isPickable = false;
