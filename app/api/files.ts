@@ -519,6 +519,7 @@ export function summarizeRun(o: OpenedRun): Record<string, unknown> {
     hasPredictions: o.files.includes('predictions.json'),
     hasHistory: o.files.includes('history.json'),
     hasTerrain: o.files.includes('terrain'),
-    trajectories: o.files.filter((f) => !RUN_FILES.includes(f) && f !== 'terrain'),
+    // trajectory files a run wrote (`trajectory.*` from the app's runs, or plain trajectory text files)
+    trajectories: o.files.filter((f) => /^trajectory\./.test(f) || ['.tum', '.txt', '.csv', '.kitti'].includes(extname(f).toLowerCase())),
   };
 }
