@@ -3,7 +3,7 @@
 // headless Chromium with software WebGL (SwiftShader). Reports per size: draw calls, frame time
 // (ms per frame over N animation frames while the camera orbits, and Babylon's own render time),
 // time from open to drawn, bytes on the wire, and the page's JS heap. `--sizes 1000,10000`,
-// `--frames 120`. Returns a JSON object; asserts nothing. Needs /usr/bin/chromium (or IMPULSE_CHROMIUM).
+// `--frames 120`, `--lod N` (most prediction vertices drawn; 0 draws all). Returns a JSON object; asserts nothing. Needs /usr/bin/chromium (or IMPULSE_CHROMIUM).
 
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     return n;
   });
   const frames = argNum(args, 'frames', 120, { bench: 'app' });
+  // --lod N: most prediction vertices drawn before thinning (0: draw all; default: the app's own choice)
+  const lodArg = argString(args, 'lod');
+  const lod = lodArg === undefined ? undefined : argNum(args, 'lod', 0, { bench: 'app', allowZero: true });
   const gt = await readTrajectory(GT);
   const dir = mkdtempSync(join(tmpdir(), 'impulse-bench-app-'));
   const browser = await launchChromium({ width: 1280, height: 800 });
@@ -43,7 +46,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       const server = await startWebServer({ backend: { runsDir: join(dir, 'runs') } });
       const page = await browser.context.newPage();
       try {
-        await page.goto(server.urlWithToken);
+        await page.goto(lod === undefined ? server.urlWithToken : `${server.urlWithToken}&lod=${lod}`);
         await page.waitForFunction(() => window.__impulseTest?.facts().ready === true, null, { timeout: 120000 });
         const t0 = performance.now();
         await page.evaluate((p) => window.__impulseTest.openPath(p), GT);
@@ -68,7 +71,14 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           const mem = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
           return { dt, renderMs: hook.frameTimeMs(), facts: f, heap: mem?.usedJSHeapSize ?? null };
         }, frames);
-        const f = stats.facts as { drawCalls: number; predictedTrajectoryCount: number; pointCount: number; trajectoryCount: number };
+        const f = stats.facts as {
+          drawCalls: number;
+          predictedTrajectoryCount: number;
+          pointCount: number;
+          trajectoryCount: number;
+          predictionVerticesDrawn: number;
+          lodStep: number;
+        };
         const sorted = [...stats.dt].sort((a, b) => a - b);
         results.push({
           predictedTrajectories: f.predictedTrajectoryCount,
@@ -76,6 +86,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           totalPoints: f.pointCount,
           groundTruthTrajectories: f.trajectoryCount,
           drawCalls: f.drawCalls,
+          predictionVerticesDrawn: f.predictionVerticesDrawn,
+          lodStep: f.lodStep,
           frameMsMean: round(stats.dt.reduce((a, b) => a + b, 0) / stats.dt.length, 2),
           frameMsMedian: round(median(stats.dt), 2),
           frameMsP95: round(sorted[Math.floor(0.95 * (sorted.length - 1))]!, 2),
@@ -94,5 +106,5 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     await browser.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return { browser: CHROMIUM, webgl: 'SwiftShader (software)', results };
+  return { browser: CHROMIUM, webgl: 'SwiftShader (software)', lod: lod ?? 'default (400k vertices on software WebGL)', results };
 }
