@@ -206,11 +206,17 @@ test('run folders: summary, history, terrain grids; bad grids name the field', a
   const grad = Array.from({ length: W * H }, (_, i) => (i % 2 ? -1 : 1) * 0.001 * i);
   writeFileSync(
     join(run, 'terrain', 'maps.json'),
-    gridJson(W, H, 0.5, [
-      { name: 'height', values: height },
-      { name: 'friction', values: friction },
-      { name: 'grad_friction', values: grad },
-    ]),
+    gridJson(
+      W,
+      H,
+      0.5,
+      [
+        { name: 'height', values: height },
+        { name: 'friction', values: friction },
+        { name: 'grad_friction', values: grad },
+      ],
+      [1, 2, 0],
+    ),
   );
   const b = createApiBackend({});
   try {
