@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { evaluateApe, predictionMetrics, predictionSamples, readTrajectory, parsePredictionsJson } from '../../data/index.ts';
 import { constantVelocityPredictions, gridJson, predictionsText } from '../../e2e/fixtures.ts';
 import { ApiError, createApiBackend, parseRequest, unpack, type ApiEvent, type Packed } from './index.ts';
+import { RunLineParser } from './runs.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DATA = join(ROOT, 'examples', 'data');
@@ -329,4 +330,17 @@ test('runs: a simulation finishes and its trajectory opens; a long run is cancel
     await b.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('run output lines: progress lines and the epoch / loss table become events', () => {
+  const p = new RunLineParser(2);
+  assert.deepEqual(p.parse('pendulum imitation: learner MPC from g = 7, m = 1.6'), []);
+  assert.deepEqual(p.parse('epoch  train loss   test loss    |theta - theta*|  params'), []);
+  assert.deepEqual(p.parse('    1  2.520e-1  1.388e-1  3.693e+0          g=6.33386 m=1.44774'), [
+    { type: 'run-loss', series: 'train', epoch: 1, loss: 0.252 },
+    { type: 'run-progress', value: 1, total: 2, label: 'epoch 1' },
+  ]);
+  assert.deepEqual(p.parse('neural-network policy (x_init -> u_0..u_19, same expert data):'), []);
+  assert.deepEqual(p.parse('    2  0.5'), [], 'the table ended');
+  assert.deepEqual(new RunLineParser().parse('train [3/10] epoch 3'), [{ type: 'run-progress', value: 3, total: 10, label: 'train [3/10] epoch 3' }]);
 });
