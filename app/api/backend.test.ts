@@ -107,11 +107,27 @@ test('MCAP log: summary from the index, exact density, pose topics on the log cl
       Array.from(unpack(s.density.counts)).reduce((a, x) => a + x, 0),
       8197,
     );
-    const t = (await b.call({ method: 'trajectory', ref: { id: f.id, source: '/odom' } })) as { count: number; times: Packed; timeSource: string };
+    const t = (await b.call({ method: 'trajectory', ref: { id: f.id, source: '/odom' } })) as {
+      count: number;
+      times: Packed;
+      timeSource: string;
+      positions: Packed;
+    };
     assert.equal(t.count, 2639);
     assert.equal(t.timeSource, 'log');
     const times = unpack(t.times);
     assert.ok(times[0]! >= s.startTime - 1e-6 && times[times.length - 1]! <= s.endTime + 1e-6, 'log-clock times inside the log');
+    // thinned while streaming: every k-th message decoded, the last one kept
+    const thin = (await b.call({ method: 'trajectory', ref: { id: f.id, source: '/odom' }, maxPoints: 100 })) as {
+      count: number;
+      positions: Packed;
+      origin: number[];
+    };
+    assert.ok(thin.count >= 90 && thin.count <= 102, `${thin.count} poses`);
+    const full = unpack(t.positions as Packed),
+      part = unpack(thin.positions);
+    for (let k = 0; k < 3; k++)
+      assert.ok(Math.abs(part[3 * (thin.count - 1) + k]! + thin.origin[k]! - (full[3 * 2638 + k]! + (t as unknown as { origin: number[] }).origin[k]!)) < 1e-3);
     await rejects(b.call({ method: 'trajectory', ref: { id: f.id, source: '/nope' } }), 'bad-file', /no topic '\/nope'/);
     await rejects(b.call({ method: 'trajectory', ref: { id: f.id, source: '/tf' } }), 'bad-file', /carries no pose/);
   } finally {

@@ -20,6 +20,7 @@ import {
   summarizeRun,
   trajectoryData,
   trajectoryOf,
+  streamLogTrajectory,
   type Opened,
 } from './files.ts';
 import { pack } from './packed.ts';
@@ -52,6 +53,8 @@ export interface ApiBackendOptions {
 }
 
 const MAX_RECENT = 20;
+/** Poses of a log topic sent for display (more are thinned while streaming; metrics use them all). */
+const DISPLAY_MAX_LOG_POSES = 200_000;
 
 /** A short description of an opened file (the `openFile` response). */
 function describe(o: Opened): Record<string, unknown> {
@@ -199,8 +202,16 @@ export function createApiBackend(opts: ApiBackendOptions = {}): ApiBackend {
       case 'trajectory': {
         // a log's topics are drawn on the log's clock (log time), like its message density
         const o = get(r.ref.id, 'ref.id');
-        const clock = o.kind === 'mcap' ? 'log' : 'header';
-        return trajectoryData(await trajectoryOf(o, r.ref.source, clock), r.ref.source ?? o.path, r.maxPoints, clock === 'log');
+        if (o.kind === 'mcap') {
+          const src = r.ref.source;
+          const max = r.maxPoints ?? DISPLAY_MAX_LOG_POSES;
+          const t =
+            src && !src.startsWith('tf:')
+              ? await streamLogTrajectory(o, src, max).catch((e: unknown) => Promise.reject(toApiError(e, o.path)))
+              : await trajectoryOf(o, src, 'log');
+          return trajectoryData(t, src ?? o.path, max, true);
+        }
+        return trajectoryData(await trajectoryOf(o, r.ref.source), r.ref.source ?? o.path, r.maxPoints);
       }
       case 'metrics': {
         const ref = await traj(r.ref, 'ref');
