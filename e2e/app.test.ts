@@ -286,7 +286,9 @@ describe('app in Chromium: MCAP log and runs from the UI', { skip }, () => {
     await page.click('[data-testid=run-start]');
     const f = await until(page, 'the run to finish', (x) => x.runs.length === 1 && x.runs[0]!.state !== 'running', 60000);
     assert.equal(f.runs[0]!.state, 'done', JSON.stringify(f.errors));
-    await until(page, 'the run trajectory', (x) => x.trajectoryCount === 3, 20000);
+    await until(page, 'the run trajectory', (x) => x.ready && x.trajectoryCount === 3, 20000);
+    await page.waitForTimeout(500);
+    assert.equal((await facts(page)).trajectoryCount, 3, 'the run opens once, as its folder');
     await page.selectOption('[data-testid=run-kind]', 'mpc');
     await page.selectOption('[data-testid=run-choice]', 'imitate-cartpole');
     await page.fill('[data-testid=run-n]', '5000');

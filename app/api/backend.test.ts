@@ -327,9 +327,11 @@ test('runs: a simulation finishes and its trajectory opens; a long run is cancel
       });
     });
     assert.equal(done.type, 'run-done', JSON.stringify(done));
-    const opened = (done as { opened: { kind: string; path: string }[] }).opened;
-    assert.equal(opened[0]!.kind, 'trajectory');
-    assert.ok(opened[0]!.path.startsWith(r.dir));
+    const opened = (done as { opened: { id: string; kind: string; path: string; files: string[] }[] }).opened;
+    assert.deepEqual([opened.length, opened[0]!.kind, opened[0]!.path], [1, 'run', r.dir]);
+    assert.deepEqual(opened[0]!.files, ['trajectory.json']);
+    const tr = (await b.call({ method: 'trajectory', ref: { id: opened[0]!.id, source: 'trajectory.json' } })) as { count: number };
+    assert.equal(tr.count, 21, 'initial pose + 20 steps');
     assert.ok(events.some((e) => e.type === 'run-log' && e.runId === r.runId));
     const long = (await b.call({ method: 'startRun', kind: 'mpc', args: { experiment: 'imitate-cartpole', epochs: 5000 } })) as { runId: string; pid: number };
     await new Promise((res) => setTimeout(res, 300));

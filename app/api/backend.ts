@@ -4,7 +4,7 @@
 // ApiErrors naming the field, file or run at fault. Runs are child processes (runs.ts) whose
 // progress, loss and log lines arrive as events.
 
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
 import { evaluateApe, evaluateRpe, predictionMetrics, predictionSamples, writeFileAtomicSync, type Trajectory } from '../../data/index.ts';
@@ -138,11 +138,11 @@ export function createApiBackend(opts: ApiBackendOptions = {}): ApiBackend {
     return o;
   };
 
+  // a finished run opens as its folder (which lists its trajectory, predictions, history, terrain);
+  // runs that wrote nothing there (e.g. imitation experiments, which only report) open nothing
   const runs = new RunManager(runsDir, emit, async (info: RunInfo, outputs: string[]) => {
-    const res = [];
-    for (const f of outputs) res.push(describe(await openAbs(f)));
-    res.push(describe(await openAbs(info.dir)));
-    return res;
+    const wrote = outputs.length > 0 || readdirSync(info.dir).some((f) => /^(trajectory\.|predictions\.json|history\.json|metrics\.json|terrain$)/.test(f));
+    return wrote ? [describe(await openAbs(info.dir))] : [];
   });
 
   const get = (id: string, field = 'id'): Opened => {
