@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluateApe, predictionMetrics, predictionSamples, readTrajectory, parsePredictionsJson } from '../../data/index.ts';
 import { constantVelocityPredictions, gridJson, predictionsText } from '../../e2e/fixtures.ts';
-import { ApiError, createApiBackend, parseRequest, unpack, type ApiEvent, type Packed } from './index.ts';
+import { ApiError, createApiBackend, parseRequest, toRequest, unpack, type ApiEvent, type Packed } from './index.ts';
 import { RunLineParser } from './runs.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,6 +41,8 @@ test('requests are validated: unknown method, unknown key, wrong types name the 
   assert.throws(() => parseRequest({ method: 'summarize', id: 'f1', bins: 1e9 }), /summarize: bins/);
   assert.throws(() => parseRequest({ method: 'startRun', kind: 'shell', args: {} }), /startRun: kind/);
   assert.equal(parseRequest({ method: 'listOpen' }).method, 'listOpen');
+  assert.deepEqual(parseRequest(toRequest('summarize', { id: 'f1', method: 'listOpen' })), { method: 'summarize', id: 'f1' });
+  assert.throws(() => toRequest('openFile', [1]), /params: must be an object, got an array/);
 });
 
 test('trajectories: APE/RPE equal the data layer, positions packed against an origin', async () => {
