@@ -33,7 +33,7 @@ function sentinelOffsets(bytes: Uint8Array, values: number[]): number[] {
  * Writes an indexed MCAP of nav_msgs/Odometry (/odom) and geometry_msgs/PoseStamped (/pose) at 100 Hz
  * each along a circle, uncompressed chunks, until the file reaches `bytes`.
  */
-async function generateLog(path: string, bytes: number): Promise<{ messages: number; seconds: number }> {
+export async function generateLog(path: string, bytes: number): Promise<{ messages: number; seconds: number }> {
   const t0 = performance.now();
   const w = await McapLogWriter.create(path, { compression: 'none', profile: 'ros2' });
   const odomW = new MessageWriter(parseRosMsg(ROS2_ODOMETRY_DEFINITION, { ros2: true }));

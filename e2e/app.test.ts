@@ -19,7 +19,7 @@ import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { readTrajectory } from '../data/index.ts';
 import { startWebServer, type WebServer } from '../app/server/index.ts';
-import { chromiumAvailable, constantVelocityPredictions, launchChromium, predictionsText, CHROMIUM } from './fixtures.ts';
+import { chromiumAvailable, constantVelocityPredictions, launchChromium, predictionsText, writeTerrainRun, CHROMIUM } from './fixtures.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'examples', 'data');
@@ -43,6 +43,7 @@ type Facts = Record<string, unknown> & {
   metrics: Record<string, number | string> | null;
   predictionMetrics: Record<string, number | string> | null;
   camera: string;
+  terrain: { grid: string; layer: string } | null;
   runs: { runId: string; state: string }[];
 };
 
@@ -285,7 +286,9 @@ describe('app in Chromium: MCAP log and runs from the UI', { skip }, () => {
     await page.click('[data-testid=run-start]');
     const f = await until(page, 'the run to finish', (x) => x.runs.length === 1 && x.runs[0]!.state !== 'running', 60000);
     assert.equal(f.runs[0]!.state, 'done', JSON.stringify(f.errors));
-    await until(page, 'the run trajectory', (x) => x.trajectoryCount === 3, 20000);
+    await until(page, 'the run trajectory', (x) => x.ready && x.trajectoryCount === 3, 20000);
+    await page.waitForTimeout(500);
+    assert.equal((await facts(page)).trajectoryCount, 3, 'the run opens once, as its folder');
     await page.selectOption('[data-testid=run-kind]', 'mpc');
     await page.selectOption('[data-testid=run-choice]', 'imitate-cartpole');
     await page.fill('[data-testid=run-n]', '5000');
@@ -299,5 +302,44 @@ describe('app in Chromium: MCAP log and runs from the UI', { skip }, () => {
     assert.ok(g.runs.some((r) => r.state === 'cancelled'));
     const after = (await server.api.call({ method: 'listRuns' })) as { runs: { runId: string; state: string }[] };
     assert.equal(after.runs.find((r) => r.runId === long.runId)!.state, 'cancelled');
+  });
+});
+
+describe('app in Chromium: a terrain run folder', { skip }, () => {
+  let dir: string;
+  let server: WebServer;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'impulse-e2e-'));
+    writeTerrainRun(join(dir, 'ego-terrain-run'));
+    server = await startWebServer({ backend: { runsDir: join(dir, 'runs') } });
+    await server.api.call({ method: 'openFile', path: join(dir, 'ego-terrain-run') });
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    await page.goto(server.urlWithToken);
+    await page.waitForFunction(() => window.__impulseTest?.facts().ready === true, null, { timeout: 60000 });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('terrain coloured by a map, the gradient heatmap, predictions and the loss curve', async () => {
+    const f = await until(page, 'the run', (x) => x.ready && x.terrain !== null && x.predictedTrajectoryCount === 40);
+    assert.deepEqual(f.terrain, { grid: 'maps', layer: 'height' });
+    assert.ok(f.plotsRendered.includes('loss') && f.plotsRendered.includes('error-horizon'), `rendered: ${f.plotsRendered}`);
+    await page.selectOption('[data-testid=terrain-layer]', 'maps/friction');
+    assert.deepEqual((await facts(page)).terrain, { grid: 'maps', layer: 'friction' });
+    await page.selectOption('[data-testid=terrain-layer]', 'maps/grad_friction');
+    const g = await facts(page);
+    assert.deepEqual(g.terrain, { grid: 'maps', layer: 'grad_friction' });
+    await page.evaluate(() => window.__impulseTest.seek(6));
+    await page.waitForTimeout(300);
+    const st = await canvasStats(page);
+    assert.ok(st.nonBackground > 0.05 && st.colours > 50, JSON.stringify(st));
+    await page.screenshot({ path: join(SHOTS, 'terrain-gradient.png') });
   });
 });

@@ -2,7 +2,7 @@
 // predictions made from a ground-truth trajectory (the baseline every predictor must beat), and the
 // Chromium launch the tests use (Debian's /usr/bin/chromium, software WebGL, no network).
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,4 +108,90 @@ export async function launchChromium(viewport = { width: 1400, height: 850 }): P
     rmSync(userDataDir, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** A Foxglove Grid JSON of float32 layers (the layout of the data layer's MCAP writer), row-major from the grid origin. */
+export function gridJson(columns: number, rows: number, cell: number, layers: { name: string; values: ArrayLike<number> }[], origin = [0, 0, 0]): string {
+  const stride = 4 * layers.length;
+  const buf = Buffer.alloc(stride * columns * rows);
+  for (let c = 0; c < columns * rows; c++) layers.forEach((l, k) => buf.writeFloatLE(l.values[c]!, c * stride + 4 * k));
+  return JSON.stringify({
+    timestamp: { sec: 0, nsec: 0 },
+    frame_id: 'map',
+    pose: { position: { x: origin[0], y: origin[1], z: origin[2] }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+    column_count: columns,
+    cell_size: { x: cell, y: cell },
+    row_stride: stride * columns,
+    cell_stride: stride,
+    fields: layers.map((l, k) => ({ name: l.name, offset: 4 * k, type: 7 })),
+    data: buf.toString('base64'),
+  });
+}
+
+/**
+ * A terrain run folder (docs/RUNS.md layout) for viewer tests: terrain/maps.json with height,
+ * friction, stiffness and the gradient of a loss w.r.t. friction on a W x W grid of hills, a
+ * history.json of `epochs` epochs, and a predictions.json of a robot circling on the terrain.
+ */
+export function writeTerrainRun(dir: string, W = 48, epochs = 12): void {
+  mkdirSync(join(dir, 'terrain'), { recursive: true });
+  const cell = 0.25;
+  const height = new Float32Array(W * W),
+    friction = new Float32Array(W * W),
+    stiffness = new Float32Array(W * W),
+    grad = new Float32Array(W * W);
+  for (let r = 0; r < W; r++)
+    for (let c = 0; c < W; c++) {
+      const x = c * cell,
+        y = r * cell,
+        i = r * W + c;
+      height[i] = 0.4 * Math.sin(x * 0.8) * Math.cos(y * 0.6);
+      friction[i] = 0.3 + 0.5 * (0.5 + 0.5 * Math.sin(0.5 * x + 0.3 * y));
+      stiffness[i] = 1e4 * (1 + 0.5 * Math.cos(0.4 * y));
+      grad[i] = Math.exp(-((x - 6) ** 2 + (y - 6) ** 2) / 4) * Math.sin(x - y);
+    }
+  writeFileSync(
+    join(dir, 'terrain', 'maps.json'),
+    gridJson(W, W, cell, [
+      { name: 'height', values: height },
+      { name: 'friction', values: friction },
+      { name: 'stiffness', values: stiffness },
+      { name: 'grad_friction', values: grad },
+    ]),
+  );
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ task: 'ego-terrain', seed: 0 }));
+  writeFileSync(
+    join(dir, 'history.json'),
+    JSON.stringify({
+      epochs: Array.from({ length: epochs }, (_, e) => ({ model: 'gru', epoch: e + 1, trainLoss: 1 / (e + 1) + 0.05, valAde: 0.4, valFde: 0.8, seconds: 1 })),
+    }),
+  );
+  const path = (t: number): number[] => {
+    const x = 6 + 4 * Math.cos(0.3 * t),
+      y = 6 + 4 * Math.sin(0.3 * t);
+    return [x, y, 0.4 * Math.sin(x * 0.8) * Math.cos(y * 0.6)];
+  };
+  const sets: PredictionsJson['sets'] = [];
+  for (let k = 0; k < 40; k++) {
+    const t0 = k * 0.5;
+    const times = Array.from({ length: 20 }, (_, j) => 0.1 * (j + 1));
+    const p0 = path(t0),
+      p1 = path(t0 + 0.1);
+    sets.push({
+      t0,
+      times,
+      gt: times.map((t) => path(t0 + t)),
+      predictions: [{ label: 'learned', positions: times.map((t) => [p0[0]! + (p1[0]! - p0[0]!) * t * 10, p0[1]! + (p1[1]! - p0[1]!) * t * 10, p0[2]!]) }],
+    });
+  }
+  writeFileSync(
+    join(dir, 'predictions.json'),
+    formatPredictionsJson({
+      format: 'impulse.predictions',
+      version: 1,
+      name: 'terrain run',
+      ground_truth: { times: Array.from({ length: 220 }, (_, i) => i * 0.1), positions: Array.from({ length: 220 }, (_, i) => path(i * 0.1)) },
+      sets,
+    }),
+  );
 }

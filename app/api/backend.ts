@@ -4,7 +4,7 @@
 // ApiErrors naming the field, file or run at fault. Runs are child processes (runs.ts) whose
 // progress, loss and log lines arrive as events.
 
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
 import { evaluateApe, evaluateRpe, predictionMetrics, predictionSamples, writeFileAtomicSync, type Trajectory } from '../../data/index.ts';
@@ -20,6 +20,7 @@ import {
   summarizeRun,
   trajectoryData,
   trajectoryOf,
+  streamLogTrajectory,
   type Opened,
 } from './files.ts';
 import { pack } from './packed.ts';
@@ -52,6 +53,8 @@ export interface ApiBackendOptions {
 }
 
 const MAX_RECENT = 20;
+/** Poses of a log topic sent for display (more are thinned while streaming; metrics use them all). */
+const DISPLAY_MAX_LOG_POSES = 200_000;
 
 /** A short description of an opened file (the `openFile` response). */
 function describe(o: Opened): Record<string, unknown> {
@@ -135,11 +138,11 @@ export function createApiBackend(opts: ApiBackendOptions = {}): ApiBackend {
     return o;
   };
 
+  // a finished run opens as its folder (which lists its trajectory, predictions, history, terrain);
+  // runs that wrote nothing there (e.g. imitation experiments, which only report) open nothing
   const runs = new RunManager(runsDir, emit, async (info: RunInfo, outputs: string[]) => {
-    const res = [];
-    for (const f of outputs) res.push(describe(await openAbs(f)));
-    res.push(describe(await openAbs(info.dir)));
-    return res;
+    const wrote = outputs.length > 0 || readdirSync(info.dir).some((f) => /^(trajectory\.|predictions\.json|history\.json|metrics\.json|terrain$)/.test(f));
+    return wrote ? [describe(await openAbs(info.dir))] : [];
   });
 
   const get = (id: string, field = 'id'): Opened => {
@@ -199,8 +202,16 @@ export function createApiBackend(opts: ApiBackendOptions = {}): ApiBackend {
       case 'trajectory': {
         // a log's topics are drawn on the log's clock (log time), like its message density
         const o = get(r.ref.id, 'ref.id');
-        const clock = o.kind === 'mcap' ? 'log' : 'header';
-        return trajectoryData(await trajectoryOf(o, r.ref.source, clock), r.ref.source ?? o.path, r.maxPoints, clock === 'log');
+        if (o.kind === 'mcap') {
+          const src = r.ref.source;
+          const max = r.maxPoints ?? DISPLAY_MAX_LOG_POSES;
+          const t =
+            src && !src.startsWith('tf:')
+              ? await streamLogTrajectory(o, src, max).catch((e: unknown) => Promise.reject(toApiError(e, o.path)))
+              : await trajectoryOf(o, src, 'log');
+          return trajectoryData(t, src ?? o.path, max, true);
+        }
+        return trajectoryData(await trajectoryOf(o, r.ref.source), r.ref.source ?? o.path, r.maxPoints);
       }
       case 'metrics': {
         const ref = await traj(r.ref, 'ref');

@@ -8,7 +8,10 @@ import { open } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
 import {
+  DecoderCache,
+  FormatError,
   McapLog,
+  Trajectory,
   POSE_SCHEMAS,
   TF_SCHEMAS,
   detectFormat,
@@ -16,12 +19,12 @@ import {
   normalizeSchemaName,
   nsToSec,
   parsePredictionsJson,
+  poseFromMessage,
   parseTrajectoryJson,
   predictionLabels,
   readPredictionSamples,
   readTrajectory,
   type PredictionsJson,
-  type Trajectory,
   type TrajectoryFormat,
 } from '../../data/index.ts';
 import { ApiError, toApiError } from './errors.ts';
@@ -223,6 +226,44 @@ export async function trajectoryOf(o: Opened, source: string | undefined, stamp:
     }
   }
   throw new ApiError('invalid-request', `${o.path}: a prediction file holds prediction sets, not a trajectory; use the 'predictions' call`);
+}
+
+/**
+ * The poses of a log topic for display, at most about `maxPoints` of them, on log time: only every
+ * k-th message is decoded (k from the index's message count), so a topic of millions of messages
+ * in a 1 GB log is read with bounded memory and a fraction of the decoding.
+ */
+export async function streamLogTrajectory(o: OpenedLog, topic: string, maxPoints: number): Promise<Trajectory> {
+  const summary = await o.log.summary();
+  const count = summary.channels.filter((c) => c.topic === topic).reduce((a, c) => a + c.messageCount, 0);
+  if (count === 0) return trajectoryOf(o, topic, 'log');
+  const k = Math.max(1, Math.ceil(count / maxPoints));
+  const dec = new DecoderCache(o.log);
+  const pos: number[] = [],
+    quat: number[] = [],
+    times: number[] = [];
+  let frameId = '',
+    i = 0;
+  let last: { m: Parameters<DecoderCache['decode']>[0]; taken: boolean } | null = null;
+  const take = (m: Parameters<DecoderCache['decode']>[0]): void => {
+    const p = poseFromMessage(m.schemaName, dec.decode(m));
+    if (!p) throw new FormatError(`topic '${topic}' has schema '${m.schemaName}', which carries no pose`, { file: o.path });
+    pos.push(...p.position);
+    quat.push(...p.orientation);
+    times.push(nsToSec(m.logTime));
+    frameId ||= p.frameId;
+  };
+  for await (const batch of o.log.batches({ topics: [topic] })) {
+    for (const m of batch) {
+      const taken = i % k === 0;
+      if (taken) take(m);
+      last = { m, taken };
+      i++;
+    }
+  }
+  if (last && !last.taken) take(last.m);
+  if (times.length === 0) throw new FormatError(`topic '${topic}' has no messages`, { file: o.path });
+  return Trajectory.fromPositionsQuaternions(pos, quat, { timestamps: Float64Array.from(times), name: topic, frameId, source: o.path });
 }
 
 function channelSchemas(o: OpenedLog): { topic: string; schema: string }[] {
@@ -519,6 +560,7 @@ export function summarizeRun(o: OpenedRun): Record<string, unknown> {
     hasPredictions: o.files.includes('predictions.json'),
     hasHistory: o.files.includes('history.json'),
     hasTerrain: o.files.includes('terrain'),
-    trajectories: o.files.filter((f) => !RUN_FILES.includes(f) && f !== 'terrain'),
+    // trajectory files a run wrote (`trajectory.*` from the app's runs, or plain trajectory text files)
+    trajectories: o.files.filter((f) => /^trajectory\./.test(f) || ['.tum', '.txt', '.csv', '.kitti'].includes(extname(f).toLowerCase())),
   };
 }

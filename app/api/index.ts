@@ -7,6 +7,7 @@ export { pack, unpack, type Packed } from './packed.ts';
 export {
   requestSchema,
   parseRequest,
+  toRequest,
   parseRunArgs,
   describeIssue,
   trajectoryRefSchema,

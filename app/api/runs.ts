@@ -68,6 +68,34 @@ const SPECS: Record<RunKind, RunSpec> = {
   },
 };
 
+type ParsedEvent = { type: 'run-progress'; value: number; total: number; label: string } | { type: 'run-loss'; series: string; epoch: number; loss: number };
+
+/**
+ * Reads progress and loss from a run's output lines: `[i/n] label` progress lines (app/progress.ts)
+ * and the rows of an `epoch  train loss ...` table (the epoch and the first loss column).
+ */
+export class RunLineParser {
+  private inLossTable = false;
+  constructor(private readonly epochs?: number) {}
+
+  /** The events one line carries. */
+  parse(line: string): ParsedEvent[] {
+    const out: ParsedEvent[] = [];
+    const pr = /\[(\d+)\/(\d+)\]/.exec(line);
+    if (pr) out.push({ type: 'run-progress', value: Number(pr[1]), total: Number(pr[2]), label: line.trim() });
+    if (/^\s*epoch\b.*loss/i.test(line)) this.inLossTable = true;
+    else if (this.inLossTable) {
+      const m = /^\s*(\d+)\s+([-+]?\d*\.?\d+(?:e[-+]?\d+)?)(\s|$)/i.exec(line);
+      if (m) {
+        const epoch = Number(m[1]);
+        out.push({ type: 'run-loss', series: 'train', epoch, loss: Number(m[2]) });
+        if (this.epochs) out.push({ type: 'run-progress', value: epoch, total: this.epochs, label: `epoch ${epoch}` });
+      } else this.inLossTable = false;
+    }
+    return out;
+  }
+}
+
 /** A run's state, as `listRuns` reports it. */
 export interface RunInfo {
   runId: string;
@@ -76,6 +104,8 @@ export interface RunInfo {
   args: Record<string, unknown>;
   dir: string;
   argv: string[];
+  /** Process id of the child (its process group on POSIX). */
+  pid: number | null;
   state: 'running' | 'done' | 'failed' | 'cancelled';
   startedAt: number;
   endedAt: number | null;
@@ -126,6 +156,7 @@ export class RunManager {
     });
     const info: RunInfo = {
       runId,
+      pid: child.pid ?? null,
       kind,
       title: spec.title,
       args,
@@ -140,24 +171,13 @@ export class RunManager {
     let resolveExit!: () => void;
     const live: Live = { info, child, lossSeen: 0, cancelled: false, exited: new Promise((r) => (resolveExit = r)) };
     this.runs.set(runId, live);
-    let inLossTable = false;
+    const parser = new RunLineParser(typeof args.epochs === 'number' ? args.epochs : undefined);
     const onLine = (stream: 'stdout' | 'stderr', line: string): void => {
       if (line.trim() === '') return;
       info.lastLines.push(line);
       if (info.lastLines.length > 20) info.lastLines.shift();
       this.emit({ type: 'run-log', runId, stream, line: line.length > 2000 ? line.slice(0, 2000) + '...' : line });
-      const pr = /\[(\d+)\/(\d+)\]/.exec(line);
-      if (pr) this.emit({ type: 'run-progress', runId, value: Number(pr[1]), total: Number(pr[2]), label: line.trim() });
-      if (/^\s*epoch\b.*loss/i.test(line)) inLossTable = true;
-      else if (inLossTable) {
-        const m = /^\s*(\d+)\s+([-+]?\d*\.?\d+(?:e[-+]?\d+)?)/i.exec(line);
-        if (m) {
-          const epoch = Number(m[1]);
-          this.emit({ type: 'run-loss', runId, series: 'train', epoch, loss: Number(m[2]) });
-          const total = typeof args.epochs === 'number' ? args.epochs : undefined;
-          if (total) this.emit({ type: 'run-progress', runId, value: epoch, total, label: `epoch ${epoch}` });
-        } else inLossTable = false;
-      }
+      for (const e of parser.parse(line)) this.emit({ ...e, runId });
     };
     for (const stream of ['stdout', 'stderr'] as const) {
       let buf = '';

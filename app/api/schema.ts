@@ -143,3 +143,14 @@ export function parseRunArgs<K extends RunKind>(kind: K, args: unknown): z.infer
   if (!r.success) throw new ApiError('invalid-request', `startRun: ${describeIssue(r.error, 'args')}`);
   return r.data as z.infer<(typeof RUN_KINDS)[K]>;
 }
+
+/**
+ * The request of a `(method, params)` pair as the Electron preload sends it
+ * (`window.impulse.call(method, params)`): `{ ...params, method }`. Params must be a plain object
+ * (or undefined); the result still goes through {@link parseRequest}.
+ */
+export function toRequest(method: unknown, params: unknown): unknown {
+  if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params)))
+    throw new ApiError('invalid-request', `params: must be an object, got ${Array.isArray(params) ? 'an array' : params === null ? 'null' : typeof params}`);
+  return { ...(params as Record<string, unknown> | undefined), method };
+}

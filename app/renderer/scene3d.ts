@@ -54,6 +54,9 @@ export interface SceneFacts {
   terrain: { grid: string; layer: string } | null;
   fps: number;
   software: boolean;
+  /** Vertices drawn for predictions (after level of detail) and the point stride used. */
+  predictionVerticesDrawn: number;
+  lodStep: number;
 }
 
 /** The Babylon scene and everything drawn in it. */
@@ -61,13 +64,18 @@ export class Scene3D {
   readonly engine: Engine;
   /** True when WebGL runs on a software rasteriser (no multisampling then). */
   readonly software: boolean;
+  /**
+   * Most prediction vertices drawn before level of detail thins each trajectory's points:
+   * unlimited on a GPU, 400k on software WebGL; `?lod=N` in the page URL sets it (`lod=0`: off).
+   */
+  readonly maxDrawVertices: number;
   readonly scene: Scene;
   readonly camera: ArcRotateCamera;
   private inst: SceneInstrumentation;
   private up: Up | null = null;
   private sceneOrigin: [number, number, number] | null = null;
   private trajMeshes = new Map<string, { mesh: LinesMesh; layer: TrajLayer }>();
-  private predMeshes = new Map<string, { mesh: LinesMesh; layer: PredLayer; count: number; points: number }>();
+  private predMeshes = new Map<string, { mesh: LinesMesh; layer: PredLayer; count: number; vertices: number; step: number }>();
   private highlight: LinesMesh | null = null;
   private highlightKey = '';
   private grid: LinesMesh | null = null;
@@ -83,6 +91,8 @@ export class Scene3D {
   constructor(readonly canvas: HTMLCanvasElement) {
     // multisampling is nearly free on a GPU but costs software rasterisers (SwiftShader, llvmpipe) most of a frame
     this.software = softwareRenderer();
+    const lod = new URLSearchParams(location.search).get('lod');
+    this.maxDrawVertices = lod !== null && Number(lod) >= 0 ? Number(lod) || Infinity : this.software ? 400_000 : Infinity;
     this.engine = new Engine(canvas, !this.software, { preserveDrawingBuffer: true, stencil: false, antialias: !this.software }, true);
     this.scene = new Scene(this.engine);
     this.scene.clearColor = new Color4(0.09, 0.1, 0.12, 1);
@@ -93,6 +103,7 @@ export class Scene3D {
     this.camera.panningSensibility = 50;
     const hemi = new HemisphericLight('sky', new Vector3(0, 1, 0), this.scene);
     hemi.intensity = 0.7;
+    hemi.groundColor = new Color3(0.35, 0.35, 0.4);
     const sun = new DirectionalLight('sun', new Vector3(-0.4, -1, -0.3), this.scene);
     sun.intensity = 0.6;
     this.inst = new SceneInstrumentation(this.scene);
@@ -216,12 +227,20 @@ export class Scene3D {
     const total = l.offsets[S]!;
     let emax = maxErr ?? 0;
     if (!maxErr) for (const p of l.preds) for (const e of p.fde) if (Number.isFinite(e)) emax = Math.max(emax, e);
-    const nv = total * l.preds.length;
+    // level of detail: beyond `maxDrawVertices`, every step-th point of each trajectory (and its last) is drawn
+    const step = Math.max(1, Math.ceil((total * l.preds.length) / this.maxDrawVertices));
+    const picks = (a: number, b: number): number => (b > a ? Math.ceil((b - a - 1) / step) + 1 : 0);
+    let nv = 0,
+      segs = 0;
+    for (const p of l.preds)
+      for (let s = 0; s < S; s++) {
+        const k = picks(l.offsets[s]!, l.offsets[s + 1]!);
+        nv += k;
+        if (Number.isFinite(p.fde[s]!)) segs += Math.max(0, k - 1);
+      }
     const P = new Float32Array(3 * nv),
       C = new Float32Array(4 * nv);
-    let segs = 0;
-    for (const p of l.preds) for (let s = 0; s < S; s++) if (Number.isFinite(p.fde[s]!)) segs += l.offsets[s + 1]! - l.offsets[s]! - 1;
-    const I = new Uint32Array(2 * Math.max(0, segs));
+    const I = new Uint32Array(2 * segs);
     let v = 0,
       ii = 0,
       count = 0;
@@ -233,13 +252,15 @@ export class Scene3D {
         const ok = Number.isFinite(e);
         if (ok) count++;
         const c = errorColor(emax > 0 ? e / emax : 0);
-        for (let j = a; j < b; j++) {
+        const k = picks(a, b);
+        for (let q = 0; q < k; q++) {
+          const j = q === k - 1 ? b - 1 : a + q * step;
           this.toScene(l.origin, p.positions[3 * j]!, p.positions[3 * j + 1]!, p.positions[3 * j + 2]!, P, 3 * v);
           C[4 * v] = c[0];
           C[4 * v + 1] = c[1];
           C[4 * v + 2] = c[2];
           C[4 * v + 3] = 1;
-          if (ok && j + 1 < b) {
+          if (ok && q + 1 < k) {
             I[ii++] = v;
             I[ii++] = v + 1;
           }
@@ -249,7 +270,7 @@ export class Scene3D {
     }
     for (let i = 0; i < P.length; i++) if (!Number.isFinite(P[i]!)) P[i] = 0;
     const mesh = this.lineMesh(`pred:${l.key}`, P, C, I);
-    this.predMeshes.set(l.key, { mesh, layer: l, count, points: count > 0 ? Math.round((ii / 2 + count) / 1) : 0 });
+    this.predMeshes.set(l.key, { mesh, layer: l, count, vertices: nv, step });
     this.growBox(l.origin, l.bbox);
     this.rebuildGrid();
   }
@@ -426,10 +447,16 @@ export class Scene3D {
     vd.indices = Uint32Array.from(I);
     const normals: number[] = [];
     VertexData.ComputeNormals(P, vd.indices, normals);
+    // the axis swap of z-up data mirrors the winding: make the normals point up
+    let ny = 0;
+    for (let i = 1; i < normals.length; i += 3) ny += normals[i]!;
+    if (ny < 0) for (let i = 0; i < normals.length; i++) normals[i] = -normals[i]!;
     vd.normals = normals;
     vd.applyToMesh(mesh);
     const mat = new StandardMaterial('terrainMat', this.scene);
     mat.backFaceCulling = false;
+    mat.twoSidedLighting = true;
+    mat.emissiveColor = new Color3(0.15, 0.15, 0.15);
     mat.specularColor = new Color3(0.05, 0.05, 0.05);
     mesh.material = mat;
     mesh.isPickable = false;
@@ -460,10 +487,14 @@ export class Scene3D {
   /** Facts about what is drawn (test hook, bench). */
   facts(): SceneFacts {
     let points = 0,
-      preds = 0;
+      preds = 0,
+      drawn = 0,
+      lodStep = 1;
     for (const { layer } of this.trajMeshes.values()) points += layer.pos.length / 3;
     for (const e of this.predMeshes.values()) {
       preds += e.count;
+      drawn += e.vertices;
+      lodStep = Math.max(lodStep, e.step);
       const S = e.layer.t0.length;
       for (const p of e.layer.preds) for (let s = 0; s < S; s++) if (Number.isFinite(p.fde[s]!)) points += e.layer.offsets[s + 1]! - e.layer.offsets[s]!;
     }
@@ -480,6 +511,8 @@ export class Scene3D {
       terrain: this.terrainInfo,
       fps: this.engine.getFps(),
       software: this.software,
+      predictionVerticesDrawn: drawn,
+      lodStep,
     };
   }
 

@@ -4,6 +4,7 @@
 //
 //   __impulseTest.facts()   -> { ready, pending, trajectoryCount, predictedTrajectoryCount,
 //                                pointCount, bbox {min, max} (data frame, m), drawCalls, meshes,
+//                                predictionVerticesDrawn, lodStep (level of detail), software,
 //                                cursorTime, timeline {start, end, playing, speed, loop},
 //                                marker [x, y, z] | null (data frame), camera, plotCount,
 //                                plotsRendered [ids], errors [messages], files, trajectories,
