@@ -1,4 +1,5 @@
-// `impulse app --web [--port N] [--no-open] [FILES...]`: serves the app's renderer and API on
+// `impulse app [--web] [--port N] [--no-open] [FILES...]`: starts the desktop app (Electron) where
+// it is installed and there is a display; otherwise, or with --web, serves the app's renderer and API on
 // 127.0.0.1 with a per-launch token (app/server), opens FILES (trajectories, prediction files,
 // MCAP logs, run folders) so the app shows them at start, prints the URL, opens the default browser
 // where there is a display, and runs until Ctrl-C (clean shutdown: runs cancelled, uploads removed).
@@ -46,7 +47,18 @@ export function register(program: Command): void {
         port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`app: --port must be an integer 0..65535, got '${opts.port}'`);
       }
-      if (!opts.web) process.stderr.write('impulse app: starting the web mode (the Electron shell starts with `npm run app` where electron is installed)\n');
+      if (!opts.web) {
+        const { ensureRendererBuilt } = await import('../server/index.ts');
+        const { launchApp } = await import('../launch.ts');
+        await ensureRendererBuilt();
+        const r = await launchApp({ files });
+        if (r.mode === 'electron') {
+          process.stderr.write(`impulse app: started the desktop app (Electron ${r.version}); close it to return\n`);
+          process.exitCode = await r.exited;
+          return;
+        }
+        process.stderr.write(`impulse app: Electron cannot start (${r.reason}); starting the web mode\n`);
+      }
       const { startWebServer } = await import('../server/index.ts');
       const server = await startWebServer({ port, backend: { recentFile: join(homedir(), '.impulse-app-recent.json') } });
       for (const f of files) {

@@ -585,6 +585,12 @@ function ensureRunView(runId: string, title: string): RunView {
 transport.onEvent((raw) => {
   const e = raw as { type: string; runId: string; [k: string]: unknown };
   if (!e || typeof e.type !== 'string') return;
+  if (e.type === 'shell-open') {
+    // the Electron shell's File > Open, Open Recent and a second launch send paths to open
+    for (const path of Array.isArray(e.paths) ? e.paths : []) if (typeof path === 'string') void openPath(path);
+    return;
+  }
+  if (!e.type.startsWith('run-') || typeof e.runId !== 'string') return;
   const v = ensureRunView(e.runId, String(e.title ?? e.runId));
   const setState = (s: string): void => {
     v.state = s;
