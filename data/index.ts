@@ -87,9 +87,12 @@ export {
   type ExtractOptions,
   type TrajectoryStats,
 } from './mcap/extract.ts';
+export { formatGridJson, writeGridJson } from './formats/grid.ts';
 export {
   McapLogWriter,
   foxglovePose,
+  foxgloveGrid,
+  type GridInput,
   foxgloveTime,
   ROS2_POSE_STAMPED_DEFINITION,
   ROS2_ODOMETRY_DEFINITION,

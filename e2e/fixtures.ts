@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { chromium, type BrowserContext } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatPredictionsJson, type PredictionsJson, type Trajectory } from '../data/index.ts';
+import { formatGridJson, formatPredictionsJson, type PredictionsJson, type Trajectory } from '../data/index.ts';
 
 /** Options of {@link constantVelocityPredictions}. */
 export interface CvOptions {
@@ -110,22 +110,18 @@ export async function launchChromium(viewport = { width: 1400, height: 850 }): P
   }
 }
 
-/** A Foxglove Grid JSON of float32 layers (the layout of the data layer's MCAP writer), row-major from the grid origin. */
+/** A Foxglove Grid JSON of float32 layers (the data layer's Grid JSON), row-major from the grid origin. */
 export function gridJson(columns: number, rows: number, cell: number, layers: { name: string; values: ArrayLike<number> }[], origin = [0, 0, 0]): string {
-  const stride = 4 * layers.length;
-  const buf = Buffer.alloc(stride * columns * rows);
-  for (let c = 0; c < columns * rows; c++) layers.forEach((l, k) => buf.writeFloatLE(l.values[c]!, c * stride + 4 * k));
-  return JSON.stringify({
-    timestamp: { sec: 0, nsec: 0 },
-    frame_id: 'map',
-    pose: { position: { x: origin[0], y: origin[1], z: origin[2] }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
-    column_count: columns,
-    cell_size: { x: cell, y: cell },
-    row_stride: stride * columns,
-    cell_stride: stride,
-    fields: layers.map((l, k) => ({ name: l.name, offset: 4 * k, type: 7 })),
-    data: buf.toString('base64'),
-  });
+  return formatGridJson(
+    {
+      columns,
+      rows,
+      cellSize: [cell, cell],
+      origin: { position: origin, orientation: [0, 0, 0, 1] },
+      layers: layers.map((l) => ({ name: l.name, values: Float64Array.from(l.values) })),
+    },
+    'map',
+  );
 }
 
 /**

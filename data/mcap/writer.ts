@@ -84,6 +84,46 @@ export interface GridLayer {
   values: Float32Array | Float64Array;
 }
 
+/** A grid for {@link foxgloveGrid} / `McapLogWriter.addGrid`: `columns` x `rows` cells of `cellSize` metres, cell (0, 0) at `origin`, row-major float layers. */
+export interface GridInput {
+  columns: number;
+  rows: number;
+  cellSize: [number, number];
+  origin?: PoseLike;
+  layers: GridLayer[];
+}
+
+/**
+ * The foxglove.Grid message (JSON form) of a grid with float32 layers (e.g. `height`,
+ * `friction`, a loss gradient): what `McapLogWriter.addGrid` writes, and what Impulse's Grid JSON
+ * files (run folders' `terrain/*.json`) hold. `file` names the output in errors.
+ */
+export function foxgloveGrid(grid: GridInput, frameId: string, stampNs = 0n, file?: string): Record<string, unknown> {
+  const { columns, rows, layers } = grid;
+  if (!Number.isInteger(columns) || !Number.isInteger(rows) || columns < 1 || rows < 1)
+    throw new FormatError(`grid size must be positive integers, got ${columns}x${rows}`, { file });
+  if (layers.length === 0) throw new FormatError('grid needs at least one layer', { file });
+  for (const l of layers) {
+    if (l.values.length !== columns * rows)
+      throw new FormatError(`grid layer '${l.name}' has ${l.values.length} values for ${columns}x${rows} cells`, { file });
+  }
+  const cellStride = 4 * layers.length;
+  const buf = new Uint8Array(cellStride * columns * rows);
+  const dv = new DataView(buf.buffer);
+  for (let c = 0; c < columns * rows; c++) layers.forEach((l, k) => dv.setFloat32(c * cellStride + 4 * k, l.values[c]!, true));
+  return {
+    timestamp: foxgloveTime(stampNs),
+    frame_id: frameId,
+    pose: foxglovePose(grid.origin ?? { position: [0, 0, 0], orientation: [0, 0, 0, 1] }),
+    column_count: columns,
+    cell_size: { x: grid.cellSize[0], y: grid.cellSize[1] },
+    row_stride: cellStride * columns,
+    cell_stride: cellStride,
+    fields: layers.map((l, k) => ({ name: l.name, offset: 4 * k, type: 7 })),
+    data: Buffer.from(buf).toString('base64'),
+  };
+}
+
 /** A prediction set for {@link McapLogWriter.addPredictionSet}; see impulse.PredictionSet in schemas.ts. */
 export interface PredictionSetInput {
   stampNs: bigint;
@@ -204,33 +244,8 @@ export class McapLogWriter {
    * Writes a foxglove.Grid with float32 layers (e.g. `height` of a heightmap, `friction` of a
    * friction map): `columns` x `rows` cells of `cellSize` metres, cell (0, 0) at `origin`.
    */
-  async addGrid(
-    topic: string,
-    stampNs: bigint,
-    frameId: string,
-    grid: { columns: number; rows: number; cellSize: [number, number]; origin?: PoseLike; layers: GridLayer[] },
-  ): Promise<void> {
-    const { columns, rows, layers } = grid;
-    if (layers.length === 0) throw new FormatError('grid needs at least one layer', { file: this.path });
-    for (const l of layers) {
-      if (l.values.length !== columns * rows)
-        throw new FormatError(`grid layer '${l.name}' has ${l.values.length} values for ${columns}x${rows} cells`, { file: this.path });
-    }
-    const cellStride = 4 * layers.length;
-    const buf = new Uint8Array(cellStride * columns * rows);
-    const dv = new DataView(buf.buffer);
-    for (let c = 0; c < columns * rows; c++) layers.forEach((l, k) => dv.setFloat32(c * cellStride + 4 * k, l.values[c]!, true));
-    await this.addJson(topic, 'foxglove.Grid', stampNs, {
-      timestamp: foxgloveTime(stampNs),
-      frame_id: frameId,
-      pose: foxglovePose(grid.origin ?? { position: [0, 0, 0], orientation: [0, 0, 0, 1] }),
-      column_count: columns,
-      cell_size: { x: grid.cellSize[0], y: grid.cellSize[1] },
-      row_stride: cellStride * columns,
-      cell_stride: cellStride,
-      fields: layers.map((l, k) => ({ name: l.name, offset: 4 * k, type: 7 })),
-      data: Buffer.from(buf).toString('base64'),
-    });
+  async addGrid(topic: string, stampNs: bigint, frameId: string, grid: GridInput): Promise<void> {
+    await this.addJson(topic, 'foxglove.Grid', stampNs, foxgloveGrid(grid, frameId, stampNs, this.path));
   }
 
   /** Writes an impulse.PredictionSet, plus foxglove.PosesInFrame companions for display (unless `companions` is false). */

@@ -95,7 +95,7 @@ export async function runPhysicsExperiment(
       : '',
     `simulator alone (executed controls fixed): |d(final distance)/d(friction map)| = ${f(r.openLoop.gradNorm)}` +
       (o ? `, central difference (eps ${o.eps}) ${f(o.finiteDifference)} (rel. error ${f(o.relErr, 3)})` : ''),
-    `wrote ${r.files.trajectory}${opts.out ? '' : ' (default run folder; --out FILE to choose)'}`,
+    `wrote ${r.files.trajectory}${opts.out ? '' : ' (default run folder; --out FILE to choose)'} and ${r.files.terrain} (height, friction and the gradient; open the folder in \`impulse app\` for the gradient view)`,
     `time: forward ${(r.timeMs.forward / 1000).toFixed(1)} s, backward ${(r.timeMs.backward / 1000).toFixed(1)} s, check ${(r.timeMs.check / 1000).toFixed(1)} s`,
   ]
     .filter((l) => l !== '')

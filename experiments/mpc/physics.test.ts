@@ -1,5 +1,8 @@
 // Tests of MPC through the physics engine (mpc/body-dynamics.ts, mpc/drone.ts,
 // mpc/terrain-robot.ts): hover thrust holds the drone, a drone plan moves towards the
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 // reference, the terrain robot's friction-map gradient is finite and local to the robot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,4 +75,26 @@ test('terrain robot with smoothed contact: the option reaches the engine (differ
   assert.deepEqual(smooth.contactSmoothing, { damping: 0.05, friction: 4 });
   const d = Math.hypot(...exact.finalPosition.map((v, i) => v - smooth.finalPosition[i]!));
   assert.ok(d > 1e-6 && d < 0.05, `final positions differ by ${d} m`);
+});
+
+test('terrain robot with --out writes the trajectory and terrain/maps.json (height, friction, the gradient) for the app', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-terrain-robot-'));
+  try {
+    const out = join(dir, 'trajectory.json');
+    const r = await runTerrainRobot({ steps: 3, check: false, out });
+    assert.equal(r.files.terrain, join(dir, 'terrain', 'maps.json'));
+    const g = JSON.parse(readFileSync(r.files.terrain!, 'utf8'));
+    assert.equal(g.column_count, TERRAIN_ROBOT.nx);
+    assert.deepEqual(
+      g.fields.map((f: { name: string }) => f.name),
+      ['height', 'friction', 'grad_friction'],
+    );
+    const buf = Buffer.from(g.data, 'base64');
+    let maxAbs = 0;
+    for (let c = 0; c < TERRAIN_ROBOT.nx * TERRAIN_ROBOT.ny; c++) maxAbs = Math.max(maxAbs, Math.abs(buf.readFloatLE(c * g.cell_stride + 8)));
+    // the gradient layer is the report's d(final distance)/d(friction), in float32
+    assert.ok(Math.abs(maxAbs - Math.abs(r.gradMax.value)) <= 1e-6 * Math.abs(r.gradMax.value) + 1e-12, `${maxAbs} vs ${r.gradMax.value}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

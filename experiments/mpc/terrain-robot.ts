@@ -6,7 +6,9 @@
 // with respect to the terrain's friction map is what a terrain-aware planner needs.
 import { Tensor, add, backward, gradients, mul, noGrad, norm, reshape, slice, sub, tensor } from '../../sim/core/index.ts';
 import { BodyDesc, Control, ModelBuilder } from '../../sim/physics/index.ts';
-import { Trajectory, writeTrajectory } from '../../data/index.ts';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Trajectory, writeGridJson, writeTrajectory } from '../../data/index.ts';
 import { bodyDynamics, bodyState, BODY_NX, quadCost, type BackwardInfo, mpc, shiftControls } from '../../mpc/index.ts';
 
 /** Terrain grid and robot constants. */
@@ -26,6 +28,11 @@ export const TERRAIN_ROBOT = {
   steps: 70,
   goal: [3, 1] as [number, number],
 } as const;
+
+/** The terrain's height (m): gentle bumps. */
+export function terrainHeightAt(x: number, y: number): number {
+  return 0.03 * Math.sin(x / 1.3) * Math.cos(y / 1.7);
+}
 
 /** The true friction map: 0.6, with a slippery patch (0.2) around (1.5, 0.4). */
 export function terrainFriction(x: number, y: number): number {
@@ -51,7 +58,7 @@ export function terrainRobotWorld(contactSmoothing?: { damping: number; friction
   b.setTerrain({
     origin: R.origin,
     cellSize: R.cell,
-    heights: grid((x, y) => 0.03 * Math.sin(x / 1.3) * Math.cos(y / 1.7)),
+    heights: grid(terrainHeightAt),
     ke: R.ke,
     kd: R.kd,
     mu: grid(terrainFriction),
@@ -160,7 +167,8 @@ export interface TerrainRobotReport {
   solver: { tol: number; maxIter: number };
   /** Contact smoothing of the run (null: Warp's exact model). */
   contactSmoothing: { damping: number; friction: number } | null;
-  files: { trajectory: string | null };
+  /** Files written: the trajectory (`--out`) and, next to it, terrain/maps.json (height, friction, d final distance / d friction as a Grid). */
+  files: { trajectory: string | null; terrain: string | null };
   timeMs: { forward: number; backward: number; check: number };
 }
 
@@ -314,7 +322,7 @@ export async function runTerrainRobot(
     openCheck = directionalCheckOf(gOpen, (m) => distance(openLoop(m, loop.us, solver.contactSmoothing), goal).item(), 1e-6);
   }
   const tCheck = performance.now() - t0;
-  const files = { trajectory: null as string | null };
+  const files = { trajectory: null as string | null, terrain: null as string | null };
   if (opts.out) {
     const pos: number[] = [];
     const quat: number[] = [];
@@ -328,6 +336,21 @@ export async function runTerrainRobot(
       Trajectory.fromPositionsQuaternions(pos, quat, { timestamps: times, name: 'terrain robot closed loop (MPC)', frameId: 'world', childFrameId: 'robot' }),
     );
     files.trajectory = opts.out;
+    // the maps and the gradient next to the trajectory, as a run folder's terrain/ (docs/RUNS.md) for the app's gradient view
+    const terrainFile = join(dirname(opts.out), 'terrain', 'maps.json');
+    mkdirSync(dirname(terrainFile), { recursive: true });
+    writeGridJson(terrainFile, {
+      columns: R.nx,
+      rows: R.ny,
+      cellSize: [R.cell, R.cell],
+      origin: { position: [R.origin[0], R.origin[1], 0], orientation: [0, 0, 0, 1] },
+      layers: [
+        { name: 'height', values: Float64Array.from(grid((x, y) => terrainHeightAt(x, y)).flat()) },
+        { name: 'friction', values: Float64Array.from(grid(terrainFriction).flat()) },
+        { name: 'grad_friction', values: g.data },
+      ],
+    });
+    files.terrain = terrainFile;
   }
   const x0 = loop.xs[0]!;
   return {
