@@ -157,57 +157,84 @@ export async function runEgo(o: RunOptions): Promise<RunResult> {
   return { run, metrics, models: trained.models };
 }
 
+/** One part of the experiments: its learned models' test metrics and the training it took. */
+export interface ExperimentPart {
+  seed: number;
+  fraction: number;
+  trainWindows: number;
+  epochs: number;
+  rows: ModelMetricsRow[];
+}
+
+/**
+ * One experiment training (in memory, no run folder): the learned models of `base` with `seed` on
+ * a seeded `fraction` of the training windows, for round(epochs / fraction) epochs (the same number
+ * of gradient steps as on all windows; validated base.epochs times), evaluated on the test split.
+ */
+export async function experimentPart(input: RunInput, base: EgoConfig, seed: number, fraction: number, signal?: AbortSignal): Promise<ExperimentPart> {
+  const epochs = fraction === 1 ? base.epochs : Math.round(base.epochs / fraction);
+  const d = await loadDataset(input, base, fraction === 1 ? base.trainFraction : fraction, seed);
+  const cfg = { ...base, seed, trainFraction: fraction === 1 ? base.trainFraction : fraction, epochs };
+  const t = await trainEgo(d, cfg, { signal, validateEvery: Math.ceil(epochs / base.epochs) });
+  const rows = metricRows(d.test, predictAll(d.track, d.test, t.models, d.normaliser), d.period, seed).filter((r) => r.kind === 'learned');
+  return { seed, fraction, trainWindows: d.train.frames.length, epochs, rows };
+}
+
+/** Mean and spread over seeds (`seeds`) and the data-efficiency curve (fractions < 1 present) from experiment parts. */
+export function summarizeExperiments(parts: readonly ExperimentPart[]): { seeds: SeedSummary[]; dataEfficiency?: DataEfficiencyRow[] } {
+  const full = parts.filter((p) => p.fraction === 1).sort((a, b) => a.seed - b.seed);
+  const names = full[0]?.rows.map((r) => r.name) ?? [];
+  const seedsOf = (ps: readonly ExperimentPart[]): number[] => ps.map((p) => p.seed);
+  const pick = (p: ExperimentPart, name: string): ModelMetricsRow => {
+    const r = p.rows.find((x) => x.name === name);
+    if (!r) throw new EgoError(`experiment part (seed ${p.seed}, fraction ${p.fraction}) has no model '${name}'`);
+    return r;
+  };
+  const seeds = names.map((name) => {
+    const rows = full.map((p) => pick(p, name));
+    return {
+      name,
+      seeds: seedsOf(full),
+      ade: stat(rows.map((r) => r.ade)),
+      fde15: stat(rows.map((r) => r.fde['1.5'])),
+      missRate: stat(rows.map((r) => r.missRate)),
+    };
+  });
+  const fractions = [...new Set(parts.map((p) => p.fraction))].sort((a, b) => a - b);
+  if (fractions.length < 2) return { seeds };
+  const dataEfficiency: DataEfficiencyRow[] = [];
+  for (const fraction of fractions) {
+    const ps = parts.filter((p) => p.fraction === fraction).sort((a, b) => a.seed - b.seed);
+    for (const name of names) {
+      const rows = ps.map((p) => pick(p, name));
+      dataEfficiency.push({
+        fraction,
+        trainWindows: ps[0]!.trainWindows,
+        epochs: ps[0]!.epochs,
+        name,
+        seeds: seedsOf(ps),
+        ade: stat(rows.map((r) => r.ade)),
+        fde15: stat(rows.map((r) => r.fde['1.5'])),
+      });
+    }
+  }
+  return { seeds, dataEfficiency };
+}
+
 /** The seeds and data-efficiency experiments (trained in memory; results into `metrics`). */
 async function runExperiments(rc: RunConfig, data: EgoDataset, metrics: RunMetrics, o: RunOptions): Promise<void> {
   const base = rc.config;
   const seeds = Array.from({ length: Math.max(1, o.seeds ?? 1) }, (_, k) => base.seed + k);
-  const bySeed = new Map<number, ModelMetricsRow[]>([[base.seed, metrics.models.filter((r) => r.kind === 'learned')]]);
-  for (const s of seeds.slice(1)) {
-    o.onStage?.(`seed ${s}`);
-    const cfg = { ...base, seed: s };
-    const t = await trainEgo(data, cfg, { signal: o.signal });
-    bySeed.set(
-      s,
-      metricRows(data.test, predictAll(data.track, data.test, t.models, data.normaliser), data.period, s).filter((r) => r.kind === 'learned'),
-    );
-  }
-  const names = metrics.models.filter((r) => r.kind === 'learned').map((r) => r.name);
-  const pick = (rows: ModelMetricsRow[], name: string): ModelMetricsRow => rows.find((r) => r.name === name)!;
-  metrics.seeds = names.map((name) => {
-    const rows = seeds.map((s) => pick(bySeed.get(s)!, name));
-    return { name, seeds, ade: stat(rows.map((r) => r.ade)), fde15: stat(rows.map((r) => r.fde['1.5'])), missRate: stat(rows.map((r) => r.missRate)) };
-  });
-  if (!o.dataEfficiency) return;
-  const curve: DataEfficiencyRow[] = [];
-  for (const fraction of [0.1, 0.3, 1]) {
-    const per = new Map<string, ModelMetricsRow[]>();
-    let used = 0;
-    const epochs = Math.round(base.epochs / fraction);
+  const parts: ExperimentPart[] = [
+    { seed: base.seed, fraction: 1, trainWindows: data.train.frames.length, epochs: base.epochs, rows: metrics.models.filter((r) => r.kind === 'learned') },
+  ];
+  for (const fraction of o.dataEfficiency ? [1, 0.3, 0.1] : [1])
     for (const s of seeds) {
-      let rows: ModelMetricsRow[];
-      if (fraction === 1) rows = bySeed.get(s)!;
-      else {
-        o.onStage?.(`data ${Math.round(fraction * 100)}% seed ${s}`);
-        const d = await loadDataset(rc.input, base, fraction, s);
-        used = d.train.frames.length;
-        const cfg = { ...base, seed: s, trainFraction: fraction, epochs };
-        const t = await trainEgo(d, cfg, { signal: o.signal, validateEvery: Math.ceil(epochs / base.epochs) });
-        rows = metricRows(d.test, predictAll(d.track, d.test, t.models, d.normaliser), d.period, s).filter((r) => r.kind === 'learned');
-      }
-      for (const r of rows) per.set(r.name, [...(per.get(r.name) ?? []), r]);
+      if (fraction === 1 && s === base.seed) continue;
+      o.onStage?.(fraction === 1 ? `seed ${s}` : `data ${Math.round(fraction * 100)}% seed ${s}`);
+      parts.push(await experimentPart(rc.input, base, s, fraction, o.signal));
     }
-    for (const [name, rows] of per)
-      curve.push({
-        fraction,
-        trainWindows: fraction === 1 ? data.train.frames.length : used,
-        epochs: fraction === 1 ? base.epochs : epochs,
-        name,
-        seeds,
-        ade: stat(rows.map((r) => r.ade)),
-        fde15: stat(rows.map((r) => r.fde['1.5'])),
-      });
-  }
-  metrics.dataEfficiency = curve;
+  Object.assign(metrics, summarizeExperiments(parts));
 }
 
 /** Re-evaluates a run folder's best models on its test split (and refreshes metrics.json, keeping the experiments). */

@@ -135,3 +135,25 @@ test('bad input: a run folder of another task, a folder without a run, an MCAP l
   await assert.rejects(runEgo({ task: 'ego', input: { ...input, path: join(dir, 'missing.tum') }, out: join(dir, 'x') }), /missing\.tum/);
   assert.ok(EgoError);
 });
+
+test('--seeds and --data-efficiency: mean ± std over seeds and the 10% / 30% / 100% curve in metrics.json', async () => {
+  const out = join(dir, 'exp');
+  const r = await runEgo({ task: 'ego', input, config: { ...small, models: ['nn', 'physics'] }, out, seeds: 2, dataEfficiency: true });
+  const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+  assert.deepEqual(
+    m.seeds.map((s: { name: string; seeds: number[] }) => [s.name, s.seeds]),
+    [
+      ['pure-nn', [0, 1]],
+      ['physics-unicycle', [0, 1]],
+    ],
+  );
+  const own = r.metrics.models.find((x) => x.name === 'physics-unicycle')!;
+  assert.equal(m.seeds[1].fde15.values[0], own.fde['1.5']);
+  assert.ok(m.seeds[1].fde15.std >= 0);
+  const curve = m.dataEfficiency as { fraction: number; name: string; trainWindows: number; epochs: number }[];
+  assert.deepEqual([...new Set(curve.map((c) => c.fraction))], [0.1, 0.3, 1]);
+  const tenth = curve.find((c) => c.fraction === 0.1 && c.name === 'physics-unicycle')!;
+  const all = curve.find((c) => c.fraction === 1 && c.name === 'physics-unicycle')!;
+  assert.equal(tenth.trainWindows, Math.round(0.1 * all.trainWindows));
+  assert.equal(tenth.epochs, 20);
+});
