@@ -15,10 +15,12 @@ const KERNELS = [
   'physics.eval_body_ground_contacts',
   'physics.eval_body_terrain_contacts',
   'physics.eval_body_terrain_contacts_smooth',
+  'physics.eval_body_body_contacts',
   'physics.eval_track_drive',
   'physics.integrate_bodies',
   'physics.terrain_height',
   'physics.simulate',
+  'physics.simulate_body_contact',
   'physics.rollout',
   'physics.rollout_checkpointed',
 ];

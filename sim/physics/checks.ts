@@ -11,6 +11,7 @@ import { simulate } from './integrator.ts';
 import { Control, Model, State } from './model.ts';
 import {
   evalBodyGroundContacts,
+  evalBodyBodyContacts,
   evalBodyTerrainContacts,
   evalParticleDrag,
   evalParticleGroundContacts,
@@ -118,6 +119,53 @@ export function bodyCheckModel(seed = 2, terrain = false): Model {
   );
   b.addTrack(robot, [0, 1], [1, 0, 0]);
   b.addTrack(robot, [2, 3], [1, 0, 0]);
+  return b.finalize();
+}
+
+/**
+ * Bodies pressing into each other in five separate clusters, no ground: box on box (corners
+ * inside a box), a sphere at a box's edge (outside branch), two spheres, a point set against
+ * a capsule's side, a capsule's cap against a box; random velocities (both damping and both
+ * friction branches).
+ */
+export function bodyBodyCheckModel(seed = 11): Model {
+  const rng = new Rng(seed);
+  const b = new ModelBuilder().setGround(false).setBodyContact({ ke: 2e3, kd: 20, kf: 60, mu: 0.5 });
+  const q = (): [number, number, number, number] => {
+    const v = [rng.range(-0.08, 0.08), rng.range(-0.08, 0.08), rng.range(-0.08, 0.08), 1];
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n) as [number, number, number, number];
+  };
+  const add = (d: BodyDesc, x: number, y: number, z: number, rot = q()): number =>
+    b.addBody(
+      d
+        .setTranslation(x, y, z)
+        .setRotation(...rot)
+        .setLinvel(rng.range(-0.8, 0.8), rng.range(-0.8, 0.8), rng.range(-0.5, 0.5))
+        .setAngvel(rng.range(-1.5, 1.5), rng.range(-1.5, 1.5), rng.range(-1.5, 1.5)),
+    );
+  add(BodyDesc.box(0.25, 0.2, 0.1).setMass(3), 0, 0, 0);
+  add(BodyDesc.box(0.1, 0.12, 0.1).setMass(1), 0.03, -0.02, 0.185);
+  add(BodyDesc.box(0.2, 0.2, 0.2).setMass(2), 3, 0, 0);
+  add(BodyDesc.sphere(0.15).setMass(1), 3.3, 0.25, 0.02);
+  add(BodyDesc.sphere(0.1).setMass(0.7), 6, 0, 0);
+  add(BodyDesc.sphere(0.12).setMass(1.2), 6.15, 0.05, 0.03);
+  add(BodyDesc.capsule(0.15, 0.08).setMass(1.5), 9, 0, 0);
+  add(
+    BodyDesc.points(
+      [
+        [0, 0, 0],
+        [0.2, 0.05, 0],
+        [0.1, -0.1, 0.05],
+      ],
+      0.03,
+    ).setMass(1),
+    9.095,
+    0.01,
+    0.02,
+  );
+  add(BodyDesc.box(0.2, 0.2, 0.1).setMass(2), 12, 0, 0);
+  add(BodyDesc.capsule(0.1, 0.06).setMass(1), 12.05, 0.02, 0.25);
   return b.finalize();
 }
 
@@ -312,6 +360,31 @@ export function registerPhysicsGradchecks(): void {
       };
     });
 
+  registerGradcheck('physics.eval_body_body_contacts', () => {
+    const m = bodyBodyCheckModel();
+    return {
+      fn: (pos, rot, vel, w, p, r, ke, kd, kf, mu) => {
+        const [f, t] = evalBodyBodyContacts(
+          m.with({ contactPoint: p!, contactRadius: r!, bodyKe: mul(ke!, 1e3), bodyKd: mul(kd!, 10), bodyKf: mul(kf!, 10), bodyMu: mu! }),
+          pos!,
+          rot!,
+          vel!,
+          w!,
+        );
+        return add(f!, mul(t!, 3));
+      },
+      inputs: [
+        ...bodyState(m),
+        named(m.contactPoint.clone(), 'contactPoint'),
+        named(m.contactRadius.clone(), 'contactRadius'),
+        scaled(m.bodyKe, 1e3, 'bodyKe/1e3'),
+        scaled(m.bodyKd, 10, 'bodyKd/10'),
+        scaled(m.bodyKf, 10, 'bodyKf/10'),
+        named(m.bodyMu.clone(), 'bodyMu'),
+      ],
+    };
+  });
+
   registerGradcheck('physics.eval_track_drive', () => {
     const m = bodyCheckModel();
     const [pos, rot] = bodyState(m);
@@ -395,6 +468,31 @@ export function registerPhysicsGradchecks(): void {
         scaled(m.terrainKf, 100, 'terrainKf/100'),
         named(m.bodyMass.clone(), 'bodyMass'),
         named(m.bodyInertia.clone(), 'bodyInertia'),
+      ],
+      opts: { eps: 1e-5 },
+    };
+  });
+
+  registerGradcheck('physics.simulate_body_contact', () => {
+    // the body-body clusters on the ground, three substeps of the fused step
+    const m0 = bodyBodyCheckModel(12);
+    const m = new Model({ ...m0, planeCount: 1, planeNormal: Float64Array.from([0, 0, 1]), params: { ...m0.params, planeOffset: tensor([-0.12]) } });
+    const s = m.state();
+    const names = ['particleQ', 'particleQd', 'bodyPos', 'bodyRot', 'bodyVel', 'bodyAngVel'];
+    return {
+      fn: (pos, rot, vel, w, ke, mu, mass) => {
+        const model = m.with({ bodyKe: mul(ke!, 1e3), bodyMu: mu!, bodyMass: mass! });
+        const s1 = simulate(model, new State({ ...s, bodyPos: pos!, bodyRot: rot!, bodyVel: vel!, bodyAngVel: w! }), null, 0.01, null, { substeps: 3 });
+        return add(add(sum(mul(s1.bodyPos, 3)), sum(mul(s1.bodyRot, tensor([1, -1, 2, 0.5])))), add(sum(s1.bodyVel), sum(mul(s1.bodyAngVel, 0.4))));
+      },
+      inputs: [
+        ...s
+          .tensors()
+          .slice(2)
+          .map((t, i) => named(t, names[i + 2]!)),
+        scaled(m.bodyKe, 1e3, 'bodyKe/1e3'),
+        named(m.bodyMu.clone(), 'bodyMu'),
+        named(m.bodyMass.clone(), 'bodyMass'),
       ],
       opts: { eps: 1e-5 },
     };

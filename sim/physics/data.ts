@@ -52,6 +52,20 @@ export interface ModelData {
   contactTrack: Int32Array;
   trackBody: Int32Array;
   trackDir: F64;
+  /** Body-body contact: on, parameters, shapes (model.ts), and each body's contact points as [start, end) into bodyContactList. */
+  bodyContact: boolean;
+  bodyKe: number;
+  bodyKd: number;
+  bodyKf: number;
+  bodyMu: number;
+  bodyShape: Int32Array;
+  bodyShapeHalf: F64;
+  bodyShapeRadius: F64;
+  bodyWorld: Int32Array;
+  bodyContactStart: Int32Array;
+  bodyContactList: Int32Array;
+  /** Bounding-sphere radius of each body about its centre (its contact points' reach), [Nb]. */
+  bodyBound: F64;
   frictionEps: number;
   /** Contact smoothing (contact.ts): damping width (m/s), friction soft-min power; 0 = exact. */
   smoothDamping: number;
@@ -108,10 +122,41 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
     contactTrack: model.contactTrack,
     trackBody: model.trackBody,
     trackDir: model.trackDir,
+    bodyContact: model.bodyContact && model.bodyCount > 1,
+    bodyKe: p('bodyKe')[0]!,
+    bodyKd: p('bodyKd')[0]!,
+    bodyKf: p('bodyKf')[0]!,
+    bodyMu: p('bodyMu')[0]!,
+    bodyShape: model.bodyShape,
+    bodyShapeHalf: model.bodyShapeHalf,
+    bodyShapeRadius: model.bodyShapeRadius,
+    bodyWorld: model.bodyWorld,
+    ...bodyContactIndex(model, p('contactPoint'), p('contactRadius')),
     frictionEps: model.frictionEps,
     smoothDamping: model.contactSmoothing.damping,
     smoothFriction: model.contactSmoothing.friction,
   };
+}
+
+/** Each body's contact points (CSR: start offsets into a list) and its bounding radius. */
+function bodyContactIndex(model: Model, P: F64, r: F64): { bodyContactStart: Int32Array; bodyContactList: Int32Array; bodyBound: F64 } {
+  const nb = model.bodyCount;
+  const start = new Int32Array(nb + 1);
+  for (let k = 0; k < model.contactCount; k++) start[model.contactBody[k]! + 1]!++;
+  for (let b = 0; b < nb; b++) start[b + 1] = start[b + 1]! + start[b]!;
+  const fill = start.slice(0, nb);
+  const list = new Int32Array(model.contactCount);
+  const bound = new Float64Array(nb);
+  for (let k = 0; k < model.contactCount; k++) {
+    const b = model.contactBody[k]!;
+    list[fill[b]!++] = k;
+    bound[b] = Math.max(bound[b]!, Math.hypot(P[3 * k]!, P[3 * k + 1]!, P[3 * k + 2]!) + r[k]!);
+  }
+  for (let b = 0; b < nb; b++) {
+    const h = model.bodyShapeHalf;
+    bound[b] = Math.max(bound[b]!, Math.hypot(h[3 * b]!, h[3 * b + 1]!, h[3 * b + 2]!) + model.bodyShapeRadius[b]!);
+  }
+  return { bodyContactStart: start, bodyContactList: list, bodyBound: bound };
 }
 
 let sink = new Float64Array(64);

@@ -34,12 +34,14 @@ export {
   evalParticleTerrainContacts,
   integrateParticles,
   evalBodyGroundContacts,
+  evalBodyBodyContacts,
   evalBodyTerrainContacts,
   evalTrackDrive,
   integrateBodies,
   terrainHeight,
 } from './ops.ts';
 export { contactForce, adjContactForce } from './contact.ts';
+export { bodyPairs } from './kernels/bodybody.ts';
 export { modelData, zeroParamGrads, type ModelData, type ParamGrads, type TerrainData } from './data.ts';
 export { ModelError, SceneError, SimulationError, StabilityError } from './errors.ts';
 export {

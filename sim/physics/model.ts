@@ -8,7 +8,8 @@ import { ModelError } from './errors.ts';
  * Names of the differentiable Model tensors, in the order the fused step takes them.
  * Shapes: particleMass/particleRadius [Np]; springKe/springKd/springRest [Ns]; gravity [3];
  * particleDrag []; planeOffset [Npl]; groundKe/Kd/Kf/Mu []; terrainHeights/Ke/Kd/Mu [ny, nx];
- * terrainKf []; bodyMass [Nb]; bodyInertia [Nb, 3, 3]; contactPoint [Nc, 3]; contactRadius [Nc].
+ * terrainKf []; bodyMass [Nb]; bodyInertia [Nb, 3, 3]; contactPoint [Nc, 3]; contactRadius [Nc];
+ * bodyKe/Kd/Kf/Mu [] (body-body contact).
  */
 export const MODEL_PARAMS = [
   'particleMass',
@@ -32,6 +33,10 @@ export const MODEL_PARAMS = [
   'bodyInertia',
   'contactPoint',
   'contactRadius',
+  'bodyKe',
+  'bodyKd',
+  'bodyKf',
+  'bodyMu',
 ] as const;
 
 /** Name of one differentiable Model tensor. */
@@ -70,6 +75,14 @@ export interface ModelInit {
   trackDir: Float64Array;
   frictionEps: number;
   contactSmoothing?: { damping: number; friction: number };
+  /** Body-body contact on (default true); its parameters are bodyKe/Kd/Kf/Mu. */
+  bodyContact?: boolean;
+  /** Shape of each body as a body-body contact target (kinds.ts `BODY_SHAPE`), [Nb]. */
+  bodyShape?: Int32Array;
+  /** Box half extents, or (0, 0, half height) of a capsule, per body [Nb * 3] (zeros for spheres and point sets). */
+  bodyShapeHalf?: Float64Array;
+  /** Capsule radius per body [Nb] (0 for the others: a sphere's and a point set's radii are their contact radii). */
+  bodyShapeRadius?: Float64Array;
   params: Record<ModelParamName, Tensor>;
   initial: Record<(typeof STATE_FIELDS)[number], Float64Array>;
 }
@@ -112,12 +125,24 @@ export class Model implements ModelInit {
   frictionEps!: number;
   /** Contact smoothing for planning: damping width (m/s) and friction soft-min power; 0, 0 = exact (contact.ts). */
   contactSmoothing!: { damping: number; friction: number };
+  /** Body-body contact on (soft contact of every body's contact points against the other bodies' shapes). */
+  bodyContact!: boolean;
+  /** Shape kind of each body as a contact target: 0 sphere or point set (its contact spheres), 1 box, 2 capsule, [Nb]. */
+  bodyShape!: Int32Array;
+  /** Box half extents, or (0, 0, half height) of a capsule, [Nb * 3]; constants. */
+  bodyShapeHalf!: Float64Array;
+  /** Capsule radius, [Nb]; a constant. */
+  bodyShapeRadius!: Float64Array;
   params!: Record<ModelParamName, Tensor>;
   initial!: Record<(typeof STATE_FIELDS)[number], Float64Array>;
 
   constructor(init: ModelInit) {
     Object.assign(this, init);
     this.contactSmoothing = { ...(init.contactSmoothing ?? { damping: 0, friction: 0 }) };
+    this.bodyContact = init.bodyContact ?? true;
+    this.bodyShape = init.bodyShape ?? new Int32Array(init.bodyCount);
+    this.bodyShapeHalf = init.bodyShapeHalf ?? new Float64Array(3 * init.bodyCount);
+    this.bodyShapeRadius = init.bodyShapeRadius ?? new Float64Array(init.bodyCount);
     this.params = { ...init.params };
   }
 
@@ -183,6 +208,18 @@ export class Model implements ModelInit {
   }
   get contactRadius(): Tensor {
     return this.params.contactRadius;
+  }
+  get bodyKe(): Tensor {
+    return this.params.bodyKe;
+  }
+  get bodyKd(): Tensor {
+    return this.params.bodyKd;
+  }
+  get bodyKf(): Tensor {
+    return this.params.bodyKf;
+  }
+  get bodyMu(): Tensor {
+    return this.params.bodyMu;
   }
 
   /** The differentiable parameters in MODEL_PARAMS order. */
@@ -264,6 +301,10 @@ export class Model implements ModelInit {
       bodyInertia: [this.bodyCount, 3, 3],
       contactPoint: [this.contactCount, 3],
       contactRadius: [this.contactCount],
+      bodyKe: [],
+      bodyKd: [],
+      bodyKf: [],
+      bodyMu: [],
     };
     for (const k of MODEL_PARAMS) {
       const t = this.params[k];
@@ -295,6 +336,10 @@ export class Model implements ModelInit {
       'terrainMu',
       'terrainKf',
       'contactRadius',
+      'bodyKe',
+      'bodyKd',
+      'bodyKf',
+      'bodyMu',
     ];
     for (const k of nonNegative) {
       const d = this.params[k].data;

@@ -9,6 +9,7 @@ import { MODEL_PARAMS, type Model } from './model.ts';
 import { BA, BL, adjBilinear, bilinear, locate } from './terrain.ts';
 import * as P from './kernels/particles.ts';
 import * as B from './kernels/bodies.ts';
+import * as BB from './kernels/bodybody.ts';
 
 type F64 = Float64Array;
 
@@ -158,6 +159,14 @@ function bodyForceOp(
 
 /** Plane-contact force and torque on the bodies, [Nb, 3] each (kernel eval_body_ground_contacts). */
 export const evalBodyGroundContacts = bodyForceOp('physics.eval_body_ground_contacts', B.eval_body_ground_contacts, B.adj_eval_body_ground_contacts);
+
+/** Body-body contact force and torque on the bodies (kernel eval_body_body_contacts; pairs from the broad phase `bodyPairs`). */
+export const evalBodyBodyContacts = bodyForceOp(
+  'physics.eval_body_body_contacts',
+  (M, pos, R, vel, w, f, t) => BB.eval_body_body_contacts(M, pos, R, vel, w, BB.bodyPairs(M, pos), f, t),
+  (M, pos, R, vel, w, adjF, adjT, adjPos, adjR, adjVel, adjW, G) =>
+    BB.adj_eval_body_body_contacts(M, pos, R, vel, w, BB.bodyPairs(M, pos), adjF, adjT, adjPos, adjR, adjVel, adjW, G),
+);
 
 /** Heightmap-contact force and torque on the bodies (kernel eval_body_terrain_contacts). */
 export const evalBodyTerrainContacts = bodyForceOp('physics.eval_body_terrain_contacts', B.eval_body_terrain_contacts, B.adj_eval_body_terrain_contacts);

@@ -5,7 +5,11 @@
 // the number of steps: only the current state is kept. Used by `impulse sim run`.
 import { noGrad } from '../core/index.ts';
 import { DivergenceMonitor } from './divergence.ts';
-import { ModelError } from './errors.ts';
+import { ModelError, SceneError } from './errors.ts';
+import { modelData } from './data.ts';
+import { rotationMatrices } from './math.ts';
+import { bodyOverlaps } from './kernels/bodybody.ts';
+import type { Model } from './model.ts';
 import { simulate } from './integrator.ts';
 import { autoSubsteps, checkStability } from './stability.ts';
 import { buildScene, loadScene } from './scene.ts';
@@ -83,6 +87,7 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
   if (body !== null && (!Number.isInteger(body) || body < 0 || body >= nb))
     throw new ModelError(`--body ${body}: the scene has ${nb} bodies (indices 0..${nb - 1})`, 'body');
   if (body !== null && !opts.out) throw new ModelError('--body needs --out (the file to write its poses to)', 'body');
+  checkNoOverlaps(m, file);
   const substeps = given ?? autoSubsteps(m, dt);
   const stab = checkStability(m, dt, substeps);
   const kept: number[] = [];
@@ -141,4 +146,26 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
     out: opts.out ?? null,
     body,
   };
+}
+
+/**
+ * Refuses bodies that overlap at the start (a soft contact would throw them apart): deeper
+ * than 1 mm or 5% of the smaller body's bounding radius, whichever is larger (resting
+ * contact sinks by m g / ke, far less). Names both bodies and the depth.
+ */
+function checkNoOverlaps(m: Model, file: string): void {
+  if (!m.bodyContact || m.bodyCount < 2) return;
+  const M = modelData(m);
+  const s = m.initial;
+  const R = rotationMatrices(s.bodyRot, m.bodyCount);
+  const tol = (a: number, b: number): number => Math.max(1e-3, 0.05 * Math.min(M.bodyBound[a]!, M.bodyBound[b]!));
+  const o = bodyOverlaps(M, s.bodyPos, R, tol);
+  if (o.length === 0) return;
+  const w = o[0]!;
+  const more = o.length > 1 ? ` (and ${o.length - 1} more pair${o.length > 2 ? 's' : ''})` : '';
+  throw new SceneError(
+    `${file}: bodies[${w.a}] and bodies[${w.b}] overlap by ${(w.depth * 1000).toFixed(1)} mm at the start${more}: move them apart, or turn body-body contact off with "bodyContact": false`,
+    `bodies[${w.b}]`,
+    file,
+  );
 }

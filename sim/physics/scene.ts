@@ -47,6 +47,10 @@ export const SceneSchema = z
         z.object({ height: num.optional(), ke: nonNeg.optional(), kd: nonNeg.optional(), kf: nonNeg.optional(), mu: nonNeg.optional() }).strict(),
       ])
       .optional(),
+    /** Body-body contact parameters (default ke 1e4, kd 100, kf 100, mu 0.5), or false to turn it off. */
+    bodyContact: z
+      .union([z.literal(false), z.object({ ke: nonNeg.optional(), kd: nonNeg.optional(), kf: nonNeg.optional(), mu: nonNeg.optional() }).strict()])
+      .optional(),
     walls: z.array(z.object({ normal: vec3, offset: num }).strict()).optional(),
     terrain: z
       .object({
@@ -218,6 +222,7 @@ export function buildScene(scene: Scene, file?: string): BuiltScene {
     contactSmoothing: scene.contactSmoothing,
   });
   try {
+    if (scene.bodyContact !== undefined) b.setBodyContact(scene.bodyContact);
     if (scene.ground === false) b.setGround(false);
     else if (scene.ground) b.setGround(scene.ground);
     scene.walls?.forEach((w, i) => {
