@@ -4,7 +4,7 @@
 // builder in as another world (Warp's add_builder), for batched rollouts.
 import { Tensor } from '../core/index.ts';
 import { ModelError } from './errors.ts';
-import { Model, type ModelParamName, type TerrainGrid } from './model.ts';
+import { Model, type ContactSmoothing, type ModelParamName, type TerrainGrid } from './model.ts';
 
 type Vec3 = [number, number, number];
 type Quat = [number, number, number, number];
@@ -263,7 +263,7 @@ export class ModelBuilder {
   particleDrag = 0;
   frictionEps = 1e-3;
   /** Contact smoothing for planning (0, 0: Warp's exact model); see `contactForce` in contact.ts. */
-  contactSmoothing = { damping: 0, friction: 0 };
+  contactSmoothing: ContactSmoothing = { damping: 0, friction: 0 };
   ground: { height: number; ke: number; kd: number; kf: number; mu: number } | null = { height: 0, ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
   /** Body-body contact parameters (null: off); the same soft model as the ground's. */
   bodyContact: { ke: number; kd: number; kf: number; mu: number } | null = { ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
@@ -298,7 +298,7 @@ export class ModelBuilder {
        * min(vn, 0) in kd*min(vn, 0) by a smooth minimum of that width; `friction` (an exponent
        * p, e.g. 4) replaces min(kf |vt|, mu |fn|) by the p-norm soft minimum. 0 (default): exact.
        */
-      contactSmoothing?: { damping?: number; friction?: number };
+      contactSmoothing?: Partial<ContactSmoothing>;
     } = {},
   ) {
     if (opts.gravity) this.gravity = vec3(opts.gravity, 'gravity');
@@ -309,6 +309,14 @@ export class ModelBuilder {
         damping: nonNegative(opts.contactSmoothing.damping ?? 0, 'contactSmoothing.damping'),
         friction: nonNegative(opts.contactSmoothing.friction ?? 0, 'contactSmoothing.friction'),
       };
+      if (opts.contactSmoothing.penetration !== undefined)
+        this.contactSmoothing.penetration = nonNegative(opts.contactSmoothing.penetration, 'contactSmoothing.penetration');
+      if (opts.contactSmoothing.terrain !== undefined) {
+        const t = opts.contactSmoothing.terrain;
+        if (t !== 'bilinear' && t !== 'spline')
+          throw new ModelError(`contactSmoothing.terrain = ${String(t)} must be 'bilinear' or 'spline'`, 'contactSmoothing.terrain');
+        this.contactSmoothing.terrain = t;
+      }
     }
   }
 

@@ -8,7 +8,7 @@
 import { Rng, Tensor, add, mul, registerGradcheck as registerCoreGradcheck, sum, tensor, type GradcheckOptions } from '../core/index.ts';
 import { BodyDesc, ModelBuilder } from './builder.ts';
 import { simulate } from './integrator.ts';
-import { Control, Model, State } from './model.ts';
+import { C1_CONTACT, Control, Model, State } from './model.ts';
 import {
   evalBodyGroundContacts,
   evalBodyBodyContacts,
@@ -69,11 +69,17 @@ export function particleCheckModel(seed = 1, terrain = false): Model {
   return b.finalize();
 }
 
-/** The model with contact smoothing for planning on (damping width 0.05 m/s, friction power 4), or as it is. */
-function withSmoothing(m: Model, smooth: boolean): Model {
-  if (!smooth) return m;
+/** Contact model variants of the checks: as built, the planning smoothing, the C1 model (wider activation, 2 cm, so the softplus is exercised). */
+type Variant = 'exact' | 'smooth' | 'c1';
+const VARIANTS: readonly Variant[] = ['exact', 'smooth', 'c1'];
+const SUFFIX: Record<Variant, string> = { exact: '', smooth: '_smooth', c1: '_c1' };
+
+/** The model with the variant's contact smoothing. */
+function withSmoothing(m: Model, v: Variant | boolean): Model {
+  const mode: Variant = v === true ? 'smooth' : v === false ? 'exact' : v;
+  if (mode === 'exact') return m;
   const s = new Model(m);
-  s.contactSmoothing = { damping: 0.05, friction: 4 };
+  s.contactSmoothing = mode === 'smooth' ? { damping: 0.05, friction: 4 } : { ...C1_CONTACT, penetration: 0.02 };
   return s;
 }
 
@@ -242,8 +248,8 @@ export function registerPhysicsGradchecks(): void {
     };
   });
 
-  for (const smooth of [false, true])
-    registerGradcheck(`physics.eval_particle_ground_contacts${smooth ? '_smooth' : ''}`, () => {
+  for (const smooth of VARIANTS)
+    registerGradcheck(`physics.eval_particle_ground_contacts${SUFFIX[smooth]}`, () => {
       const m = withSmoothing(particleCheckModel(), smooth);
       const s = m.state();
       return {
@@ -262,28 +268,29 @@ export function registerPhysicsGradchecks(): void {
       };
     });
 
-  registerGradcheck('physics.eval_particle_terrain_contacts', () => {
-    const m = particleCheckModel(4, true);
-    const s = m.state();
-    return {
-      fn: (q, qd, r, h, ke, kd, mu, kf) =>
-        evalParticleTerrainContacts(
-          m.with({ particleRadius: r!, terrainHeights: h!, terrainKe: mul(ke!, 1e3), terrainKd: mul(kd!, 10), terrainMu: mu!, terrainKf: mul(kf!, 100) }),
-          q!,
-          qd!,
-        ),
-      inputs: [
-        named(s.particleQ, 'q'),
-        named(s.particleQd, 'qd'),
-        named(m.particleRadius.clone(), 'radius'),
-        named(m.terrainHeights.clone(), 'heights'),
-        scaled(m.terrainKe, 1e3, 'keMap/1e3'),
-        scaled(m.terrainKd, 10, 'kdMap/10'),
-        named(m.terrainMu.clone(), 'muMap'),
-        scaled(m.terrainKf, 100, 'kf/100'),
-      ],
-    };
-  });
+  for (const v of ['exact', 'c1'] as const)
+    registerGradcheck(`physics.eval_particle_terrain_contacts${SUFFIX[v]}`, () => {
+      const m = withSmoothing(particleCheckModel(4, true), v);
+      const s = m.state();
+      return {
+        fn: (q, qd, r, h, ke, kd, mu, kf) =>
+          evalParticleTerrainContacts(
+            m.with({ particleRadius: r!, terrainHeights: h!, terrainKe: mul(ke!, 1e3), terrainKd: mul(kd!, 10), terrainMu: mu!, terrainKf: mul(kf!, 100) }),
+            q!,
+            qd!,
+          ),
+        inputs: [
+          named(s.particleQ, 'q'),
+          named(s.particleQd, 'qd'),
+          named(m.particleRadius.clone(), 'radius'),
+          named(m.terrainHeights.clone(), 'heights'),
+          scaled(m.terrainKe, 1e3, 'keMap/1e3'),
+          scaled(m.terrainKd, 10, 'kdMap/10'),
+          named(m.terrainMu.clone(), 'muMap'),
+          scaled(m.terrainKf, 100, 'kf/100'),
+        ],
+      };
+    });
 
   registerGradcheck('physics.integrate_particles', () => {
     const m = particleCheckModel();
@@ -330,8 +337,8 @@ export function registerPhysicsGradchecks(): void {
     };
   });
 
-  for (const smooth of [false, true])
-    registerGradcheck(`physics.eval_body_terrain_contacts${smooth ? '_smooth' : ''}`, () => {
+  for (const smooth of VARIANTS)
+    registerGradcheck(`physics.eval_body_terrain_contacts${SUFFIX[smooth]}`, () => {
       const m = withSmoothing(bodyCheckModel(6, true), smooth);
       return {
         fn: (pos, rot, vel, w, p, r, h, ke, kd, mu, kf) => {
@@ -360,30 +367,31 @@ export function registerPhysicsGradchecks(): void {
       };
     });
 
-  registerGradcheck('physics.eval_body_body_contacts', () => {
-    const m = bodyBodyCheckModel();
-    return {
-      fn: (pos, rot, vel, w, p, r, ke, kd, kf, mu) => {
-        const [f, t] = evalBodyBodyContacts(
-          m.with({ contactPoint: p!, contactRadius: r!, bodyKe: mul(ke!, 1e3), bodyKd: mul(kd!, 10), bodyKf: mul(kf!, 10), bodyMu: mu! }),
-          pos!,
-          rot!,
-          vel!,
-          w!,
-        );
-        return add(f!, mul(t!, 3));
-      },
-      inputs: [
-        ...bodyState(m),
-        named(m.contactPoint.clone(), 'contactPoint'),
-        named(m.contactRadius.clone(), 'contactRadius'),
-        scaled(m.bodyKe, 1e3, 'bodyKe/1e3'),
-        scaled(m.bodyKd, 10, 'bodyKd/10'),
-        scaled(m.bodyKf, 10, 'bodyKf/10'),
-        named(m.bodyMu.clone(), 'bodyMu'),
-      ],
-    };
-  });
+  for (const v of ['exact', 'c1'] as const)
+    registerGradcheck(`physics.eval_body_body_contacts${SUFFIX[v]}`, () => {
+      const m = withSmoothing(bodyBodyCheckModel(), v);
+      return {
+        fn: (pos, rot, vel, w, p, r, ke, kd, kf, mu) => {
+          const [f, t] = evalBodyBodyContacts(
+            m.with({ contactPoint: p!, contactRadius: r!, bodyKe: mul(ke!, 1e3), bodyKd: mul(kd!, 10), bodyKf: mul(kf!, 10), bodyMu: mu! }),
+            pos!,
+            rot!,
+            vel!,
+            w!,
+          );
+          return add(f!, mul(t!, 3));
+        },
+        inputs: [
+          ...bodyState(m),
+          named(m.contactPoint.clone(), 'contactPoint'),
+          named(m.contactRadius.clone(), 'contactRadius'),
+          scaled(m.bodyKe, 1e3, 'bodyKe/1e3'),
+          scaled(m.bodyKd, 10, 'bodyKd/10'),
+          scaled(m.bodyKf, 10, 'bodyKf/10'),
+          named(m.bodyMu.clone(), 'bodyMu'),
+        ],
+      };
+    });
 
   registerGradcheck('physics.eval_track_drive', () => {
     const m = bodyCheckModel();
@@ -417,13 +425,14 @@ export function registerPhysicsGradchecks(): void {
     };
   });
 
-  registerGradcheck('physics.terrain_height', () => {
-    const b = new ModelBuilder();
-    checkTerrain(b, new Rng(8));
-    const m = b.finalize();
-    const xy = tensor([-0.8, -0.6, 0.13, 0.31, 0.77, 0.62, -0.3, 0.9, 2.5, 0.2], [5, 2]);
-    return { fn: (xy, h) => terrainHeight(m, xy!, h!), inputs: [named(xy, 'xy'), named(m.terrainHeights.clone(), 'heights')] };
-  });
+  for (const v of ['exact', 'c1'] as const)
+    registerGradcheck(`physics.terrain_height${v === 'c1' ? '_spline' : ''}`, () => {
+      const b = new ModelBuilder({ contactSmoothing: v === 'c1' ? C1_CONTACT : undefined });
+      checkTerrain(b, new Rng(8));
+      const m = b.finalize();
+      const xy = tensor([-0.8, -0.6, 0.13, 0.31, 0.77, 0.62, -0.3, 0.9, 2.5, 0.2], [5, 2]);
+      return { fn: (xy, h) => terrainHeight(m, xy!, h!), inputs: [named(xy, 'xy'), named(m.terrainHeights.clone(), 'heights')] };
+    });
 
   registerGradcheck('physics.simulate', () => {
     const m = stepCheckModel();
@@ -499,9 +508,9 @@ export function registerPhysicsGradchecks(): void {
   });
 
   const rolloutCheck =
-    (checkpointEvery?: number): CheckCase =>
+    (checkpointEvery?: number, variant: Variant = 'exact'): CheckCase =>
     () => {
-      const m = stepCheckModel();
+      const m = withSmoothing(stepCheckModel(), variant);
       const s = m.state();
       return {
         fn: (qd, vel, w, ke, muMap, g, tf) => {
@@ -527,6 +536,7 @@ export function registerPhysicsGradchecks(): void {
     };
   registerGradcheck('physics.rollout', rolloutCheck());
   registerGradcheck('physics.rollout_checkpointed', rolloutCheck(3));
+  registerGradcheck('physics.rollout_c1', rolloutCheck(undefined, 'c1'));
 }
 
 registerPhysicsGradchecks();

@@ -19,6 +19,10 @@ export interface TerrainData {
   mu: F64;
   /** Friction stiffness (scalar). */
   kf: number;
+  /** Maps interpolated by the C2 cubic B-spline (C1 contact model) instead of bilinearly. */
+  spline: boolean;
+  /** A point touches where its penetration is below this (0 exact; 30 x the activation width). */
+  cutoff: number;
 }
 
 /** Everything a kernel reads from the Model: counts, topology and parameter arrays. */
@@ -70,6 +74,10 @@ export interface ModelData {
   /** Contact smoothing (contact.ts): damping width (m/s), friction soft-min power; 0 = exact. */
   smoothDamping: number;
   smoothFriction: number;
+  /** Softplus activation width (m) of the C1 contact model; 0: exact. */
+  smoothPenetration: number;
+  /** Contacts are evaluated for c < contactCutoff (0 exact; 30 x the activation width). */
+  contactCutoff: number;
 }
 
 /** Gradient accumulators, one per differentiable Model tensor (same sizes). */
@@ -112,6 +120,8 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
           kd: p('terrainKd'),
           mu: p('terrainMu'),
           kf: p('terrainKf')[0]!,
+          spline: model.contactSmoothing.terrain === 'spline',
+          cutoff: 30 * (model.contactSmoothing.penetration ?? 0),
         }
       : null,
     bodyMass: p('bodyMass'),
@@ -135,6 +145,8 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
     frictionEps: model.frictionEps,
     smoothDamping: model.contactSmoothing.damping,
     smoothFriction: model.contactSmoothing.friction,
+    smoothPenetration: model.contactSmoothing.penetration ?? 0,
+    contactCutoff: 30 * (model.contactSmoothing.penetration ?? 0),
   };
 }
 

@@ -12,7 +12,19 @@
 // model.groundMu.requireGrad();
 // const { final } = rollout(model, model.state(), { steps: 200, dt: 1 / 200, substeps: 4 });
 // backward(sum(final.bodyPos)); // model.groundMu.grad: d sum(x_T) / d mu
-export { Model, State, Control, MODEL_PARAMS, STATE_FIELDS, CONTROL_FIELDS, type ModelParamName, type TerrainGrid, type ModelInit } from './model.ts';
+export {
+  Model,
+  State,
+  Control,
+  C1_CONTACT,
+  type ContactSmoothing,
+  MODEL_PARAMS,
+  STATE_FIELDS,
+  CONTROL_FIELDS,
+  type ModelParamName,
+  type TerrainGrid,
+  type ModelInit,
+} from './model.ts';
 export {
   ModelBuilder,
   BodyDesc,

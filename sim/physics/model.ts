@@ -47,6 +47,27 @@ export const STATE_FIELDS = ['particleQ', 'particleQd', 'bodyPos', 'bodyRot', 'b
 /** Names of the Control tensors, in the order the fused step takes them. */
 export const CONTROL_FIELDS = ['particleF', 'bodyF', 'bodyT', 'trackF'] as const;
 
+/**
+ * Contact smoothing (contact.ts, terrain.ts); all off (0, 'bilinear') is Warp's exact model.
+ * `C1_CONTACT` turns every part on: the step is then continuously differentiable.
+ */
+export interface ContactSmoothing {
+  /** Width (m/s) of the smooth min(vn, 0) of the damping; 0: exact. */
+  damping: number;
+  /** Power p of the soft minimum of the two friction regimes; 0: exact. */
+  friction: number;
+  /** Width (m) of the softplus activation of the penetration; 0 (default): force only for c < 0. */
+  penetration?: number;
+  /** Heightmap interpolation: 'bilinear' (default, interpolates the grid, C0 normal) or 'spline' (cubic B-spline: C2 heights, C1 normal; smooths the grid). */
+  terrain?: 'bilinear' | 'spline';
+}
+
+/**
+ * The C1 contact model for planning and learning: smooth damping (0.05 m/s), soft-min friction
+ * (p = 4), softplus activation of width 2 mm, cubic B-spline terrain.
+ */
+export const C1_CONTACT: Readonly<Required<ContactSmoothing>> = { damping: 0.05, friction: 4, penetration: 0.002, terrain: 'spline' };
+
 /** Grid geometry of a heightmap: nx x ny points, point (i, j) at origin + (i, j) * cellSize. */
 export interface TerrainGrid {
   nx: number;
@@ -74,7 +95,7 @@ export interface ModelInit {
   trackBody: Int32Array;
   trackDir: Float64Array;
   frictionEps: number;
-  contactSmoothing?: { damping: number; friction: number };
+  contactSmoothing?: ContactSmoothing;
   /** Body-body contact on (default true); its parameters are bodyKe/Kd/Kf/Mu. */
   bodyContact?: boolean;
   /** Shape of each body as a body-body contact target (kinds.ts `BODY_SHAPE`), [Nb]. */
@@ -124,7 +145,7 @@ export class Model implements ModelInit {
   /** Smoothing of |vt| in friction: |vt| is taken as sqrt(|vt|^2 + frictionEps^2) (m/s). */
   frictionEps!: number;
   /** Contact smoothing for planning: damping width (m/s) and friction soft-min power; 0, 0 = exact (contact.ts). */
-  contactSmoothing!: { damping: number; friction: number };
+  contactSmoothing!: ContactSmoothing;
   /** Body-body contact on (soft contact of every body's contact points against the other bodies' shapes). */
   bodyContact!: boolean;
   /** Shape kind of each body as a contact target: 0 sphere or point set (its contact spheres), 1 box, 2 capsule, [Nb]. */
@@ -366,8 +387,8 @@ export class Model implements ModelInit {
         throw new ModelError(`model: contact ${c} track ${t} is out of range [-1, ${this.trackCount})`, `contactTrack[${c}]`);
     }
     if (!(this.frictionEps > 0)) throw new ModelError(`model: frictionEps = ${this.frictionEps} must be > 0`, 'frictionEps');
-    for (const k of ['damping', 'friction'] as const)
-      if (!(this.contactSmoothing[k] >= 0))
+    for (const k of ['damping', 'friction', 'penetration'] as const)
+      if (!((this.contactSmoothing[k] ?? 0) >= 0))
         throw new ModelError(`model: contactSmoothing.${k} = ${this.contactSmoothing[k]} must be >= 0`, `contactSmoothing.${k}`);
   }
 }

@@ -6,7 +6,7 @@ import { Tensor, customOp, zeros } from '../core/index.ts';
 import { modelData, zeroParamGrads, type ModelData, type ParamGrads } from './data.ts';
 import { adjQuatToMat, rotationMatrices } from './math.ts';
 import { MODEL_PARAMS, type Model } from './model.ts';
-import { BA, BL, adjBilinear, bilinear, locate } from './terrain.ts';
+import { BA, BL, adjSampleMap, sampleMap } from './terrain.ts';
 import * as P from './kernels/particles.ts';
 import * as B from './kernels/bodies.ts';
 import * as BB from './kernels/bodybody.ts';
@@ -284,7 +284,8 @@ export function integrateBodies(model: Model, pos: Tensor, rot: Tensor, vel: Ten
 }
 
 /**
- * Terrain height at query points xy [N, 2] -> [N], bilinear in model.terrainHeights; the
+ * Terrain height at query points xy [N, 2] -> [N], bilinear (or cubic B-spline, per the model's
+ * contactSmoothing.terrain) in model.terrainHeights; the
  * gradient reaches both the points and the height map (for learning maps from data).
  */
 export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.terrainHeights): Tensor {
@@ -302,6 +303,8 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
     kd: h,
     mu: h,
     kf: 0,
+    spline: model.contactSmoothing.terrain === 'spline',
+    cutoff: 0,
   });
   return customOp(
     'physics.terrain_height',
@@ -311,8 +314,7 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
       const p = xs[0]!.data;
       const out = new Float64Array(n);
       for (let i = 0; i < n; i++) {
-        locate(T, p[2 * i]!, p[2 * i + 1]!);
-        bilinear(T, T.heights);
+        sampleMap(T, T.heights, p[2 * i]!, p[2 * i + 1]!);
         out[i] = BL[0]!;
       }
       return [new Tensor(out, [n])];
@@ -324,8 +326,7 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
       const axy = new Float64Array(2 * n);
       const ah = new Float64Array(T.heights.length);
       for (let i = 0; i < n; i++) {
-        locate(T, p[2 * i]!, p[2 * i + 1]!);
-        adjBilinear(T, T.heights, ah, g0[i]!, 0, 0);
+        adjSampleMap(T, T.heights, ah, p[2 * i]!, p[2 * i + 1]!, g0[i]!, 0, 0);
         axy[2 * i] = BA[0]!;
         axy[2 * i + 1] = BA[1]!;
       }

@@ -39,8 +39,11 @@ export const SceneSchema = z
     gravity: vec3.optional(),
     particleDrag: nonNeg.optional(),
     frictionEps: pos.optional(),
-    /** Contact smoothing for planning: damping width (m/s), friction soft-min power (e.g. 4); default exact. */
-    contactSmoothing: z.object({ damping: nonNeg.optional(), friction: nonNeg.optional() }).strict().optional(),
+    /** Contact smoothing for planning: damping width (m/s), friction soft-min power (e.g. 4), softplus penetration width (m), terrain 'spline'; default exact. */
+    contactSmoothing: z
+      .object({ damping: nonNeg.optional(), friction: nonNeg.optional(), penetration: nonNeg.optional(), terrain: z.enum(['bilinear', 'spline']).optional() })
+      .strict()
+      .optional(),
     ground: z
       .union([
         z.literal(false),

@@ -17,7 +17,8 @@
 // surface), and for two spheres/point sets the points of the lower-indexed body against the
 // other's spheres. Box-box and capsule-capsule contact therefore comes from the corners and
 // cap centres of each against the other: edge-edge crossings without a corner inside are
-// not seen. Bodies of different worlds (batched copies) never touch.
+// not seen. Bodies of different worlds (batched copies) never touch. Broad phase: a uniform
+// grid in (x, y) (`bodyPairs`).
 import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.ts';
 import type { ModelData, ParamGrads } from '../data.ts';
 import { addOuter3 } from '../math.ts';
@@ -29,34 +30,87 @@ const CF = CF_;
 
 /**
  * Candidate pairs [a0, b0, a1, b1, ...] (a < b) of bodies in the same world whose bounding
- * spheres overlap: sweep and prune along x over the bodies sorted by their lower x bound.
+ * spheres overlap. Broad phase: a uniform grid in (x, y) with cells at least twice the largest
+ * bounding radius wide (and at most about 2 n cells), filled by a counting sort (O(n)); a body
+ * can only touch bodies of its own cell and the 8 around it, which get the bounding-sphere test.
  */
 export function bodyPairs(M: ModelData, pos: F64): Int32Array {
   const nb = M.nb;
-  if (!M.bodyContact || nb < 2) return new Int32Array(0);
-  const lo = new Float64Array(nb);
-  for (let b = 0; b < nb; b++) lo[b] = pos[3 * b]! - M.bodyBound[b]!;
-  const order = Array.from({ length: nb }, (_, i) => i).sort((a, b) => lo[a]! - lo[b]!);
-  const out: number[] = [];
-  for (let i = 0; i < nb; i++) {
-    const a = order[i]!;
-    const ra = M.bodyBound[a]!;
-    const hiA = pos[3 * a]! + ra;
-    for (let j = i + 1; j < nb; j++) {
-      const b = order[j]!;
-      if (lo[b]! > hiA) break;
-      if (M.bodyWorld[a] !== M.bodyWorld[b]) continue;
-      const dx = pos[3 * a]! - pos[3 * b]!;
-      const dy = pos[3 * a + 1]! - pos[3 * b + 1]!;
-      const dz = pos[3 * a + 2]! - pos[3 * b + 2]!;
-      const rr = ra + M.bodyBound[b]!;
-      if (dx * dx + dy * dy + dz * dz >= rr * rr) continue;
-      if (a < b) out.push(a, b);
-      else out.push(b, a);
+  if (!M.bodyContact || nb < 2) return EMPTY_PAIRS;
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  let maxR = 0;
+  for (let b = 0; b < nb; b++) {
+    const x = pos[3 * b]!;
+    const y = pos[3 * b + 1]!;
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+    if (M.bodyBound[b]! > maxR) maxR = M.bodyBound[b]!;
+  }
+  if (!(maxR > 0) || !Number.isFinite(maxX - minX + maxY - minY)) return EMPTY_PAIRS;
+  const w = Math.max(2 * maxR, Math.sqrt(((maxX - minX) * (maxY - minY)) / nb), (maxX - minX) / nb, (maxY - minY) / nb) * (1 + 1e-9);
+  const gx = Math.floor((maxX - minX) / w) + 1;
+  const gy = Math.floor((maxY - minY) / w) + 1;
+  const nCells = gx * gy;
+  const start = new Int32Array(nCells + 1);
+  const cell = new Int32Array(nb);
+  for (let b = 0; b < nb; b++) {
+    const c = Math.floor((pos[3 * b]! - minX) / w) + gx * Math.floor((pos[3 * b + 1]! - minY) / w);
+    cell[b] = c;
+    start[c + 1]!++;
+  }
+  for (let c = 0; c < nCells; c++) start[c + 1] = start[c + 1]! + start[c]!;
+  const fill = start.slice(0, nCells);
+  const order = new Int32Array(nb);
+  for (let b = 0; b < nb; b++) order[fill[cell[b]!]!++] = b;
+  let out = new Int32Array(64);
+  let n = 0;
+  const test = (a: number, b: number): void => {
+    const rr = M.bodyBound[a]! + M.bodyBound[b]!;
+    const dx = pos[3 * a]! - pos[3 * b]!;
+    const dy = pos[3 * a + 1]! - pos[3 * b + 1]!;
+    const dz = pos[3 * a + 2]! - pos[3 * b + 2]!;
+    if (dx * dx + dy * dy + dz * dz >= rr * rr || M.bodyWorld[a] !== M.bodyWorld[b]) return;
+    if (n + 2 > out.length) {
+      const grown = new Int32Array(2 * out.length);
+      grown.set(out);
+      out = grown;
+    }
+    out[n++] = a < b ? a : b;
+    out[n++] = a < b ? b : a;
+  };
+  for (let cy = 0; cy < gy; cy++) {
+    for (let cx = 0; cx < gx; cx++) {
+      const c = cx + gx * cy;
+      for (let i = start[c]!; i < start[c + 1]!; i++) {
+        const a = order[i]!;
+        for (let j = i + 1; j < start[c + 1]!; j++) test(a, order[j]!);
+        // half of the 8 neighbours (the other half visits this cell)
+        for (const [ox, oy] of HALF_NEIGHBOURS) {
+          const nx = cx + ox;
+          const ny = cy + oy;
+          if (nx < 0 || nx >= gx || ny >= gy) continue;
+          const d = nx + gx * ny;
+          for (let j = start[d]!; j < start[d + 1]!; j++) test(a, order[j]!);
+        }
+      }
     }
   }
-  return Int32Array.from(out);
+  return out.subarray(0, n);
 }
+
+const HALF_NEIGHBOURS: readonly (readonly [number, number])[] = [
+  [1, 0],
+  [-1, 1],
+  [0, 1],
+  [1, 1],
+];
+
+const EMPTY_PAIRS = new Int32Array(0);
 
 /** Whether the points of body x are tested against the shape of body y (see the file header). */
 function directed(M: ModelData, x: number, y: number): boolean {
@@ -164,7 +218,7 @@ function pointCore(
     S.nl[best] = sg;
     S.c = sg * S.q[best]! - h[ho + best]! - rho - r;
   }
-  if (!(S.c < 0)) return false;
+  if (!(S.c < M.contactCutoff)) return false;
   for (let a = 0; a < 3; a++) S.n[a] = R[oy + 3 * a]! * S.nl[0]! + R[oy + 3 * a + 1]! * S.nl[1]! + R[oy + 3 * a + 2]! * S.nl[2]!;
   for (let a = 0; a < 3; a++) {
     const T = S.P[a]! - r * S.n[a]!;
