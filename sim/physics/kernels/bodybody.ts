@@ -89,10 +89,10 @@ export function bodyPairs(M: ModelData, pos: F64): Int32Array {
       for (let i = start[c]!; i < start[c + 1]!; i++) {
         const a = order[i]!;
         for (let j = i + 1; j < start[c + 1]!; j++) test(a, order[j]!);
-        // half of the 8 neighbours (the other half visits this cell)
-        for (const [ox, oy] of HALF_NEIGHBOURS) {
-          const nx = cx + ox;
-          const ny = cy + oy;
+        // half of the 8 neighbours, (+1, 0), (-1, +1), (0, +1), (+1, +1) (the other half visits this cell)
+        for (let q = 0; q < 4; q++) {
+          const nx = cx + (q === 0 || q === 3 ? 1 : q === 1 ? -1 : 0);
+          const ny = cy + (q === 0 ? 0 : 1);
           if (nx < 0 || nx >= gx || ny >= gy) continue;
           const d = nx + gx * ny;
           for (let j = start[d]!; j < start[d + 1]!; j++) test(a, order[j]!);
@@ -102,13 +102,6 @@ export function bodyPairs(M: ModelData, pos: F64): Int32Array {
   }
   return out.subarray(0, n);
 }
-
-const HALF_NEIGHBOURS: readonly (readonly [number, number])[] = [
-  [1, 0],
-  [-1, 1],
-  [0, 1],
-  [1, 1],
-];
 
 const EMPTY_PAIRS = new Int32Array(0);
 
