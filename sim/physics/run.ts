@@ -63,6 +63,8 @@ export interface SimRunOptions {
   every?: number;
   /** Called after every step with its index (progress reporting). */
   onStep?: (step: number) => void;
+  /** Stops the run (e.g. on SIGINT): the partial output is removed and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -99,12 +101,18 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
   let s = m.state();
   const monitor = new DivergenceMonitor(m, s);
   try {
+    opts.signal?.throwIfAborted();
     await sink?.write(0, s);
     for (let t = 0; t < steps; t++) {
       s = noGrad(() => simulate(m, s, null, dt, built.control, { substeps, step: t, checkFinite: false }));
       monitor.check(t + 1, s, built.control, dt);
       if (sink && ((t + 1) % every === 0 || t + 1 === steps)) await sink.write(t + 1, s);
       opts.onStep?.(t + 1);
+      if (opts.signal && (t & 255) === 255) {
+        // let signal handlers run (they are macrotasks), then stop if asked to
+        await new Promise((r) => setImmediate(r));
+        opts.signal.throwIfAborted();
+      }
     }
     await sink?.close();
   } catch (e) {
