@@ -70,6 +70,8 @@ export interface ModelData {
   bodyContactList: Int32Array;
   /** Bounding-sphere radius of each body about its centre (its contact points' reach), [Nb]. */
   bodyBound: F64;
+  /** Verlet list of the body-body broad phase (`bodyPairsCached`): positions it was built at, its pairs, its skin (m). */
+  pairCache: { pos: F64; pairs: Int32Array; skin: number } | null;
   frictionEps: number;
   /** Contact smoothing (contact.ts): damping width (m/s), friction soft-min power; 0 = exact. */
   smoothDamping: number;
@@ -142,6 +144,7 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
     bodyShapeRadius: model.bodyShapeRadius,
     bodyWorld: model.bodyWorld,
     ...bodyContactIndex(model, p('contactPoint'), p('contactRadius')),
+    pairCache: null,
     frictionEps: model.frictionEps,
     smoothDamping: model.contactSmoothing.damping,
     smoothFriction: model.contactSmoothing.friction,

@@ -31,7 +31,7 @@ import {
   eval_track_drive,
   integrate_bodies,
 } from './kernels/bodies.ts';
-import { adj_eval_body_body_contacts, bodyPairs, eval_body_body_contacts } from './kernels/bodybody.ts';
+import { adj_eval_body_body_contacts, bodyPairsCached, eval_body_body_contacts } from './kernels/bodybody.ts';
 
 type F64 = Float64Array;
 
@@ -138,7 +138,7 @@ function substepForward(M: ModelData, s: RawState, pF: F64 | null, bF: F64 | nul
   const bt = copyOrZeros(bT, 3 * M.nb);
   eval_body_ground_contacts(M, s.pos, R, s.vel, s.w, bf, bt);
   eval_body_terrain_contacts(M, s.pos, R, s.vel, s.w, bf, bt);
-  const pairs = bodyPairs(M, s.pos);
+  const pairs = bodyPairsCached(M, s.pos);
   eval_body_body_contacts(M, s.pos, R, s.vel, s.w, pairs, bf, bt);
   if (tF) eval_track_drive(M, s.pos, R, tF, bf, bt);
   integrate_bodies(M, s.pos, s.rot, R, s.vel, s.w, bf, bt, h, out.pos, out.rot, out.vel, out.w);

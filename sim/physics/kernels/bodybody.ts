@@ -34,7 +34,7 @@ const CF = CF_;
  * bounding radius wide (and at most about 2 n cells), filled by a counting sort (O(n)); a body
  * can only touch bodies of its own cell and the 8 around it, which get the bounding-sphere test.
  */
-export function bodyPairs(M: ModelData, pos: F64): Int32Array {
+export function bodyPairs(M: ModelData, pos: F64, margin = 0): Int32Array {
   const nb = M.nb;
   if (!M.bodyContact || nb < 2) return EMPTY_PAIRS;
   let minX = Infinity;
@@ -52,7 +52,7 @@ export function bodyPairs(M: ModelData, pos: F64): Int32Array {
     if (M.bodyBound[b]! > maxR) maxR = M.bodyBound[b]!;
   }
   if (!(maxR > 0) || !Number.isFinite(maxX - minX + maxY - minY)) return EMPTY_PAIRS;
-  const w = Math.max(2 * maxR, Math.sqrt(((maxX - minX) * (maxY - minY)) / nb), (maxX - minX) / nb, (maxY - minY) / nb) * (1 + 1e-9);
+  const w = Math.max(2 * maxR + margin, Math.sqrt(((maxX - minX) * (maxY - minY)) / nb), (maxX - minX) / nb, (maxY - minY) / nb) * (1 + 1e-9);
   const gx = Math.floor((maxX - minX) / w) + 1;
   const gy = Math.floor((maxY - minY) / w) + 1;
   const nCells = gx * gy;
@@ -70,7 +70,7 @@ export function bodyPairs(M: ModelData, pos: F64): Int32Array {
   let out = new Int32Array(64);
   let n = 0;
   const test = (a: number, b: number): void => {
-    const rr = M.bodyBound[a]! + M.bodyBound[b]!;
+    const rr = M.bodyBound[a]! + M.bodyBound[b]! + margin;
     const dx = pos[3 * a]! - pos[3 * b]!;
     const dy = pos[3 * a + 1]! - pos[3 * b + 1]!;
     const dz = pos[3 * a + 2]! - pos[3 * b + 2]!;
@@ -104,6 +104,38 @@ export function bodyPairs(M: ModelData, pos: F64): Int32Array {
 }
 
 const EMPTY_PAIRS = new Int32Array(0);
+
+/**
+ * `bodyPairs` with a Verlet skin: the pairs are found with the bounding spheres grown by a
+ * skin (a fifth of the largest bounding radius) and kept in `M.pairCache` until some body has
+ * moved by more than half the skin since, so most substeps only check displacements (O(n),
+ * no allocation). The list is a superset of the touching pairs; a pair that does not touch
+ * contributes nothing, so forces and gradients are those of `bodyPairs`.
+ */
+export function bodyPairsCached(M: ModelData, pos: F64): Int32Array {
+  if (!M.bodyContact || M.nb < 2) return EMPTY_PAIRS;
+  const c = M.pairCache;
+  if (c && c.pos.length === pos.length) {
+    const lim = 0.25 * c.skin * c.skin;
+    let ok = true;
+    for (let i = 0; i < pos.length; i += 3) {
+      const dx = pos[i]! - c.pos[i]!;
+      const dy = pos[i + 1]! - c.pos[i + 1]!;
+      const dz = pos[i + 2]! - c.pos[i + 2]!;
+      if (!(dx * dx + dy * dy + dz * dz < lim)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return c.pairs;
+  }
+  let maxR = 0;
+  for (let b = 0; b < M.nb; b++) maxR = Math.max(maxR, M.bodyBound[b]!);
+  const skin = 0.2 * maxR;
+  const pairs = bodyPairs(M, pos, skin);
+  M.pairCache = { pos: pos.slice(), pairs, skin };
+  return pairs;
+}
 
 /** Whether the points of body x are tested against the shape of body y (see the file header). */
 function directed(M: ModelData, x: number, y: number): boolean {
