@@ -64,13 +64,29 @@ export function register(program: Command): void {
     )
     .option('--json', 'print a JSON summary on stdout')
     .action(async (scene: string, opts: { steps?: number; dt?: number; substeps?: number; every?: number; out?: string; body?: number; json?: boolean }) => {
+      // SIGINT / SIGTERM stop the run and remove its partial output (no temporary file left behind)
+      const stop = new AbortController();
+      const onSignal = (sig: NodeJS.Signals): void => stop.abort(new Error(`interrupted by ${sig}; partial output removed`));
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
         const { runSceneFile } = await import('../../sim/physics/index.ts'); // loaded when the command runs (fast --help)
-        const r = await runSceneFile(scene, { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, every: opts.every, out: opts.out, body: opts.body });
+        const r = await runSceneFile(scene, {
+          steps: opts.steps,
+          dt: opts.dt,
+          substeps: opts.substeps,
+          every: opts.every,
+          out: opts.out,
+          body: opts.body,
+          signal: stop.signal,
+        });
         if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
         else printRun(r);
       } catch (e) {
         fail(e);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
 }

@@ -10,6 +10,7 @@ import { gradients, slice, sum, tensor } from '../../sim/core/index.ts';
 import { bodyState, quadCost, mpc } from '../../mpc/index.ts';
 import { DRONE, droneCost, droneDynamics } from './drone.ts';
 import { TERRAIN_ROBOT, TERRAIN_ROBOT_SMOOTH_CONTACT, runTerrainRobot, terrainRobotCost, terrainRobotDynamics, trueFrictionMap } from './terrain-robot.ts';
+import { C1_CONTACT } from '../sim/physics/index.ts';
 
 const ctx = { rows: 1, times: new Int32Array(1), items: new Int32Array(1), T: 2, B: 1 };
 
@@ -66,6 +67,20 @@ test('terrain robot closed loop (12 MPC steps): the simulator-alone gradient mat
   assert.equal(r.files.trajectory, null);
   assert.equal(r.stalled, 1, 'solves stopped as stalled');
   assert.equal(r.nonConverged, 2);
+});
+
+test('terrain robot closed loop on the C1 contact model (12 MPC steps, iLQR tol 1e-8): every solve converges and the closed-loop gradient matches central differences to 1e-4 over a sweep of steps', async () => {
+  const r = await runTerrainRobot({ steps: 12, contactSmoothing: { ...C1_CONTACT }, solver: { tol: 1e-8, maxIter: 60 }, checkEps: [1e-3, 1e-4, 1e-5] });
+  assert.equal(r.nonConverged, 0);
+  assert.equal(r.gaussNewtonFallbacks, 0);
+  const [e3, e4, e5] = r.directionalSweep;
+  assert.ok(e4!.relErr < 1e-4 && e5!.relErr < 1e-4, `relative errors ${r.directionalSweep.map((c) => c.relErr.toExponential(2)).join(', ')}`);
+  // the differences converge to the analytic value as eps shrinks (truncation ~ eps^2)
+  assert.ok(e5!.relErr <= e3!.relErr, 'smaller steps agree better');
+  assert.ok(
+    Math.abs(r.gradNorm - r.openLoop.gradNorm) > 1e-3 * r.openLoop.gradNorm,
+    `re-planning contributes: closed ${r.gradNorm} vs open ${r.openLoop.gradNorm}`,
+  );
 });
 
 test('terrain robot with smoothed contact: the option reaches the engine (different, close trajectory) and the report says so', async () => {

@@ -157,6 +157,8 @@ export interface TerrainRobotReport {
    * cells, a track's contact count), so differences across kinks differ from the local branch.
    */
   directionalCheck: DirectionalCheck | null;
+  /** The closed-loop check at every difference step of `checkEps`. */
+  directionalSweep: DirectionalCheck[];
   /**
    * The simulator alone: d finalDistance / d terrainMu with the executed controls held fixed
    * (no re-planning), and its central-difference check. This isolates the engine's adjoint
@@ -282,8 +284,10 @@ export async function runTerrainRobot(
     solver?: { tol?: number; maxIter?: number };
     /** Goal (x, y) in m (default TERRAIN_ROBOT.goal). */
     goal?: [number, number];
-    /** Smooth the contact model (e.g. TERRAIN_ROBOT_SMOOTH_CONTACT); default Warp's exact model. */
+    /** Smooth the contact model (e.g. TERRAIN_ROBOT_SMOOTH_CONTACT, or the C1 model C1_CONTACT); default Warp's exact model. */
     contactSmoothing?: { damping: number; friction: number };
+    /** Difference steps of the closed-loop check (default [1e-4]); the report's directionalCheck is the first, directionalSweep all. */
+    checkEps?: readonly number[];
     log?: (line: string) => void;
   } = {},
 ): Promise<TerrainRobotReport> {
@@ -316,9 +320,11 @@ export async function runTerrainRobot(
   const gOpen = gradients(distance(openLoop(muOpen, loop.us, solver.contactSmoothing), goal), [muOpen])[0]!;
   t0 = performance.now();
   let directionalCheck: DirectionalCheck | null = null;
+  let sweep: DirectionalCheck[] = [];
   let openCheck: DirectionalCheck | null = null;
   if (opts.check ?? true) {
-    directionalCheck = directionalCheckOf(g, (m) => distance(closedLoop(m, steps, solver).final, goal).item(), 1e-4);
+    sweep = (opts.checkEps ?? [1e-4]).map((e) => directionalCheckOf(g, (m) => distance(closedLoop(m, steps, solver).final, goal).item(), e));
+    directionalCheck = sweep[0] ?? null;
     openCheck = directionalCheckOf(gOpen, (m) => distance(openLoop(m, loop.us, solver.contactSmoothing), goal).item(), 1e-6);
   }
   const tCheck = performance.now() - t0;
@@ -368,6 +374,7 @@ export async function runTerrainRobot(
     gradNorm: Math.sqrt(gn),
     gradMax: { i: bi, j: bj, x: R.origin[0] + R.cell * bi, y: R.origin[1] + R.cell * bj, value: g.data[best]! },
     directionalCheck,
+    directionalSweep: sweep,
     openLoop: { gradNorm: Math.hypot(...gOpen.data), check: openCheck },
     solver: { tol: solver.tol, maxIter: solver.maxIter },
     contactSmoothing: opts.contactSmoothing ?? null,

@@ -4,7 +4,7 @@
 // builder in as another world (Warp's add_builder), for batched rollouts.
 import { Tensor } from '../core/index.ts';
 import { ModelError } from './errors.ts';
-import { Model, type ModelParamName, type TerrainGrid } from './model.ts';
+import { Model, type ContactSmoothing, type ModelParamName, type TerrainGrid } from './model.ts';
 
 type Vec3 = [number, number, number];
 type Quat = [number, number, number, number];
@@ -19,6 +19,8 @@ export interface ShapeInfo {
   radii: number[];
   /** Offset of the centre of mass from the shape's origin (non-zero only for point sets). */
   com: Vec3;
+  /** Box half extents, or (0, 0, half height) of a capsule: the shape as a body-body contact target. */
+  half?: Vec3;
   volume: number;
 }
 
@@ -62,6 +64,7 @@ export function boxShape(hx: number, hy: number, hz: number): ShapeInfo {
     points,
     radii: points.map(() => 0),
     com: [0, 0, 0],
+    half: [hx, hy, hz],
     volume: 8 * hx * hy * hz,
   };
 }
@@ -89,6 +92,7 @@ export function capsuleShape(halfHeight: number, r: number): ShapeInfo {
     ],
     radii: [r, r],
     com: [0, 0, 0],
+    half: [0, 0, halfHeight],
     volume: vc + vs,
   };
 }
@@ -239,6 +243,10 @@ interface BodyRec {
   vel: Vec3;
   angvel: Vec3;
   world: number;
+  /** Body-body contact target: 0 sphere or point set, 1 box, 2 capsule; half extents; capsule radius. */
+  shape: number;
+  half: Vec3;
+  shapeRadius: number;
 }
 
 /**
@@ -255,8 +263,10 @@ export class ModelBuilder {
   particleDrag = 0;
   frictionEps = 1e-3;
   /** Contact smoothing for planning (0, 0: Warp's exact model); see `contactForce` in contact.ts. */
-  contactSmoothing = { damping: 0, friction: 0 };
+  contactSmoothing: ContactSmoothing = { damping: 0, friction: 0 };
   ground: { height: number; ke: number; kd: number; kf: number; mu: number } | null = { height: 0, ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
+  /** Body-body contact parameters (null: off); the same soft model as the ground's. */
+  bodyContact: { ke: number; kd: number; kf: number; mu: number } | null = { ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
   walls: { normal: Vec3; offset: number }[] = [];
   terrain: { grid: TerrainGrid; heights: number[]; ke: number[]; kd: number[]; mu: number[]; kf: number } | null = null;
   particleQ: number[] = [];
@@ -288,7 +298,7 @@ export class ModelBuilder {
        * min(vn, 0) in kd*min(vn, 0) by a smooth minimum of that width; `friction` (an exponent
        * p, e.g. 4) replaces min(kf |vt|, mu |fn|) by the p-norm soft minimum. 0 (default): exact.
        */
-      contactSmoothing?: { damping?: number; friction?: number };
+      contactSmoothing?: Partial<ContactSmoothing>;
     } = {},
   ) {
     if (opts.gravity) this.gravity = vec3(opts.gravity, 'gravity');
@@ -299,7 +309,34 @@ export class ModelBuilder {
         damping: nonNegative(opts.contactSmoothing.damping ?? 0, 'contactSmoothing.damping'),
         friction: nonNegative(opts.contactSmoothing.friction ?? 0, 'contactSmoothing.friction'),
       };
+      if (opts.contactSmoothing.penetration !== undefined)
+        this.contactSmoothing.penetration = nonNegative(opts.contactSmoothing.penetration, 'contactSmoothing.penetration');
+      if (opts.contactSmoothing.terrain !== undefined) {
+        const t = opts.contactSmoothing.terrain;
+        if (t !== 'bilinear' && t !== 'spline')
+          throw new ModelError(`contactSmoothing.terrain = ${String(t)} must be 'bilinear' or 'spline'`, 'contactSmoothing.terrain');
+        this.contactSmoothing.terrain = t;
+      }
     }
+  }
+
+  /**
+   * Sets the body-body contact parameters (per contact point, the ground's soft model; default
+   * ke 1e4, kd 100, kf 100, mu 0.5); `false` turns body-body contact off.
+   */
+  setBodyContact(c: { ke?: number; kd?: number; kf?: number; mu?: number } | false): this {
+    if (c === false) {
+      this.bodyContact = null;
+      return this;
+    }
+    const d = this.bodyContact ?? { ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
+    this.bodyContact = {
+      ke: nonNegative(c.ke ?? d.ke, 'bodyContact.ke'),
+      kd: nonNegative(c.kd ?? d.kd, 'bodyContact.kd'),
+      kf: nonNegative(c.kf ?? d.kf, 'bodyContact.kf'),
+      mu: nonNegative(c.mu ?? d.mu, 'bodyContact.mu'),
+    };
+    return this;
   }
 
   /** Sets the ground plane z = height and the plane-contact parameters; `false` removes the ground. */
@@ -436,7 +473,18 @@ export class ModelBuilder {
     const tz = 2 * (qx * c[1] - qy * c[0]);
     const rc: Vec3 = [c[0] + qw * tx + (qy * tz - qz * ty), c[1] + qw * ty + (qz * tx - qx * tz), c[2] + qw * tz + (qx * ty - qy * tx)];
     const pos: Vec3 = [desc.translation[0] + rc[0], desc.translation[1] + rc[1], desc.translation[2] + rc[2]];
-    this.bodies.push({ mass, inertia: I, pos, rot: [...desc.rotation], vel: [...desc.linvel], angvel: [...desc.angvel], world: this.currentWorld });
+    this.bodies.push({
+      mass,
+      inertia: I,
+      pos,
+      rot: [...desc.rotation],
+      vel: [...desc.linvel],
+      angvel: [...desc.angvel],
+      world: this.currentWorld,
+      shape: sh.kind === 'box' ? 1 : sh.kind === 'capsule' ? 2 : 0,
+      half: sh.half ?? [0, 0, 0],
+      shapeRadius: sh.kind === 'capsule' ? sh.radii[0]! : 0,
+    });
     sh.points.forEach((p, k) => {
       this.contactBody.push(bi);
       this.contactPoint.push(...p);
@@ -523,6 +571,7 @@ export class ModelBuilder {
     planes.push(...this.walls);
     const g = this.ground ?? { height: 0, ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
     const T = this.terrain;
+    const bc = this.bodyContact ?? { ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
     const t = (d: readonly number[], shape: number[]): Tensor => new Tensor(Float64Array.from(d), shape);
     const params: Record<ModelParamName, Tensor> = {
       particleMass: t(this.particleMass, [np]),
@@ -555,6 +604,10 @@ export class ModelBuilder {
       ),
       contactPoint: t(this.contactPoint, [nc, 3]),
       contactRadius: t(this.contactRadius, [nc]),
+      bodyKe: t([bc.ke], []),
+      bodyKd: t([bc.kd], []),
+      bodyKf: t([bc.kf], []),
+      bodyMu: t([bc.mu], []),
     };
     const model = new Model({
       particleCount: np,
@@ -575,6 +628,10 @@ export class ModelBuilder {
       trackDir: Float64Array.from(this.trackDir),
       frictionEps: this.frictionEps,
       contactSmoothing: { ...this.contactSmoothing },
+      bodyContact: this.bodyContact !== null,
+      bodyShape: Int32Array.from(this.bodies.map((b) => b.shape)),
+      bodyShapeHalf: Float64Array.from(this.bodies.flatMap((b) => b.half)),
+      bodyShapeRadius: Float64Array.from(this.bodies.map((b) => b.shapeRadius)),
       params,
       initial: {
         particleQ: Float64Array.from(this.particleQ),

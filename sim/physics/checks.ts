@@ -8,9 +8,10 @@
 import { Rng, Tensor, add, mul, registerGradcheck as registerCoreGradcheck, sum, tensor, type GradcheckOptions } from '../core/index.ts';
 import { BodyDesc, ModelBuilder } from './builder.ts';
 import { simulate } from './integrator.ts';
-import { Control, Model, State } from './model.ts';
+import { C1_CONTACT, Control, Model, State } from './model.ts';
 import {
   evalBodyGroundContacts,
+  evalBodyBodyContacts,
   evalBodyTerrainContacts,
   evalParticleDrag,
   evalParticleGroundContacts,
@@ -68,11 +69,17 @@ export function particleCheckModel(seed = 1, terrain = false): Model {
   return b.finalize();
 }
 
-/** The model with contact smoothing for planning on (damping width 0.05 m/s, friction power 4), or as it is. */
-function withSmoothing(m: Model, smooth: boolean): Model {
-  if (!smooth) return m;
+/** Contact model variants of the checks: as built, the planning smoothing, the C1 model (wider activation, 2 cm, so the softplus is exercised). */
+type Variant = 'exact' | 'smooth' | 'c1';
+const VARIANTS: readonly Variant[] = ['exact', 'smooth', 'c1'];
+const SUFFIX: Record<Variant, string> = { exact: '', smooth: '_smooth', c1: '_c1' };
+
+/** The model with the variant's contact smoothing. */
+function withSmoothing(m: Model, v: Variant | boolean): Model {
+  const mode: Variant = v === true ? 'smooth' : v === false ? 'exact' : v;
+  if (mode === 'exact') return m;
   const s = new Model(m);
-  s.contactSmoothing = { damping: 0.05, friction: 4 };
+  s.contactSmoothing = mode === 'smooth' ? { damping: 0.05, friction: 4 } : { ...C1_CONTACT, penetration: 0.02 };
   return s;
 }
 
@@ -118,6 +125,53 @@ export function bodyCheckModel(seed = 2, terrain = false): Model {
   );
   b.addTrack(robot, [0, 1], [1, 0, 0]);
   b.addTrack(robot, [2, 3], [1, 0, 0]);
+  return b.finalize();
+}
+
+/**
+ * Bodies pressing into each other in five separate clusters, no ground: box on box (corners
+ * inside a box), a sphere at a box's edge (outside branch), two spheres, a point set against
+ * a capsule's side, a capsule's cap against a box; random velocities (both damping and both
+ * friction branches).
+ */
+export function bodyBodyCheckModel(seed = 11): Model {
+  const rng = new Rng(seed);
+  const b = new ModelBuilder().setGround(false).setBodyContact({ ke: 2e3, kd: 20, kf: 60, mu: 0.5 });
+  const q = (): [number, number, number, number] => {
+    const v = [rng.range(-0.08, 0.08), rng.range(-0.08, 0.08), rng.range(-0.08, 0.08), 1];
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n) as [number, number, number, number];
+  };
+  const add = (d: BodyDesc, x: number, y: number, z: number, rot = q()): number =>
+    b.addBody(
+      d
+        .setTranslation(x, y, z)
+        .setRotation(...rot)
+        .setLinvel(rng.range(-0.8, 0.8), rng.range(-0.8, 0.8), rng.range(-0.5, 0.5))
+        .setAngvel(rng.range(-1.5, 1.5), rng.range(-1.5, 1.5), rng.range(-1.5, 1.5)),
+    );
+  add(BodyDesc.box(0.25, 0.2, 0.1).setMass(3), 0, 0, 0);
+  add(BodyDesc.box(0.1, 0.12, 0.1).setMass(1), 0.03, -0.02, 0.185);
+  add(BodyDesc.box(0.2, 0.2, 0.2).setMass(2), 3, 0, 0);
+  add(BodyDesc.sphere(0.15).setMass(1), 3.3, 0.25, 0.02);
+  add(BodyDesc.sphere(0.1).setMass(0.7), 6, 0, 0);
+  add(BodyDesc.sphere(0.12).setMass(1.2), 6.15, 0.05, 0.03);
+  add(BodyDesc.capsule(0.15, 0.08).setMass(1.5), 9, 0, 0);
+  add(
+    BodyDesc.points(
+      [
+        [0, 0, 0],
+        [0.2, 0.05, 0],
+        [0.1, -0.1, 0.05],
+      ],
+      0.03,
+    ).setMass(1),
+    9.095,
+    0.01,
+    0.02,
+  );
+  add(BodyDesc.box(0.2, 0.2, 0.1).setMass(2), 12, 0, 0);
+  add(BodyDesc.capsule(0.1, 0.06).setMass(1), 12.05, 0.02, 0.25);
   return b.finalize();
 }
 
@@ -194,8 +248,8 @@ export function registerPhysicsGradchecks(): void {
     };
   });
 
-  for (const smooth of [false, true])
-    registerGradcheck(`physics.eval_particle_ground_contacts${smooth ? '_smooth' : ''}`, () => {
+  for (const smooth of VARIANTS)
+    registerGradcheck(`physics.eval_particle_ground_contacts${SUFFIX[smooth]}`, () => {
       const m = withSmoothing(particleCheckModel(), smooth);
       const s = m.state();
       return {
@@ -214,28 +268,29 @@ export function registerPhysicsGradchecks(): void {
       };
     });
 
-  registerGradcheck('physics.eval_particle_terrain_contacts', () => {
-    const m = particleCheckModel(4, true);
-    const s = m.state();
-    return {
-      fn: (q, qd, r, h, ke, kd, mu, kf) =>
-        evalParticleTerrainContacts(
-          m.with({ particleRadius: r!, terrainHeights: h!, terrainKe: mul(ke!, 1e3), terrainKd: mul(kd!, 10), terrainMu: mu!, terrainKf: mul(kf!, 100) }),
-          q!,
-          qd!,
-        ),
-      inputs: [
-        named(s.particleQ, 'q'),
-        named(s.particleQd, 'qd'),
-        named(m.particleRadius.clone(), 'radius'),
-        named(m.terrainHeights.clone(), 'heights'),
-        scaled(m.terrainKe, 1e3, 'keMap/1e3'),
-        scaled(m.terrainKd, 10, 'kdMap/10'),
-        named(m.terrainMu.clone(), 'muMap'),
-        scaled(m.terrainKf, 100, 'kf/100'),
-      ],
-    };
-  });
+  for (const v of ['exact', 'c1'] as const)
+    registerGradcheck(`physics.eval_particle_terrain_contacts${SUFFIX[v]}`, () => {
+      const m = withSmoothing(particleCheckModel(4, true), v);
+      const s = m.state();
+      return {
+        fn: (q, qd, r, h, ke, kd, mu, kf) =>
+          evalParticleTerrainContacts(
+            m.with({ particleRadius: r!, terrainHeights: h!, terrainKe: mul(ke!, 1e3), terrainKd: mul(kd!, 10), terrainMu: mu!, terrainKf: mul(kf!, 100) }),
+            q!,
+            qd!,
+          ),
+        inputs: [
+          named(s.particleQ, 'q'),
+          named(s.particleQd, 'qd'),
+          named(m.particleRadius.clone(), 'radius'),
+          named(m.terrainHeights.clone(), 'heights'),
+          scaled(m.terrainKe, 1e3, 'keMap/1e3'),
+          scaled(m.terrainKd, 10, 'kdMap/10'),
+          named(m.terrainMu.clone(), 'muMap'),
+          scaled(m.terrainKf, 100, 'kf/100'),
+        ],
+      };
+    });
 
   registerGradcheck('physics.integrate_particles', () => {
     const m = particleCheckModel();
@@ -282,8 +337,8 @@ export function registerPhysicsGradchecks(): void {
     };
   });
 
-  for (const smooth of [false, true])
-    registerGradcheck(`physics.eval_body_terrain_contacts${smooth ? '_smooth' : ''}`, () => {
+  for (const smooth of VARIANTS)
+    registerGradcheck(`physics.eval_body_terrain_contacts${SUFFIX[smooth]}`, () => {
       const m = withSmoothing(bodyCheckModel(6, true), smooth);
       return {
         fn: (pos, rot, vel, w, p, r, h, ke, kd, mu, kf) => {
@@ -308,6 +363,32 @@ export function registerPhysicsGradchecks(): void {
           scaled(m.terrainKd, 10, 'kdMap/10'),
           named(m.terrainMu.clone(), 'muMap'),
           scaled(m.terrainKf, 100, 'kf/100'),
+        ],
+      };
+    });
+
+  for (const v of ['exact', 'c1'] as const)
+    registerGradcheck(`physics.eval_body_body_contacts${SUFFIX[v]}`, () => {
+      const m = withSmoothing(bodyBodyCheckModel(), v);
+      return {
+        fn: (pos, rot, vel, w, p, r, ke, kd, kf, mu) => {
+          const [f, t] = evalBodyBodyContacts(
+            m.with({ contactPoint: p!, contactRadius: r!, bodyKe: mul(ke!, 1e3), bodyKd: mul(kd!, 10), bodyKf: mul(kf!, 10), bodyMu: mu! }),
+            pos!,
+            rot!,
+            vel!,
+            w!,
+          );
+          return add(f!, mul(t!, 3));
+        },
+        inputs: [
+          ...bodyState(m),
+          named(m.contactPoint.clone(), 'contactPoint'),
+          named(m.contactRadius.clone(), 'contactRadius'),
+          scaled(m.bodyKe, 1e3, 'bodyKe/1e3'),
+          scaled(m.bodyKd, 10, 'bodyKd/10'),
+          scaled(m.bodyKf, 10, 'bodyKf/10'),
+          named(m.bodyMu.clone(), 'bodyMu'),
         ],
       };
     });
@@ -344,13 +425,14 @@ export function registerPhysicsGradchecks(): void {
     };
   });
 
-  registerGradcheck('physics.terrain_height', () => {
-    const b = new ModelBuilder();
-    checkTerrain(b, new Rng(8));
-    const m = b.finalize();
-    const xy = tensor([-0.8, -0.6, 0.13, 0.31, 0.77, 0.62, -0.3, 0.9, 2.5, 0.2], [5, 2]);
-    return { fn: (xy, h) => terrainHeight(m, xy!, h!), inputs: [named(xy, 'xy'), named(m.terrainHeights.clone(), 'heights')] };
-  });
+  for (const v of ['exact', 'c1'] as const)
+    registerGradcheck(`physics.terrain_height${v === 'c1' ? '_spline' : ''}`, () => {
+      const b = new ModelBuilder({ contactSmoothing: v === 'c1' ? C1_CONTACT : undefined });
+      checkTerrain(b, new Rng(8));
+      const m = b.finalize();
+      const xy = tensor([-0.8, -0.6, 0.13, 0.31, 0.77, 0.62, -0.3, 0.9, 2.5, 0.2], [5, 2]);
+      return { fn: (xy, h) => terrainHeight(m, xy!, h!), inputs: [named(xy, 'xy'), named(m.terrainHeights.clone(), 'heights')] };
+    });
 
   registerGradcheck('physics.simulate', () => {
     const m = stepCheckModel();
@@ -400,10 +482,35 @@ export function registerPhysicsGradchecks(): void {
     };
   });
 
+  registerGradcheck('physics.simulate_body_contact', () => {
+    // the body-body clusters on the ground, three substeps of the fused step
+    const m0 = bodyBodyCheckModel(12);
+    const m = new Model({ ...m0, planeCount: 1, planeNormal: Float64Array.from([0, 0, 1]), params: { ...m0.params, planeOffset: tensor([-0.12]) } });
+    const s = m.state();
+    const names = ['particleQ', 'particleQd', 'bodyPos', 'bodyRot', 'bodyVel', 'bodyAngVel'];
+    return {
+      fn: (pos, rot, vel, w, ke, mu, mass) => {
+        const model = m.with({ bodyKe: mul(ke!, 1e3), bodyMu: mu!, bodyMass: mass! });
+        const s1 = simulate(model, new State({ ...s, bodyPos: pos!, bodyRot: rot!, bodyVel: vel!, bodyAngVel: w! }), null, 0.01, null, { substeps: 3 });
+        return add(add(sum(mul(s1.bodyPos, 3)), sum(mul(s1.bodyRot, tensor([1, -1, 2, 0.5])))), add(sum(s1.bodyVel), sum(mul(s1.bodyAngVel, 0.4))));
+      },
+      inputs: [
+        ...s
+          .tensors()
+          .slice(2)
+          .map((t, i) => named(t, names[i + 2]!)),
+        scaled(m.bodyKe, 1e3, 'bodyKe/1e3'),
+        named(m.bodyMu.clone(), 'bodyMu'),
+        named(m.bodyMass.clone(), 'bodyMass'),
+      ],
+      opts: { eps: 1e-5 },
+    };
+  });
+
   const rolloutCheck =
-    (checkpointEvery?: number): CheckCase =>
+    (checkpointEvery?: number, variant: Variant = 'exact'): CheckCase =>
     () => {
-      const m = stepCheckModel();
+      const m = withSmoothing(stepCheckModel(), variant);
       const s = m.state();
       return {
         fn: (qd, vel, w, ke, muMap, g, tf) => {
@@ -429,6 +536,7 @@ export function registerPhysicsGradchecks(): void {
     };
   registerGradcheck('physics.rollout', rolloutCheck());
   registerGradcheck('physics.rollout_checkpointed', rolloutCheck(3));
+  registerGradcheck('physics.rollout_c1', rolloutCheck(undefined, 'c1'));
 }
 
 registerPhysicsGradchecks();

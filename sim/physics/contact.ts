@@ -12,6 +12,13 @@
 // (zero when either is, between 2^(-1/p) min(a, b) and min(a, b)). Both make the force C1 in
 // the velocities and parameters, so Newton-type planners (iLQR) converge where the kinks of
 // the exact model stall them.
+//
+// Smooth activation (C1 contact model, off by default): with width w > 0 (m), the penetration
+// enters as the softplus sp(c) = -w log(1 + exp(-c / w)) (-> c deep inside, -> 0 outside) and
+// the damping is scaled by the activation a(c) = d sp / dc = 1 / (1 + exp(-c / w)):
+//   fn = ke sp(c) + kd a(c) min_s(vn, 0),
+// so the force switches on smoothly instead of at c = 0. Contacts are evaluated for
+// c < 30 w (beyond, sp and a are below 1e-13 of their scale: the cut is far below roundoff).
 
 /** min(vn, 0), or its smooth version with width sd > 0; writes its derivative into DM[0]. */
 function negPart(vn: number, sd: number): number {
@@ -58,6 +65,17 @@ export interface ContactModel {
   smoothDamping: number;
   /** Power p of the soft min of the friction regimes; 0: exact. */
   smoothFriction: number;
+  /** Width (m) of the softplus activation of the penetration; 0: exact (force only for c < 0). */
+  smoothPenetration: number;
+  /** Contacts are evaluated for c < contactCutoff: 0 for the exact model, 30 w with the smooth activation. */
+  contactCutoff: number;
+}
+
+/** sp(c) = -w softplus(-c / w) for width w > 0 (computed without overflow); c itself when w = 0. */
+function softPen(c: number, w: number): number {
+  if (!(w > 0)) return c;
+  const t = -c / w;
+  return -w * (t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t)));
 }
 
 /** Output of `contactForce`: the force [fx, fy, fz]. */
@@ -70,7 +88,8 @@ export const CA = new Float64Array(11);
 
 /**
  * Contact force for normal n (unit), penetration c, relative velocity v of the touching
- * point and contact parameters; writes CF. Returns false (and zero force) when c >= 0.
+ * point and contact parameters; writes CF. Returns false (and zero force) when c >= the
+ * cutoff (0 for the exact model).
  */
 export function contactForce(
   nx: number,
@@ -89,14 +108,16 @@ export function contactForce(
   const eps = cm.frictionEps;
   const sd = cm.smoothDamping;
   const sp = cm.smoothFriction;
-  if (!(c < 0)) {
+  if (!(c < cm.contactCutoff)) {
     CF[0] = 0;
     CF[1] = 0;
     CF[2] = 0;
     return false;
   }
   const vn = nx * vx + ny * vy + nz * vz;
-  const fn = ke * c + kd * negPart(vn, sd);
+  const w = cm.smoothPenetration;
+  const act = w > 0 ? 1 / (1 + Math.exp(c / w)) : 1;
+  const fn = ke * softPen(c, w) + kd * act * negPart(vn, sd);
   const vtx = vx - nx * vn;
   const vty = vy - ny * vn;
   const vtz = vz - nz * vn;
@@ -135,14 +156,18 @@ export function adjContactForce(
   const sd = cm.smoothDamping;
   const sp = cm.smoothFriction;
   CA.fill(0);
-  if (!(c < 0)) {
+  if (!(c < cm.contactCutoff)) {
     CF.fill(0);
     return false;
   }
   const vn = nx * vx + ny * vy + nz * vz;
   const mneg = negPart(vn, sd);
   const dmneg = DM[0]!;
-  const fn = ke * c + kd * mneg;
+  const w = cm.smoothPenetration;
+  const spc = softPen(c, w);
+  const act = w > 0 ? 1 / (1 + Math.exp(c / w)) : 1;
+  const dact = w > 0 ? (-act * (1 - act)) / w : 0;
+  const fn = ke * spc + kd * act * mneg;
   const vtx = vx - nx * vn;
   const vty = vy - ny * vn;
   const vtz = vz - nz * vn;
@@ -186,11 +211,11 @@ export function adjContactForce(
   any -= avty * vn;
   anz -= avtz * vn;
   let avn = -(avtx * nx + avty * ny + avtz * nz);
-  // fn = ke c + kd min(vn, 0) (or its smooth version mneg)
-  CA[7] = adjFn * c;
-  CA[3] = adjFn * ke;
-  CA[8] = adjFn * mneg;
-  avn += adjFn * kd * dmneg;
+  // fn = ke sp(c) + kd a(c) mneg (exact: sp(c) = c, a = 1; mneg = min(vn, 0) or its smooth version)
+  CA[7] = adjFn * spc;
+  CA[3] = adjFn * (ke * act + kd * dact * mneg);
+  CA[8] = adjFn * act * mneg;
+  avn += adjFn * kd * act * dmneg;
   // vn = n.v
   anx += avn * vx;
   any += avn * vy;

@@ -19,6 +19,10 @@ export interface TerrainData {
   mu: F64;
   /** Friction stiffness (scalar). */
   kf: number;
+  /** Maps interpolated by the C2 cubic B-spline (C1 contact model) instead of bilinearly. */
+  spline: boolean;
+  /** A point touches where its penetration is below this (0 exact; 30 x the activation width). */
+  cutoff: number;
 }
 
 /** Everything a kernel reads from the Model: counts, topology and parameter arrays. */
@@ -52,10 +56,30 @@ export interface ModelData {
   contactTrack: Int32Array;
   trackBody: Int32Array;
   trackDir: F64;
+  /** Body-body contact: on, parameters, shapes (model.ts), and each body's contact points as [start, end) into bodyContactList. */
+  bodyContact: boolean;
+  bodyKe: number;
+  bodyKd: number;
+  bodyKf: number;
+  bodyMu: number;
+  bodyShape: Int32Array;
+  bodyShapeHalf: F64;
+  bodyShapeRadius: F64;
+  bodyWorld: Int32Array;
+  bodyContactStart: Int32Array;
+  bodyContactList: Int32Array;
+  /** Bounding-sphere radius of each body about its centre (its contact points' reach), [Nb]. */
+  bodyBound: F64;
+  /** Verlet list of the body-body broad phase (`bodyPairsCached`): positions it was built at, its pairs, its skin (m). */
+  pairCache: { pos: F64; pairs: Int32Array; skin: number } | null;
   frictionEps: number;
   /** Contact smoothing (contact.ts): damping width (m/s), friction soft-min power; 0 = exact. */
   smoothDamping: number;
   smoothFriction: number;
+  /** Softplus activation width (m) of the C1 contact model; 0: exact. */
+  smoothPenetration: number;
+  /** Contacts are evaluated for c < contactCutoff (0 exact; 30 x the activation width). */
+  contactCutoff: number;
 }
 
 /** Gradient accumulators, one per differentiable Model tensor (same sizes). */
@@ -98,6 +122,8 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
           kd: p('terrainKd'),
           mu: p('terrainMu'),
           kf: p('terrainKf')[0]!,
+          spline: model.contactSmoothing.terrain === 'spline',
+          cutoff: 30 * (model.contactSmoothing.penetration ?? 0),
         }
       : null,
     bodyMass: p('bodyMass'),
@@ -108,10 +134,44 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
     contactTrack: model.contactTrack,
     trackBody: model.trackBody,
     trackDir: model.trackDir,
+    bodyContact: model.bodyContact && model.bodyCount > 1,
+    bodyKe: p('bodyKe')[0]!,
+    bodyKd: p('bodyKd')[0]!,
+    bodyKf: p('bodyKf')[0]!,
+    bodyMu: p('bodyMu')[0]!,
+    bodyShape: model.bodyShape,
+    bodyShapeHalf: model.bodyShapeHalf,
+    bodyShapeRadius: model.bodyShapeRadius,
+    bodyWorld: model.bodyWorld,
+    ...bodyContactIndex(model, p('contactPoint'), p('contactRadius')),
+    pairCache: null,
     frictionEps: model.frictionEps,
     smoothDamping: model.contactSmoothing.damping,
     smoothFriction: model.contactSmoothing.friction,
+    smoothPenetration: model.contactSmoothing.penetration ?? 0,
+    contactCutoff: 30 * (model.contactSmoothing.penetration ?? 0),
   };
+}
+
+/** Each body's contact points (CSR: start offsets into a list) and its bounding radius. */
+function bodyContactIndex(model: Model, P: F64, r: F64): { bodyContactStart: Int32Array; bodyContactList: Int32Array; bodyBound: F64 } {
+  const nb = model.bodyCount;
+  const start = new Int32Array(nb + 1);
+  for (let k = 0; k < model.contactCount; k++) start[model.contactBody[k]! + 1]!++;
+  for (let b = 0; b < nb; b++) start[b + 1] = start[b + 1]! + start[b]!;
+  const fill = start.slice(0, nb);
+  const list = new Int32Array(model.contactCount);
+  const bound = new Float64Array(nb);
+  for (let k = 0; k < model.contactCount; k++) {
+    const b = model.contactBody[k]!;
+    list[fill[b]!++] = k;
+    bound[b] = Math.max(bound[b]!, Math.hypot(P[3 * k]!, P[3 * k + 1]!, P[3 * k + 2]!) + r[k]!);
+  }
+  for (let b = 0; b < nb; b++) {
+    const h = model.bodyShapeHalf;
+    bound[b] = Math.max(bound[b]!, Math.hypot(h[3 * b]!, h[3 * b + 1]!, h[3 * b + 2]!) + model.bodyShapeRadius[b]!);
+  }
+  return { bodyContactStart: start, bodyContactList: list, bodyBound: bound };
 }
 
 let sink = new Float64Array(64);

@@ -12,7 +12,19 @@
 // model.groundMu.requireGrad();
 // const { final } = rollout(model, model.state(), { steps: 200, dt: 1 / 200, substeps: 4 });
 // backward(sum(final.bodyPos)); // model.groundMu.grad: d sum(x_T) / d mu
-export { Model, State, Control, MODEL_PARAMS, STATE_FIELDS, CONTROL_FIELDS, type ModelParamName, type TerrainGrid, type ModelInit } from './model.ts';
+export {
+  Model,
+  State,
+  Control,
+  C1_CONTACT,
+  type ContactSmoothing,
+  MODEL_PARAMS,
+  STATE_FIELDS,
+  CONTROL_FIELDS,
+  type ModelParamName,
+  type TerrainGrid,
+  type ModelInit,
+} from './model.ts';
 export {
   ModelBuilder,
   BodyDesc,
@@ -34,12 +46,14 @@ export {
   evalParticleTerrainContacts,
   integrateParticles,
   evalBodyGroundContacts,
+  evalBodyBodyContacts,
   evalBodyTerrainContacts,
   evalTrackDrive,
   integrateBodies,
   terrainHeight,
 } from './ops.ts';
 export { contactForce, adjContactForce } from './contact.ts';
+export { bodyPairs } from './kernels/bodybody.ts';
 export { modelData, zeroParamGrads, type ModelData, type ParamGrads, type TerrainData } from './data.ts';
 export { ModelError, SceneError, SimulationError, StabilityError } from './errors.ts';
 export {

@@ -31,6 +31,7 @@ import {
   eval_track_drive,
   integrate_bodies,
 } from './kernels/bodies.ts';
+import { adj_eval_body_body_contacts, bodyPairsCached, eval_body_body_contacts } from './kernels/bodybody.ts';
 
 type F64 = Float64Array;
 
@@ -67,6 +68,8 @@ interface Substep {
   bf: F64;
   bt: F64;
   R: F64;
+  /** Body pairs of the broad phase (body-body contact), fixed for the adjoint. */
+  pairs: Int32Array;
 }
 
 const QUANTITY = ['particle_q', 'particle_qd', 'body_pos', 'body_rot', 'body_vel', 'body_ang_vel'] as const;
@@ -135,9 +138,11 @@ function substepForward(M: ModelData, s: RawState, pF: F64 | null, bF: F64 | nul
   const bt = copyOrZeros(bT, 3 * M.nb);
   eval_body_ground_contacts(M, s.pos, R, s.vel, s.w, bf, bt);
   eval_body_terrain_contacts(M, s.pos, R, s.vel, s.w, bf, bt);
+  const pairs = bodyPairsCached(M, s.pos);
+  eval_body_body_contacts(M, s.pos, R, s.vel, s.w, pairs, bf, bt);
   if (tF) eval_track_drive(M, s.pos, R, tF, bf, bt);
   integrate_bodies(M, s.pos, s.rot, R, s.vel, s.w, bf, bt, h, out.pos, out.rot, out.vel, out.w);
-  return { out, rec: { s, pf, bf, bt, R } };
+  return { out, rec: { s, pf, bf, bt, R, pairs } };
 }
 
 /** Adjoint accumulators of the step's controls (null: not wanted, nothing accumulated). */
@@ -150,7 +155,7 @@ interface ControlGrads {
 
 /** Adjoint of one substep: from the adjoint of its output state to that of its input state. */
 function substepBackward(M: ModelData, rec: Substep, tF: F64 | null, h: number, adjOut: RawState, G: ParamGrads, C: ControlGrads): RawState {
-  const { s, pf, bf, bt, R } = rec;
+  const { s, pf, bf, bt, R, pairs } = rec;
   const adjIn = zerosRaw(M);
   if (M.nb > 0) {
     const adjBf = new Float64Array(3 * M.nb);
@@ -178,6 +183,7 @@ function substepBackward(M: ModelData, rec: Substep, tF: F64 | null, h: number, 
       G,
     );
     if (tF) adj_eval_track_drive(M, s.pos, R, tF, adjBf, adjBt, adjR, C.trackF, G);
+    adj_eval_body_body_contacts(M, s.pos, R, s.vel, s.w, pairs, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
     adj_eval_body_terrain_contacts(M, s.pos, R, s.vel, s.w, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
     adj_eval_body_ground_contacts(M, s.pos, R, s.vel, s.w, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
     for (let b = 0; b < M.nb; b++) adjQuatToMat(s.rot, b, adjR, adjIn.rot);

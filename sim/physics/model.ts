@@ -8,7 +8,8 @@ import { ModelError } from './errors.ts';
  * Names of the differentiable Model tensors, in the order the fused step takes them.
  * Shapes: particleMass/particleRadius [Np]; springKe/springKd/springRest [Ns]; gravity [3];
  * particleDrag []; planeOffset [Npl]; groundKe/Kd/Kf/Mu []; terrainHeights/Ke/Kd/Mu [ny, nx];
- * terrainKf []; bodyMass [Nb]; bodyInertia [Nb, 3, 3]; contactPoint [Nc, 3]; contactRadius [Nc].
+ * terrainKf []; bodyMass [Nb]; bodyInertia [Nb, 3, 3]; contactPoint [Nc, 3]; contactRadius [Nc];
+ * bodyKe/Kd/Kf/Mu [] (body-body contact).
  */
 export const MODEL_PARAMS = [
   'particleMass',
@@ -32,6 +33,10 @@ export const MODEL_PARAMS = [
   'bodyInertia',
   'contactPoint',
   'contactRadius',
+  'bodyKe',
+  'bodyKd',
+  'bodyKf',
+  'bodyMu',
 ] as const;
 
 /** Name of one differentiable Model tensor. */
@@ -41,6 +46,27 @@ export type ModelParamName = (typeof MODEL_PARAMS)[number];
 export const STATE_FIELDS = ['particleQ', 'particleQd', 'bodyPos', 'bodyRot', 'bodyVel', 'bodyAngVel'] as const;
 /** Names of the Control tensors, in the order the fused step takes them. */
 export const CONTROL_FIELDS = ['particleF', 'bodyF', 'bodyT', 'trackF'] as const;
+
+/**
+ * Contact smoothing (contact.ts, terrain.ts); all off (0, 'bilinear') is Warp's exact model.
+ * `C1_CONTACT` turns every part on: the step is then continuously differentiable.
+ */
+export interface ContactSmoothing {
+  /** Width (m/s) of the smooth min(vn, 0) of the damping; 0: exact. */
+  damping: number;
+  /** Power p of the soft minimum of the two friction regimes; 0: exact. */
+  friction: number;
+  /** Width (m) of the softplus activation of the penetration; 0 (default): force only for c < 0. */
+  penetration?: number;
+  /** Heightmap interpolation: 'bilinear' (default, interpolates the grid, C0 normal) or 'spline' (cubic B-spline: C2 heights, C1 normal; smooths the grid). */
+  terrain?: 'bilinear' | 'spline';
+}
+
+/**
+ * The C1 contact model for planning and learning: smooth damping (0.05 m/s), soft-min friction
+ * (p = 4), softplus activation of width 2 mm, cubic B-spline terrain.
+ */
+export const C1_CONTACT: Readonly<Required<ContactSmoothing>> = { damping: 0.05, friction: 4, penetration: 0.002, terrain: 'spline' };
 
 /** Grid geometry of a heightmap: nx x ny points, point (i, j) at origin + (i, j) * cellSize. */
 export interface TerrainGrid {
@@ -69,7 +95,15 @@ export interface ModelInit {
   trackBody: Int32Array;
   trackDir: Float64Array;
   frictionEps: number;
-  contactSmoothing?: { damping: number; friction: number };
+  contactSmoothing?: ContactSmoothing;
+  /** Body-body contact on (default true); its parameters are bodyKe/Kd/Kf/Mu. */
+  bodyContact?: boolean;
+  /** Shape of each body as a body-body contact target (kinds.ts `BODY_SHAPE`), [Nb]. */
+  bodyShape?: Int32Array;
+  /** Box half extents, or (0, 0, half height) of a capsule, per body [Nb * 3] (zeros for spheres and point sets). */
+  bodyShapeHalf?: Float64Array;
+  /** Capsule radius per body [Nb] (0 for the others: a sphere's and a point set's radii are their contact radii). */
+  bodyShapeRadius?: Float64Array;
   params: Record<ModelParamName, Tensor>;
   initial: Record<(typeof STATE_FIELDS)[number], Float64Array>;
 }
@@ -111,13 +145,25 @@ export class Model implements ModelInit {
   /** Smoothing of |vt| in friction: |vt| is taken as sqrt(|vt|^2 + frictionEps^2) (m/s). */
   frictionEps!: number;
   /** Contact smoothing for planning: damping width (m/s) and friction soft-min power; 0, 0 = exact (contact.ts). */
-  contactSmoothing!: { damping: number; friction: number };
+  contactSmoothing!: ContactSmoothing;
+  /** Body-body contact on (soft contact of every body's contact points against the other bodies' shapes). */
+  bodyContact!: boolean;
+  /** Shape kind of each body as a contact target: 0 sphere or point set (its contact spheres), 1 box, 2 capsule, [Nb]. */
+  bodyShape!: Int32Array;
+  /** Box half extents, or (0, 0, half height) of a capsule, [Nb * 3]; constants. */
+  bodyShapeHalf!: Float64Array;
+  /** Capsule radius, [Nb]; a constant. */
+  bodyShapeRadius!: Float64Array;
   params!: Record<ModelParamName, Tensor>;
   initial!: Record<(typeof STATE_FIELDS)[number], Float64Array>;
 
   constructor(init: ModelInit) {
     Object.assign(this, init);
     this.contactSmoothing = { ...(init.contactSmoothing ?? { damping: 0, friction: 0 }) };
+    this.bodyContact = init.bodyContact ?? true;
+    this.bodyShape = init.bodyShape ?? new Int32Array(init.bodyCount);
+    this.bodyShapeHalf = init.bodyShapeHalf ?? new Float64Array(3 * init.bodyCount);
+    this.bodyShapeRadius = init.bodyShapeRadius ?? new Float64Array(init.bodyCount);
     this.params = { ...init.params };
   }
 
@@ -183,6 +229,18 @@ export class Model implements ModelInit {
   }
   get contactRadius(): Tensor {
     return this.params.contactRadius;
+  }
+  get bodyKe(): Tensor {
+    return this.params.bodyKe;
+  }
+  get bodyKd(): Tensor {
+    return this.params.bodyKd;
+  }
+  get bodyKf(): Tensor {
+    return this.params.bodyKf;
+  }
+  get bodyMu(): Tensor {
+    return this.params.bodyMu;
   }
 
   /** The differentiable parameters in MODEL_PARAMS order. */
@@ -264,6 +322,10 @@ export class Model implements ModelInit {
       bodyInertia: [this.bodyCount, 3, 3],
       contactPoint: [this.contactCount, 3],
       contactRadius: [this.contactCount],
+      bodyKe: [],
+      bodyKd: [],
+      bodyKf: [],
+      bodyMu: [],
     };
     for (const k of MODEL_PARAMS) {
       const t = this.params[k];
@@ -295,6 +357,10 @@ export class Model implements ModelInit {
       'terrainMu',
       'terrainKf',
       'contactRadius',
+      'bodyKe',
+      'bodyKd',
+      'bodyKf',
+      'bodyMu',
     ];
     for (const k of nonNegative) {
       const d = this.params[k].data;
@@ -321,8 +387,8 @@ export class Model implements ModelInit {
         throw new ModelError(`model: contact ${c} track ${t} is out of range [-1, ${this.trackCount})`, `contactTrack[${c}]`);
     }
     if (!(this.frictionEps > 0)) throw new ModelError(`model: frictionEps = ${this.frictionEps} must be > 0`, 'frictionEps');
-    for (const k of ['damping', 'friction'] as const)
-      if (!(this.contactSmoothing[k] >= 0))
+    for (const k of ['damping', 'friction', 'penetration'] as const)
+      if (!((this.contactSmoothing[k] ?? 0) >= 0))
         throw new ModelError(`model: contactSmoothing.${k} = ${this.contactSmoothing[k]} must be >= 0`, `contactSmoothing.${k}`);
   }
 }

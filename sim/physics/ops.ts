@@ -6,9 +6,10 @@ import { Tensor, customOp, zeros } from '../core/index.ts';
 import { modelData, zeroParamGrads, type ModelData, type ParamGrads } from './data.ts';
 import { adjQuatToMat, rotationMatrices } from './math.ts';
 import { MODEL_PARAMS, type Model } from './model.ts';
-import { BA, BL, adjBilinear, bilinear, locate } from './terrain.ts';
+import { BA, BL, adjSampleMap, sampleMap } from './terrain.ts';
 import * as P from './kernels/particles.ts';
 import * as B from './kernels/bodies.ts';
+import * as BB from './kernels/bodybody.ts';
 
 type F64 = Float64Array;
 
@@ -159,6 +160,14 @@ function bodyForceOp(
 /** Plane-contact force and torque on the bodies, [Nb, 3] each (kernel eval_body_ground_contacts). */
 export const evalBodyGroundContacts = bodyForceOp('physics.eval_body_ground_contacts', B.eval_body_ground_contacts, B.adj_eval_body_ground_contacts);
 
+/** Body-body contact force and torque on the bodies (kernel eval_body_body_contacts; pairs from the broad phase `bodyPairs`). */
+export const evalBodyBodyContacts = bodyForceOp(
+  'physics.eval_body_body_contacts',
+  (M, pos, R, vel, w, f, t) => BB.eval_body_body_contacts(M, pos, R, vel, w, BB.bodyPairs(M, pos), f, t),
+  (M, pos, R, vel, w, adjF, adjT, adjPos, adjR, adjVel, adjW, G) =>
+    BB.adj_eval_body_body_contacts(M, pos, R, vel, w, BB.bodyPairs(M, pos), adjF, adjT, adjPos, adjR, adjVel, adjW, G),
+);
+
 /** Heightmap-contact force and torque on the bodies (kernel eval_body_terrain_contacts). */
 export const evalBodyTerrainContacts = bodyForceOp('physics.eval_body_terrain_contacts', B.eval_body_terrain_contacts, B.adj_eval_body_terrain_contacts);
 
@@ -275,7 +284,8 @@ export function integrateBodies(model: Model, pos: Tensor, rot: Tensor, vel: Ten
 }
 
 /**
- * Terrain height at query points xy [N, 2] -> [N], bilinear in model.terrainHeights; the
+ * Terrain height at query points xy [N, 2] -> [N], bilinear (or cubic B-spline, per the model's
+ * contactSmoothing.terrain) in model.terrainHeights; the
  * gradient reaches both the points and the height map (for learning maps from data).
  */
 export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.terrainHeights): Tensor {
@@ -293,6 +303,8 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
     kd: h,
     mu: h,
     kf: 0,
+    spline: model.contactSmoothing.terrain === 'spline',
+    cutoff: 0,
   });
   return customOp(
     'physics.terrain_height',
@@ -302,8 +314,7 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
       const p = xs[0]!.data;
       const out = new Float64Array(n);
       for (let i = 0; i < n; i++) {
-        locate(T, p[2 * i]!, p[2 * i + 1]!);
-        bilinear(T, T.heights);
+        sampleMap(T, T.heights, p[2 * i]!, p[2 * i + 1]!);
         out[i] = BL[0]!;
       }
       return [new Tensor(out, [n])];
@@ -315,8 +326,7 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
       const axy = new Float64Array(2 * n);
       const ah = new Float64Array(T.heights.length);
       for (let i = 0; i < n; i++) {
-        locate(T, p[2 * i]!, p[2 * i + 1]!);
-        adjBilinear(T, T.heights, ah, g0[i]!, 0, 0);
+        adjSampleMap(T, T.heights, ah, p[2 * i]!, p[2 * i + 1]!, g0[i]!, 0, 0);
         axy[2 * i] = BA[0]!;
         axy[2 * i + 1] = BA[1]!;
       }

@@ -5,7 +5,11 @@
 // the number of steps: only the current state is kept. Used by `impulse sim run`.
 import { noGrad } from '../core/index.ts';
 import { DivergenceMonitor } from './divergence.ts';
-import { ModelError } from './errors.ts';
+import { ModelError, SceneError } from './errors.ts';
+import { modelData } from './data.ts';
+import { rotationMatrices } from './math.ts';
+import { bodyOverlaps } from './kernels/bodybody.ts';
+import type { Model } from './model.ts';
 import { simulate } from './integrator.ts';
 import { autoSubsteps, checkStability } from './stability.ts';
 import { buildScene, loadScene } from './scene.ts';
@@ -59,6 +63,8 @@ export interface SimRunOptions {
   every?: number;
   /** Called after every step with its index (progress reporting). */
   onStep?: (step: number) => void;
+  /** Stops the run (e.g. on SIGINT): the partial output is removed and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -83,6 +89,7 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
   if (body !== null && (!Number.isInteger(body) || body < 0 || body >= nb))
     throw new ModelError(`--body ${body}: the scene has ${nb} bodies (indices 0..${nb - 1})`, 'body');
   if (body !== null && !opts.out) throw new ModelError('--body needs --out (the file to write its poses to)', 'body');
+  checkNoOverlaps(m, file);
   const substeps = given ?? autoSubsteps(m, dt);
   const stab = checkStability(m, dt, substeps);
   const kept: number[] = [];
@@ -94,12 +101,18 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
   let s = m.state();
   const monitor = new DivergenceMonitor(m, s);
   try {
+    opts.signal?.throwIfAborted();
     await sink?.write(0, s);
     for (let t = 0; t < steps; t++) {
       s = noGrad(() => simulate(m, s, null, dt, built.control, { substeps, step: t, checkFinite: false }));
       monitor.check(t + 1, s, built.control, dt);
       if (sink && ((t + 1) % every === 0 || t + 1 === steps)) await sink.write(t + 1, s);
       opts.onStep?.(t + 1);
+      if (opts.signal && (t & 255) === 255) {
+        // let signal handlers run (they are macrotasks), then stop if asked to
+        await new Promise((r) => setImmediate(r));
+        opts.signal.throwIfAborted();
+      }
     }
     await sink?.close();
   } catch (e) {
@@ -141,4 +154,26 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
     out: opts.out ?? null,
     body,
   };
+}
+
+/**
+ * Refuses bodies that overlap at the start (a soft contact would throw them apart): deeper
+ * than 1 mm or 5% of the smaller body's bounding radius, whichever is larger (resting
+ * contact sinks by m g / ke, far less). Names both bodies and the depth.
+ */
+function checkNoOverlaps(m: Model, file: string): void {
+  if (!m.bodyContact || m.bodyCount < 2) return;
+  const M = modelData(m);
+  const s = m.initial;
+  const R = rotationMatrices(s.bodyRot, m.bodyCount);
+  const tol = (a: number, b: number): number => Math.max(1e-3, 0.05 * Math.min(M.bodyBound[a]!, M.bodyBound[b]!));
+  const o = bodyOverlaps(M, s.bodyPos, R, tol);
+  if (o.length === 0) return;
+  const w = o[0]!;
+  const more = o.length > 1 ? ` (and ${o.length - 1} more pair${o.length > 2 ? 's' : ''})` : '';
+  throw new SceneError(
+    `${file}: bodies[${w.a}] and bodies[${w.b}] overlap by ${(w.depth * 1000).toFixed(1)} mm at the start${more}: move them apart, or turn body-body contact off with "bodyContact": false`,
+    `bodies[${w.b}]`,
+    file,
+  );
 }

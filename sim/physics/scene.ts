@@ -39,13 +39,20 @@ export const SceneSchema = z
     gravity: vec3.optional(),
     particleDrag: nonNeg.optional(),
     frictionEps: pos.optional(),
-    /** Contact smoothing for planning: damping width (m/s), friction soft-min power (e.g. 4); default exact. */
-    contactSmoothing: z.object({ damping: nonNeg.optional(), friction: nonNeg.optional() }).strict().optional(),
+    /** Contact smoothing for planning: damping width (m/s), friction soft-min power (e.g. 4), softplus penetration width (m), terrain 'spline'; default exact. */
+    contactSmoothing: z
+      .object({ damping: nonNeg.optional(), friction: nonNeg.optional(), penetration: nonNeg.optional(), terrain: z.enum(['bilinear', 'spline']).optional() })
+      .strict()
+      .optional(),
     ground: z
       .union([
         z.literal(false),
         z.object({ height: num.optional(), ke: nonNeg.optional(), kd: nonNeg.optional(), kf: nonNeg.optional(), mu: nonNeg.optional() }).strict(),
       ])
+      .optional(),
+    /** Body-body contact parameters (default ke 1e4, kd 100, kf 100, mu 0.5), or false to turn it off. */
+    bodyContact: z
+      .union([z.literal(false), z.object({ ke: nonNeg.optional(), kd: nonNeg.optional(), kf: nonNeg.optional(), mu: nonNeg.optional() }).strict()])
       .optional(),
     walls: z.array(z.object({ normal: vec3, offset: num }).strict()).optional(),
     terrain: z
@@ -218,6 +225,7 @@ export function buildScene(scene: Scene, file?: string): BuiltScene {
     contactSmoothing: scene.contactSmoothing,
   });
   try {
+    if (scene.bodyContact !== undefined) b.setBodyContact(scene.bodyContact);
     if (scene.ground === false) b.setGround(false);
     else if (scene.ground) b.setGround(scene.ground);
     scene.walls?.forEach((w, i) => {

@@ -79,8 +79,8 @@ function worstContact(cs: readonly Contact[], im: number): { h: number; c: Conta
 
 /** Body-body contact parameters (when the model has them) as a contact surface. */
 function bodyBodySurface(model: Model): Contact | null {
-  void model;
-  return null;
+  if (!model.bodyContact || model.bodyCount < 2) return null;
+  return { ke: model.bodyKe.data[0]!, kd: model.bodyKd.data[0]!, kf: model.bodyKf.data[0]!, what: 'body-body contact' };
 }
 
 /**

@@ -86,7 +86,8 @@ function rowsJson(d: Float64Array, w: number): string {
 /**
  * The whole scene as JSON, `{ dt, steps, times, particles, bodies }` (rollout.ts's Trajectory):
  * particles are streamed into the target's temp file, bodies into a second temp file appended
- * at the end. `expected` is the number of states that will be written (for steps and times).
+ * at the end. `stepsWritten` lists the step of every state that will be written (the steps and
+ * times arrays come first in the file).
  */
 export function sceneJsonSink(path: string, dt: number, stepsWritten: readonly number[]): StateSink {
   const main = new AtomicText(path);

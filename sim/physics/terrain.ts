@@ -1,5 +1,6 @@
-// Heightmap terrain (sim/physics, layer sim): bilinear height and analytic normal at any
-// point, bilinear material maps (ke, kd, mu), the contact of a sphere with both, and their
+// Heightmap terrain (sim/physics, layer sim): bilinear (or, in the C1 contact model, cubic
+// B-spline) height and analytic normal at any point, material maps (ke, kd, mu) interpolated
+// the same way, the contact of a sphere with both, and their
 // hand-written adjoints with respect to the query point and to every map value. Outside
 // the grid the maps are clamped to the border (constant along the clamped axis, so the
 // derivative along that axis is zero).
@@ -80,6 +81,136 @@ export function adjBilinear(T: TerrainData, map: Float64Array, adjMap: Float64Ar
   BA[1] = (afy * cy) / T.cs;
 }
 
+/** Uniform cubic B-spline weight i (0..3, for grid points i0 - 1 .. i0 + 2) at fraction t, and its first and second derivatives. */
+function bsw(i: number, t: number): number {
+  const s = 1 - t;
+  return i === 0 ? (s * s * s) / 6 : i === 1 ? (3 * t * t * t - 6 * t * t + 4) / 6 : i === 2 ? (-3 * t * t * t + 3 * t * t + 3 * t + 1) / 6 : (t * t * t) / 6;
+}
+function bsd(i: number, t: number): number {
+  const s = 1 - t;
+  return i === 0 ? (-s * s) / 2 : i === 1 ? (3 * t * t - 4 * t) / 2 : i === 2 ? (-3 * t * t + 2 * t + 1) / 2 : (t * t) / 2;
+}
+function bsdd(i: number, t: number): number {
+  return i === 0 ? 1 - t : i === 1 ? 3 * t - 2 : i === 2 ? 1 - 3 * t : t;
+}
+
+/** Grid coordinate of x along an axis of n points: [cell i0, fraction, 1 inside / 0 clamped]. */
+function axis(x: number, o: number, cs: number, n: number): [number, number, number] {
+  let u = (x - o) / cs;
+  let inside = 1;
+  if (!(u > 0)) {
+    u = 0;
+    inside = 0;
+  } else if (u >= n - 1) {
+    u = n - 1;
+    inside = 0;
+  }
+  const i0 = Math.min(Math.floor(u), n - 2);
+  return [i0, u - i0, inside];
+}
+
+/**
+ * Cubic B-spline of `map` at (x, y) (C1 contact model): the uniform cubic B-spline whose
+ * control points are the grid values (the border repeated), C2 in (x, y), smoothing the grid
+ * (a plane is reproduced exactly). Writes BL = [value, d/dx, d/dy] (zero along a clamped
+ * axis, outside the grid) and returns the second derivatives [hxx, hxy, hyy] through `second`
+ * when given (per world unit). Stateless: computes its stencil itself.
+ */
+export function splineSample(T: TerrainData, map: Float64Array, x: number, y: number, second?: Float64Array): void {
+  const [i0, fx, cx] = axis(x, T.ox, T.cs, T.nx);
+  const [j0, fy, cy] = axis(y, T.oy, T.cs, T.ny);
+  let h = 0;
+  let hx = 0;
+  let hy = 0;
+  let hxx = 0;
+  let hxy = 0;
+  let hyy = 0;
+  for (let b = 0; b < 4; b++) {
+    const j = Math.min(Math.max(j0 - 1 + b, 0), T.ny - 1);
+    const wy = bsw(b, fy);
+    const dy = bsd(b, fy);
+    const ddy = bsdd(b, fy);
+    for (let a = 0; a < 4; a++) {
+      const i = Math.min(Math.max(i0 - 1 + a, 0), T.nx - 1);
+      const v = map[j * T.nx + i]!;
+      const wx = bsw(a, fx);
+      const dx = bsd(a, fx);
+      h += wx * wy * v;
+      hx += dx * wy * v;
+      hy += wx * dy * v;
+      hxx += bsdd(a, fx) * wy * v;
+      hxy += dx * dy * v;
+      hyy += wx * ddy * v;
+    }
+  }
+  const c = T.cs;
+  BL[0] = h;
+  BL[1] = (cx * hx) / c;
+  BL[2] = (cy * hy) / c;
+  if (second) {
+    second[0] = (cx * hxx) / (c * c);
+    second[1] = (cx * cy * hxy) / (c * c);
+    second[2] = (cy * hyy) / (c * c);
+  }
+}
+
+/**
+ * Adjoint of `splineSample`: given the adjoints of [value, d/dx, d/dy], adds the map's
+ * adjoint into `adjMap` and writes the adjoint of (x, y) into BA.
+ */
+export function adjSplineSample(T: TerrainData, map: Float64Array, adjMap: Float64Array, x: number, y: number, aval: number, avx: number, avy: number): void {
+  const [i0, fx, cx] = axis(x, T.ox, T.cs, T.nx);
+  const [j0, fy, cy] = axis(y, T.oy, T.cs, T.ny);
+  const c = T.cs;
+  const ax = (cx * avx) / c;
+  const ay = (cy * avy) / c;
+  let hx = 0;
+  let hy = 0;
+  let hxx = 0;
+  let hxy = 0;
+  let hyy = 0;
+  for (let b = 0; b < 4; b++) {
+    const j = Math.min(Math.max(j0 - 1 + b, 0), T.ny - 1);
+    const wy = bsw(b, fy);
+    const dy = bsd(b, fy);
+    const ddy = bsdd(b, fy);
+    for (let a = 0; a < 4; a++) {
+      const i = Math.min(Math.max(i0 - 1 + a, 0), T.nx - 1);
+      const k = j * T.nx + i;
+      const v = map[k]!;
+      const wx = bsw(a, fx);
+      const dx = bsd(a, fx);
+      adjMap[k] = adjMap[k]! + aval * wx * wy + ax * dx * wy + ay * wx * dy;
+      hx += dx * wy * v;
+      hy += wx * dy * v;
+      hxx += bsdd(a, fx) * wy * v;
+      hxy += dx * dy * v;
+      hyy += wx * ddy * v;
+    }
+  }
+  // d/dx of (value, cx hx / c, cy hy / c) is cx (hx, cx hxx / c, cy hxy / c) / c
+  BA[0] = (cx * (aval * hx + ax * hxx + ay * hxy)) / c;
+  BA[1] = (cy * (aval * hy + ax * hxy + ay * hyy)) / c;
+}
+
+/** `map` at (x, y), bilinear or (C1 model) cubic B-spline: writes BL = [value, d/dx, d/dy]. */
+export function sampleMap(T: TerrainData, map: Float64Array, x: number, y: number): void {
+  if (T.spline) splineSample(T, map, x, y);
+  else {
+    locate(T, x, y);
+    bilinear(T, map);
+  }
+}
+
+/** Adjoint of `sampleMap`: adds into `adjMap`, writes the adjoint of (x, y) into BA. */
+export function adjSampleMap(T: TerrainData, map: Float64Array, adjMap: Float64Array, x: number, y: number, aval: number, avx: number, avy: number): void {
+  if (T.spline) adjSplineSample(T, map, adjMap, x, y, aval, avx, avy);
+  else {
+    locate(T, x, y);
+    adjBilinear(T, map, adjMap, aval, avx, avy);
+  }
+}
+
 /** Output of `terrainGeometry`: [nx, ny, nz, c, h]. */
 export const TG = new Float64Array(5);
 
@@ -89,8 +220,7 @@ export const TG = new Float64Array(5);
  * distance to the tangent plane at (x, y, h)). Writes TG.
  */
 export function terrainGeometry(T: TerrainData, x: number, y: number, z: number, r: number): void {
-  locate(T, x, y);
-  bilinear(T, T.heights);
+  sampleMap(T, T.heights, x, y);
   const h = BL[0]!;
   const hx = BL[1]!;
   const hy = BL[2]!;
@@ -120,8 +250,7 @@ export function adjTerrainGeometry(
   ac: number,
   adjHeights: Float64Array,
 ): void {
-  locate(T, x, y);
-  bilinear(T, T.heights);
+  sampleMap(T, T.heights, x, y);
   const h = BL[0]!;
   const hx = BL[1]!;
   const hy = BL[2]!;
@@ -134,7 +263,7 @@ export function adjTerrainGeometry(
   ann -= (-anx * hx - any * hy + anz) / (nn * nn);
   const ahx = (ann * hx) / nn - anx / nn;
   const ahy = (ann * hy) / nn - any / nn;
-  adjBilinear(T, T.heights, adjHeights, ah, ahx, ahy);
+  adjSampleMap(T, T.heights, adjHeights, x, y, ah, ahx, ahy);
   TGA[0] = BA[0]!;
   TGA[1] = BA[1]!;
   TGA[2] = az;
@@ -146,12 +275,11 @@ export const TM = new Float64Array(3);
 
 /** Bilinear contact stiffness, damping and friction coefficient at (x, y); writes TM. */
 export function terrainMaterial(T: TerrainData, x: number, y: number): void {
-  locate(T, x, y);
-  bilinear(T, T.ke);
+  sampleMap(T, T.ke, x, y);
   TM[0] = BL[0]!;
-  bilinear(T, T.kd);
+  sampleMap(T, T.kd, x, y);
   TM[1] = BL[0]!;
-  bilinear(T, T.mu);
+  sampleMap(T, T.mu, x, y);
   TM[2] = BL[0]!;
 }
 
@@ -170,14 +298,13 @@ export function adjTerrainMaterial(
   adjKd: Float64Array,
   adjMu: Float64Array,
 ): void {
-  locate(T, x, y);
-  adjBilinear(T, T.ke, adjKe, ake, 0, 0);
+  adjSampleMap(T, T.ke, adjKe, x, y, ake, 0, 0);
   let gx = BA[0]!;
   let gy = BA[1]!;
-  adjBilinear(T, T.kd, adjKd, akd, 0, 0);
+  adjSampleMap(T, T.kd, adjKd, x, y, akd, 0, 0);
   gx += BA[0]!;
   gy += BA[1]!;
-  adjBilinear(T, T.mu, adjMu, amu, 0, 0);
+  adjSampleMap(T, T.mu, adjMu, x, y, amu, 0, 0);
   BA[0] = gx + BA[0]!;
   BA[1] = gy + BA[1]!;
 }
@@ -189,7 +316,7 @@ export function adjTerrainMaterial(
  */
 export function terrainContact(T: TerrainData, x: number, y: number, z: number, r: number): boolean {
   terrainGeometry(T, x, y, z, r);
-  if (!(TG[3]! < 0)) return false;
+  if (!(TG[3]! < T.cutoff)) return false;
   terrainMaterial(T, x, y);
   return true;
 }

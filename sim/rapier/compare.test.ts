@@ -11,7 +11,7 @@
 //   sliding box's stopping distance and a 65 g ball's rest height within 5%.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ballResting, boxResting, boxSliding, boxSlidingAt, freeFlight, sphereDrop } from './scenes.ts';
+import { ballResting, bodiesAt, boxResting, boxSliding, boxSlidingAt, freeFlight, sphereDrop } from './scenes.ts';
 
 const G = 9.81;
 
@@ -69,4 +69,52 @@ test('dt = 1/60: a 65 g ball (default contact, unstable at one substep of 1/240 
   assert.ok(Math.abs(r.impulse - (0.03 - r.sink)) < 1e-6, `impulse ${r.impulse}`);
   assert.ok(Math.abs(r.impulse - r.rapier) <= 0.05 * 0.03, `impulse ${r.impulse} vs rapier ${r.rapier}`);
   assert.ok(r.impulseMaxLate < 0.031, `after 1 s the ball stays down (max z ${r.impulseMaxLate})`);
+});
+
+/** Max over bodies and axes of |impulse - rapier| relative to `scale`. */
+function maxRel(a: number[][], b: number[][], scale: number): number {
+  let m = 0;
+  a.forEach((p, i) => p.forEach((v, k) => (m = Math.max(m, Math.abs(v - b[i]![k]!) / scale))));
+  return m;
+}
+
+test('body-body at dt = 1/60: a three-box stack stays at rest, heights within 5% of Rapier (and of the box sizes)', async () => {
+  const r = await bodiesAt(
+    [
+      { box: [0.3, 0.3, 0.1], mass: 3, pos: [0, 0, 0.1] },
+      { box: [0.2, 0.2, 0.1], mass: 2, pos: [0.02, -0.01, 0.3] },
+      { box: [0.1, 0.1, 0.1], mass: 1, pos: [-0.03, 0.02, 0.5] },
+    ],
+    1 / 60,
+    2,
+  );
+  r.impulse.forEach((p, i) => assert.ok(Math.abs(p[2]! - (0.1 + 0.2 * i)) < 0.005, `impulse box ${i} at ${p}`));
+  assert.ok(maxRel(r.impulse, r.rapier, 0.5) < 0.05, `impulse ${JSON.stringify(r.impulse)} vs rapier ${JSON.stringify(r.rapier)}`);
+});
+
+test('body-body at dt = 1/60: a ball dropped on a resting box comes to rest on top of it, within 5% of Rapier', async () => {
+  const r = await bodiesAt(
+    [
+      { box: [0.2, 0.2, 0.1], mass: 2, pos: [0, 0, 0.1] },
+      { ball: 0.05, mass: 0.2, pos: [0, 0, 0.6] },
+    ],
+    1 / 60,
+    3,
+  );
+  assert.ok(Math.abs(r.impulse[1]![2]! - 0.25) < 0.005, `ball rests on the box: ${r.impulse[1]}`);
+  assert.ok(maxRel(r.impulse, r.rapier, 0.25) < 0.05, `impulse ${JSON.stringify(r.impulse)} vs rapier ${JSON.stringify(r.rapier)}`);
+});
+
+test('body-body at dt = 1/60: a box dropped on a box lands on it and stays, within 5% of Rapier', async () => {
+  const r = await bodiesAt(
+    [
+      { box: [0.25, 0.25, 0.1], mass: 2, pos: [0, 0, 0.1] },
+      { box: [0.1, 0.1, 0.1], mass: 1, pos: [0.03, 0, 0.7], vel: [0, 0, -1] },
+    ],
+    1 / 60,
+    3,
+  );
+  assert.ok(Math.abs(r.impulse[1]![2]! - 0.3) < 0.005, `top box rests on the bottom one: ${r.impulse[1]}`);
+  assert.ok(r.impulseLateMax[1]! < 0.31, 'no bounce after the first second');
+  assert.ok(maxRel(r.impulse, r.rapier, 0.3) < 0.05, `impulse ${JSON.stringify(r.impulse)} vs rapier ${JSON.stringify(r.rapier)}`);
 });

@@ -187,3 +187,70 @@ export async function ballResting(
   world.free();
   return { impulse: r.final.bodyPos.data[2]!, rapier: z, sink: (mass * G) / 1e4, substeps, impulseMaxLate: late };
 }
+
+/** One body of the body-body scenes: a box (half extents) or a ball (radius), mass, start pose. */
+interface SceneBody {
+  box?: [number, number, number];
+  ball?: number;
+  mass: number;
+  pos: [number, number, number];
+  vel?: [number, number, number];
+}
+
+/**
+ * Bodies on the ground and on each other, simulated for T seconds at step dt in both engines
+ * (Impulse: ground and body-body contact BOX_CONTACT with mu, substeps from `autoSubsteps`):
+ * final positions, and the largest height each body reaches after the first second.
+ */
+export async function bodiesAt(
+  bodies: readonly SceneBody[],
+  dt: number,
+  T: number,
+  mu = 0.5,
+): Promise<{ impulse: number[][]; rapier: number[][]; substeps: number; impulseLateMax: number[] }> {
+  await initRapier();
+  const steps = Math.round(T / dt);
+  const b = new ModelBuilder().setGround({ ...BOX_CONTACT, mu }).setBodyContact({ ...BOX_CONTACT, mu });
+  for (const s of bodies) {
+    const d = s.box ? BodyDesc.box(...s.box) : BodyDesc.sphere(s.ball!);
+    b.addBody(
+      d
+        .setMass(s.mass)
+        .setTranslation(...s.pos)
+        .setLinvel(...(s.vel ?? [0, 0, 0])),
+    );
+  }
+  const m = b.finalize();
+  const substeps = autoSubsteps(m, dt);
+  const late = bodies.map(() => -Infinity);
+  const r = noGrad(() =>
+    rollout(m, m.state(), {
+      steps,
+      dt,
+      substeps,
+      onStep: (t, s) => {
+        if (t * dt > 1) late.forEach((v, i) => (late[i] = Math.max(v, s.bodyPos.data[3 * i + 2]!)));
+      },
+    }),
+  );
+  const world = rapierWorld(dt, mu);
+  const rb = bodies.map((s) => {
+    const body = world.createRigidBody(
+      RAPIER.RigidBodyDesc.dynamic()
+        .setTranslation(...s.pos)
+        .setLinvel(...(s.vel ?? [0, 0, 0]))
+        .setCanSleep(false),
+    );
+    const c = s.box ? RAPIER.ColliderDesc.cuboid(...s.box) : RAPIER.ColliderDesc.ball(s.ball!);
+    world.createCollider(c.setMass(s.mass).setFriction(mu).setRestitution(0), body);
+    return body;
+  });
+  for (let i = 0; i < steps; i++) world.step();
+  const rapier = rb.map((body) => {
+    const t = body.translation();
+    return [t.x, t.y, t.z];
+  });
+  world.free();
+  const p = r.final.bodyPos.data;
+  return { impulse: bodies.map((_, i) => [p[3 * i]!, p[3 * i + 1]!, p[3 * i + 2]!]), rapier, substeps, impulseLateMax: late };
+}

@@ -62,7 +62,7 @@ export function eval_body_ground_contacts(M: ModelData, pos: F64, R: F64, vel: F
       const ny = N[3 * p + 1]!;
       const nz = N[3 * p + 2]!;
       const c = nx * px + ny * py + nz * pz - M.planeOffset[p]! - r;
-      if (!(c < 0)) continue;
+      if (!(c < M.contactCutoff)) continue;
       applyContact(M, b, nx, ny, nz, c, r, vel, angVel, M.groundKe, M.groundKd, M.groundKf, M.groundMu, f, t);
     }
   }
@@ -225,7 +225,7 @@ export function adj_eval_body_ground_contacts(
       const ny = N[3 * p + 1]!;
       const nz = N[3 * p + 2]!;
       const c = nx * px + ny * py + nz * pz - M.planeOffset[p]! - r;
-      if (!(c < 0)) continue;
+      if (!(c < M.contactCutoff)) continue;
       adjApplyContact(M, b, nx, ny, nz, c, r, vel, angVel, M.groundKe, M.groundKd, M.groundKf, M.groundMu, adjF, adjT, adjVel, adjAngVel);
       const ac = AC[6]!;
       // a = R p - r n (n constant), c = n . (x + R p) - offset - r
@@ -326,7 +326,7 @@ function touches(M: ModelData, k: number, px: number, py: number, pz: number): b
   }
   if (M.terrain) {
     terrainGeometry(M.terrain, px, py, pz, r);
-    if (TG[3]! < 0) return true;
+    if (TG[3]! < 0) return true; // tracks drive through points that touch (c < 0), in either contact model
   }
   return false;
 }

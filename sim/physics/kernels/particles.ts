@@ -142,7 +142,7 @@ export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: 
     for (let i = 0; i < M.np; i++) {
       const k = 3 * i;
       const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
-      if (!(c < 0)) continue;
+      if (!(c < M.contactCutoff)) continue;
       contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M);
       f[k] = f[k]! + CF[0]!;
       f[k + 1] = f[k + 1]! + CF[1]!;
@@ -167,7 +167,7 @@ export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64,
     for (let i = 0; i < M.np; i++) {
       const k = 3 * i;
       const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
-      if (!(c < 0)) continue;
+      if (!(c < M.contactCutoff)) continue;
       adjContactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
       const ac = CA[3]!;
       adjQ[k] = adjQ[k]! + ac * nx;
