@@ -1,16 +1,16 @@
-// Tests of MPC through the physics engine (mpc/body-dynamics.ts, mpc/drone.ts,
-// mpc/terrain-robot.ts): hover thrust holds the drone, a drone plan moves towards the
+// Tests of MPC through the physics engine (mpc/body-dynamics.ts, experiments/mpc/drone.ts,
+// experiments/mpc/terrain-robot.ts): hover thrust holds the drone, a drone plan moves towards the
+// reference, the terrain robot's friction-map gradient is finite and local to the robot.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// reference, the terrain robot's friction-map gradient is finite and local to the robot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradients, slice, sum, tensor } from '../../sim/core/index.ts';
 import { bodyState, quadCost, mpc } from '../../mpc/index.ts';
 import { DRONE, droneCost, droneDynamics } from './drone.ts';
 import { TERRAIN_ROBOT, TERRAIN_ROBOT_SMOOTH_CONTACT, runTerrainRobot, terrainRobotCost, terrainRobotDynamics, trueFrictionMap } from './terrain-robot.ts';
-import { C1_CONTACT } from '../sim/physics/index.ts';
+import { C1_CONTACT } from '../../sim/physics/index.ts';
 
 const ctx = { rows: 1, times: new Int32Array(1), items: new Int32Array(1), T: 2, B: 1 };
 
