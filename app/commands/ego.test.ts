@@ -26,7 +26,9 @@ test('train ego on the TurtleBot /odom (--json), then eval ego and predict to MC
     const out = join(dir, 'run');
     const t = impulse('train', 'ego', '--input', log, '--topic', '/odom', '--plane', 'xy', '--config', cfg, '--out', out, '--json');
     assert.equal(t.code, 0, t.stderr);
-    const res = JSON.parse(t.stdout) as { metrics: { models: { name: string; fde: Record<string, number> }[] } };
+    const res = JSON.parse(t.stdout) as { report: string; metrics: { models: { name: string; fde: Record<string, number> }[] } };
+    assert.equal(res.report, join(out, 'report', 'index.html'));
+    assert.ok(existsSync(res.report) && existsSync(join(out, 'report', 'paths.png')), 'training ends with the run report');
     assert.deepEqual(
       res.metrics.models.map((m) => m.name),
       ['cv', 'ctrv', 'physics-unicycle'],

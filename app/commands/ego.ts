@@ -118,14 +118,17 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
       onStage: (s) => process.stderr.write(`experiment: ${s}\n`),
     });
     (bar as cliProgress.SingleBar | null)?.stop();
+    const { writeReport } = await import('../report/write-report.ts');
+    const report = await writeReport(out);
     const secs = (performance.now() - t0) / 1000;
-    if (o.json) console.log(JSON.stringify({ run: out, seconds: secs, metrics: res.metrics }));
+    if (o.json) console.log(JSON.stringify({ run: out, seconds: secs, report: report.html, metrics: res.metrics }));
     else {
       console.log(metricsTable(res.metrics.models));
       printExperiments(res.metrics);
       console.log(
         `\nrun folder: ${out} (${secs.toFixed(0)} s); evaluate with 'impulse eval ego --model ${out}', predict with 'impulse predict --model ${out} --input ...'`,
       );
+      console.log(`report: ${report.html} (${report.url}); see it in the app with 'impulse app ${out}'`);
     }
   } finally {
     (bar as cliProgress.SingleBar | null)?.stop();
