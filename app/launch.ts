@@ -7,10 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../data/package-root.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = packageRoot();
 /** The main-process entry Electron is started on. */
 export const ELECTRON_ENTRY = join(ROOT, 'app', 'electron', 'bootstrap.mjs');
 /** The built renderer's page (npm run build:renderer). */

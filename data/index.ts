@@ -30,6 +30,7 @@ export {
 } from './se3.ts';
 export { TfBuffer, type TransformStamped, type TfLookupOptions } from './tf.ts';
 export { writeFileAtomicSync, withAtomicFile, tempPathFor } from './fsutil.ts';
+export { packageRoot, packagePath, packageVersion, runningCompiled } from './package-root.ts';
 
 export { parseTum, formatTum } from './formats/tum.ts';
 export { parseKitti, parseTimes, formatKitti, formatTimes } from './formats/kitti.ts';

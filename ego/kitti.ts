@@ -1,12 +1,12 @@
 // The bundled KITTI 00 ground truth as an ego-motion track (ego/): camera-frame ground plane x/z,
 // heading from the camera z axis, the real timestamps of the times file.
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../data/index.ts';
 import { loadTrack, type PlanarTrack } from './windows.ts';
 
 /** Paths of the bundled KITTI 00 ground truth and its times file. */
 export const KITTI_00 = {
-  poses: fileURLToPath(new URL('../examples/data/KITTI_00_gt.txt', import.meta.url)),
-  times: fileURLToPath(new URL('../examples/data/KITTI_00_gt_times.txt', import.meta.url)),
+  poses: packagePath('examples', 'data', 'KITTI_00_gt.txt'),
+  times: packagePath('examples', 'data', 'KITTI_00_gt_times.txt'),
 } as const;
 
 /** Loads KITTI 00 (or another KITTI pose file + times file) on the x/z ground plane. */

@@ -2,8 +2,8 @@
 // and history.json per epoch, metrics.json and predictions.json at the end), resume, and the
 // experiments of the task: the learned models over several seeds (mean and spread) and the
 // data-efficiency curve (10%, 30%, 100% of the training windows, same number of gradient steps).
-import { existsSync, readFileSync } from 'node:fs';
-import { formatPredictionsJson, writeFileAtomicSync } from '../data/index.ts';
+import { existsSync } from 'node:fs';
+import { formatPredictionsJson, packageVersion, writeFileAtomicSync } from '../data/index.ts';
 import { parseEgoConfig, type EgoConfig } from './config.ts';
 import { prepareDataset, type EgoDataset } from './dataset.ts';
 import { metricRows, predictAll, predictionsFile, type ModelMetricsRow } from './evaluate.ts';
@@ -11,8 +11,6 @@ import { loadTrack, EgoError, type Plane } from './windows.ts';
 import { RunFolder, type EgoTask, type HistoryRow, type RunConfig } from './run-folder.ts';
 import { trainEgo, loadTrainedModels, type BatchProgress, type TrainedModel } from './train.ts';
 import { KITTI_00 } from './kitti.ts';
-
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Where a run's trajectory comes from. */
 export interface RunInput {
@@ -126,7 +124,7 @@ export async function runEgo(o: RunOptions): Promise<RunResult> {
     const config = parseEgoConfig(o.config ?? {}, 'config');
     if (o.seed !== undefined) config.seed = o.seed;
     if (o.epochs !== undefined) config.epochs = o.epochs;
-    rc = { task: o.task, seed: config.seed, input: o.input, impulseVersion: VERSION, config };
+    rc = { task: o.task, seed: config.seed, input: o.input, impulseVersion: packageVersion(), config };
   }
   const config = rc.config;
   const data = await loadDataset(rc.input, config);

@@ -6,13 +6,13 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ApiError } from './errors.ts';
 import { parseRunArgs, type RunKind } from './schema.ts';
 import type { ApiEvent } from './events.ts';
+import { packageRoot } from '../../data/package-root.ts';
 
-const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const ROOT = packageRoot();
 /** The CLI entry point the runs execute. */
 export const IMPULSE_BIN = join(ROOT, 'bin', 'impulse.js');
 

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packageRoot, runningCompiled } from '../paths.ts';
+import { packageRoot, runningCompiled } from '../../data/package-root.ts';
 
 /** A benchmark module: `run(args)` returns a JSON-able result; `description` says what it measures. */
 interface BenchModule {

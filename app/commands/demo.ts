@@ -27,7 +27,7 @@ import { lstsq } from '../../sim/linalg/index.ts';
 import { argmin, odeint, qp } from '../../models/implicit/index.ts';
 import { evaluateApe, readTrajectory, summarizeTrajectories } from '../../data/index.ts';
 import { join, sep } from 'node:path';
-import { packageRoot } from '../paths.ts';
+import { packageRoot } from '../../data/package-root.ts';
 import { runExample } from '../../experiments/physics/index.ts';
 import { PENDULUM, mpc, pendulum, pendulumCost, pendulumState, quadCost } from '../../mpc/index.ts';
 

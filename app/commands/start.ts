@@ -7,10 +7,11 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../../data/package-root.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = packageRoot();
 const BIN = join(ROOT, 'bin', 'impulse.js');
 /** The demo's run folder, relative to the current directory. */
 export const DEMO_RUN = join('runs', 'kitti-demo');

@@ -3,12 +3,11 @@
 // and from the web server) and one stylesheet, no inline script. The web server and the e2e tests
 // call ensureRendererBuilt(), which rebuilds when the bundle is missing or older than any source.
 
-import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../data/package-root.ts';
 
-const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const ROOT = packageRoot();
 /** The renderer's sources. */
 export const RENDERER_SRC = join(ROOT, 'app', 'renderer');
 /** Where the bundle is written. */
@@ -35,6 +34,7 @@ export function rendererIsStale(outDir = RENDERER_OUT): boolean {
       return true;
     }
   }
+  if (!existsSync(RENDERER_SRC)) return false; // an installed package ships the built bundle, not the sources
   return newestMtime(RENDERER_SRC) > oldest || statSync(join(ROOT, 'package.json')).mtimeMs > oldest;
 }
 
@@ -43,6 +43,7 @@ export async function buildRenderer(opts: { outDir?: string; minify?: boolean } 
   const t0 = performance.now();
   const outDir = opts.outDir ?? RENDERER_OUT;
   const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;
+  const { build } = await import('esbuild'); // a development dependency: installed packages ship dist/renderer
   mkdirSync(tmp, { recursive: true });
   try {
     await build({
