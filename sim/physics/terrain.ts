@@ -263,7 +263,9 @@ export function adjTerrainGeometry(
   ann -= (-anx * hx - any * hy + anz) / (nn * nn);
   const ahx = (ann * hx) / nn - anx / nn;
   const ahy = (ann * hy) / nn - any / nn;
-  adjSampleMap(T, T.heights, adjHeights, x, y, ah, ahx, ahy);
+  // the cell is located (bilinear) by sampleMap above
+  if (T.spline) adjSplineSample(T, T.heights, adjHeights, x, y, ah, ahx, ahy);
+  else adjBilinear(T, T.heights, adjHeights, ah, ahx, ahy);
   TGA[0] = BA[0]!;
   TGA[1] = BA[1]!;
   TGA[2] = az;
