@@ -89,6 +89,7 @@ export type ParamGrads = Record<ModelParamName, F64>;
 export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
   const p = (k: ModelParamName): F64 => (params ? params[MODEL_PARAMS.indexOf(k)]!.data : model.params[k].data);
   const g = model.terrain;
+  const bci = bodyContactIndex(model, p('contactPoint'), p('contactRadius'));
   return {
     np: model.particleCount,
     ns: model.springCount,
@@ -143,7 +144,9 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
     bodyShapeHalf: model.bodyShapeHalf,
     bodyShapeRadius: model.bodyShapeRadius,
     bodyWorld: model.bodyWorld,
-    ...bodyContactIndex(model, p('contactPoint'), p('contactRadius')),
+    bodyContactStart: bci.bodyContactStart,
+    bodyContactList: bci.bodyContactList,
+    bodyBound: bci.bodyBound,
     pairCache: null,
     frictionEps: model.frictionEps,
     smoothDamping: model.contactSmoothing.damping,

@@ -263,7 +263,9 @@ export function adjTerrainGeometry(
   ann -= (-anx * hx - any * hy + anz) / (nn * nn);
   const ahx = (ann * hx) / nn - anx / nn;
   const ahy = (ann * hy) / nn - any / nn;
-  adjSampleMap(T, T.heights, adjHeights, x, y, ah, ahx, ahy);
+  // the cell is located (bilinear) by sampleMap above
+  if (T.spline) adjSplineSample(T, T.heights, adjHeights, x, y, ah, ahx, ahy);
+  else adjBilinear(T, T.heights, adjHeights, ah, ahx, ahy);
   TGA[0] = BA[0]!;
   TGA[1] = BA[1]!;
   TGA[2] = az;
@@ -275,11 +277,21 @@ export const TM = new Float64Array(3);
 
 /** Bilinear contact stiffness, damping and friction coefficient at (x, y); writes TM. */
 export function terrainMaterial(T: TerrainData, x: number, y: number): void {
-  sampleMap(T, T.ke, x, y);
+  if (T.spline) {
+    splineSample(T, T.ke, x, y);
+    TM[0] = BL[0]!;
+    splineSample(T, T.kd, x, y);
+    TM[1] = BL[0]!;
+    splineSample(T, T.mu, x, y);
+    TM[2] = BL[0]!;
+    return;
+  }
+  locate(T, x, y);
+  bilinear(T, T.ke);
   TM[0] = BL[0]!;
-  sampleMap(T, T.kd, x, y);
+  bilinear(T, T.kd);
   TM[1] = BL[0]!;
-  sampleMap(T, T.mu, x, y);
+  bilinear(T, T.mu);
   TM[2] = BL[0]!;
 }
 
@@ -298,13 +310,26 @@ export function adjTerrainMaterial(
   adjKd: Float64Array,
   adjMu: Float64Array,
 ): void {
-  adjSampleMap(T, T.ke, adjKe, x, y, ake, 0, 0);
-  let gx = BA[0]!;
-  let gy = BA[1]!;
-  adjSampleMap(T, T.kd, adjKd, x, y, akd, 0, 0);
-  gx += BA[0]!;
-  gy += BA[1]!;
-  adjSampleMap(T, T.mu, adjMu, x, y, amu, 0, 0);
+  let gx = 0;
+  let gy = 0;
+  if (T.spline) {
+    adjSplineSample(T, T.ke, adjKe, x, y, ake, 0, 0);
+    gx = BA[0]!;
+    gy = BA[1]!;
+    adjSplineSample(T, T.kd, adjKd, x, y, akd, 0, 0);
+    gx += BA[0]!;
+    gy += BA[1]!;
+    adjSplineSample(T, T.mu, adjMu, x, y, amu, 0, 0);
+  } else {
+    locate(T, x, y);
+    adjBilinear(T, T.ke, adjKe, ake, 0, 0);
+    gx = BA[0]!;
+    gy = BA[1]!;
+    adjBilinear(T, T.kd, adjKd, akd, 0, 0);
+    gx += BA[0]!;
+    gy += BA[1]!;
+    adjBilinear(T, T.mu, adjMu, amu, 0, 0);
+  }
   BA[0] = gx + BA[0]!;
   BA[1] = gy + BA[1]!;
 }
