@@ -52,7 +52,8 @@ export function register(program: Command): void {
     .option('--no-open', 'web mode: do not open the default browser')
     .action(async (opts: StartOptions) => {
       const run = opts.run;
-      if (!existsSync(join(run, 'metrics.json'))) {
+      const trained = !existsSync(join(run, 'metrics.json'));
+      if (trained) {
         const resume = existsSync(join(run, 'config.json'));
         process.stderr.write(
           resume
@@ -63,8 +64,9 @@ export function register(program: Command): void {
       }
       const report = join(run, 'report', 'index.html');
       if (!existsSync(report)) await impulse(['report', run]);
-      else await impulse(['eval', 'ego', '--model', run]);
-      console.log(`\nReport: ${relative(process.cwd(), report) || report}  (${pathToFileURL(resolve(report)).href})`);
+      if (!trained) await impulse(['eval', 'ego', '--model', run]); // training printed the table already
+      const shown = relative(process.cwd(), report);
+      console.log(`\nReport: ${shown.startsWith('..') ? resolve(report) : shown}  (${pathToFileURL(resolve(report)).href})`);
       console.log(`Open the run in the app: npx impulse app ${run}`);
       if (!opts.app) return;
       const args = ['app', run, ...DEMO_FILES];
