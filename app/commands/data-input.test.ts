@@ -7,44 +7,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { register } from './data.ts';
+import { runCommand, type CommandOutput } from './test-util.ts';
 
 const EX = join(import.meta.dirname, '..', '..', 'examples', 'data');
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = new Command().exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
-  register(program);
-  const override = (c: Command): void => {
-    c.exitOverride();
-    c.configureOutput({ writeErr: () => {}, writeOut: () => {} });
-    c.commands.forEach(override);
-  };
-  override(program);
-  let out = '';
-  let err = '';
-  const w = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  // strings only: the test runner's own (binary) messages pass through while an import is awaited
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) =>
-    typeof s === 'string' ? ((out += s), true) : w(s, ...rest)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) =>
-    typeof s === 'string' ? ((err += s), true) : e(s, ...rest)) as typeof process.stderr.write;
-  const prev = process.exitCode;
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'impulse', ...args]);
-  } catch (x) {
-    err += x instanceof CommanderError ? `${x.code}: ${x.message}` : (x as Error).message;
-    process.exitCode = 1;
-  } finally {
-    process.stdout.write = w;
-    process.stderr.write = e;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = prev;
-  return { out, err, code };
-}
+const run = (args: string[]): Promise<CommandOutput> => runCommand(register, args);
 
 test('negative or zero numeric options are rejected when parsing, naming the option', async () => {
   const gt = join(EX, 'freiburg1_xyz-groundtruth.txt');

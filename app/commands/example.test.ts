@@ -2,36 +2,10 @@
 // complete --json result and the rounded, worded human output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Command } from 'commander';
 import { register } from './example.ts';
+import { runCommand, type CommandOutput } from './test-util.ts';
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = new Command().exitOverride();
-  register(program);
-  let out = '';
-  let err = '';
-  const w = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  // strings only: the test runner's own (binary) messages pass through while an import is awaited
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) =>
-    typeof s === 'string' ? ((out += s), true) : w(s, ...rest)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) =>
-    typeof s === 'string' ? ((err += s), true) : e(s, ...rest)) as typeof process.stderr.write;
-  const prev = process.exitCode;
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'impulse', ...args]);
-  } catch (x) {
-    err += (x as Error).message;
-    process.exitCode = 1;
-  } finally {
-    process.stdout.write = w;
-    process.stderr.write = e;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = prev;
-  return { out, err, code };
-}
+const run = (args: string[]): Promise<CommandOutput> => runCommand(register, args);
 
 test('example lists the examples and runs one with --json', async () => {
   const list = await run(['example', '--json']);

@@ -2,7 +2,7 @@
 // and bad scenes fail with a SceneError naming the file and the JSON path at fault.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SceneError, buildScene, loadScene, parseScene, runSceneFile } from './index.ts';
@@ -24,8 +24,9 @@ test('the shipped example scenes validate and build', () => {
   }
 });
 
-test('runSceneFile writes a trajectory and a summary; --steps and --dt override the file', async () => {
+test('runSceneFile writes a trajectory and a summary; --steps and --dt override the file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'impulse-sim-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'traj.json');
   const r = await runSceneFile(SCENES[2]!, { steps: 300, dt: 0.005, out });
   assert.equal(r.steps, 300);
@@ -40,8 +41,9 @@ test('runSceneFile writes a trajectory and a summary; --steps and --dt override 
   assert.ok(robot.bodyPos[0]![0]! > 0.2, 'the tracked robot drives forward');
 });
 
-test("runSceneFile --body writes that body's poses in the data layer's formats (TUM, MCAP), read back by readTrajectory", async () => {
+test("runSceneFile --body writes that body's poses in the data layer's formats (TUM, MCAP), read back by readTrajectory", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'impulse-sim-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const ext of ['tum', 'mcap']) {
     const out = join(dir, `box.${ext}`);
     const r = await runSceneFile(SCENES[2]!, { steps: 300, dt: 0.005, out, body: 0 });
@@ -56,7 +58,7 @@ test("runSceneFile --body writes that body's poses in the data layer's formats (
   await assert.rejects(runSceneFile(SCENES[2]!, { body: 0 }), /--body needs --out/);
 });
 
-test('bad scenes name the field: negative mass, spring index, map size, dt, unknown key, track point, bad file', async () => {
+test('bad scenes name the field: negative mass, spring index, map size, dt, unknown key, track point, bad file', async (t) => {
   const base = {
     particles: [
       { pos: [0, 0, 1], mass: 1 },
@@ -121,6 +123,7 @@ test('bad scenes name the field: negative mass, spring index, map size, dt, unkn
   expectPath({ bodies: [{ shape: { type: 'sphere', radius: 0.1 }, rot: [0, 0, 0, 0] }] }, 'bodies[0].rot');
   expectPath({ ...base, control: { particleF: [[0, 0, 1]] } }, 'control.particleF', /1 entries, expected 2/);
   const dir = mkdtempSync(join(tmpdir(), 'impulse-sim-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const broken = join(dir, 'broken.json');
   writeFileSync(broken, '{"particles": [');
   assert.throws(
