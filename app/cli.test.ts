@@ -129,3 +129,11 @@ test('with --json, option-parsing errors and command errors print the JSON error
   const thrown = impulse('gradcheck', '--filter', 'nothingmatches', '--json');
   assert.match(JSON.parse(thrown.stdout).error.message, /no registered check matches/);
 });
+
+test('impulse mpc terrain-robot refuses an --out in a missing folder before simulating', () => {
+  const missing = join(tmpdir(), `impulse-no-such-folder-${process.pid}`, 'trajectory.json');
+  const r = impulse('mpc', 'terrain-robot', '--no-check', '--out', missing);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the output folder '.*impulse-no-such-folder-\d+' does not exist/);
+  assert.doesNotMatch(r.stdout + r.stderr, /terrain-robot step/, 'no step was simulated');
+});

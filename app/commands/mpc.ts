@@ -106,6 +106,11 @@ export function register(program: Command): void {
         );
         return;
       }
+      if (opts.out) {
+        // refuse an unwritable --out before minutes of simulation, not after
+        const { checkOutputPath } = await import('../../data/fsutil.ts');
+        checkOutputPath(opts.out);
+      }
       const { runPhysicsExperiment } = await import('../../experiments/mpc/physics-experiments.ts');
       const report = await runPhysicsExperiment(experiment as 'drone' | 'terrain-robot', {
         out: opts.out,
