@@ -1,12 +1,13 @@
 // `impulse start` (what `npm start` runs): the bundled end-to-end job. Trains the ego-motion
 // predictor on KITTI 00 into runs/kitti-demo (first time only, with progress; an interrupted
 // training resumes), evaluates it against the baselines, writes its report, prints where the
-// report is, then opens the app on the run, the bundled KITTI trajectories and the ROS 2 log
-// (Electron where installed, else the web mode) and runs until closed or Ctrl-C. `--no-app`
-// stops after the report.
+// report is, then opens the app on the run, a simulated terrain run (the MPC terrain robot with the
+// gradient of its goal distance w.r.t. the friction map, made once), the bundled KITTI trajectories
+// and the ROS 2 log (Electron where installed, else the web mode) and runs until closed or Ctrl-C.
+// `--no-app` stops after the report.
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../data/package-root.ts';
@@ -15,6 +16,8 @@ const ROOT = packageRoot();
 const BIN = join(ROOT, 'bin', 'impulse.js');
 /** The demo's run folder, relative to the current directory. */
 export const DEMO_RUN = join('runs', 'kitti-demo');
+/** The simulated terrain run the app opens next to it (MPC robot on a friction map, with the gradient). */
+export const TERRAIN_RUN = join('runs', 'terrain-robot-demo');
 /** Bundled files the app opens next to the run. */
 export const DEMO_FILES = ['KITTI_00_gt.txt', 'KITTI_00_ORB.txt', 'nav2_turtlebot.mcap'].map((f) => join(ROOT, 'examples', 'data', f));
 
@@ -69,7 +72,14 @@ export function register(program: Command): void {
       console.log(`\nReport: ${shown.startsWith('..') ? resolve(report) : shown}  (${pathToFileURL(resolve(report)).href})`);
       console.log(`Open the run in the app: npx impulse app ${run}`);
       if (!opts.app) return;
-      const args = ['app', run, ...DEMO_FILES];
+      if (!existsSync(join(TERRAIN_RUN, 'terrain', 'maps.json'))) {
+        process.stderr.write(
+          `impulse start: simulating the terrain robot (MPC through the physics engine, gradient w.r.t. the friction map) into ${TERRAIN_RUN}\n`,
+        );
+        mkdirSync(TERRAIN_RUN, { recursive: true });
+        await impulse(['mpc', 'terrain-robot', '--no-check', '--quiet', '--out', join(TERRAIN_RUN, 'trajectory.json')]);
+      }
+      const args = ['app', run, TERRAIN_RUN, ...DEMO_FILES];
       if (opts.web) args.push('--web');
       if (opts.port) args.push('--port', opts.port);
       if (!opts.open) args.push('--no-open');
