@@ -77,3 +77,48 @@ test('a bad line deep in a streamed file is named by file and line, and no outpu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('streamed TUM edge cases (comments, blank lines, CRLF, commas, scientific notation, odd decimals, any block size) equal the in-memory conversion; a bad line is named', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-stream-'));
+  try {
+    const text = [
+      '# timestamp tx ty tz qx qy qz qw',
+      '',
+      '   # indented comment',
+      '1.5 1e-3 -2.5E+2 +.5 0 0 0 1\r',
+      '\t',
+      '1.6,5.,-0.0,12345678901234567890,0,0,0.0000000000000000000000001,1\r',
+      '1.7 , 0.1 , 0.2 , 1e-30 , 0 , 0 , 0.7071067811865476 , 0.7071067811865476',
+      '1.8\t3.14159265358979323846\t007\t-1E2\t0.1\t0.2\t0.3\t0.9',
+      '1.9 123456789.123456789 9007199254740993 1e22 0 0 0 2',
+      '2.0 0.30000000000000004 1e23 -1e-22 0 0 0 1',
+    ].join('\n');
+    const input = join(dir, 'edge.tum');
+    writeFileSync(input, text);
+    for (const ext of ['tum', 'kitti', 'csv']) {
+      const whole = join(dir, `whole.${ext}`);
+      await convertTrajectoryFile(input, whole, { inMemory: true, outTimesFile: ext === 'kitti' ? join(dir, 'tw.txt') : undefined });
+      for (const blockBytes of [1, 3, 7, 64, 1 << 20]) {
+        const to = ext === 'csv' ? 'euroc' : ext;
+        const out = join(dir, `s${blockBytes}.${ext}`);
+        await convertStreaming(input, out, { from: 'tum', to: to as 'tum', blockBytes, timesFile: ext === 'kitti' ? join(dir, 'ts.txt') : undefined });
+        assert.equal(readFileSync(out, 'utf8'), readFileSync(whole, 'utf8'), `${ext}, blocks of ${blockBytes}`);
+        if (ext === 'kitti') assert.equal(readFileSync(join(dir, 'ts.txt'), 'utf8'), readFileSync(join(dir, 'tw.txt'), 'utf8'));
+      }
+    }
+    const bad = join(dir, 'bad.tum');
+    writeFileSync(bad, text.replace('1.8\t3.14159265358979323846', '1.8\t3.14.15'));
+    for (const blockBytes of [5, 1 << 20])
+      await assert.rejects(
+        convertStreaming(bad, join(dir, 'o.tum'), { from: 'tum', to: 'tum', blockBytes }),
+        /bad\.tum, line 8, column 2, field 'tx': '3\.14\.15' is not a number/,
+      );
+    writeFileSync(bad, text.replace('1.9 ', '1.9 1e ').replace('\n2.0', '\n1.95 1 2 3 0 0 0 1\n2.0'));
+    await assert.rejects(
+      convertStreaming(bad, join(dir, 'o.tum'), { from: 'tum', to: 'tum', blockBytes: 4 }),
+      /bad\.tum, line 9: TUM line has 9 fields, expected 8/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -59,6 +59,64 @@ function stampOf(t: number, ns: bigint | null): bigint {
   return BigInt(sec) * 1000000000n + BigInt(Math.round((t - sec) * 1e9));
 }
 
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k); // exact doubles up to 1e22
+
+/**
+ * Parses the plain decimal `s[a, b)` (`[+-]?digits[.digits][(e|E)[+-]?digits]`, or `.digits`)
+ * without making a substring, for the common case where the result is exact (Clinger's fast
+ * path: an integer mantissa below 2^53 times or over a power of ten up to 1e22, each exact in
+ * float64, so one IEEE multiply or divide rounds correctly and equals `Number(s.slice(a, b))`).
+ * Returns NaN when the token has another shape or is outside the fast path; the caller then
+ * uses `Number` and its error handling.
+ */
+function parseDecimal(s: string, a: number, b: number): number {
+  let i = a;
+  let neg = false;
+  let ch = i < b ? s.charCodeAt(i) : 0;
+  if (ch === 45 || ch === 43) {
+    neg = ch === 45;
+    ch = ++i < b ? s.charCodeAt(i) : 0;
+  }
+  let m = 0;
+  let digits = 0;
+  while (ch >= 48 && ch <= 57) {
+    m = m * 10 + (ch - 48);
+    digits++;
+    ch = ++i < b ? s.charCodeAt(i) : 0;
+  }
+  let exp = 0;
+  if (ch === 46) {
+    ch = ++i < b ? s.charCodeAt(i) : 0;
+    while (ch >= 48 && ch <= 57) {
+      m = m * 10 + (ch - 48);
+      digits++;
+      exp--;
+      ch = ++i < b ? s.charCodeAt(i) : 0;
+    }
+  }
+  if (digits === 0 || m > 9007199254740991) return NaN;
+  if (ch === 101 || ch === 69) {
+    ch = ++i < b ? s.charCodeAt(i) : 0;
+    let eneg = false;
+    if (ch === 45 || ch === 43) {
+      eneg = ch === 45;
+      ch = ++i < b ? s.charCodeAt(i) : 0;
+    }
+    let e = 0;
+    let edigits = 0;
+    while (ch >= 48 && ch <= 57 && e < 1000) {
+      e = e * 10 + (ch - 48);
+      edigits++;
+      ch = ++i < b ? s.charCodeAt(i) : 0;
+    }
+    if (edigits === 0) return NaN;
+    exp += eneg ? -e : e;
+  }
+  if (i !== b || exp < -22 || exp > 22) return NaN;
+  const x = exp < 0 ? m / POW10[-exp]! : m * POW10[exp]!;
+  return neg ? -x : x;
+}
+
 /** Whether {@link convertStreaming} handles this pair of formats (and options). */
 export function canStream(from: TrajectoryFormat, to: TrajectoryFormat, opts: { timesFileIn?: boolean } = {}): boolean {
   // EuRoC -> EuRoC keeps velocity columns, which only the in-memory writer carries
@@ -67,18 +125,15 @@ export function canStream(from: TrajectoryFormat, to: TrajectoryFormat, opts: { 
 
 /** A buffered writer over a file handle: `write` collects, `flush` writes (after each block read). */
 class BlockWriter {
-  private parts: string[] = [];
-  private size = 0;
+  private text = '';
   constructor(private readonly fh: FileHandle) {}
   write(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
+    this.text += s;
   }
   async flush(): Promise<void> {
-    if (this.size === 0) return;
-    await this.fh.write(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
+    if (this.text === '') return;
+    await this.fh.write(this.text);
+    this.text = '';
   }
 }
 
@@ -165,6 +220,11 @@ export async function convertStreaming(input: string, output: string, opts: Stre
       for (let c = 0; c < nf; c++) {
         const a = starts[c]!;
         const b = ends[c]!;
+        const fast = parseDecimal(line, a, b);
+        if (!Number.isNaN(fast)) {
+          v[c] = fast;
+          continue;
+        }
         let ok = b > a;
         for (let j = a; j < b && ok; j++) {
           const ch = line.charCodeAt(j);
@@ -180,7 +240,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         if (!Number.isFinite(x)) throw new NonFiniteValueError(`value '${tok}' is not finite`, { ...where(), column: c + 1, field: names[c] });
         v[c] = x;
       }
-      const f0 = line.substring(starts[0]!, ends[0]!).trim();
+      const f0 = from === 'euroc' ? line.substring(starts[0]!, ends[0]!).trim() : '';
       let t = NaN;
       let ns: bigint | null = null;
       if (from === 'kitti') {

@@ -139,6 +139,8 @@ export class McapLogWriter {
   private rosWriters = new Map<string, MessageWriter>();
   private seq = new Map<number, number>();
   private enc = new TextEncoder();
+  /** UTF-8 JSON of each JSON schema used so far, by schema name. */
+  private schemaBytes = new Map<string, Uint8Array>();
   private closed = false;
   /** Messages written so far. */
   messageCount = 0;
@@ -214,7 +216,9 @@ export class McapLogWriter {
   async addJson(topic: string, schemaName: string, logTime: bigint, message: unknown): Promise<void> {
     const schema = IMPULSE_JSON_SCHEMAS[schemaName];
     if (!schema) throw new FormatError(`no JSON schema named '${schemaName}' (known: ${Object.keys(IMPULSE_JSON_SCHEMAS).join(', ')})`, { file: this.path });
-    const id = await this.channel(topic, schemaName, 'jsonschema', this.enc.encode(JSON.stringify(schema)), 'json');
+    let schemaData = this.schemaBytes.get(schemaName); // encoded once, not per message
+    if (!schemaData) this.schemaBytes.set(schemaName, (schemaData = this.enc.encode(JSON.stringify(schema))));
+    const id = await this.channel(topic, schemaName, 'jsonschema', schemaData, 'json');
     await this.add(id, logTime, this.enc.encode(JSON.stringify(message)));
   }
 
