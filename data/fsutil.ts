@@ -96,21 +96,28 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array):
 }
 
 /**
+ * Checks `path` as an output, then opens a tracked temporary file next to it for writing (removed
+ * on SIGINT / SIGTERM until released). Errors name `path`, never the temporary file.
+ */
+export async function openTempFor(path: string): Promise<{ fh: FileHandle; tmp: string }> {
+  checkOutputPath(path);
+  const tmp = tempPathFor(path);
+  trackTemp(tmp, path);
+  try {
+    return { fh: await open(tmp, 'w'), tmp };
+  } catch (e) {
+    releaseTemp(tmp);
+    throw userPathError(e, tmp, path);
+  }
+}
+
+/**
  * Opens a temp file next to `path`, runs `fill(handle)`, then syncs, closes and renames it onto
  * `path`. If `fill` throws (or SIGINT / SIGTERM arrive), the temp file is removed and `path` is
  * left untouched.
  */
 export async function withAtomicFile<T>(path: string, fill: (fh: FileHandle, tmpPath: string) => Promise<T>): Promise<T> {
-  checkOutputPath(path);
-  const tmp = tempPathFor(path);
-  trackTemp(tmp, path);
-  let fh: FileHandle;
-  try {
-    fh = await open(tmp, 'w');
-  } catch (e) {
-    releaseTemp(tmp);
-    throw userPathError(e, tmp, path);
-  }
+  const { fh, tmp } = await openTempFor(path);
   let r: T;
   try {
     r = await fill(fh, tmp);

@@ -103,6 +103,20 @@ function stat(values: number[]): SeedStat {
   return { mean, std, values };
 }
 
+/** The split figures metrics.json records for a dataset. */
+function splitSummary(data: EgoDataset): RunMetrics['split'] {
+  return {
+    frames: data.split.frames,
+    testStart: data.split.testStart,
+    valStart: data.split.valStart,
+    trainWindows: data.split.train.length,
+    trainWindowsUsed: data.train.frames.length,
+    valWindows: data.split.val.length,
+    testWindows: data.split.test.length,
+    period: data.period,
+  };
+}
+
 /** The dataset of a run input and config. */
 export async function loadDataset(input: RunInput, config: EgoConfig, trainFraction = config.trainFraction, seed = config.seed): Promise<EgoDataset> {
   const track = await loadTrack(input.path, { timesFile: input.timesFile, topic: input.topic, plane: input.plane });
@@ -133,16 +147,7 @@ export async function runEgo(o: RunOptions): Promise<RunResult> {
   const preds = predictAll(data.track, data.test, trained.models, data.normaliser);
   const metrics: RunMetrics = {
     task: rc.task,
-    split: {
-      frames: data.split.frames,
-      testStart: data.split.testStart,
-      valStart: data.split.valStart,
-      trainWindows: data.split.train.length,
-      trainWindowsUsed: data.train.frames.length,
-      valWindows: data.split.val.length,
-      testWindows: data.split.test.length,
-      period: data.period,
-    },
+    split: splitSummary(data),
     models: metricRows(data.test, preds, data.period, config.seed),
     selection: Object.fromEntries(trained.models.map((m) => [m.label, { bestEpoch: m.bestEpoch, valAde: m.bestValAde }])),
   };
@@ -246,16 +251,7 @@ export async function evaluateRun(dir: string): Promise<RunMetrics> {
   const metrics: RunMetrics = {
     ...(old ?? {}),
     task: rc.task,
-    split: {
-      frames: data.split.frames,
-      testStart: data.split.testStart,
-      valStart: data.split.valStart,
-      trainWindows: data.split.train.length,
-      trainWindowsUsed: data.train.frames.length,
-      valWindows: data.split.val.length,
-      testWindows: data.split.test.length,
-      period: data.period,
-    },
+    split: splitSummary(data),
     models: metricRows(data.test, preds, data.period, rc.config.seed),
     selection: Object.fromEntries(models.map((m) => [m.label, { bestEpoch: m.bestEpoch, valAde: m.bestValAde }])),
   };

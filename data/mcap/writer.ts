@@ -6,9 +6,9 @@
 import { McapWriter, type IWritable } from '@mcap/core';
 import { parse as parseRosMsg } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { rename, rm, type FileHandle } from 'node:fs/promises';
 import { FormatError } from '../errors.ts';
-import { checkOutputPath, releaseTemp, tempPathFor, trackTemp, userPathError } from '../fsutil.ts';
+import { openTempFor, releaseTemp, userPathError } from '../fsutil.ts';
 import { rotationToQuat } from '../se3.ts';
 import { IMPULSE_JSON_SCHEMAS } from './schemas.ts';
 
@@ -160,16 +160,7 @@ export class McapLogWriter {
 
   /** Starts a new file (written to a temp file next to `path` until {@link close}). */
   static async create(path: string, opts: McapWriterOptions = {}): Promise<McapLogWriter> {
-    checkOutputPath(path);
-    const tmp = tempPathFor(path);
-    trackTemp(tmp, path);
-    let fh: FileHandle;
-    try {
-      fh = await open(tmp, 'w');
-    } catch (e) {
-      releaseTemp(tmp);
-      throw userPathError(e, tmp, path);
-    }
+    const { fh, tmp } = await openTempFor(path);
     try {
       const zstd = (opts.compression ?? 'zstd') === 'zstd' ? await loadZstd() : null;
       const writable = new FileWritable(fh);
