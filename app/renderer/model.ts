@@ -3,6 +3,7 @@
 
 import { f32, f64, i32, type Packed } from './packed.ts';
 import type { Rgb } from './colors.ts';
+import type { TrajectoryData } from '../api/files.ts';
 
 /** A trajectory shown in the scene. */
 export interface TrajLayer {
@@ -47,18 +48,8 @@ export interface TerrainGrid {
   layers: { name: string; values: Float32Array; min: number; max: number }[];
 }
 
-/** API response of `trajectory`. */
-export interface TrajectoryResponse {
-  name: string;
-  source: string;
-  count: number;
-  times: Packed;
-  timeSource: 'stamps' | 'log' | 'index';
-  origin: [number, number, number];
-  positions: Packed;
-  quaternions: Packed;
-  bbox: { min: number[]; max: number[] };
-}
+/** The part of the API's `trajectory` response the renderer reads (type-only: nothing of app/api is bundled). */
+export type TrajectoryResponse = Omit<TrajectoryData, 'pathLength' | 'frameId'>;
 
 /** Decodes a `trajectory` response. */
 export function trajLayer(key: string, fileId: string, source: string | undefined, r: TrajectoryResponse, color: Rgb): TrajLayer {

@@ -1,12 +1,9 @@
 // Decoding of the API's packed arrays in the renderer (app/renderer): base64 little-endian bytes
 // to Float32Array / Float64Array / Int32Array (see app/api/packed.ts).
 
-/** A packed array as the API sends it. */
-export interface Packed {
-  dtype: 'f32' | 'f64' | 'i32';
-  length: number;
-  b64: string;
-}
+import type { Packed } from '../api/packed.ts';
+/** A packed array as the API sends it (the API's own type; type-only, nothing of app/api is bundled). */
+export type { Packed };
 
 function bytes(b64: string): ArrayBuffer {
   const s = atob(b64);
