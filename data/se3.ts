@@ -52,8 +52,40 @@ export function quatToRotation(x: number, y: number, z: number, w: number, out: 
  * the stable formula) gives the quaternion, normalised.
  */
 export function rotationToQuat(m: ArrayLike<number>, o = 0, stride = 4): [number, number, number, number] {
-  const R = nearestRotation(m, o, stride);
-  return quatOfRotation(R, 0, 3);
+  const q: [number, number, number, number] = [0, 0, 0, 0];
+  rotationToQuatInto(m, o, stride, q);
+  return q;
+}
+
+/**
+ * {@link rotationToQuat} writing into `out` ([x, y, z, w]) without allocating when the block is
+ * already orthonormal (the common case: poses built from quaternions); the same numbers.
+ */
+export function rotationToQuatInto(m: ArrayLike<number>, o: number, stride: number, out: number[] | Float64Array): void {
+  if (orthonormalBlock(m, o, stride)) quatOfRotation(m, o, stride, out);
+  else quatOfRotation(nearestRotation(m, o, stride), 0, 3, out);
+}
+
+/** The test {@link nearestRotation} uses to return a block unchanged: rows orthonormal to 4 eps and det > 0. */
+function orthonormalBlock(m: ArrayLike<number>, o: number, stride: number): boolean {
+  const a0 = m[o]!,
+    a1 = m[o + 1]!,
+    a2 = m[o + 2]!,
+    a3 = m[o + stride]!,
+    a4 = m[o + stride + 1]!,
+    a5 = m[o + stride + 2]!,
+    a6 = m[o + 2 * stride]!,
+    a7 = m[o + 2 * stride + 1]!,
+    a8 = m[o + 2 * stride + 2]!;
+  const tol = 4 * Number.EPSILON;
+  // the same sums, in the same order, as nearestRotation's check (subtracting 0 off the diagonal changes nothing)
+  if (Math.abs(a0 * a0 + a1 * a1 + a2 * a2 - 1) > tol) return false;
+  if (Math.abs(a3 * a3 + a4 * a4 + a5 * a5 - 1) > tol) return false;
+  if (Math.abs(a6 * a6 + a7 * a7 + a8 * a8 - 1) > tol) return false;
+  if (Math.abs(a0 * a3 + a1 * a4 + a2 * a5) > tol) return false;
+  if (Math.abs(a0 * a6 + a1 * a7 + a2 * a8) > tol) return false;
+  if (Math.abs(a3 * a6 + a4 * a7 + a5 * a8) > tol) return false;
+  return a0 * (a4 * a8 - a5 * a7) - a1 * (a3 * a8 - a5 * a6) + a2 * (a3 * a7 - a4 * a6) > 0;
 }
 
 /**
@@ -88,7 +120,7 @@ export function nearestRotation(m: ArrayLike<number>, o = 0, stride = 4): Float6
   return R;
 }
 
-function quatOfRotation(m: ArrayLike<number>, o: number, stride: number): [number, number, number, number] {
+function quatOfRotation(m: ArrayLike<number>, o: number, stride: number, out: number[] | Float64Array): void {
   const r00 = m[o]!,
     r01 = m[o + 1]!,
     r02 = m[o + 2]!;
@@ -123,7 +155,10 @@ function quatOfRotation(m: ArrayLike<number>, o: number, stride: number): [numbe
   }
   let n = Math.sqrt(x * x + y * y + z * z + w * w);
   if (w < 0) n = -n;
-  return [x / n, y / n, z / n, w / n];
+  out[0] = x / n;
+  out[1] = y / n;
+  out[2] = z / n;
+  out[3] = w / n;
 }
 
 /** Rotation angle in [0, pi] of the rotation block of `m` (the norm of its SO(3) logarithm, as evo's so3_log_angle). */

@@ -7,12 +7,12 @@
 
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { StringDecoder } from 'node:string_decoder';
 import { FormatError, NonFiniteValueError, ParseError, TimestampOrderError } from '../errors.ts';
 import { checkOutputPath, withAtomicFile } from '../fsutil.ts';
-import { quatToRotation, rotationToQuat } from '../se3.ts';
+import { quatToRotation, rotationToQuatInto } from '../se3.ts';
 import { checkQuaternion } from '../trajectory.ts';
 import type { TrajectoryFormat } from './names.ts';
+import { ByteSink, isCanonicalDecimal } from './numtext.ts';
 
 /** Input formats {@link convertStreaming} reads. */
 export const STREAM_INPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc'];
@@ -45,7 +45,6 @@ export interface StreamConvertResult {
 }
 
 const NONFINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
-const INT_RE = /^\d+$/;
 const FIELDS: Record<string, string[]> = {
   tum: ['timestamp', 'tx', 'ty', 'tz', 'qx', 'qy', 'qz', 'qw'],
   euroc: ['timestamp', 'p_x', 'p_y', 'p_z', 'q_w', 'q_x', 'q_y', 'q_z'],
@@ -62,52 +61,51 @@ function stampOf(t: number, ns: bigint | null): bigint {
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k); // exact doubles up to 1e22
 
 /**
- * Parses the plain decimal `s[a, b)` (`[+-]?digits[.digits][(e|E)[+-]?digits]`, or `.digits`)
- * without making a substring, for the common case where the result is exact (Clinger's fast
- * path: an integer mantissa below 2^53 times or over a power of ten up to 1e22, each exact in
- * float64, so one IEEE multiply or divide rounds correctly and equals `Number(s.slice(a, b))`).
- * Returns NaN when the token has another shape or is outside the fast path; the caller then
- * uses `Number` and its error handling.
+ * Parses the plain decimal in bytes `s[a, b)` (`[+-]?digits[.digits][(e|E)[+-]?digits]`, or
+ * `.digits`) for the common case where the result is exact (Clinger's fast path: an integer
+ * mantissa below 2^53 times or over a power of ten up to 1e22, each exact in float64, so one IEEE
+ * multiply or divide rounds correctly and equals `Number(token)`). Returns NaN when the token has
+ * another shape or is outside the fast path; the caller then uses `Number` and its error handling.
  */
-function parseDecimal(s: string, a: number, b: number): number {
+function parseDecimal(s: Uint8Array, a: number, b: number): number {
   let i = a;
   let neg = false;
-  let ch = i < b ? s.charCodeAt(i) : 0;
+  let ch = i < b ? s[i]! : 0;
   if (ch === 45 || ch === 43) {
     neg = ch === 45;
-    ch = ++i < b ? s.charCodeAt(i) : 0;
+    ch = ++i < b ? s[i]! : 0;
   }
   let m = 0;
   let digits = 0;
   while (ch >= 48 && ch <= 57) {
     m = m * 10 + (ch - 48);
     digits++;
-    ch = ++i < b ? s.charCodeAt(i) : 0;
+    ch = ++i < b ? s[i]! : 0;
   }
   let exp = 0;
   if (ch === 46) {
-    ch = ++i < b ? s.charCodeAt(i) : 0;
+    ch = ++i < b ? s[i]! : 0;
     while (ch >= 48 && ch <= 57) {
       m = m * 10 + (ch - 48);
       digits++;
       exp--;
-      ch = ++i < b ? s.charCodeAt(i) : 0;
+      ch = ++i < b ? s[i]! : 0;
     }
   }
   if (digits === 0 || m > 9007199254740991) return NaN;
   if (ch === 101 || ch === 69) {
-    ch = ++i < b ? s.charCodeAt(i) : 0;
+    ch = ++i < b ? s[i]! : 0;
     let eneg = false;
     if (ch === 45 || ch === 43) {
       eneg = ch === 45;
-      ch = ++i < b ? s.charCodeAt(i) : 0;
+      ch = ++i < b ? s[i]! : 0;
     }
     let e = 0;
     let edigits = 0;
     while (ch >= 48 && ch <= 57 && e < 1000) {
       e = e * 10 + (ch - 48);
       edigits++;
-      ch = ++i < b ? s.charCodeAt(i) : 0;
+      ch = ++i < b ? s[i]! : 0;
     }
     if (edigits === 0) return NaN;
     exp += eneg ? -e : e;
@@ -123,23 +121,23 @@ export function canStream(from: TrajectoryFormat, to: TrajectoryFormat, opts: { 
   return STREAM_INPUTS.includes(from) && STREAM_OUTPUTS.includes(to) && !opts.timesFileIn && !(from === 'euroc' && to === 'euroc');
 }
 
-/** A buffered writer over a file handle: `write` collects, `flush` writes (after each block read). */
-class BlockWriter {
-  private text = '';
-  constructor(private readonly fh: FileHandle) {}
-  write(s: string): void {
-    this.text += s;
-  }
-  async flush(): Promise<void> {
-    if (this.text === '') return;
-    await this.fh.write(this.text);
-    this.text = '';
-  }
+/** Writes what a sink holds to a file handle and empties it (after each block read). */
+async function drainSink(sink: ByteSink, fh: FileHandle): Promise<void> {
+  let off = 0;
+  while (off < sink.pos) off += (await fh.write(sink.buf, off, sink.pos - off)).bytesWritten;
+  sink.pos = 0;
 }
+
+const isWs = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
 
 /**
  * Converts `input` (format `opts.from`) to `output` (format `opts.to`) a block at a time.
  * Throws the readers' named errors (file, line, field) on bad input; nothing is written then.
+ *
+ * Works on bytes: numbers are parsed in place, a value that passes through unchanged (timestamps,
+ * positions, KITTI matrices) is copied as its input text when that text is exactly what
+ * `String(value)` prints ({@link isCanonicalDecimal}), and other numbers are printed straight
+ * into the output buffer, so the output is the in-memory writers' byte for byte.
  */
 export async function convertStreaming(input: string, output: string, opts: StreamConvertOptions): Promise<StreamConvertResult> {
   const { from, to } = opts;
@@ -156,47 +154,86 @@ export async function convertStreaming(input: string, output: string, opts: Stre
 
   const mcap = to === 'mcap' ? await (await import('../mcap/writer.ts')).McapLogWriter.create(output) : null;
   const topic = opts.topic ?? '/trajectory';
-  const frame = opts.frameId ?? 'world';
+  const frameJson = JSON.stringify(opts.frameId ?? 'world');
 
-  const run = async (out: BlockWriter | null, times: BlockWriter | null): Promise<StreamConvertResult> => {
+  const run = async (fh: FileHandle | null, th: FileHandle | null): Promise<StreamConvertResult> => {
     const nf = from === 'kitti' ? 12 : 8;
     const names = FIELDS[from]!;
     const v = new Float64Array(12);
     const R = new Float64Array(12);
+    const q = new Float64Array(4);
     const prevPose = new Float64Array(12);
     let prevT = -Infinity;
     let n = 0;
     let lineNo = 0;
     let bytesRead = 0;
     const dup = { count: 0, first: [] as { index: number; timestamp: number }[] };
-    if (to === 'tum') out!.write('# timestamp tx ty tz qx qy qz qw\n');
-    if (to === 'euroc') out!.write('#timestamp [ns],p_RS_R_x [m],p_RS_R_y [m],p_RS_R_z [m],q_RS_w [],q_RS_x [],q_RS_y [],q_RS_z []\n');
+    const out = new ByteSink(to === 'mcap' ? 1024 : 1 << 21);
+    const times = th ? new ByteSink(1 << 18) : null;
+    if (to === 'tum') out.ascii('# timestamp tx ty tz qx qy qz qw\n');
+    if (to === 'euroc') out.ascii('#timestamp [ns],p_RS_R_x [m],p_RS_R_y [m],p_RS_R_z [m],q_RS_w [],q_RS_x [],q_RS_y [],q_RS_z []\n');
 
-    const pending: [bigint, Float64Array][] = []; // MCAP messages of the current block
     const starts = new Int32Array(32);
     const ends = new Int32Array(32);
+    let buf: Uint8Array = new Uint8Array(0); // the block being parsed
     const where = (): { file: string; line: number } => ({ file: input, line: lineNo });
     const isSep = (c: number): boolean => c === 32 || c === 9 || (c === 44 && from !== 'kitti') || c === 13;
-    const handle = (line: string, i: number, L: number): void => {
+    /** Field c of the line as its input text when that is String(x), else x printed. */
+    const passThrough = (sink: ByteSink, c: number, x: number): void => {
+      if (isCanonicalDecimal(buf, starts[c]!, ends[c]!, x)) sink.copy(buf, starts[c]!, ends[c]!);
+      else sink.number(x);
+    };
+    /** The time column as String(t) does. */
+    const timeText = (sink: ByteSink, t: number): void => {
+      if (from === 'tum') passThrough(sink, 0, t);
+      else sink.number(t);
+    };
+    /** The nanosecond stamp as text (EuRoC), exactly stampOf(t, ns).toString(). */
+    const stampText = (sink: ByteSink, t: number, nsText: boolean): void => {
+      if (nsText) {
+        let a = starts[0]!;
+        const b = ends[0]!;
+        while (a < b - 1 && buf[a] === 48) a++; // BigInt drops leading zeros
+        sink.copy(buf, a, b);
+        return;
+      }
+      const sec = Math.floor(t);
+      const frac = Math.round((t - sec) * 1e9);
+      if (sec < 0 || sec >= 9007199254740992 || frac >= 1e9) {
+        sink.ascii(stampOf(t, null).toString());
+        return;
+      }
+      if (sec === 0) {
+        sink.uint(frac);
+        return;
+      }
+      sink.uint(sec);
+      sink.reserve(9);
+      for (let k = 8, f = frac; k >= 0; k--, f = Math.floor(f / 10)) sink.buf[sink.pos + k] = 48 + (f % 10);
+      sink.pos += 9;
+    };
+    const tokenText = (c: number): string => Buffer.from(buf.buffer, buf.byteOffset + starts[c]!, ends[c]! - starts[c]!).toString('utf8');
+
+    const handle = (i: number, L: number): void => {
       lineNo++;
-      // fields by char codes (spaces, tabs; commas for TUM and EuRoC) in line[i, L)
-      while (i < L && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9 || line.charCodeAt(i) === 13)) i++;
-      if (i === L || line.charCodeAt(i) === 35) return; // blank or '#'
-      if (from === 'euroc' && n === 0 && /^[A-Za-z]/.test(line.slice(i, L))) return; // header without '#'
+      const line = buf;
+      while (i < L && (line[i] === 32 || line[i] === 9 || line[i] === 13)) i++;
+      if (i === L || line[i] === 35) return; // blank or '#'
+      if (from === 'euroc' && n === 0 && (line[i]! | 32) >= 97 && (line[i]! | 32) <= 122) return; // header without '#'
       let k = 0;
       if (from === 'tum' || from === 'kitti') {
         while (i < L) {
           const a = i;
-          while (i < L && !isSep(line.charCodeAt(i))) i++;
+          while (i < L && !isSep(line[i]!)) i++;
           if (k < 32) {
             starts[k] = a;
             ends[k] = i;
           }
           k++;
-          while (i < L && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9 || line.charCodeAt(i) === 13)) i++;
-          if (i < L && line.charCodeAt(i) === 44 && from === 'tum') {
+          while (i < L && (line[i] === 32 || line[i] === 9 || line[i] === 13)) i++;
+          if (i < L && line[i] === 44 && from === 'tum') {
             i++;
-            while (i < L && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+            while (i < L && (line[i] === 32 || line[i] === 9)) i++;
             if (i >= L) {
               starts[k] = ends[k] = L; // a trailing comma: an empty field
               k++;
@@ -204,14 +241,25 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           }
         }
       } else {
-        const base = i;
-        const f = line.slice(i, L).trim().split(',');
-        for (let c = 0; c < f.length && c < 32; c++) {
-          const tok = f[c]!.trim();
-          starts[c] = line.indexOf(tok, c === 0 ? base : ends[c - 1]! + 1);
-          ends[c] = starts[c]! + tok.length;
+        // comma separated, each field trimmed (the line already starts at a non-blank)
+        let e = L;
+        while (e > i && isWs(line[e - 1]!)) e--;
+        let a = i;
+        for (;;) {
+          let j = a;
+          while (j < e && line[j] !== 44) j++;
+          let fa = a;
+          let fb = j;
+          while (fa < fb && isWs(line[fa]!)) fa++;
+          while (fb > fa && isWs(line[fb - 1]!)) fb--;
+          if (k < 32) {
+            starts[k] = fa;
+            ends[k] = fb;
+          }
+          k++;
+          if (j >= e) break;
+          a = j + 1;
         }
-        k = f.length;
       }
       if (from === 'euroc' ? k < 8 : k !== nf) {
         const what = from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : 'EuRoC';
@@ -227,10 +275,10 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         }
         let ok = b > a;
         for (let j = a; j < b && ok; j++) {
-          const ch = line.charCodeAt(j);
+          const ch = line[j]!;
           ok = (ch >= 48 && ch <= 57) || ch === 46 || ch === 101 || ch === 69 || ch === 43 || ch === 45;
         }
-        const tok = line.substring(a, b);
+        const tok = tokenText(c);
         const x = ok ? Number(tok) : NaN;
         if (!ok || Number.isNaN(x)) {
           const l = { ...where(), column: c + 1, field: names[c] };
@@ -240,11 +288,10 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         if (!Number.isFinite(x)) throw new NonFiniteValueError(`value '${tok}' is not finite`, { ...where(), column: c + 1, field: names[c] });
         v[c] = x;
       }
-      const f0 = from === 'euroc' ? line.substring(starts[0]!, ends[0]!).trim() : '';
       let t = NaN;
-      let ns: bigint | null = null;
+      let nsText = false; // EuRoC: the stamp is an integer of nanoseconds, kept exactly
       if (from === 'kitti') {
-        R.set(v.subarray(0, 12));
+        R.set(v);
         if (opts.rate !== undefined) t = n / opts.rate;
       } else {
         let qx: number, qy: number, qz: number, qw: number;
@@ -256,7 +303,8 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           qw = v[7]!;
         } else {
           t = v[0]! / 1e9;
-          if (INT_RE.test(f0)) ns = BigInt(f0);
+          nsText = ends[0]! > starts[0]!;
+          for (let j = starts[0]!; j < ends[0]! && nsText; j++) nsText = line[j]! >= 48 && line[j]! <= 57;
           qw = v[4]!;
           qx = v[5]!;
           qy = v[6]!;
@@ -269,7 +317,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         R[11] = v[3]!;
       }
       if (hasTime) {
-        if (t < prevT) throw new TimestampOrderError(`timestamp ${from === 'euroc' ? `${f0} ns` : t} goes backwards (previous ${prevT})`, where());
+        if (t < prevT) throw new TimestampOrderError(`timestamp ${from === 'euroc' ? `${tokenText(0)} ns` : t} goes backwards (previous ${prevT})`, where());
         if (t === prevT) {
           let differ = false;
           for (let k = 0; k < 12 && !differ; k++) differ = Math.abs(R[k]! - prevPose[k]!) > 1e-12;
@@ -281,40 +329,108 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         prevT = t;
         prevPose.set(R);
       }
+      // translation columns of the input: TUM/EuRoC 1..3, KITTI 3, 7, 11
+      const tc = from === 'kitti' ? 3 : 1;
+      const tk = from === 'kitti' ? 4 : 1;
       if (to === 'kitti') {
-        let s = String(R[0]);
-        for (let k = 1; k < 12; k++) s += ' ' + R[k];
-        out!.write(s + '\n');
-        times?.write(`${t}\n`);
+        out.reserve(16);
+        for (let k = 0; k < 12; k++) {
+          if (k > 0) out.byte(32);
+          if (from === 'kitti') passThrough(out, k, R[k]!);
+          else if ((k & 3) === 3) passThrough(out, 1 + (k >> 2), R[k]!);
+          else out.number(R[k]!);
+        }
+        out.byte(10);
+        if (times) {
+          timeText(times, t);
+          times.reserve(1);
+          times.byte(10);
+        }
       } else if (to === 'mcap') {
-        pending.push([stampOf(t, ns), Float64Array.from(R)]);
+        rotationToQuatInto(R, 0, 4, q);
+        const ns = nsText ? BigInt(tokenText(0)) : stampOf(t, null);
+        const { sec, nsec } = foxgloveTimeOf(ns);
+        out.pos = 0;
+        out.ascii('{"timestamp":{"sec":');
+        out.uint(sec);
+        out.ascii(',"nsec":');
+        out.uint(nsec);
+        out.ascii('},"frame_id":');
+        out.ascii(frameJson);
+        out.ascii(',"pose":{"position":{"x":');
+        passThrough(out, tc, R[3]!);
+        out.ascii(',"y":');
+        passThrough(out, tc + tk, R[7]!);
+        out.ascii(',"z":');
+        passThrough(out, tc + 2 * tk, R[11]!);
+        out.ascii('},"orientation":{"x":');
+        out.number(q[0]!);
+        out.ascii(',"y":');
+        out.number(q[1]!);
+        out.ascii(',"z":');
+        out.number(q[2]!);
+        out.ascii(',"w":');
+        out.number(q[3]!);
+        out.ascii('}}}');
+        mcapQueue.push(ns, out.buf.subarray(0, out.pos));
       } else {
-        const q = rotationToQuat(R, 0, 4);
-        if (to === 'tum') out!.write(`${t} ${R[3]} ${R[7]} ${R[11]} ${q[0]} ${q[1]} ${q[2]} ${q[3]}\n`);
-        else out!.write(`${stampOf(t, ns)},${R[3]},${R[7]},${R[11]},${q[3]},${q[0]},${q[1]},${q[2]}\n`);
+        rotationToQuatInto(R, 0, 4, q);
+        if (to === 'tum') timeText(out, t);
+        else stampText(out, t, nsText);
+        const sep = to === 'tum' ? 32 : 44;
+        for (let k = 0; k < 3; k++) {
+          out.reserve(1);
+          out.byte(sep);
+          passThrough(out, tc + k * tk, R[3 + 4 * k]!);
+        }
+        for (let k = 0; k < 4; k++) {
+          out.reserve(1);
+          out.byte(sep);
+          out.number(q[to === 'tum' ? k : (k + 3) & 3]!);
+        }
+        out.reserve(1);
+        out.byte(10);
       }
       n++;
     };
 
-    const drain = async (): Promise<void> => {
-      await out?.flush();
-      await times?.flush();
-      for (const [stampNs, pose] of pending) await mcap!.addPoseInFrame(topic, stampNs, frame, pose);
-      pending.length = 0;
+    /** MCAP messages of the current block, copied into one buffer, written after the block. */
+    const mcapQueue = {
+      data: new ByteSink(1 << 20),
+      stamps: [] as bigint[],
+      ends: [] as number[],
+      push(ns: bigint, bytes: Uint8Array): void {
+        this.data.copy(bytes, 0, bytes.length);
+        this.stamps.push(ns);
+        this.ends.push(this.data.pos);
+      },
     };
-    const decoder = new StringDecoder('utf8');
-    let rest = '';
+    const drain = async (): Promise<void> => {
+      if (mcap) {
+        const { data, stamps, ends: e } = mcapQueue;
+        for (let k = 0, a = 0; k < stamps.length; a = e[k]!, k++)
+          await mcap.addJsonBytes(topic, 'foxglove.PoseInFrame', stamps[k]!, data.buf.subarray(a, e[k]!));
+        data.pos = 0;
+        stamps.length = 0;
+        e.length = 0;
+        return;
+      }
+      await drainSink(out, fh!);
+      if (times) await drainSink(times, th!);
+    };
+    let rest: Buffer | null = null;
     const stream = createReadStream(input, { highWaterMark: opts.blockBytes ?? 1 << 20 });
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         bytesRead += chunk.length;
-        const text = rest + decoder.write(chunk);
+        const data: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+        buf = data;
         let start = 0;
-        for (let end = text.indexOf('\n', start); end >= 0; end = text.indexOf('\n', start)) {
-          handle(text, start, end);
+        for (let end = data.indexOf(10, start); end >= 0; end = data.indexOf(10, start)) {
+          handle(start, end);
           start = end + 1;
         }
-        rest = text.slice(start);
+        rest = start < data.length ? data.subarray(start) : null;
         await drain();
       }
     } catch (e) {
@@ -324,8 +440,10 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     } finally {
       stream.destroy();
     }
-    rest += decoder.end();
-    if (rest !== '') handle(rest, 0, rest.length);
+    if (rest) {
+      buf = rest;
+      handle(0, rest.length);
+    }
     if (n === 0) throw new ParseError(`no poses in ${from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : 'EuRoC'} file`, { file: input });
     await drain();
     return { poses: n, timestamps: hasTime, duplicates: dup, bytesRead };
@@ -342,7 +460,13 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     }
   }
   return withAtomicFile(output, async (fh) => {
-    if (!opts.timesFile) return run(new BlockWriter(fh), null);
-    return withAtomicFile(opts.timesFile, async (th) => run(new BlockWriter(fh), new BlockWriter(th)));
+    if (!opts.timesFile) return run(fh, null);
+    return withAtomicFile(opts.timesFile, async (th) => run(fh, th));
   });
+}
+
+/** `foxgloveTime` of a stamp (sec, nsec), with its error for negative stamps. */
+function foxgloveTimeOf(ns: bigint): { sec: number; nsec: number } {
+  if (ns < 0n) throw new FormatError(`negative timestamp ${ns} ns cannot be written`);
+  return { sec: Number(ns / 1000000000n), nsec: Number(ns % 1000000000n) };
 }

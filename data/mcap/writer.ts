@@ -213,6 +213,24 @@ export class McapLogWriter {
     await this.add(id, logTime, this.enc.encode(JSON.stringify(message)));
   }
 
+  /**
+   * Writes a JSON message already encoded as UTF-8 (`bytes`, copied before this returns' first
+   * await completes) under one of the schemas of schemas.ts; the caller vouches that it matches
+   * the schema (the streaming converter prints PoseInFrame messages straight into bytes).
+   */
+  async addJsonBytes(topic: string, schemaName: string, logTime: bigint, bytes: Uint8Array): Promise<void> {
+    const key = `${topic}\u0000${schemaName}`;
+    let id = this.channelIds.get(key);
+    if (id === undefined) {
+      const schema = IMPULSE_JSON_SCHEMAS[schemaName];
+      if (!schema) throw new FormatError(`no JSON schema named '${schemaName}' (known: ${Object.keys(IMPULSE_JSON_SCHEMAS).join(', ')})`, { file: this.path });
+      let schemaData = this.schemaBytes.get(schemaName);
+      if (!schemaData) this.schemaBytes.set(schemaName, (schemaData = this.enc.encode(JSON.stringify(schema))));
+      id = await this.channel(topic, schemaName, 'jsonschema', schemaData, 'json');
+    }
+    await this.add(id, logTime, bytes);
+  }
+
   /** Writes a foxglove.PoseInFrame. */
   async addPoseInFrame(topic: string, stampNs: bigint, frameId: string, pose: PoseLike): Promise<void> {
     await this.addJson(topic, 'foxglove.PoseInFrame', stampNs, { timestamp: foxgloveTime(stampNs), frame_id: frameId, pose: foxglovePose(pose) });
