@@ -114,7 +114,7 @@ const inMB = statSync(input).size / 1e6;
 console.log(JSON.stringify({ poses: r.poses, streamed: r.streamed, seconds, cpuSeconds, inputMBperSec: inMB / seconds, inputMBperCpuSec: inMB / cpuSeconds, outputMB: statSync(output).size / 1e6, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
 `;
 
-/** Writes a TUM file of about `bytes` bytes (poses along a helix, 100 Hz, 6 decimals as TUM tools write). */
+/** Writes a TUM file of about `bytes` bytes (poses along a helix turning about a tilted axis, 100 Hz, 6 decimals as TUM tools write). */
 async function generateTum(path: string, bytes: number): Promise<number> {
   const fh = await open(path, 'w');
   let n = 0;
@@ -125,7 +125,9 @@ async function generateTum(path: string, bytes: number): Promise<number> {
       const parts: string[] = [];
       for (let k = 0; k < 10000; k++, n++) {
         const th = n * 0.001;
-        const line = `${(1305031102 + n * 0.01).toFixed(6)} ${(5 * Math.cos(th)).toFixed(6)} ${(5 * Math.sin(th)).toFixed(6)} ${(0.001 * n).toFixed(6)} 0.000000 0.000000 ${Math.sin(th / 2).toFixed(6)} ${Math.cos(th / 2).toFixed(6)}\n`;
+        // a rotation about a tilted axis, so that all four quaternion components vary (as in real logs)
+        const s = Math.sin(th / 2);
+        const line = `${(1305031102 + n * 0.01).toFixed(6)} ${(5 * Math.cos(th)).toFixed(6)} ${(5 * Math.sin(th)).toFixed(6)} ${(0.001 * n).toFixed(6)} ${(0.48 * s).toFixed(6)} ${(0.6 * s).toFixed(6)} ${(0.64 * s).toFixed(6)} ${Math.cos(th / 2).toFixed(6)}\n`;
         parts.push(line);
         size += line.length;
       }

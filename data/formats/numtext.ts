@@ -41,6 +41,14 @@ export function isCanonicalDecimal(b: Uint8Array, s: number, e: number, x: numbe
   return 1 / POW10[fracDigits]! > ax * 4.440892098500626e-16; // last digit's unit > 2 * 2^-52 * |x| >= the spacing
 }
 
+/** ASCII digit pairs 00..99. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor(i / 20)));
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer); // little-endian: U32[1] holds sign, exponent and the top of the mantissa
+F64[0] = 1;
+const LITTLE_ENDIAN = U32[1] === 0x3ff00000;
+/** POW2[e] = 2^(e - 1076): half the spacing of doubles with biased exponent e (normal numbers). */
+const POW2 = Float64Array.from({ length: 2048 }, (_, e) => 2 ** (Math.max(e, 1) - 1075 - 1));
 const SPLIT = 134217729; // 2^27 + 1, Dekker's splitter
 let prodHi = 0;
 let prodLo = 0;
@@ -102,23 +110,32 @@ export class ByteSink {
     const d = this.digits;
     let k = d.length;
     if (hi === 0) {
-      do {
-        const q = (lo / 10) | 0;
-        d[--k] = 48 + lo - q * 10;
+      while (lo >= 100) {
+        const q = (lo / 100) | 0;
+        const r = (lo - q * 100) << 1;
+        d[--k] = PAIRS[r + 1]!;
+        d[--k] = PAIRS[r]!;
         lo = q;
-      } while (lo > 0);
+      }
+      if (lo >= 10) {
+        d[--k] = PAIRS[(lo << 1) + 1]!;
+        d[--k] = PAIRS[lo << 1]!;
+      } else d[--k] = 48 + lo;
       return k;
     }
-    for (let j = 0; j < 8; j++) {
-      const q = (lo / 10) | 0;
-      d[--k] = 48 + lo - q * 10;
+    for (let j = 0; j < 4; j++) {
+      const q = (lo / 100) | 0;
+      const r = (lo - q * 100) << 1;
+      d[--k] = PAIRS[r + 1]!;
+      d[--k] = PAIRS[r]!;
       lo = q;
     }
-    do {
+    while (hi >= 10) {
       const q = (hi / 10) | 0;
       d[--k] = 48 + hi - q * 10;
       hi = q;
-    } while (hi > 0);
+    }
+    d[--k] = 48 + hi;
     return k;
   }
 
@@ -139,80 +156,62 @@ export class ByteSink {
       return;
     }
     const ax = x < 0 ? -x : x;
-    if (ax >= 1e-6 && ax < 1e15 && this.shortest(ax, x < 0)) return;
+    if (ax >= 1e-6 && ax < 1e15 && LITTLE_ENDIAN && this.shortest(ax, x < 0)) return;
     this.ascii(String(x));
   }
 
   /**
    * Appends `String(ax)` (with a '-' when `neg`) for 1e-6 <= ax < 1e15, or returns false (nothing
    * written) in the rare cases it cannot settle (then the caller uses String). Number::toString
-   * prints the shortest decimal that reads back as ax, the one closest to ax among several:
-   * - 15 digits or fewer: a candidate m * 10^-p (m < 2^53, p <= 22) reads back as ax exactly when
-   *   m / 10^p === ax (one correctly rounded division of exact doubles, which is how the decimal
-   *   itself reads), and a decimal of at most 15 significant digits that reads back as ax is the
-   *   only one of its length or shorter (15 digits always survive a round trip through float64);
-   * - else 16, then 17 digits: the decimal nearest to ax of that length, from the exact product
-   *   ax * 10^p as a sum of two doubles (Dekker); at 16 digits it must read back as ax (checked as
-   *   above), at 17 it always does.
+   * prints the shortest decimal that reads back as ax, and of several such, the one closest to ax.
+   * For D = 15, 16, 17 significant digits: the D-digit decimal nearest to ax is N * 10^-p, N the
+   * integer nearest to the exact product ax * 10^p (a sum of two doubles, Dekker); it reads back
+   * as ax when |N - ax * 10^p| is below half the spacing of doubles at ax, scaled by 10^p (exact:
+   * a power of two times 10^p <= 1e22). The first D where it does gives the answer: no shorter
+   * decimal reads back (the nearest of each shorter length did not), and it is the closest of its
+   * length. Values within 1e-9 of a tie or of the half spacing, and powers of two (whose spacing
+   * below is half that above), are left to String.
    */
   private shortest(ax: number, neg: boolean): boolean {
-    let e10 = Math.floor(Math.log10(ax)); // decimal exponent, possibly off by one (fixed below)
+    F64[0] = ax;
+    const hiWord = U32[1]!;
+    const bexp = (hiWord >>> 20) & 0x7ff;
+    if ((hiWord & 0xfffff) === 0 && U32[0] === 0) return false; // a power of two
+    const halfUlp = POW2[bexp]!; // 2^(e - 53): half the spacing of doubles at ax
+    let e10 = Math.floor((bexp - 1023) * 0.3010299956639812); // decimal exponent from the binary one, possibly one too low (fixed below)
     if (e10 < -6) e10 = -6;
-    let p = 14 - e10; // 15 significant digits: m = ax * 10^p in [1e14, 1e15)
+    let p = 14 - e10; // 15 significant digits: ax * 10^p in [1e14, 1e15)
     if (p < 0 || p > 20) return false;
-    let approx = ax * POW10[p]!;
-    if (approx >= 1e15) approx = ax * POW10[--p]!;
-    else if (approx < 1e14) approx = ax * POW10[++p]!;
+    const approx = ax * POW10[p]!;
+    if (approx >= 1e15) p--;
+    else if (approx < 1e14) p++;
     if (p < 0 || p > 20) return false;
-    const div = POW10[p]!;
-    let m = Math.round(approx);
-    if (m / div !== ax) {
-      if ((m - 1) / div === ax) m -= 1;
-      else if ((m + 1) / div === ax) m += 1;
-      else m = -1;
-    }
-    if (m >= 0) {
-      this.emit(Math.floor(m / 1e8), m - Math.floor(m / 1e8) * 1e8, p, neg);
+    for (let D = 15; D <= 17; D++, p++) {
+      exactProduct(ax, p);
+      const hi = prodHi;
+      const r = Math.round(hi);
+      const f = hi - r + prodLo; // ax * 10^p - r (hi - r is exact)
+      const rf = Math.round(f);
+      const dist = Math.abs(rf - f); // |N - ax * 10^p|, N = r + rf
+      if (Math.abs(dist - 0.5) < 1e-9) return false;
+      const h = halfUlp * POW10[p]!;
+      if (Math.abs(dist - h) < 1e-9) return false;
+      if (dist > h) continue; // the nearest D-digit decimal does not read back: none does
+      let q = Math.floor(r / 1e8);
+      let rem = r - q * 1e8 + rf; // exact: q * 1e8, the difference and the sum are integers below 2^53
+      while (rem < 0) {
+        rem += 1e8;
+        q--;
+      }
+      while (rem >= 1e8) {
+        rem -= 1e8;
+        q++;
+      }
+      if (D > 15 && rem % 10 === 0) return false; // would have been found shorter
+      this.emit(q, rem, p, neg);
       return true;
     }
-    // 16 digits: the nearest 16-digit decimal, if it reads back as ax
-    exactProduct(ax, p + 1);
-    let hi = prodHi;
-    let lo = prodLo;
-    const r = Math.round(hi);
-    const f = hi - r + lo;
-    let rf = Math.round(f);
-    if (Math.abs(Math.abs(f - rf) - 0.5) < 1e-6) return false; // (nearly) halfway: leave it to String
-    const n16 = r + rf;
-    if (n16 >= TWO53) return false;
-    if (n16 / POW10[p + 1]! === ax) {
-      const q = Math.floor(n16 / 1e8);
-      const rem = n16 - q * 1e8;
-      if (rem % 10 === 0) return false; // would have been found with 15 digits
-      this.emit(q, rem, p + 1, neg);
-      return true;
-    }
-    // 17 digits: the nearest 17-digit decimal (ax * 10^p >= 1e16 > 2^53, so hi is an integer)
-    exactProduct(ax, p + 2);
-    hi = prodHi;
-    lo = prodLo;
-    if (hi < 1e16 || hi >= 1e17) return false;
-    rf = Math.round(lo);
-    if (Math.abs(Math.abs(lo - rf) - 0.5) < 1e-6) return false;
-    let q = Math.floor(hi / 1e8);
-    let rem = hi - q * 1e8; // exact: q * 1e8 and the difference are exact doubles
-    rem += rf;
-    while (rem < 0) {
-      rem += 1e8;
-      q--;
-    }
-    while (rem >= 1e8) {
-      rem -= 1e8;
-      q++;
-    }
-    if (rem % 10 === 0) return false;
-    this.emit(q, rem, p + 2, neg);
-    return true;
+    return false;
   }
 
   /** Appends the decimal (hi * 1e8 + lo) * 10^-p (0 <= lo < 1e8, hi < 2^31), trailing fractional zeros dropped. */
@@ -226,19 +225,21 @@ export class ByteSink {
     }
     const nd = te - k;
     const buf = this.buf;
-    if (neg) buf[this.pos++] = 45;
+    let pos = this.pos;
+    if (neg) buf[pos++] = 45;
     if (p === 0) {
-      for (; k < te; k++) buf[this.pos++] = d[k]!;
+      for (; k < te; k++) buf[pos++] = d[k]!;
     } else if (p >= nd) {
-      buf[this.pos++] = 48;
-      buf[this.pos++] = 46;
-      for (let z = 0; z < p - nd; z++) buf[this.pos++] = 48;
-      for (; k < te; k++) buf[this.pos++] = d[k]!;
+      buf[pos++] = 48;
+      buf[pos++] = 46;
+      for (let z = 0; z < p - nd; z++) buf[pos++] = 48;
+      for (; k < te; k++) buf[pos++] = d[k]!;
     } else {
       const intEnd = te - p;
-      for (; k < intEnd; k++) buf[this.pos++] = d[k]!;
-      buf[this.pos++] = 46;
-      for (; k < te; k++) buf[this.pos++] = d[k]!;
+      for (; k < intEnd; k++) buf[pos++] = d[k]!;
+      buf[pos++] = 46;
+      for (; k < te; k++) buf[pos++] = d[k]!;
     }
+    this.pos = pos;
   }
 }

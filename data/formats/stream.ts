@@ -168,8 +168,8 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     let lineNo = 0;
     let bytesRead = 0;
     const dup = { count: 0, first: [] as { index: number; timestamp: number }[] };
-    const out = new ByteSink(to === 'mcap' ? 1024 : 1 << 21);
-    const times = th ? new ByteSink(1 << 18) : null;
+    let out = new ByteSink(to === 'mcap' ? 16 : 1 << 21);
+    let times = th ? new ByteSink(1 << 18) : null;
     if (to === 'tum') out.ascii('# timestamp tx ty tz qx qy qz qw\n');
     if (to === 'euroc') out.ascii('#timestamp [ns],p_RS_R_x [m],p_RS_R_y [m],p_RS_R_z [m],q_RS_w [],q_RS_x [],q_RS_y [],q_RS_z []\n');
 
@@ -348,31 +348,48 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         }
       } else if (to === 'mcap') {
         rotationToQuatInto(R, 0, 4, q);
-        const ns = nsText ? BigInt(tokenText(0)) : stampOf(t, null);
-        const { sec, nsec } = foxgloveTimeOf(ns);
-        out.pos = 0;
-        out.ascii('{"timestamp":{"sec":');
-        out.uint(sec);
-        out.ascii(',"nsec":');
-        out.uint(nsec);
-        out.ascii('},"frame_id":');
-        out.ascii(frameJson);
-        out.ascii(',"pose":{"position":{"x":');
-        passThrough(out, tc, R[3]!);
-        out.ascii(',"y":');
-        passThrough(out, tc + tk, R[7]!);
-        out.ascii(',"z":');
-        passThrough(out, tc + 2 * tk, R[11]!);
-        out.ascii('},"orientation":{"x":');
-        out.number(q[0]!);
-        out.ascii(',"y":');
-        out.number(q[1]!);
-        out.ascii(',"z":');
-        out.number(q[2]!);
-        out.ascii(',"w":');
-        out.number(q[3]!);
-        out.ascii('}}}');
-        mcapQueue.push(ns, out.buf.subarray(0, out.pos));
+        // the stamp: nanoseconds as a BigInt (the log time) and sec / nsec for the message
+        let sec: number;
+        let nsec: number;
+        let ns: bigint;
+        const s0 = Math.floor(t);
+        const f0 = Math.round((t - s0) * 1e9);
+        if (!nsText && s0 >= 0 && s0 < 9007199254740992 && f0 < 1e9) {
+          if (s0 !== lastSec) {
+            lastSec = s0;
+            lastSecNs = BigInt(s0) * 1000000000n;
+          }
+          ns = lastSecNs + BigInt(f0);
+          sec = s0;
+          nsec = f0;
+        } else {
+          ns = nsText ? BigInt(tokenText(0)) : stampOf(t, null);
+          ({ sec, nsec } = foxgloveTimeOf(ns));
+        }
+        const m = mcapQueue.data;
+        m.ascii('{"timestamp":{"sec":');
+        m.uint(sec);
+        m.ascii(',"nsec":');
+        m.uint(nsec);
+        m.ascii('},"frame_id":');
+        m.ascii(frameJson);
+        m.ascii(',"pose":{"position":{"x":');
+        passThrough(m, tc, R[3]!);
+        m.ascii(',"y":');
+        passThrough(m, tc + tk, R[7]!);
+        m.ascii(',"z":');
+        passThrough(m, tc + 2 * tk, R[11]!);
+        m.ascii('},"orientation":{"x":');
+        m.number(q[0]!);
+        m.ascii(',"y":');
+        m.number(q[1]!);
+        m.ascii(',"z":');
+        m.number(q[2]!);
+        m.ascii(',"w":');
+        m.number(q[3]!);
+        m.ascii('}}}');
+        mcapQueue.stamps.push(ns);
+        mcapQueue.ends.push(m.pos);
       } else {
         rotationToQuatInto(R, 0, 4, q);
         if (to === 'tum') timeText(out, t);
@@ -394,46 +411,69 @@ export async function convertStreaming(input: string, output: string, opts: Stre
       n++;
     };
 
-    /** MCAP messages of the current block, copied into one buffer, written after the block. */
-    const mcapQueue = {
-      data: new ByteSink(1 << 20),
-      stamps: [] as bigint[],
-      ends: [] as number[],
-      push(ns: bigint, bytes: Uint8Array): void {
-        this.data.copy(bytes, 0, bytes.length);
-        this.stamps.push(ns);
-        this.ends.push(this.data.pos);
-      },
-    };
-    const drain = async (): Promise<void> => {
+    /** MCAP messages of the current block, printed one after the other into one buffer, written after the block. */
+    const mcapQueue = { data: new ByteSink(to === 'mcap' ? 1 << 22 : 16), stamps: [] as bigint[], ends: [] as number[] };
+    let lastSec = -1;
+    let lastSecNs = 0n;
+    // the output is written while the next block is parsed (two sinks, swapped after each block)
+    let outSpare = to === 'mcap' ? out : new ByteSink(out.buf.length);
+    let timesSpare = times ? new ByteSink(times.buf.length) : null;
+    let writing: Promise<void> = Promise.resolve();
+    let writeError: unknown = null;
+    const drain = async (last: boolean): Promise<void> => {
       if (mcap) {
         const { data, stamps, ends: e } = mcapQueue;
-        for (let k = 0, a = 0; k < stamps.length; a = e[k]!, k++)
-          await mcap.addJsonBytes(topic, 'foxglove.PoseInFrame', stamps[k]!, data.buf.subarray(a, e[k]!));
+        await mcap.addJsonBatch(topic, 'foxglove.PoseInFrame', stamps, data.buf, e);
         data.pos = 0;
         stamps.length = 0;
         e.length = 0;
         return;
       }
-      await drainSink(out, fh!);
-      if (times) await drainSink(times, th!);
+      await writing;
+      if (writeError) throw writeError;
+      const o = out;
+      const tm = times;
+      writing = (async () => {
+        await drainSink(o, fh!);
+        if (tm) await drainSink(tm, th!);
+      })().catch((err: unknown) => {
+        writeError = err;
+      });
+      [out, outSpare] = [outSpare, o];
+      if (tm) [times, timesSpare] = [timesSpare, tm];
+      if (last) {
+        await writing;
+        if (writeError) throw writeError;
+      }
     };
     let rest: Buffer | null = null;
     const stream = createReadStream(input, { highWaterMark: opts.blockBytes ?? 1 << 20 });
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         bytesRead += chunk.length;
-        const data: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
-        buf = data;
         let start = 0;
-        for (let end = data.indexOf(10, start); end >= 0; end = data.indexOf(10, start)) {
+        if (rest) {
+          // the line cut by the block boundary: only it is copied
+          const nl = chunk.indexOf(10);
+          if (nl < 0) {
+            rest = Buffer.concat([rest, chunk]);
+            continue;
+          }
+          buf = Buffer.concat([rest, chunk.subarray(0, nl)]);
+          handle(0, buf.length);
+          start = nl + 1;
+          rest = null;
+        }
+        buf = chunk;
+        for (let end = chunk.indexOf(10, start); end >= 0; end = chunk.indexOf(10, start)) {
           handle(start, end);
           start = end + 1;
         }
-        rest = start < data.length ? data.subarray(start) : null;
-        await drain();
+        rest = start < chunk.length ? chunk.subarray(start) : null;
+        await drain(false);
       }
     } catch (e) {
+      await writing;
       const err = e as NodeJS.ErrnoException;
       if (err.code) throw new FormatError(err.code === 'EISDIR' ? 'is a folder, not a trajectory file' : `cannot read: ${err.message}`, { file: input });
       throw e;
@@ -445,7 +485,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
       handle(0, rest.length);
     }
     if (n === 0) throw new ParseError(`no poses in ${from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : 'EuRoC'} file`, { file: input });
-    await drain();
+    await drain(true);
     return { poses: n, timestamps: hasTime, duplicates: dup, bytesRead };
   };
 

@@ -214,21 +214,19 @@ export class McapLogWriter {
   }
 
   /**
-   * Writes a JSON message already encoded as UTF-8 (`bytes`, copied before this returns' first
-   * await completes) under one of the schemas of schemas.ts; the caller vouches that it matches
-   * the schema (the streaming converter prints PoseInFrame messages straight into bytes).
+   * Writes JSON messages already encoded as UTF-8, message k being `data[ends[k-1], ends[k])`
+   * (from 0) with log time `stamps[k]`, on one topic under one of the schemas of schemas.ts; the
+   * caller vouches that they match the schema (the streaming converter prints PoseInFrame
+   * messages straight into bytes). The bytes are copied before this resolves.
    */
-  async addJsonBytes(topic: string, schemaName: string, logTime: bigint, bytes: Uint8Array): Promise<void> {
-    const key = `${topic}\u0000${schemaName}`;
-    let id = this.channelIds.get(key);
-    if (id === undefined) {
-      const schema = IMPULSE_JSON_SCHEMAS[schemaName];
-      if (!schema) throw new FormatError(`no JSON schema named '${schemaName}' (known: ${Object.keys(IMPULSE_JSON_SCHEMAS).join(', ')})`, { file: this.path });
-      let schemaData = this.schemaBytes.get(schemaName);
-      if (!schemaData) this.schemaBytes.set(schemaName, (schemaData = this.enc.encode(JSON.stringify(schema))));
-      id = await this.channel(topic, schemaName, 'jsonschema', schemaData, 'json');
-    }
-    await this.add(id, logTime, bytes);
+  async addJsonBatch(topic: string, schemaName: string, stamps: readonly bigint[], data: Uint8Array, ends: readonly number[]): Promise<void> {
+    if (stamps.length === 0) return;
+    const schema = IMPULSE_JSON_SCHEMAS[schemaName];
+    if (!schema) throw new FormatError(`no JSON schema named '${schemaName}' (known: ${Object.keys(IMPULSE_JSON_SCHEMAS).join(', ')})`, { file: this.path });
+    let schemaData = this.schemaBytes.get(schemaName);
+    if (!schemaData) this.schemaBytes.set(schemaName, (schemaData = this.enc.encode(JSON.stringify(schema))));
+    const id = await this.channel(topic, schemaName, 'jsonschema', schemaData, 'json');
+    for (let k = 0, a = 0; k < stamps.length; a = ends[k]!, k++) await this.add(id, stamps[k]!, data.subarray(a, ends[k]!));
   }
 
   /** Writes a foxglove.PoseInFrame. */
