@@ -5,8 +5,7 @@
 // in order, named by file and line); the output is the same as reading the whole file and
 // writing it with writeTrajectory. Written atomically (temp file, removed on errors and signals).
 
-import { createReadStream } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { FormatError, NonFiniteValueError, ParseError, TimestampOrderError } from '../errors.ts';
 import { checkOutputPath, withAtomicFile } from '../fsutil.ts';
 import { quatToRotation, rotationToQuatInto } from '../se3.ts';
@@ -45,6 +44,16 @@ export interface StreamConvertResult {
 }
 
 const NONFINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
+/** The fixed parts of a foxglove.PoseInFrame message in JSON, in JSON.stringify's key order. */
+const PIF_SEC = Buffer.from('{"timestamp":{"sec":');
+const PIF_NSEC = Buffer.from(',"nsec":');
+const PIF_FRAME = Buffer.from('},"frame_id":');
+const PIF_X = Buffer.from(',"pose":{"position":{"x":');
+const PIF_Y = Buffer.from(',"y":');
+const PIF_Z = Buffer.from(',"z":');
+const PIF_QX = Buffer.from('},"orientation":{"x":');
+const PIF_QW = Buffer.from(',"w":');
+const PIF_END = Buffer.from('}}}');
 const FIELDS: Record<string, string[]> = {
   tum: ['timestamp', 'tx', 'ty', 'tz', 'qx', 'qy', 'qz', 'qw'],
   euroc: ['timestamp', 'p_x', 'p_y', 'p_z', 'q_w', 'q_x', 'q_y', 'q_z'],
@@ -154,7 +163,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
 
   const mcap = to === 'mcap' ? await (await import('../mcap/writer.ts')).McapLogWriter.create(output) : null;
   const topic = opts.topic ?? '/trajectory';
-  const frameJson = JSON.stringify(opts.frameId ?? 'world');
+  const frameBytes = Buffer.from(JSON.stringify(opts.frameId ?? 'world'));
 
   const run = async (fh: FileHandle | null, th: FileHandle | null): Promise<StreamConvertResult> => {
     const nf = from === 'kitti' ? 12 : 8;
@@ -367,27 +376,27 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           ({ sec, nsec } = foxgloveTimeOf(ns));
         }
         const m = mcapQueue.data;
-        m.ascii('{"timestamp":{"sec":');
+        m.copy(PIF_SEC, 0, PIF_SEC.length);
         m.uint(sec);
-        m.ascii(',"nsec":');
+        m.copy(PIF_NSEC, 0, PIF_NSEC.length);
         m.uint(nsec);
-        m.ascii('},"frame_id":');
-        m.ascii(frameJson);
-        m.ascii(',"pose":{"position":{"x":');
+        m.copy(PIF_FRAME, 0, PIF_FRAME.length);
+        m.copy(frameBytes, 0, frameBytes.length);
+        m.copy(PIF_X, 0, PIF_X.length);
         passThrough(m, tc, R[3]!);
-        m.ascii(',"y":');
+        m.copy(PIF_Y, 0, PIF_Y.length);
         passThrough(m, tc + tk, R[7]!);
-        m.ascii(',"z":');
+        m.copy(PIF_Z, 0, PIF_Z.length);
         passThrough(m, tc + 2 * tk, R[11]!);
-        m.ascii('},"orientation":{"x":');
+        m.copy(PIF_QX, 0, PIF_QX.length);
         m.number(q[0]!);
-        m.ascii(',"y":');
+        m.copy(PIF_Y, 0, PIF_Y.length);
         m.number(q[1]!);
-        m.ascii(',"z":');
+        m.copy(PIF_Z, 0, PIF_Z.length);
         m.number(q[2]!);
-        m.ascii(',"w":');
+        m.copy(PIF_QW, 0, PIF_QW.length);
         m.number(q[3]!);
-        m.ascii('}}}');
+        m.copy(PIF_END, 0, PIF_END.length);
         mcapQueue.stamps.push(ns);
         mcapQueue.ends.push(m.pos);
       } else {
@@ -447,10 +456,21 @@ export async function convertStreaming(input: string, output: string, opts: Stre
       }
     };
     let rest: Buffer | null = null;
-    const stream = createReadStream(input, { highWaterMark: opts.blockBytes ?? 1 << 20 });
+    // two read buffers: the next block is read while this one is parsed
+    const blockBytes = opts.blockBytes ?? 1 << 20;
+    const blocks = [Buffer.allocUnsafe(blockBytes), Buffer.allocUnsafe(blockBytes)];
+    let inFh: FileHandle | null = null;
+    let reading: Promise<{ bytesRead: number }> | null = null;
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        bytesRead += chunk.length;
+      inFh = await open(input, 'r');
+      reading = inFh.read(blocks[0]!, 0, blockBytes, null);
+      for (let b = 0; ; b ^= 1) {
+        const got = (await reading).bytesRead;
+        reading = null;
+        if (got === 0) break;
+        bytesRead += got;
+        const chunk = blocks[b]!.subarray(0, got);
+        reading = inFh.read(blocks[b ^ 1]!, 0, blockBytes, null);
         let start = 0;
         if (rest) {
           // the line cut by the block boundary: only it is copied
@@ -469,16 +489,17 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           handle(start, end);
           start = end + 1;
         }
-        rest = start < chunk.length ? chunk.subarray(start) : null;
+        rest = start < chunk.length ? Buffer.from(chunk.subarray(start)) : null; // the block is read into again
         await drain(false);
       }
     } catch (e) {
       await writing;
+      await reading?.catch(() => undefined);
       const err = e as NodeJS.ErrnoException;
       if (err.code) throw new FormatError(err.code === 'EISDIR' ? 'is a folder, not a trajectory file' : `cannot read: ${err.message}`, { file: input });
       throw e;
     } finally {
-      stream.destroy();
+      await inFh?.close();
     }
     if (rest) {
       buf = rest;
