@@ -50,21 +50,12 @@ const LITTLE_ENDIAN = U32[1] === 0x3ff00000;
 /** POW2[e] = 2^(e - 1076): half the spacing of doubles with biased exponent e (normal numbers). */
 const POW2 = Float64Array.from({ length: 2048 }, (_, e) => 2 ** (Math.max(e, 1) - 1075 - 1));
 const SPLIT = 134217729; // 2^27 + 1, Dekker's splitter
-let prodHi = 0;
-let prodLo = 0;
-/** ax * 10^p (p <= 22) exactly, as prodHi + prodLo (Dekker's two-product; no overflow in this range). */
-function exactProduct(ax: number, p: number): void {
-  const b = POW10[p]!;
-  const h = ax * b;
-  let c = SPLIT * ax;
-  const a1 = c - (c - ax);
-  const a2 = ax - a1;
-  c = SPLIT * b;
-  const b1 = c - (c - b);
-  const b2 = b - b1;
-  prodHi = h;
-  prodLo = a1 * b1 - h + a1 * b2 + a2 * b1 + a2 * b2;
-}
+/** POW10 split into high and low halves of 26 bits (Dekker), for exact products. */
+const POW10_HI = Float64Array.from(POW10, (b) => {
+  const c = SPLIT * b;
+  return c - (c - b);
+});
+const POW10_LO = Float64Array.from(POW10, (b, k) => b - POW10_HI[k]!);
 
 /** A growable byte buffer that text and numbers are appended to. */
 export class ByteSink {
@@ -177,7 +168,7 @@ export class ByteSink {
     const hiWord = U32[1]!;
     const bexp = (hiWord >>> 20) & 0x7ff;
     if ((hiWord & 0xfffff) === 0 && U32[0] === 0) return false; // a power of two
-    const halfUlp = POW2[bexp]!; // 2^(e - 53): half the spacing of doubles at ax
+    const halfUlp = POW2[bexp]!; // half the spacing of doubles at ax
     let e10 = Math.floor((bexp - 1023) * 0.3010299956639812); // decimal exponent from the binary one, possibly one too low (fixed below)
     if (e10 < -6) e10 = -6;
     let p = 14 - e10; // 15 significant digits: ax * 10^p in [1e14, 1e15)
@@ -186,11 +177,16 @@ export class ByteSink {
     if (approx >= 1e15) p--;
     else if (approx < 1e14) p++;
     if (p < 0 || p > 20) return false;
+    const c = SPLIT * ax; // ax split for the exact products ax * 10^p = hi + lo (Dekker's two-product)
+    const a1 = c - (c - ax);
+    const a2 = ax - a1;
     for (let D = 15; D <= 17; D++, p++) {
-      exactProduct(ax, p);
-      const hi = prodHi;
+      const b1 = POW10_HI[p]!;
+      const b2 = POW10_LO[p]!;
+      const hi = ax * POW10[p]!;
+      const lo = a1 * b1 - hi + a1 * b2 + a2 * b1 + a2 * b2;
       const r = Math.round(hi);
-      const f = hi - r + prodLo; // ax * 10^p - r (hi - r is exact)
+      const f = hi - r + lo; // ax * 10^p - r (hi - r is exact)
       const rf = Math.round(f);
       const dist = Math.abs(rf - f); // |N - ax * 10^p|, N = r + rf
       if (Math.abs(dist - 0.5) < 1e-9) return false;
