@@ -2,6 +2,7 @@
 // (time step, batch item), its linearisation F_t = [A_t B_t] from the core's tape (batched over
 // all rows at once) or from an analytic `jacobianRaw`, and affine dynamics x' = F tau + f.
 import { ShapeError, Tensor, concat, expandDims, fmtShape, gather, gradients, matmul, noGrad, reshape, squeeze, add, withGradMode } from '../sim/core/index.ts';
+import { withArgShapes } from '../sim/core/index.ts';
 import { MpcError } from './errors.ts';
 
 /**
@@ -76,7 +77,9 @@ export function stepRows(dyn: Dynamics, x: Float64Array, u: Float64Array, params
   }
   let y: Tensor;
   try {
-    y = noGrad(() => dyn.step(new Tensor(x, [N, dyn.nx]), new Tensor(u, [N, dyn.nu]), params, ctx));
+    const xt = new Tensor(x, [N, dyn.nx]);
+    const ut = new Tensor(u, [N, dyn.nu]);
+    y = withArgShapes('mpc', `dynamics '${dyn.name}'.step(x, u, params)`, { x: xt, u: ut, params }, () => noGrad(() => dyn.step(xt, ut, params, ctx)));
   } catch (e) {
     // a simulator that refuses a non-finite state reports it as NaN here (the solver names step and item)
     const name = (e as Error).name;
@@ -115,7 +118,7 @@ export function linearize(dyn: Dynamics, x: Float64Array, u: Float64Array, param
     const xl = new Tensor(x, [N, n]).requireGrad();
     const ul = new Tensor(u, [N, m]).requireGrad();
     const consts = params.map((p) => p.detach());
-    const y = dyn.step(xl, ul, consts, ctx);
+    const y = withArgShapes('mpc', `dynamics '${dyn.name}'.step(x, u, params)`, { x: xl, u: ul, params: consts }, () => dyn.step(xl, ul, consts, ctx));
     if (y.size !== N * n) throw new ShapeError(`mpc: dynamics '${dyn.name}'.step returned shape ${fmtShape(y.shape)}, expected [${N}, ${n}]`);
     if (!y.requiresGrad) {
       F.fill(0, 0, N * n * nt);

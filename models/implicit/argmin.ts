@@ -2,7 +2,7 @@
 // (dense Hessian from the core's second-order autodiff) or L-BFGS, differentiated by the IFT
 // on the gradient, dx*/dw = -H^-1 d(grad_x f)/dw; or "unrolled": differentiate through K
 // gradient steps x <- x - lr grad_x f(x, w), to compare with the implicit gradient.
-import { Tensor, anyNeedsGrad, gradients, isGradEnabled, mul, sub, withGradMode, zeros } from '../../sim/core/index.ts';
+import { Tensor, anyNeedsGrad, gradients, withArgShapes, isGradEnabled, mul, sub, withGradMode, zeros } from '../../sim/core/index.ts';
 import { cholFactor, cholSolve } from '../../sim/linalg/dense.ts';
 import {
   type BackwardOptions,
@@ -124,7 +124,7 @@ class Objective<W extends Params> {
 
   private call(x: Tensor, iteration: number): Tensor {
     this.evaluations++;
-    const v = this.f(x, this.w);
+    const v = withArgShapes(this.layer, 'f(x, w)', { x, w: this.w }, () => this.f(x, this.w));
     if (!(v instanceof Tensor) || v.size !== 1) {
       throw new TypeError(`${this.layer}: f(x, w) must return a scalar Tensor, got ${v instanceof Tensor ? `shape [${v.shape.join(', ')}]` : typeof v}`);
     }

@@ -3,6 +3,7 @@
 // (dense, GMRES, or the adjoint fixed point v = v df/dz + g) or by a phantom gradient (k
 // damped unrolled steps, as in torchdeq). Also the DEQ block used inside tfjs models.
 import { Tensor, add, anyNeedsGrad, fmtShape, matmul, matrixTranspose, mul, noGrad, ShapeError, sub, tanh, zeros } from '../../sim/core/index.ts';
+import { withArgShapes } from '../../sim/core/index.ts';
 import { luFactor, luSolve } from '../../sim/linalg/dense.ts';
 import {
   type AdjointResult,
@@ -322,7 +323,7 @@ export function fixedPoint<X extends Params>(f: (z: Tensor, x: X) => Tensor, x: 
   const maxIter = opts.maxIter ?? 200;
   const detached = xs.map((t) => t.detach());
   const fz = (xx: X, z: Tensor): Tensor => {
-    const v = f(z, xx);
+    const v = withArgShapes(layer, 'f(z, x)', { z, x: xx }, () => f(z, xx));
     if (v instanceof Tensor && (v.shape.length !== z.shape.length || v.shape.some((d, i) => d !== z.shape[i]))) {
       throw new ShapeError(`${layer}: f(z, x) returned shape ${fmtShape(v.shape)} for z of shape ${fmtShape(z.shape)}; f must return z's shape`);
     }

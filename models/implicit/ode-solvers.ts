@@ -23,6 +23,7 @@ import {
   sub,
   sum,
   abs,
+  withArgShapes,
 } from '../../sim/core/index.ts';
 
 // ---------------------------------------------------------------- types
@@ -502,7 +503,7 @@ export interface NfeCounter {
 export function userDyn(f: OdeFunc, params: readonly Tensor[], shape: readonly number[], counter: NfeCounter, where: string): Dyn {
   return (t, y, step) => {
     const tt = typeof t === 'number' ? scalar(t) : t;
-    const out = f(tt, y, params);
+    const out = withArgShapes(where, 'f(t, y, params)', { y, params }, () => f(tt, y, params));
     counter.nfe++;
     if (!(out instanceof Tensor)) throw new TypeError(`${where}: f(t, y, params) must return a Tensor, got ${typeof out}`);
     if (!sameShape(out.shape, shape)) {

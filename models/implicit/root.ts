@@ -1,7 +1,7 @@
 // Root-finding layer (models/implicit): y* with F(x, y*) = 0, found by Newton with
 // backtracking line search or by Broyden's method, and differentiated by the implicit
 // function theorem (ift.ts): dy/dx = -[dF/dy]^-1 dF/dx, both terms from the core's autodiff.
-import { Tensor, withGradMode } from '../../sim/core/index.ts';
+import { Tensor, withArgShapes, withGradMode } from '../../sim/core/index.ts';
 import {
   type BackwardInfo,
   type BackwardOptions,
@@ -108,7 +108,8 @@ export function makeEval<X extends Params>(
     eval: (y, iteration, throwOnNonFinite = true) =>
       withGradMode(true, () => {
         count++;
-        const Fv = callF(layer, F, px, new Tensor(y, shape), B, batched);
+        const yt = new Tensor(y, shape);
+        const Fv = withArgShapes(layer, 'F(x, y)', { x, y: yt }, () => callF(layer, F, px, yt, B, batched));
         if (first) {
           first = false;
           if (Fv.requiresGrad) {

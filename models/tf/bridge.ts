@@ -2,7 +2,7 @@
 // core (sim/core) into a tfjs op with a custom gradient (float32 at the boundary, float64
 // inside), plus `toCore` / `toTf` conversions. Call `await initTf()` (backend.ts) first.
 import type { Tensor as TfTensor } from '@tensorflow/tfjs';
-import { NonFiniteError, Tensor, fmtShape, gradients, withGradMode } from '../../sim/core/index.ts';
+import { NonFiniteError, Tensor, fmtShape, gradients, withArgShapes, withGradMode } from '../../sim/core/index.ts';
 import { getTf } from './backend.ts';
 
 /** Options of `tfOp`. */
@@ -84,7 +84,7 @@ export function tfOp<R extends Tensor | readonly Tensor[]>(fn: (...xs: Tensor[])
       const coreIn = inputs.map((x) => toCore(x));
       const raw = withGradMode(recording, () => {
         if (recording) coreIn.forEach((c, i) => c.requireGrad(isFloat(inputs[i]!)));
-        return fn(...coreIn);
+        return withArgShapes(`tfOp(${name})`, 'the op', Object.fromEntries(coreIn.map((c, i) => [`input ${i}`, c])), () => fn(...coreIn));
       });
       multi = Array.isArray(raw);
       const outs = checkOutputs(raw as Tensor | readonly Tensor[], name);

@@ -1,6 +1,7 @@
 // Public API of the float64 reverse-mode core (sim/core): tensors, ops, the tape,
 // functional helpers, checkpointing and gradient checks. Every layer above builds on it.
 export * from './errors.ts';
+export { expectShape, describeShapes, withArgShapes } from './arg-shapes.ts';
 export * from './shape.ts';
 export * from './random.ts';
 export * from './tensor.ts';

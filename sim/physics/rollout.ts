@@ -2,7 +2,7 @@
 // checkpointed (keep every K-th state, recompute the K steps inside a chunk during the
 // backward pass with the core's `checkpoint`), with NaN/Inf reporting and per-step
 // gradient-norm clipping. Also trajectory export for the CLI.
-import { Tensor, checkpoint } from '../core/index.ts';
+import { Tensor, checkpoint, expectShape } from '../core/index.ts';
 import { ModelError } from './errors.ts';
 import { simulate, type SimulateOptions } from './integrator.ts';
 import { Control, State, type Model } from './model.ts';
@@ -50,6 +50,29 @@ function controlAt(c: ControlSchedule | undefined, t: number): Control | null {
   return (c as readonly (Control | null)[])[t] ?? null;
 }
 
+/** The state's and the controls' shapes against the model (names the field, expected and actual shapes). */
+function checkInputShapes(model: Model, s: State, control: ControlSchedule | undefined): void {
+  const np = model.particleCount;
+  const nb = model.bodyCount;
+  const hint = `the model has ${np} particle${np === 1 ? '' : 's'} and ${nb} bod${nb === 1 ? 'y' : 'ies'}`;
+  const names = ['particleQ', 'particleQd', 'bodyPos', 'bodyRot', 'bodyVel', 'bodyAngVel'];
+  const shapes = [
+    [np, 3],
+    [np, 3],
+    [nb, 3],
+    [nb, 4],
+    [nb, 3],
+    [nb, 3],
+  ];
+  s.tensors().forEach((t, f) => expectShape('rollout', `state0.${names[f]}`, t, shapes[f]!, hint));
+  const cNames = ['particleF', 'bodyF', 'bodyT', 'trackF'];
+  const cShapes = [[np, 3], [nb, 3], [nb, 3], [model.trackCount]];
+  const checkControl = (c: Control | null, label: string): void =>
+    c?.tensors().forEach((t, f) => t && expectShape('rollout', `${label}.${cNames[f]}`, t, cShapes[f]!, `${hint}, ${model.trackCount} tracks`));
+  if (control instanceof Control) checkControl(control, 'control');
+  else if (Array.isArray(control)) (control as readonly (Control | null)[]).forEach((c, t) => checkControl(c, `control[${t}]`));
+}
+
 function checkInitialState(s: State): void {
   const names = ['particleQ', 'particleQd', 'bodyPos', 'bodyRot', 'bodyVel', 'bodyAngVel'];
   s.tensors().forEach((t, f) => {
@@ -77,6 +100,7 @@ export function rollout(model: Model, state0: State, opts: RolloutOptions): Roll
   const K = opts.checkpointEvery;
   if (K !== undefined && (!Number.isInteger(K) || K < 1)) throw new ModelError(`rollout: checkpointEvery = ${K} must be an integer >= 1`, 'checkpointEvery');
   model.validate();
+  checkInputShapes(model, state0, opts.control);
   checkInitialState(state0);
   const substeps = opts.substeps === 'auto' ? autoSubsteps(model, opts.dt) : opts.substeps;
   const simOpts = (t: number): SimulateOptions => ({ substeps, checkFinite: opts.checkFinite, clipGradNorm: opts.clipGradNorm, step: t });
