@@ -9,18 +9,24 @@ import { join } from 'node:path';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const compiled = join(root, 'dist', 'app', 'cli.js');
 const SOURCE_DIRS = ['index.ts', 'app', 'data', 'sim', 'models', 'mpc', 'ego', 'experiments'];
+// what tsconfig.build.json leaves out of dist/ (tests; the renderer and the Electron shell have builds of their own)
+const NOT_BUILT = new Set(['app/electron', 'app/renderer', 'sim/rapier'].map((d) => join(root, d)));
 
-/** Newest modification time (ms) of the .ts files under `path`, or 0. */
-function newestTs(path) {
-  let st;
+/** Newest modification time (ms) of the .ts files dist/ is built from under `dir`, or 0. */
+function newestTs(dir) {
+  let entries;
   try {
-    st = statSync(path);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return 0;
   }
-  if (!st.isDirectory()) return path.endsWith('.ts') ? st.mtimeMs : 0;
   let t = 0;
-  for (const e of readdirSync(path)) if (e !== 'node_modules') t = Math.max(t, newestTs(join(path, e)));
+  for (const e of entries) {
+    if (e.isDirectory()) {
+      const sub = join(dir, e.name);
+      if (e.name !== 'node_modules' && !NOT_BUILT.has(sub)) t = Math.max(t, newestTs(sub));
+    } else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) t = Math.max(t, statSync(join(dir, e.name)).mtimeMs);
+  }
   return t;
 }
 
@@ -33,7 +39,8 @@ function useCompiled() {
   } catch {
     return false;
   }
-  return SOURCE_DIRS.every((d) => newestTs(join(root, d)) <= built);
+  const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+  return SOURCE_DIRS.every((d) => (d.endsWith('.ts') ? mtime(join(root, d)) : newestTs(join(root, d))) <= built);
 }
 
 let main;

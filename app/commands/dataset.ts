@@ -5,9 +5,8 @@
 // baselines DIR [--queue URL]` evaluates the no-learning baselines (ADE / FDE at 1, 3, 5 s).
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { generateDataset, openTerrainDataset, type GenerateResult } from '../../ego/terrain/index.ts';
-import { BASELINES, evaluateBaselines, type BaselineName } from '../../ego/terrain/baseline.ts';
-import { progress } from '../progress.ts';
+import type { GenerateResult } from '../../ego/terrain/index.ts';
+import { BASELINES, type BaselineName } from '../../ego/terrain/baseline-names.ts';
 
 function int(flag: string): (v: string) => number {
   return (v: string) => {
@@ -82,6 +81,8 @@ export function register(program: Command): void {
           print({ ...r, queue: opts.queue }, !!opts.json);
           return;
         }
+        const { progress } = await import('../progress.ts');
+        const { generateDataset } = await import('../../ego/terrain/index.ts');
         const bar = progress(opts.n, 'terrain', !!opts.json);
         const r = await generateDataset({ n: opts.n, seed: opts.seed, out: opts.out, ood: !!opts.ood, onProgress: (d) => bar.tick(`sample ${d - 1}`) });
         bar.stop();
@@ -102,6 +103,8 @@ export function register(program: Command): void {
     .option('--json', 'print JSON on stdout')
     .action(async (dir: string, opts: { baselines?: BaselineName[]; queue?: string; jobSize: number; json?: boolean }) => {
       try {
+        const { openTerrainDataset } = await import('../../ego/terrain/index.ts');
+        const { evaluateBaselines } = await import('../../ego/terrain/baseline.ts');
         const ds = openTerrainDataset(dir);
         let r: { samples: number; results: ReturnType<typeof evaluateBaselines>['results'] };
         if (opts.queue) {

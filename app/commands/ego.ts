@@ -3,20 +3,17 @@
 // ADE) on a TTY and plain lines otherwise, always on stderr; --json prints the result on stdout.
 // Ctrl-C stops after the batch in flight; the last complete epoch stays checkpointed (--resume).
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import {
-  EgoError,
-  KITTI_INPUT,
-  evaluateRun,
-  metricsTable,
-  predictAlong,
-  runEgo,
-  readEgoConfig,
-  type RunInput,
-  type RunMetrics,
-  type EgoTask,
-} from '../../ego/index.ts';
+import type { SingleBar } from 'cli-progress';
+import type * as EgoModule from '../../ego/index.ts';
+import type { RunInput, RunMetrics, EgoTask } from '../../ego/index.ts';
 import { initTfFromCli } from './backend.ts';
+
+/** The ego layer, imported when a command runs (not at start-up: it loads tfjs models, MCAP, the physics engine). */
+let ego: typeof EgoModule;
+async function loadEgo(): Promise<typeof EgoModule> {
+  ego ??= await import('../../ego/index.ts');
+  return ego;
+}
 
 interface TrainCli {
   input?: string;
@@ -36,13 +33,13 @@ interface TrainCli {
 const int = (v: string | undefined, name: string, min: number): number | undefined => {
   if (v === undefined) return undefined;
   const x = Number(v);
-  if (!Number.isInteger(x) || x < min) throw new EgoError(`--${name} must be an integer >= ${min}, got '${v}'`);
+  if (!Number.isInteger(x) || x < min) throw new ego.EgoError(`--${name} must be an integer >= ${min}, got '${v}'`);
   return x;
 };
 
 function plane(v: string | undefined): 'xy' | 'xz' | undefined {
   if (v === undefined) return undefined;
-  if (v !== 'xy' && v !== 'xz') throw new EgoError(`--plane must be xy or xz, got '${v}'`);
+  if (v !== 'xy' && v !== 'xz') throw new ego.EgoError(`--plane must be xy or xz, got '${v}'`);
   return v;
 }
 
@@ -53,15 +50,17 @@ function stamp(): string {
 const f3 = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '-');
 
 async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void> {
-  const config = o.config ? readEgoConfig(o.config) : undefined;
+  await loadEgo();
+  const { default: cliProgress } = await import('cli-progress');
+  const config = o.config ? ego.readEgoConfig(o.config) : undefined;
   const seed = int(o.seed, 'seed', 0);
   const epochs = int(o.epochs, 'epochs', 1);
   const seeds = int(o.seeds, 'seeds', 1);
   await initTfFromCli(program, true);
   let input: RunInput;
-  if (task === 'ego-kitti') input = { ...KITTI_INPUT, plane: plane(o.plane) ?? 'xz' };
+  if (task === 'ego-kitti') input = { ...ego.KITTI_INPUT, plane: plane(o.plane) ?? 'xz' };
   else {
-    if (!o.input) throw new EgoError("train ego: --input TRAJ|LOG.mcap is required (or use 'impulse train ego-kitti')");
+    if (!o.input) throw new ego.EgoError("train ego: --input TRAJ|LOG.mcap is required (or use 'impulse train ego-kitti')");
     input = { path: o.input, timesFile: o.times, topic: o.topic, plane: plane(o.plane) ?? 'xy' };
   }
   const out = o.out ?? `runs/${task}-${stamp()}`;
@@ -74,11 +73,11 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
   };
   process.on('SIGINT', onSigint);
   const tty = process.stderr.isTTY && !o.json;
-  let bar: cliProgress.SingleBar | null = null;
+  let bar: SingleBar | null = null;
   let lastVal = '-';
   const t0 = performance.now();
   try {
-    const res = await runEgo({
+    const res = await ego.runEgo({
       task,
       input,
       config,
@@ -117,13 +116,13 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
       },
       onStage: (s) => process.stderr.write(`experiment: ${s}\n`),
     });
-    (bar as cliProgress.SingleBar | null)?.stop();
+    (bar as SingleBar | null)?.stop();
     const { writeReport } = await import('../report/write-report.ts');
     const report = await writeReport(out);
     const secs = (performance.now() - t0) / 1000;
     if (o.json) console.log(JSON.stringify({ run: out, seconds: secs, report: report.html, metrics: res.metrics }));
     else {
-      console.log(metricsTable(res.metrics.models));
+      console.log(ego.metricsTable(res.metrics.models));
       printExperiments(res.metrics);
       console.log(
         `\nrun folder: ${out} (${secs.toFixed(0)} s); evaluate with 'impulse eval ego --model ${out}', predict with 'impulse predict --model ${out} --input ...'`,
@@ -131,7 +130,7 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
       console.log(`report: ${report.html} (${report.url}); see it in the app with 'impulse app ${out}'`);
     }
   } finally {
-    (bar as cliProgress.SingleBar | null)?.stop();
+    (bar as SingleBar | null)?.stop();
     process.off('SIGINT', onSigint);
   }
 }
@@ -188,12 +187,13 @@ export function register(program: Command): void {
     .requiredOption('--model <dir>', 'run folder of impulse train')
     .option('--json', 'print metrics.json on stdout')
     .action(async (o: { model: string; json?: boolean }) => {
+      await loadEgo();
       await initTfFromCli(program, true);
-      const m = await evaluateRun(o.model);
+      const m = await ego.evaluateRun(o.model);
       if (o.json) console.log(JSON.stringify(m));
       else {
         console.log(`${m.task}: ${m.split.testWindows} test windows (frames ${m.split.testStart}..${m.split.frames - 1})`);
-        console.log(metricsTable(m.models));
+        console.log(ego.metricsTable(m.models));
         printExperiments(m);
       }
     });
@@ -211,8 +211,9 @@ export function register(program: Command): void {
     .option('--plane <p>', "ground plane (default: the run's)")
     .option('--json', 'print a summary as JSON on stdout')
     .action(async (o: { model: string; input: string; out: string; topic?: string; times?: string; plane?: string; json?: boolean }) => {
+      await loadEgo();
       await initTfFromCli(program, true);
-      const s = await predictAlong({ model: o.model, input: o.input, out: o.out, topic: o.topic, timesFile: o.times, plane: plane(o.plane) });
+      const s = await ego.predictAlong({ model: o.model, input: o.input, out: o.out, topic: o.topic, timesFile: o.times, plane: plane(o.plane) });
       if (o.json) console.log(JSON.stringify(s));
       else console.log(`${s.windows} prediction windows (${s.labels.join(', ')}) from ${s.frames} frames written to ${s.out} (${s.format})`);
     });

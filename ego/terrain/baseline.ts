@@ -11,9 +11,8 @@ import { MATERIAL, bilinearAt, type TerrainSpec } from './generate.ts';
 import type { StoredSample, TerrainDataset } from './format.ts';
 import { comHeight, ROBOT } from './robot.ts';
 
-/** Names of the baselines. */
-export const BASELINES = ['physics-default', 'physics-true-heights', 'physics-oracle', 'unicycle'] as const;
-export type BaselineName = (typeof BASELINES)[number];
+import { BASELINES, type BaselineName } from './baseline-names.ts';
+export { BASELINES, type BaselineName } from './baseline-names.ts';
 
 /**
  * Fills the cells the sensor did not see (mask 0) by repeated averaging of filled
