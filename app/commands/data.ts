@@ -380,7 +380,9 @@ function sameFile(a: string, b: string): boolean {
 
 async function runConvert(input: string, output: string, o: ConvertOpts): Promise<void> {
   try {
-    const { convertTrajectoryFile, checkOutputPath } = await dataLayer();
+    // the format module alone (MCAP and zod load only for files that need them): a text conversion starts fast
+    const { convertTrajectoryFile } = await import('../../data/formats/index.ts');
+    const { checkOutputPath } = await import('../../data/fsutil.ts');
     for (const [what, p] of [
       ['output', output],
       ['--out-times file', o.outTimes],

@@ -11,14 +11,20 @@ import { canStream, convertStreaming } from './stream.ts';
 import { duplicateStamps } from '../warnings.ts';
 import { writeFileAtomicSync } from '../fsutil.ts';
 import type { Trajectory } from '../trajectory.ts';
-import { McapLog, type McapRecovery } from '../mcap/reader.ts';
+import type { McapLog, McapRecovery } from '../mcap/reader.ts';
 import { formatEuroc, parseEuroc, stampNs } from './euroc.ts';
-import { formatTrajectoryJson, parseTrajectoryJson } from './json.ts';
 import { formatKitti, formatTimes, parseKitti, parseTimes } from './kitti.ts';
 import { formatMonoforce, parseMonoforce } from './monoforce.ts';
 import { formatTum, parseTum } from './tum.ts';
-import { POSE_SCHEMAS, extractTrajectory, normalizeSchemaName, type ExtractOptions } from '../mcap/extract.ts';
-import { McapLogWriter, type McapCompression } from '../mcap/writer.ts';
+import type { ExtractOptions } from '../mcap/extract.ts';
+import type { McapCompression } from '../mcap/writer.ts';
+
+// MCAP (@mcap/core, ROS message codecs) and JSON (zod) are loaded when a file needs them, so
+// that text conversions start fast
+const mcapReader = () => import('../mcap/reader.ts');
+const mcapExtract = () => import('../mcap/extract.ts');
+const mcapWriter = () => import('../mcap/writer.ts');
+const jsonFormat = () => import('./json.ts');
 
 export { TRAJECTORY_FORMATS, EXTENSION_FORMATS, parseFormatName, formatFromExtension, type TrajectoryFormat } from './names.ts';
 
@@ -133,6 +139,7 @@ export async function readTrajectory(path: string, opts: ReadOptions = {}): Prom
     }
   }
   if (format === 'mcap') {
+    const { extractTrajectory } = await mcapExtract();
     if (!opts.topic && !opts.tf) return extractTrajectory(path, { ...opts, topic: await onlyTrajectoryTopic(path) });
     return extractTrajectory(path, opts);
   }
@@ -157,7 +164,7 @@ export async function readTrajectory(path: string, opts: ReadOptions = {}): Prom
       traj = parseMonoforce(content, path);
       break;
     case 'json':
-      traj = parseTrajectoryJson(content, path);
+      traj = (await jsonFormat()).parseTrajectoryJson(content, path);
       break;
   }
   if (opts.timesFile && format !== 'kitti') {
@@ -173,7 +180,8 @@ export async function readTrajectory(path: string, opts: ReadOptions = {}): Prom
  * the candidates when there are several (or none).
  */
 export async function onlyTrajectoryTopic(src: string | McapLog): Promise<string> {
-  const log = typeof src === 'string' ? await McapLog.open(src) : src;
+  const { POSE_SCHEMAS, normalizeSchemaName } = await mcapExtract();
+  const log = typeof src === 'string' ? await (await mcapReader()).McapLog.open(src) : src;
   const path = log.path;
   try {
     const poseSchemas = new Set<string>(POSE_SCHEMAS);
@@ -233,10 +241,10 @@ export async function writeTrajectory(path: string, traj: Trajectory, opts: Writ
     case 'monoforce':
       return writeFileAtomicSync(path, formatMonoforce(traj));
     case 'json':
-      return writeFileAtomicSync(path, formatTrajectoryJson(traj));
+      return writeFileAtomicSync(path, (await jsonFormat()).formatTrajectoryJson(traj));
     case 'mcap': {
       if (!traj.timestamps) throw new FormatError('MCAP output needs timestamps, and this trajectory has none (give a times file or a rate)', { file: path });
-      const w = await McapLogWriter.create(path, { compression: opts.compression });
+      const w = await (await mcapWriter()).McapLogWriter.create(path, { compression: opts.compression });
       try {
         const topic = opts.topic ?? '/trajectory';
         const frame = opts.frameId ?? (traj.frameId || 'world');
@@ -316,6 +324,8 @@ export async function convertTrajectoryFile(input: string, output: string, opts:
   let recovered: McapRecovery | null = null;
   let traj: Trajectory;
   if (from === 'mcap' && opts.recover) {
+    const { McapLog } = await mcapReader();
+    const { extractTrajectory } = await mcapExtract();
     const log = await McapLog.open(input, { recover: true });
     try {
       recovered = log.recovered;
