@@ -122,3 +122,45 @@ test('streamed TUM edge cases (comments, blank lines, CRLF, commas, scientific n
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('KITTI with its times file streams (times read alongside, any block size) and equals the in-memory conversion; a times file of another length or with a bad line is named', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-stream-'));
+  try {
+    const poses = join(EX, 'KITTI_00_gt.txt');
+    const times = join(EX, 'KITTI_00_gt_times.txt');
+    for (const ext of ['tum', 'mcap']) {
+      const s = join(dir, `s.${ext}`);
+      const m = join(dir, `m.${ext}`);
+      const rs = await convertTrajectoryFile(poses, s, { from: 'kitti', timesFile: times });
+      const rm = await convertTrajectoryFile(poses, m, { from: 'kitti', timesFile: times, inMemory: true });
+      assert.equal(rs.streamed, true);
+      assert.equal(rs.poses, rm.poses);
+      if (ext === 'tum') assert.equal(readFileSync(s, 'utf8'), readFileSync(m, 'utf8'));
+      else assert.deepEqual(Array.from((await readTrajectory(s)).timestamps!), Array.from((await readTrajectory(m)).timestamps!));
+    }
+    // small blocks of both files; comments and blank lines in the times file
+    const lines = readFileSync(times, 'utf8').trim().split('\n');
+    const t2 = join(dir, 'times.txt');
+    writeFileSync(t2, ['# times', ...lines.slice(0, 10), '', ...lines.slice(10)].join('\n'));
+    await convertStreaming(poses, join(dir, 'b.tum'), { from: 'kitti', to: 'tum', timesFileIn: t2, blockBytes: 333 });
+    assert.equal(readFileSync(join(dir, 'b.tum'), 'utf8'), readFileSync(join(dir, 's.tum'), 'utf8'));
+    // one timestamp short, one too many, a bad value, going backwards: the in-memory reader's errors
+    writeFileSync(t2, lines.slice(0, -1).join('\n'));
+    await assert.rejects(
+      convertTrajectoryFile(poses, join(dir, 'o.tum'), { timesFile: t2 }),
+      /times\.txt, line 4540: times file has 4540 timestamps for 4541 poses/,
+    );
+    writeFileSync(t2, [...lines, '999'].join('\n'));
+    await assert.rejects(convertTrajectoryFile(poses, join(dir, 'o.tum'), { timesFile: t2 }), /times file has 4542 timestamps for 4541 poses/);
+    writeFileSync(t2, lines.map((l, i) => (i === 2000 ? 'x' : l)).join('\n'));
+    await assert.rejects(
+      convertTrajectoryFile(poses, join(dir, 'o.tum'), { timesFile: t2 }),
+      /times\.txt, line 2001, column 1, field 'timestamp': 'x' is not a number/,
+    );
+    writeFileSync(t2, lines.map((l, i) => (i === 3000 ? '1' : l)).join('\n'));
+    await assert.rejects(convertTrajectoryFile(poses, join(dir, 'o.tum'), { timesFile: t2 }), /times\.txt, line 3001: timestamp 1 goes backwards/);
+    assert.deepEqual(readdirSync(dir).sort(), ['m.mcap', 'm.tum', 's.mcap', 's.tum', 'b.tum', 'times.txt'].sort());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -298,9 +298,9 @@ export interface ConvertResult {
 }
 
 /**
- * Converts a trajectory file. Text inputs (TUM, KITTI, EuRoC) to TUM, KITTI, EuRoC or MCAP
- * stream a block at a time ({@link convertStreaming}); other pairs (JSON, MonoForce, MCAP
- * input, KITTI with a times file) are read whole and written with {@link writeTrajectory}.
+ * Converts a trajectory file. Text inputs (TUM, KITTI with or without its times file, EuRoC)
+ * to TUM, KITTI, EuRoC or MCAP stream a block at a time ({@link convertStreaming}); other pairs
+ * (JSON, MonoForce, MCAP input) are read whole and written with {@link writeTrajectory}.
  * The output is written atomically; `input` and `output` must differ (the caller checks).
  */
 export async function convertTrajectoryFile(input: string, output: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
@@ -317,8 +317,21 @@ export async function convertTrajectoryFile(input: string, output: string, opts:
       await fh.close();
     }
   }
-  if (!opts.inMemory && canStream(from, to, { timesFileIn: !!opts.timesFile }) && !(from !== 'kitti' && opts.rate !== undefined)) {
-    const r = await convertStreaming(input, output, { from, to, timesFile: opts.outTimesFile, rate: opts.rate, topic: opts.outTopic, frameId: opts.frameId });
+  if (
+    !opts.inMemory &&
+    canStream(from, to, { timesFileIn: !!opts.timesFile }) &&
+    !(from !== 'kitti' && opts.rate !== undefined) &&
+    !(opts.timesFile && opts.rate !== undefined)
+  ) {
+    const r = await convertStreaming(input, output, {
+      from,
+      to,
+      timesFile: opts.outTimesFile,
+      timesFileIn: opts.timesFile,
+      rate: opts.rate,
+      topic: opts.outTopic,
+      frameId: opts.frameId,
+    });
     return { from, to, poses: r.poses, timestamps: r.timestamps, streamed: true, duplicates: r.duplicates, recovered: null };
   }
   let recovered: McapRecovery | null = null;

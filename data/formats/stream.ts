@@ -12,6 +12,7 @@ import { quatToRotation, rotationToQuatInto } from '../se3.ts';
 import { checkQuaternion } from '../trajectory.ts';
 import type { TrajectoryFormat } from './names.ts';
 import { ByteSink, isCanonicalDecimal } from './numtext.ts';
+import { TimesReader } from './times-stream.ts';
 
 /** Input formats {@link convertStreaming} reads. */
 export const STREAM_INPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc'];
@@ -26,6 +27,8 @@ export interface StreamConvertOptions {
   timesFile?: string;
   /** Give poses without timestamps (KITTI input) the timestamps i / rate. */
   rate?: number;
+  /** KITTI input: its times file (one timestamp a line), read alongside. */
+  timesFileIn?: string;
   /** MCAP output: topic (default `/trajectory`) and frame id (default `world`). */
   topic?: string;
   frameId?: string;
@@ -127,7 +130,7 @@ function parseDecimal(s: Uint8Array, a: number, b: number): number {
 /** Whether {@link convertStreaming} handles this pair of formats (and options). */
 export function canStream(from: TrajectoryFormat, to: TrajectoryFormat, opts: { timesFileIn?: boolean } = {}): boolean {
   // EuRoC -> EuRoC keeps velocity columns, which only the in-memory writer carries
-  return STREAM_INPUTS.includes(from) && STREAM_OUTPUTS.includes(to) && !opts.timesFileIn && !(from === 'euroc' && to === 'euroc');
+  return STREAM_INPUTS.includes(from) && STREAM_OUTPUTS.includes(to) && !(opts.timesFileIn && from !== 'kitti') && !(from === 'euroc' && to === 'euroc');
 }
 
 /** Writes what a sink holds to a file handle and empties it (after each block read). */
@@ -150,11 +153,13 @@ const isWs = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 11
  */
 export async function convertStreaming(input: string, output: string, opts: StreamConvertOptions): Promise<StreamConvertResult> {
   const { from, to } = opts;
-  if (!canStream(from, to)) throw new FormatError(`streaming conversion from ${from} to ${to} is not supported`, { file: input });
+  if (!canStream(from, to, { timesFileIn: !!opts.timesFileIn }))
+    throw new FormatError(`streaming conversion from ${from} to ${to} is not supported`, { file: input });
   checkOutputPath(output);
   if (opts.timesFile) checkOutputPath(opts.timesFile);
   if (opts.rate !== undefined && !(opts.rate > 0)) throw new ParseError(`rate must be > 0 Hz, got ${opts.rate}`);
-  const hasTime = from !== 'kitti' || opts.rate !== undefined;
+  if (opts.timesFileIn && opts.rate !== undefined) throw new FormatError('give a times file or a rate, not both', { file: opts.timesFileIn });
+  const hasTime = from !== 'kitti' || opts.rate !== undefined || !!opts.timesFileIn;
   if (!hasTime && to !== 'kitti')
     throw new FormatError(`${to === 'mcap' ? 'MCAP' : to === 'tum' ? 'TUM' : 'EuRoC'} output needs timestamps, and KITTI poses have none (give a rate)`, {
       file: input,
@@ -182,6 +187,8 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     if (to === 'tum') out.ascii('# timestamp tx ty tz qx qy qz qw\n');
     if (to === 'euroc') out.ascii('#timestamp [ns],p_RS_R_x [m],p_RS_R_y [m],p_RS_R_z [m],q_RS_w [],q_RS_x [],q_RS_y [],q_RS_z []\n');
 
+    const timesIn = opts.timesFileIn ? await TimesReader.open(opts.timesFileIn) : null;
+    let timesShort = false; // the times file ended before the poses
     const starts = new Int32Array(32);
     const ends = new Int32Array(32);
     let buf: Uint8Array = new Uint8Array(0); // the block being parsed
@@ -302,6 +309,11 @@ export async function convertStreaming(input: string, output: string, opts: Stre
       if (from === 'kitti') {
         R.set(v);
         if (opts.rate !== undefined) t = n / opts.rate;
+        else if (timesIn) {
+          const tt = timesIn.next();
+          if (tt === undefined) timesShort = true;
+          else t = tt;
+        }
       } else {
         let qx: number, qy: number, qz: number, qw: number;
         if (from === 'tum') {
@@ -472,6 +484,11 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         const chunk = blocks[b]!.subarray(0, got);
         reading = inFh.read(blocks[b ^ 1]!, 0, blockBytes, null);
         let start = 0;
+        if (timesIn) {
+          let lines = 1;
+          for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+          await timesIn.fill(lines);
+        }
         if (rest) {
           // the line cut by the block boundary: only it is copied
           const nl = chunk.indexOf(10);
@@ -495,15 +512,29 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     } catch (e) {
       await writing;
       await reading?.catch(() => undefined);
+      await timesIn?.close().catch(() => undefined);
       const err = e as NodeJS.ErrnoException;
       if (err.code) throw new FormatError(err.code === 'EISDIR' ? 'is a folder, not a trajectory file' : `cannot read: ${err.message}`, { file: input });
       throw e;
     } finally {
       await inFh?.close();
     }
-    if (rest) {
-      buf = rest;
-      handle(0, rest.length);
+    try {
+      if (rest) {
+        await timesIn?.fill(1);
+        buf = rest;
+        handle(0, rest.length);
+      }
+      if (timesIn) {
+        // a times file of another length than the poses: the in-memory reader's error
+        if (!timesShort && timesIn.available === 0) await timesIn.fill(1);
+        if (timesShort || timesIn.available > 0) {
+          await timesIn.drain();
+          throw timesIn.countError(n);
+        }
+      }
+    } finally {
+      await timesIn?.close();
     }
     if (n === 0) throw new ParseError(`no poses in ${from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : 'EuRoC'} file`, { file: input });
     await drain(true);
