@@ -164,3 +164,53 @@ test('KITTI with its times file streams (times read alongside, any block size) a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('MonoForce CSV streams (commas or spaces, 13 or 17 columns, header) and equals the in-memory conversion; bad lines are named', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-stream-'));
+  try {
+    const poses = readFileSync(join(EX, 'KITTI_00_gt.txt'), 'utf8').trim().split('\n').slice(0, 800);
+    const times = readFileSync(join(EX, 'KITTI_00_gt_times.txt'), 'utf8').trim().split('\n');
+    const header = 'stamp,T00,T01,T02,T03,T10,T11,T12,T13,T20,T21,T22,T23';
+    const variants: Record<string, string> = {
+      'comma13.csv': [header, ...poses.map((p, i) => [times[i]!.trim(), ...p.trim().split(/\s+/)].join(','))].join('\n'),
+      'space17.csv': ['# t pose', ...poses.map((p, i) => `${times[i]!.trim()} ${p.trim()} 0 0 0 1`)].join('\n') + '\n',
+    };
+    for (const [name, text] of Object.entries(variants)) {
+      const input = join(dir, name);
+      writeFileSync(input, text);
+      for (const ext of ['tum', 'kitti', 'txt']) {
+        const s = join(dir, `s.${ext}`);
+        const m = join(dir, `m.${ext}`);
+        const to = ext === 'txt' ? 'euroc' : ext;
+        const rs = await convertTrajectoryFile(input, s, { from: 'monoforce', to: to as 'tum' });
+        const rm = await convertTrajectoryFile(input, m, { from: 'monoforce', to: to as 'tum', inMemory: true });
+        assert.equal(rs.streamed, true, `${name} -> ${ext}`);
+        assert.equal(rm.streamed, false);
+        assert.equal(rs.poses, rm.poses);
+        assert.equal(readFileSync(s, 'utf8'), readFileSync(m, 'utf8'), `${name} -> ${ext}`);
+      }
+      await convertStreaming(input, join(dir, 'tiny.tum'), { from: 'monoforce', to: 'tum', blockBytes: 13 });
+      assert.equal(readFileSync(join(dir, 'tiny.tum'), 'utf8'), readFileSync(join(dir, 'm.tum'), 'utf8'));
+    }
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, variants['space17.csv']!.replace(/ 0 0 0 1\n/, ' 0 0 1 1\n'));
+    await assert.rejects(
+      convertTrajectoryFile(bad, join(dir, 'o.tum'), { from: 'monoforce' }),
+      /bad\.csv, line 2: bottom row T30\.\.T33 is 0 0 1 1, expected 0 0 0 1/,
+    );
+    writeFileSync(bad, variants['comma13.csv']!.replace(/\n([^,\n]+),[^,\n]+,/, '\n$1,x,'));
+    await assert.rejects(convertTrajectoryFile(bad, join(dir, 'o.tum'), { from: 'monoforce' }), /bad\.csv, line 2, column 2, field 'T00': 'x' is not a number/);
+    writeFileSync(
+      bad,
+      variants['comma13.csv']!.split('\n')
+        .map((l, i) => (i === 5 ? l.split(',').slice(0, 10).join(',') : l))
+        .join('\n'),
+    );
+    await assert.rejects(
+      convertTrajectoryFile(bad, join(dir, 'o.tum'), { from: 'monoforce' }),
+      /bad\.csv, line 6: MonoForce CSV line has 10 fields, expected 13 to 17 \(truncated line\?\)/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -298,9 +298,10 @@ export interface ConvertResult {
 }
 
 /**
- * Converts a trajectory file. Text inputs (TUM, KITTI with or without its times file, EuRoC)
- * to TUM, KITTI, EuRoC or MCAP stream a block at a time ({@link convertStreaming}); other pairs
- * (JSON, MonoForce, MCAP input) are read whole and written with {@link writeTrajectory}.
+ * Converts a trajectory file. Text inputs (TUM, KITTI with or without its times file, EuRoC,
+ * MonoForce CSV) to TUM, KITTI, EuRoC or MCAP stream a block at a time ({@link convertStreaming});
+ * other pairs (JSON or MCAP input, MonoForce output) are read whole and written with
+ * {@link writeTrajectory}.
  * The output is written atomically; `input` and `output` must differ (the caller checks).
  */
 export async function convertTrajectoryFile(input: string, output: string, opts: ConvertOptions = {}): Promise<ConvertResult> {

@@ -1,6 +1,7 @@
 // Streaming conversion of trajectory files (data layer): reads a text trajectory (TUM, with
-// spaces or commas; KITTI; EuRoC) a block at a time and writes TUM, KITTI (+ times file), EuRoC
-// or MCAP as it goes, so memory stays flat in the file size. Each line is checked as the
+// spaces or commas; KITTI, with its times file or not; EuRoC; MonoForce CSV) a block at a time
+// and writes TUM, KITTI (+ times file), EuRoC or MCAP as it goes, so memory stays flat in the
+// file size. Each line is checked as the
 // in-memory readers check it (field count, numbers, finite values, quaternion norm, timestamps
 // in order, named by file and line); the output is the same as reading the whole file and
 // writing it with writeTrajectory. Written atomically (temp file, removed on errors and signals).
@@ -15,7 +16,7 @@ import { ByteSink, isCanonicalDecimal } from './numtext.ts';
 import { TimesReader } from './times-stream.ts';
 
 /** Input formats {@link convertStreaming} reads. */
-export const STREAM_INPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc'];
+export const STREAM_INPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc', 'monoforce'];
 /** Output formats {@link convertStreaming} writes. */
 export const STREAM_OUTPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc', 'mcap'];
 
@@ -61,6 +62,7 @@ const FIELDS: Record<string, string[]> = {
   tum: ['timestamp', 'tx', 'ty', 'tz', 'qx', 'qy', 'qz', 'qw'],
   euroc: ['timestamp', 'p_x', 'p_y', 'p_z', 'q_w', 'q_x', 'q_y', 'q_z'],
   kitti: Array.from({ length: 12 }, (_, c) => `T${Math.floor(c / 4)}${c % 4}`),
+  monoforce: ['stamp', ...Array.from({ length: 16 }, (_, c) => `T${Math.floor(c / 4)}${c % 4}`)],
 };
 
 /** Nanosecond stamp: the exact one when the input had it, else round(t * 1e9) as the in-memory writers do. */
@@ -171,9 +173,12 @@ export async function convertStreaming(input: string, output: string, opts: Stre
   const frameBytes = Buffer.from(JSON.stringify(opts.frameId ?? 'world'));
 
   const run = async (fh: FileHandle | null, th: FileHandle | null): Promise<StreamConvertResult> => {
-    const nf = from === 'kitti' ? 12 : 8;
+    let nf = from === 'kitti' ? 12 : from === 'monoforce' ? 13 : 8;
+    const what = from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : from === 'euroc' ? 'EuRoC' : 'MonoForce CSV';
+    let firstData = true; // a header line (no '#') may come first in EuRoC and MonoForce files
+    let commas = from === 'euroc'; // MonoForce: comma or whitespace separated, as its first data line
     const names = FIELDS[from]!;
-    const v = new Float64Array(12);
+    const v = new Float64Array(17);
     const R = new Float64Array(12);
     const q = new Float64Array(4);
     const prevPose = new Float64Array(12);
@@ -193,7 +198,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     const ends = new Int32Array(32);
     let buf: Uint8Array = new Uint8Array(0); // the block being parsed
     const where = (): { file: string; line: number } => ({ file: input, line: lineNo });
-    const isSep = (c: number): boolean => c === 32 || c === 9 || (c === 44 && from !== 'kitti') || c === 13;
+    const isSep = (c: number): boolean => c === 32 || c === 9 || (c === 44 && from === 'tum') || c === 13;
     /** Field c of the line as its input text when that is String(x), else x printed. */
     const passThrough = (sink: ByteSink, c: number, x: number): void => {
       if (isCanonicalDecimal(buf, starts[c]!, ends[c]!, x)) sink.copy(buf, starts[c]!, ends[c]!);
@@ -201,7 +206,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     };
     /** The time column as String(t) does. */
     const timeText = (sink: ByteSink, t: number): void => {
-      if (from === 'tum') passThrough(sink, 0, t);
+      if (from === 'tum' || from === 'monoforce') passThrough(sink, 0, t);
       else sink.number(t);
     };
     /** The nanosecond stamp as text (EuRoC), exactly stampOf(t, ns).toString(). */
@@ -235,9 +240,13 @@ export async function convertStreaming(input: string, output: string, opts: Stre
       const line = buf;
       while (i < L && (line[i] === 32 || line[i] === 9 || line[i] === 13)) i++;
       if (i === L || line[i] === 35) return; // blank or '#'
-      if (from === 'euroc' && n === 0 && (line[i]! | 32) >= 97 && (line[i]! | 32) <= 122) return; // header without '#'
+      if (firstData) {
+        firstData = false;
+        if (from === 'monoforce') commas = line.subarray(i, L).includes(44);
+        if ((from === 'euroc' || from === 'monoforce') && (line[i]! | 32) >= 97 && (line[i]! | 32) <= 122) return; // header without '#'
+      }
       let k = 0;
-      if (from === 'tum' || from === 'kitti') {
+      if (!commas) {
         while (i < L) {
           const a = i;
           while (i < L && !isSep(line[i]!)) i++;
@@ -277,8 +286,11 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           a = j + 1;
         }
       }
-      if (from === 'euroc' ? k < 8 : k !== nf) {
-        const what = from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : 'EuRoC';
+      if (from === 'monoforce') {
+        if (k < 13 || k > 17) throw new ParseError(`${what} line has ${k} fields, expected 13 to 17${k < 13 ? ' (truncated line?)' : ''}`, where());
+        if (k !== 13 && k !== 17) throw new ParseError(`${what} line has ${k} fields, expected 13 or 17`, where());
+        nf = k;
+      } else if (from === 'euroc' ? k < 8 : k !== nf) {
         throw new ParseError(`${what} line has ${k} fields, expected ${from === 'euroc' ? 'at least 8' : nf}${k < nf ? ' (truncated line?)' : ''}`, where());
       }
       for (let c = 0; c < nf; c++) {
@@ -306,8 +318,13 @@ export async function convertStreaming(input: string, output: string, opts: Stre
       }
       let t = NaN;
       let nsText = false; // EuRoC: the stamp is an integer of nanoseconds, kept exactly
-      if (from === 'kitti') {
-        R.set(v);
+      if (from === 'monoforce') {
+        if (nf === 17 && (v[13] !== 0 || v[14] !== 0 || v[15] !== 0 || v[16] !== 1))
+          throw new ParseError(`bottom row T30..T33 is ${v[13]} ${v[14]} ${v[15]} ${v[16]}, expected 0 0 0 1`, where());
+        t = v[0]!;
+        R.set(v.subarray(1, 13));
+      } else if (from === 'kitti') {
+        R.set(v.subarray(0, 12));
         if (opts.rate !== undefined) t = n / opts.rate;
         else if (timesIn) {
           const tt = timesIn.next();
@@ -351,13 +368,13 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         prevPose.set(R);
       }
       // translation columns of the input: TUM/EuRoC 1..3, KITTI 3, 7, 11
-      const tc = from === 'kitti' ? 3 : 1;
-      const tk = from === 'kitti' ? 4 : 1;
+      const tc = from === 'kitti' ? 3 : from === 'monoforce' ? 4 : 1;
+      const tk = from === 'kitti' || from === 'monoforce' ? 4 : 1;
       if (to === 'kitti') {
         out.reserve(16);
         for (let k = 0; k < 12; k++) {
           if (k > 0) out.byte(32);
-          if (from === 'kitti') passThrough(out, k, R[k]!);
+          if (from === 'kitti' || from === 'monoforce') passThrough(out, from === 'kitti' ? k : k + 1, R[k]!);
           else if ((k & 3) === 3) passThrough(out, 1 + (k >> 2), R[k]!);
           else out.number(R[k]!);
         }
@@ -536,7 +553,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     } finally {
       await timesIn?.close();
     }
-    if (n === 0) throw new ParseError(`no poses in ${from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : 'EuRoC'} file`, { file: input });
+    if (n === 0) throw new ParseError(`no poses in ${what} file`, { file: input });
     await drain(true);
     return { poses: n, timestamps: hasTime, duplicates: dup, bytesRead };
   };
