@@ -106,6 +106,11 @@ test('streamed TUM edge cases (comments, blank lines, CRLF, commas, scientific n
         if (ext === 'kitti') assert.equal(readFileSync(join(dir, 'ts.txt'), 'utf8'), readFileSync(join(dir, 'tw.txt'), 'utf8'));
       }
     }
+    // a UTF-8 byte order mark (written by some Windows tools)
+    writeFileSync(join(dir, 'bom.tum'), '\ufeff' + text.split('\n').slice(3).join('\n'));
+    await convertTrajectoryFile(join(dir, 'bom.tum'), join(dir, 'bom-s.tum'), { from: 'tum' });
+    await convertTrajectoryFile(join(dir, 'bom.tum'), join(dir, 'bom-m.tum'), { from: 'tum', inMemory: true });
+    assert.equal(readFileSync(join(dir, 'bom-s.tum'), 'utf8'), readFileSync(join(dir, 'bom-m.tum'), 'utf8'));
     const bad = join(dir, 'bad.tum');
     writeFileSync(bad, text.replace('1.8\t3.14159265358979323846', '1.8\t3.14.15'));
     for (const blockBytes of [5, 1 << 20])

@@ -497,8 +497,10 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         const got = (await reading).bytesRead;
         reading = null;
         if (got === 0) break;
+        const first = bytesRead === 0;
         bytesRead += got;
-        const chunk = blocks[b]!.subarray(0, got);
+        let chunk = blocks[b]!.subarray(0, got);
+        if (first && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3); // a UTF-8 byte order mark, as the in-memory readers' trim() drops it
         reading = inFh.read(blocks[b ^ 1]!, 0, blockBytes, null);
         let start = 0;
         if (timesIn) {
