@@ -529,6 +529,12 @@ export class GpuRollout {
     return g;
   }
 
+  /** Replaces the model parameters (a packing of the same model with other values). */
+  setParams(packed: Float32Array): void {
+    if (packed.length !== this.data.layout.size) throw new RangeError(`gpu rollout: ${packed.length} packed parameters; expected ${this.data.layout.size}`);
+    this.dev.queue.writeBuffer(this.model, 0, packed);
+  }
+
   /** Frees the GPU buffers. */
   destroy(): void {
     for (const b of this.buffers) b.destroy();

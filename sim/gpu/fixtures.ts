@@ -2,7 +2,8 @@
 // and a tracked point-set robot on a bumpy heightmap with varying stiffness, damping and
 // friction maps over a ground plane, in the regime where both friction branches and both
 // damping branches are exercised.
-import { BodyDesc, ModelBuilder, type Model } from '../physics/index.ts';
+import { tensor } from '../core/index.ts';
+import { BodyDesc, ModelBuilder, terrainHeight, type Model } from '../physics/index.ts';
 import type { BatchState } from './engine.ts';
 
 /** Heightmap grid of the fixtures: nx x ny points, cell size 0.25 m, origin (-0.5, -0.5). */
@@ -46,7 +47,7 @@ export function gpuFixture(opts: FixtureOptions = {}): Model {
   for (let i = 0; i < np; i++) {
     const x = -0.3 + (1.2 * ((i * 0.37) % 1)) ;
     const y = -0.3 + (1.1 * ((i * 0.61) % 1));
-    b.addParticle([x, y, 0.09 + 0.01 * (i % 3)], [0.6 - 0.2 * (i % 4), 0.3 * ((i % 3) - 1), -0.1], 0.5 + 0.1 * (i % 3), 0.03);
+    b.addParticle([x, y, 0.09 + 0.01 * (i % 3)], [1.2 - 0.2 * (i % 4), 0.3 * ((i % 3) - 1), 0], 0.5 + 0.1 * (i % 3), 0.03);
   }
   if (opts.robot ?? true) {
     const pts: number[][] = [];
@@ -55,7 +56,16 @@ export function gpuFixture(opts: FixtureOptions = {}): Model {
     b.addTrack(body, [0, 1, 2, 3], [1, 0, 0]);
     b.addTrack(body, [4, 5, 6, 7], [1, 0, 0]);
   }
-  return b.finalize();
+  const model = b.finalize();
+  // particles start touching the terrain (1 mm deep), sliding: no impact in the first steps
+  const q = model.initial.particleQ;
+  const xy = tensor(Array.from({ length: np }, (_, i) => [q[3 * i]!, q[3 * i + 1]!]));
+  const h = terrainHeight(model, xy).data;
+  for (let i = 0; i < np; i++) {
+    q[3 * i + 2] = h[i]! + 0.03 - 0.001;
+    model.initial.particleQd[3 * i + 2] = 0;
+  }
+  return model;
 }
 
 /** B copies of the model's initial state, world w's positions shifted by (0.02 w, -0.015 w) and velocities scaled by 1 + 0.1 w. */
