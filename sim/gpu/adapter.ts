@@ -62,21 +62,31 @@ export interface GpuModelData {
   maxBodyContacts: number;
   layout: PackedLayout;
   /** The packed parameters (float32). */
-  packed: Float32Array;
+  packed: Float32Array<ArrayBuffer>;
 }
 
 /** Packs `model` for the GPU kernels; throws GpuModelError for features they do not simulate. */
 export function packModel(model: Model): GpuModelData {
-  if (model.springCount > 0) throw new GpuModelError(`gpu: the model has ${model.springCount} springs; the GPU kernels simulate particles without springs (use --device cpu)`, 'springCount');
+  if (model.springCount > 0)
+    throw new GpuModelError(
+      `gpu: the model has ${model.springCount} springs; the GPU kernels simulate particles without springs (use --device cpu)`,
+      'springCount',
+    );
   const cs = model.contactSmoothing;
   if (cs.damping > 0 || cs.friction > 0 || (cs.penetration ?? 0) > 0 || cs.terrain === 'spline')
-    throw new GpuModelError('gpu: contact smoothing (contactSmoothing) is not implemented on the GPU; the GPU kernels use the exact contact model', 'contactSmoothing');
+    throw new GpuModelError(
+      'gpu: contact smoothing (contactSmoothing) is not implemented on the GPU; the GPU kernels use the exact contact model',
+      'contactSmoothing',
+    );
   if (model.bodyContact && model.bodyCount > 1) {
     // bodies of different worlds never touch; one body per world means no body-body contact
     const perWorld = new Map<number, number>();
     for (const w of model.bodyWorld) perWorld.set(w, (perWorld.get(w) ?? 0) + 1);
     if ([...perWorld.values()].some((n) => n > 1))
-      throw new GpuModelError('gpu: body-body contact is not implemented on the GPU; disable it (ModelBuilder.setBodyContact(false)) or keep one body per world', 'bodyContact');
+      throw new GpuModelError(
+        'gpu: body-body contact is not implemented on the GPU; disable it (ModelBuilder.setBodyContact(false)) or keep one body per world',
+        'bodyContact',
+      );
   }
   const p = (k: ModelParamName): Float64Array => model.params[k].data;
   const np = model.particleCount;
@@ -91,7 +101,11 @@ export function packModel(model: Model): GpuModelData {
   const start = new Int32Array(nb + 1);
   for (let k = 0; k < nc; k++) {
     const b = model.contactBody[k]!;
-    if (k > 0 && b < model.contactBody[k - 1]!) throw new GpuModelError(`gpu: contact point ${k} of body ${b} follows a point of body ${model.contactBody[k - 1]}; expected the points grouped by body`, 'contactBody');
+    if (k > 0 && b < model.contactBody[k - 1]!)
+      throw new GpuModelError(
+        `gpu: contact point ${k} of body ${b} follows a point of body ${model.contactBody[k - 1]}; expected the points grouped by body`,
+        'contactBody',
+      );
     start[b + 1]!++;
   }
   let maxBodyContacts = 0;
@@ -178,4 +192,6 @@ export function packModel(model: Model): GpuModelData {
 }
 
 /** The Model parameters the GPU adjoint kernels produce gradients for (the others get zero). */
-export const GPU_GRAD_PARAMS: readonly ModelParamName[] = MODEL_PARAMS.filter((k) => !k.startsWith('spring') && !k.startsWith('body') || k === 'bodyMass' || k === 'bodyInertia');
+export const GPU_GRAD_PARAMS: readonly ModelParamName[] = MODEL_PARAMS.filter(
+  (k) => (!k.startsWith('spring') && !k.startsWith('body')) || k === 'bodyMass' || k === 'bodyInertia',
+);

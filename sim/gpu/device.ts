@@ -10,6 +10,7 @@
 // system loader the fallback happens in-process. A loader found only in chromium's folder must
 // be on LD_LIBRARY_PATH when the process starts: `softwareGpuEnv()` gives the variables and
 // `rerunWithSoftwareGpu()` re-executes the current command once with them (the CLI does that).
+/// <reference types="@webgpu/types" />
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
@@ -97,7 +98,9 @@ export function softwareGpuEnv(env: NodeJS.ProcessEnv = process.env): Record<str
 
 /** Whether a system Vulkan loader is installed (ldconfig's usual folders). */
 function systemVulkanLoader(): boolean {
-  return ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1', '/usr/lib/libvulkan.so.1'].some((p) => existsSync(p));
+  return ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1', '/usr/lib/libvulkan.so.1'].some(
+    (p) => existsSync(p),
+  );
 }
 
 /** Environment marker of a process already re-executed for SwiftShader (no second re-exec). */
@@ -188,7 +191,7 @@ export function gpuNavigatorObject(): GPU | null {
 }
 
 function describe(adapter: GPUAdapter, via: GpuInfo['via']): GpuInfo {
-  const i = adapter.info;
+  const i = (adapter as GPUAdapter & { info: { vendor: string; architecture: string; device: string; description: string } }).info;
   const limits: Record<string, number> = {};
   for (const k in adapter.limits) {
     const v = (adapter.limits as unknown as Record<string, unknown>)[k];
@@ -227,7 +230,14 @@ export function openGpu(): Promise<Gpu> {
       throw new GpuUnavailableError(`no WebGPU adapter: ${attempts.join('; ')}`, [...attempts]);
     }
     const required: Record<string, number> = {};
-    for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupsPerDimension']) {
+    for (const k of [
+      'maxStorageBufferBindingSize',
+      'maxBufferSize',
+      'maxStorageBuffersPerShaderStage',
+      'maxComputeInvocationsPerWorkgroup',
+      'maxComputeWorkgroupSizeX',
+      'maxComputeWorkgroupsPerDimension',
+    ]) {
       const v = (a.adapter.limits as unknown as Record<string, number>)[k];
       if (typeof v === 'number') required[k] = v;
     }

@@ -126,7 +126,8 @@ export class GpuRollout {
     if (!Number.isInteger(every) || every < 1) throw new RangeError(`gpu rollout: checkpointEvery = ${every} must be an integer >= 1`);
     this.K = Math.min(every, steps) * this.substeps;
     this.record = [...new Set(opts.record ?? [steps])].sort((a, b) => a - b);
-    for (const r of this.record) if (!Number.isInteger(r) || r < 1 || r > steps) throw new RangeError(`gpu rollout: record step ${r} must be an integer in 1..${steps}`);
+    for (const r of this.record)
+      if (!Number.isInteger(r) || r < 1 || r > steps) throw new RangeError(`gpu rollout: record step ${r} must be an integer in 1..${steps}`);
     this.dev = gpu.device;
     this.pFloats = PARTICLE_FLOATS * batch * data.np;
     this.bFloats = BODY_FLOATS * batch * data.nb;
@@ -137,7 +138,8 @@ export class GpuRollout {
   /** Largest batch whose buffers fit the device's limits (0 when one world does not fit). */
   static maxBatch(gpu: Gpu, data: GpuModelData): number {
     const L = gpu.device.limits;
-    const perWorld = 4 * Math.max(PARTICLE_FLOATS * data.np, BODY_FLOATS * data.nb, PARTICLE_SLOTS(data.npl) * data.np, BODY_SLOTS(data.npl) * data.nb + 4 * data.nc);
+    const perWorld =
+      4 * Math.max(PARTICLE_FLOATS * data.np, BODY_FLOATS * data.nb, PARTICLE_SLOTS(data.npl) * data.np, BODY_SLOTS(data.npl) * data.nb + 4 * data.nc);
     const bytes = Math.min(L.maxStorageBufferBindingSize, L.maxBufferSize);
     const threads = L.maxComputeWorkgroupsPerDimension * WORKGROUP;
     return Math.max(0, Math.min(Math.floor(bytes / Math.max(perWorld, 1)), Math.floor(threads / Math.max(data.np, data.nb, 1))));
@@ -146,10 +148,17 @@ export class GpuRollout {
   private checkLimits(): void {
     const L = this.dev.limits;
     const d = this.data;
-    const big = 4 * Math.max(this.pFloats, this.bFloats, PARTICLE_SLOTS(d.npl) * this.B * d.np, this.B * (BODY_SLOTS(d.npl) * d.nb + 4 * d.nc), this.T * this.B * d.nt);
+    const big =
+      4 * Math.max(this.pFloats, this.bFloats, PARTICLE_SLOTS(d.npl) * this.B * d.np, this.B * (BODY_SLOTS(d.npl) * d.nb + 4 * d.nc), this.T * this.B * d.nt);
     const lim = Math.min(L.maxStorageBufferBindingSize, L.maxBufferSize);
     const name = L.maxStorageBufferBindingSize <= L.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-    if (big > lim) throw new GpuLimitError(`gpu rollout: a buffer of ${big} bytes exceeds the adapter's ${name} = ${lim} (batch ${this.B}; at most ${GpuRollout.maxBatch(this.gpu, d)} worlds fit: split the batch)`, name, lim, big);
+    if (big > lim)
+      throw new GpuLimitError(
+        `gpu rollout: a buffer of ${big} bytes exceeds the adapter's ${name} = ${lim} (batch ${this.B}; at most ${GpuRollout.maxBatch(this.gpu, d)} worlds fit: split the batch)`,
+        name,
+        lim,
+        big,
+      );
     const groups = Math.ceil((this.B * Math.max(d.np, d.nb)) / WORKGROUP);
     if (groups > L.maxComputeWorkgroupsPerDimension)
       throw new GpuLimitError(
@@ -158,7 +167,13 @@ export class GpuRollout {
         L.maxComputeWorkgroupsPerDimension,
         groups,
       );
-    if (L.maxStorageBuffersPerShaderStage < 9) throw new GpuLimitError(`gpu rollout: the kernels bind 9 storage buffers; the adapter allows ${L.maxStorageBuffersPerShaderStage}`, 'maxStorageBuffersPerShaderStage', L.maxStorageBuffersPerShaderStage, 9);
+    if (L.maxStorageBuffersPerShaderStage < 9)
+      throw new GpuLimitError(
+        `gpu rollout: the kernels bind 9 storage buffers; the adapter allows ${L.maxStorageBuffersPerShaderStage}`,
+        'maxStorageBuffersPerShaderStage',
+        L.maxStorageBuffersPerShaderStage,
+        9,
+      );
   }
 
   private buf(floats: number, usage = S): GPUBuffer {
@@ -215,13 +230,19 @@ export class GpuRollout {
     const ps = particleShaders(d, this.B, this.substeps, h);
     const bs = bodyShaders(d, this.B, this.substeps, h);
     const mk = (code: string, l: GPUBindGroupLayout, label: string): GPUComputePipeline =>
-      dev.createComputePipeline({ label, layout: dev.createPipelineLayout({ bindGroupLayouts: [l] }), compute: { module: dev.createShaderModule({ code, label }), entryPoint: 'main' } });
+      dev.createComputePipeline({
+        label,
+        layout: dev.createPipelineLayout({ bindGroupLayouts: [l] }),
+        compute: { module: dev.createShaderModule({ code, label }), entryPoint: 'main' },
+      });
+    // kernels of an empty kind (no particles, or no bodies) are never dispatched: not compiled
+    const add = mk(ADD_SHADER, this.layouts.add, 'add');
     this.pipes = {
-      pf: mk(ps.forward, this.layouts.pf, 'particles.forward'),
-      pa: mk(ps.adjoint, this.layouts.pa, 'particles.adjoint'),
-      bf: mk(bs.forward, this.layouts.bf, 'bodies.forward'),
-      ba: mk(bs.adjoint, this.layouts.ba, 'bodies.adjoint'),
-      add: mk(ADD_SHADER, this.layouts.add, 'add'),
+      pf: d.np > 0 ? mk(ps.forward, this.layouts.pf, 'particles.forward') : add,
+      pa: d.np > 0 ? mk(ps.adjoint, this.layouts.pa, 'particles.adjoint') : add,
+      bf: d.nb > 0 ? mk(bs.forward, this.layouts.bf, 'bodies.forward') : add,
+      ba: d.nb > 0 ? mk(bs.adjoint, this.layouts.ba, 'bodies.adjoint') : add,
+      add,
     };
   }
 
@@ -245,12 +266,20 @@ export class GpuRollout {
     const off = [k * UNIFORM_STRIDE];
     if (d.np > 0) {
       pass.setPipeline(this.pipes.pf);
-      pass.setBindGroup(0, this.cached(`pf${key}`, () => this.group(this.layouts.pf, [this.uniforms, this.model, a.p, b.p, this.nan])), off);
+      pass.setBindGroup(
+        0,
+        this.cached(`pf${key}`, () => this.group(this.layouts.pf, [this.uniforms, this.model, a.p, b.p, this.nan])),
+        off,
+      );
       pass.dispatchWorkgroups(Math.ceil((this.B * d.np) / WORKGROUP));
     }
     if (d.nb > 0) {
       pass.setPipeline(this.pipes.bf);
-      pass.setBindGroup(0, this.cached(`bf${key}`, () => this.group(this.layouts.bf, [this.uniforms, this.model, a.b, b.b, this.tf, this.nan])), off);
+      pass.setBindGroup(
+        0,
+        this.cached(`bf${key}`, () => this.group(this.layouts.bf, [this.uniforms, this.model, a.b, b.b, this.tf, this.nan])),
+        off,
+      );
       pass.dispatchWorkgroups(Math.ceil((this.B * d.nb) / WORKGROUP));
     }
   }
@@ -317,7 +346,8 @@ export class GpuRollout {
       ['bodyVel', 3 * m],
       ['bodyAngVel', 3 * m],
     ];
-    for (const [k, n] of want) if (st[k].length !== n) throw new RangeError(`gpu rollout: ${what}.${k} has ${st[k].length} values; expected ${n} (batch ${this.B})`);
+    for (const [k, n] of want)
+      if (st[k].length !== n) throw new RangeError(`gpu rollout: ${what}.${k} has ${st[k].length} values; expected ${n} (batch ${this.B})`);
     P.set(st.particleQ, 0);
     P.set(st.particleQd, n3);
     Bf.set(st.bodyPos, 0);
@@ -357,7 +387,13 @@ export class GpuRollout {
     if (!best) return null;
     const step = Math.floor(best.k / this.substeps);
     const what = phase === 'forward' ? 'state' : 'gradient';
-    return new GpuNonFiniteError(`gpu rollout: non-finite ${best.kind} ${what} at step ${step} (substep ${best.k % this.substeps}, ${phase}), world ${best.w}`, step, best.w, best.kind, phase);
+    return new GpuNonFiniteError(
+      `gpu rollout: non-finite ${best.kind} ${what} at step ${step} (substep ${best.k % this.substeps}, ${phase}), world ${best.w}`,
+      step,
+      best.w,
+      best.kind,
+      phase,
+    );
   }
 
   /**
@@ -379,7 +415,13 @@ export class GpuRollout {
       copySlot(enc, this.seg[len]!, this.ckpt[j + 1]!, this.pFloats, this.bFloats);
       await this.submit(enc);
     }
-    const reads = await this.read([{ buf: this.nan, floats: 4, u32: true }, ...this.rec.flatMap((r) => [{ buf: r.p, floats: this.pFloats }, { buf: r.b, floats: this.bFloats }])]);
+    const reads = await this.read([
+      { buf: this.nan, floats: 4, u32: true },
+      ...this.rec.flatMap((r) => [
+        { buf: r.p, floats: this.pFloats },
+        { buf: r.b, floats: this.bFloats },
+      ]),
+    ]);
     const err = this.nanError(reads[0] as Uint32Array, 'forward');
     if (err) throw err;
     this.haveForward = true;
@@ -392,7 +434,8 @@ export class GpuRollout {
    */
   async backward(adjRecorded: readonly (BatchState | null)[]): Promise<GpuGradients> {
     if (!this.haveForward) throw new Error('gpu rollout: backward before forward');
-    if (adjRecorded.length !== this.record.length) throw new RangeError(`gpu rollout: ${adjRecorded.length} gradients for ${this.record.length} recorded steps`);
+    if (adjRecorded.length !== this.record.length)
+      throw new RangeError(`gpu rollout: ${adjRecorded.length} gradients for ${this.record.length} recorded steps`);
     const d = this.data;
     const dev = this.dev;
     const enc0 = dev.createCommandEncoder();
@@ -417,7 +460,10 @@ export class GpuRollout {
               const n = part === 'p' ? this.pFloats : this.bFloats;
               if (n === 0) continue;
               pass.setPipeline(this.pipes.add);
-              pass.setBindGroup(0, this.cached(`add${part}${r}${cur}`, () => this.group(this.layouts.add, [this.adjRec[r]![part], this.adj[cur]![part]])));
+              pass.setBindGroup(
+                0,
+                this.cached(`add${part}${r}${cur}`, () => this.group(this.layouts.add, [this.adjRec[r]![part], this.adj[cur]![part]])),
+              );
               pass.dispatchWorkgroups(Math.ceil(n / WORKGROUP));
             }
           }
@@ -428,12 +474,22 @@ export class GpuRollout {
         const s = this.seg[i]!;
         if (d.np > 0) {
           pass.setPipeline(this.pipes.pa);
-          pass.setBindGroup(0, this.cached(`pa${i}.${cur}`, () => this.group(this.layouts.pa, [this.uniforms, this.model, s.p, a.p, b.p, this.gtp, this.gm, this.nan])), off);
+          pass.setBindGroup(
+            0,
+            this.cached(`pa${i}.${cur}`, () => this.group(this.layouts.pa, [this.uniforms, this.model, s.p, a.p, b.p, this.gtp, this.gm, this.nan])),
+            off,
+          );
           pass.dispatchWorkgroups(Math.ceil((this.B * d.np) / WORKGROUP));
         }
         if (d.nb > 0) {
           pass.setPipeline(this.pipes.ba);
-          pass.setBindGroup(0, this.cached(`ba${i}.${cur}`, () => this.group(this.layouts.ba, [this.uniforms, this.model, s.b, a.b, b.b, this.tf, this.gtb, this.gm, this.gtf, this.nan])), off);
+          pass.setBindGroup(
+            0,
+            this.cached(`ba${i}.${cur}`, () =>
+              this.group(this.layouts.ba, [this.uniforms, this.model, s.b, a.b, b.b, this.tf, this.gtb, this.gm, this.gtf, this.nan]),
+            ),
+            off,
+          );
           pass.dispatchWorkgroups(Math.ceil((this.B * d.nb) / WORKGROUP));
         }
         pass.end();
@@ -454,7 +510,11 @@ export class GpuRollout {
     ]);
     const err = this.nanError(flags as Uint32Array, 'backward');
     if (err) throw err;
-    return { state: this.unpack(P as Float32Array, Bf as Float32Array), trackF: Float64Array.from(gtf!), params: this.reduceParams(gtp as Float32Array, gtb as Float32Array, new Float32Array((gm as Uint32Array).buffer)) };
+    return {
+      state: this.unpack(P as Float32Array, Bf as Float32Array),
+      trackF: Float64Array.from(gtf!),
+      params: this.reduceParams(gtp as Float32Array, gtb as Float32Array, new Float32Array((gm as Uint32Array).buffer)),
+    };
   }
 
   /** Sums the per-thread gradient slots over threads and worlds (float64). */
@@ -530,7 +590,7 @@ export class GpuRollout {
   }
 
   /** Replaces the model parameters (a packing of the same model with other values). */
-  setParams(packed: Float32Array): void {
+  setParams(packed: Float32Array<ArrayBuffer>): void {
     if (packed.length !== this.data.layout.size) throw new RangeError(`gpu rollout: ${packed.length} packed parameters; expected ${this.data.layout.size}`);
     this.dev.queue.writeBuffer(this.model, 0, packed);
   }

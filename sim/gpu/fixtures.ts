@@ -45,8 +45,8 @@ export function gpuFixture(opts: FixtureOptions = {}): Model {
   b.setTerrain({ origin: [-0.5, -0.5], cellSize: 0.25, kf: 150, ...terrainMaps(n, n) });
   const np = opts.particles ?? 6;
   for (let i = 0; i < np; i++) {
-    const x = -0.3 + (1.2 * ((i * 0.37) % 1)) ;
-    const y = -0.3 + (1.1 * ((i * 0.61) % 1));
+    const x = -0.3 + 1.2 * ((i * 0.37) % 1);
+    const y = -0.3 + 1.1 * ((i * 0.61) % 1);
     b.addParticle([x, y, 0.09 + 0.01 * (i % 3)], [1.2 - 0.2 * (i % 4), 0.3 * ((i % 3) - 1), 0], 0.5 + 0.1 * (i % 3), 0.03);
   }
   if (opts.robot ?? true) {

@@ -5,7 +5,6 @@
 // SwiftShader environment; it skips, saying why, only where no adapter of any kind exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Tensor, add, backward, mul, noGrad, sum, tensor } from '../core/index.ts';
 import { Control, MODEL_PARAMS, ModelBuilder, State, rollout, type Model } from '../physics/index.ts';
@@ -44,7 +43,9 @@ function cpuWorld(model: Model, init: BatchState, tf: Float64Array, B: number, w
   const rows = ROWS(model);
   const nt = model.trackCount;
   const s0 = new State(
-    Object.fromEntries(BATCH_FIELDS.map((f, i) => [f, new Tensor(init[f].slice(w * rows[i]! * WIDTH[i]!, (w + 1) * rows[i]! * WIDTH[i]!), [rows[i]!, WIDTH[i]!])])) as never,
+    Object.fromEntries(
+      BATCH_FIELDS.map((f, i) => [f, new Tensor(init[f].slice(w * rows[i]! * WIDTH[i]!, (w + 1) * rows[i]! * WIDTH[i]!), [rows[i]!, WIDTH[i]!])]),
+    ) as never,
   );
   if (W) BATCH_FIELDS.forEach((f) => s0[f].requireGrad());
   const ctls = Array.from({ length: T }, (_, t) => {
@@ -77,14 +78,16 @@ function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 const weights = (m: Model, B: number): BatchState =>
-  Object.fromEntries(BATCH_FIELDS.map((f, i) => [f, Float64Array.from({ length: B * ROWS(m)[i]! * WIDTH[i]! }, (_, k) => Math.sin(1.7 * k + i))])) as unknown as BatchState;
+  Object.fromEntries(
+    BATCH_FIELDS.map((f, i) => [f, Float64Array.from({ length: B * ROWS(m)[i]! * WIDTH[i]! }, (_, k) => Math.sin(1.7 * k + i))]),
+  ) as unknown as BatchState;
 
 gpuTest('device: --device values, auto picks the adapter', async () => {
   assert.equal(parseDeviceRequest('GPU'), 'gpu');
   assert.throws(() => parseDeviceRequest('tpu'), /unknown device 'tpu'; valid: cpu, gpu, auto/);
   const c = await resolveDevice('auto');
   assert.equal(c.device, 'gpu');
-  assert.ok(c.gpu!.info.limits.maxStorageBufferBindingSize > 0);
+  assert.ok((c.gpu!.info.limits.maxStorageBufferBindingSize ?? 0) > 0);
 });
 
 gpuTest('forward: 2 worlds of particles and a tracked robot on terrain agree with the float64 CPU engine (40 steps)', async () => {
@@ -139,7 +142,13 @@ gpuTest('gradients over 100 steps agree with the CPU engine (float32 vs float64,
   errs.trackF = maxRel(cpuTf, g.trackF);
   for (const k of MODEL_PARAMS) if (g.params[k] && model.params[k].grad) errs[k] = maxRel(model.params[k].grad!.data, g.params[k]);
   const worst = Math.max(...Object.values(errs));
-  console.log(`# gpu vs cpu gradients, 100 steps: max relative error ${worst.toExponential(2)} (${Object.entries(errs).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')})`);
+  console.log(
+    `# gpu vs cpu gradients, 100 steps: max relative error ${worst.toExponential(2)} (${Object.entries(errs)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([k, v]) => `${k} ${v.toExponential(1)}`)
+      .join(', ')})`,
+  );
   for (const [k, v] of Object.entries(errs)) assert.ok(v < 1e-3, `${k}: relative error ${v}`);
 });
 
@@ -166,15 +175,25 @@ gpuTest('gradients on the tape agree with float64 central differences of the CPU
   };
   const eps = 1e-5;
   const mu = model.terrainMu.data;
-  const step = (s: number) => loss(Float64Array.from(mu, (v, i) => v + s * eps * dMu[i]!), Float64Array.from(init0.bodyVel, (v, i) => v + s * eps * dVel[i]!));
+  const step = (s: number) =>
+    loss(
+      Float64Array.from(mu, (v, i) => v + s * eps * dMu[i]!),
+      Float64Array.from(init0.bodyVel, (v, i) => v + s * eps * dVel[i]!),
+    );
   const fd = (step(1) - step(-1)) / (2 * eps);
   // GPU gradient through the tape op
   const init = batchTensors(init0, model, B);
   init.bodyVel.requireGrad();
   model.terrainMu.requireGrad();
   const [out] = gpuRollout(model, init, { batch: B, steps: T, dt, substeps: 2, trackF: new Tensor(tf, [T, B, model.trackCount]) });
-  const wp = tensor(Array.from({ length: out!.bodyPos.size }, (_, k) => (k % (3 * model.bodyCount)) + 1), out!.bodyPos.shape);
-  const wq = tensor(Array.from({ length: out!.particleQ.size }, (_, k) => Math.cos(k % (3 * model.particleCount))), out!.particleQ.shape);
+  const wp = tensor(
+    Array.from({ length: out!.bodyPos.size }, (_, k) => (k % (3 * model.bodyCount)) + 1),
+    out!.bodyPos.shape,
+  );
+  const wq = tensor(
+    Array.from({ length: out!.particleQ.size }, (_, k) => Math.cos(k % (3 * model.particleCount))),
+    out!.particleQ.shape,
+  );
   backward(add(sum(mul(out!.bodyPos, wp)), sum(mul(out!.particleQ, wq))));
   let gd = 0;
   model.terrainMu.grad!.data.forEach((v, i) => (gd += v * dMu[i]!));
@@ -192,13 +211,19 @@ gpuTest('bad input: NaN named with step and world; springs and limits refused by
   const init = batchInitial(model, B);
   init.particleQd[3 * 2 * 2 + 1] = Number.NaN; // world 2, particle 0
   const r = new GpuRollout(gpu, packModel(model), { batch: B, steps: 5, dt: 0.01 });
-  await assert.rejects(r.forward(init), (e: unknown) => e instanceof GpuNonFiniteError && e.step === 0 && e.world === 2 && e.kind === 'particle' && /step 0 .*world 2/.test(e.message));
+  await assert.rejects(
+    r.forward(init),
+    (e: unknown) => e instanceof GpuNonFiniteError && e.step === 0 && e.world === 2 && e.kind === 'particle' && /step 0 .*world 2/.test(e.message),
+  );
   r.destroy();
   const cloth = new ModelBuilder();
   cloth.addParticle([0, 0, 1], [0, 0, 0], 1);
   cloth.addParticle([0.1, 0, 1], [0, 0, 0], 1);
   cloth.addSpring(0, 1, 100, 1);
-  assert.throws(() => packModel(cloth.finalize()), (e: unknown) => e instanceof GpuModelError && e.field === 'springCount');
+  assert.throws(
+    () => packModel(cloth.finalize()),
+    (e: unknown) => e instanceof GpuModelError && e.field === 'springCount',
+  );
   assert.throws(
     () => new GpuRollout(gpu, packModel(model), { batch: 2 ** 30, steps: 1, dt: 0.01 }),
     (e: unknown) => e instanceof GpuLimitError && /exceeds the adapter's max/.test(e.message) && e.allowed > 0,

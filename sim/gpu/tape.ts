@@ -110,10 +110,12 @@ export function gpuRollout(model: Model, init: BatchTensors, opts: GpuTapeOption
   const width = [3, 3, 3, 4, 3, 3];
   BATCH_FIELDS.forEach((f, i) => {
     const t = init[f];
-    if (t.size !== B * rows[i]! * width[i]!) throw new RangeError(`gpuRollout: init.${f} has ${t.size} values; expected ${B} worlds x ${rows[i]} x ${width[i]}`);
+    if (t.size !== B * rows[i]! * width[i]!)
+      throw new RangeError(`gpuRollout: init.${f} has ${t.size} values; expected ${B} worlds x ${rows[i]} x ${width[i]}`);
   });
   const nTf = opts.steps * B * nt;
-  if (opts.trackF && opts.trackF.size !== nTf) throw new RangeError(`gpuRollout: trackF has ${opts.trackF.size} values; expected steps x batch x tracks = ${nTf}`);
+  if (opts.trackF && opts.trackF.size !== nTf)
+    throw new RangeError(`gpuRollout: trackF has ${opts.trackF.size} values; expected steps x batch x tracks = ${nTf}`);
   const trackF = opts.trackF ?? new Tensor(new Float64Array(nTf), [opts.steps, B, nt]);
   const { trackF: _t, ...ro } = opts;
   const record = [...new Set(ro.record ?? [ro.steps])].sort((a, b) => a - b);
