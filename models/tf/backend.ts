@@ -197,7 +197,9 @@ async function tryBackend(tf: TfModule, name: TfBackendName, opts: TfInitOptions
   try {
     const ok = await tf.setBackend(name);
     if (!ok) return `initialization failed${warnings.length ? `: ${firstLine(warnings[0]!)}` : ''}`;
-    return name === 'webgpu' ? await smokeTestAsync(tf) : smokeTest(tf);
+    if (name !== 'webgpu') return smokeTest(tf);
+    namedSyncReadError(tf);
+    return await smokeTestAsync(tf);
   } catch (e) {
     return `initialization failed: ${errMsg(e)}`;
   } finally {
@@ -228,6 +230,25 @@ async function smokeTestAsync(tf: TfModule): Promise<string | null> {
 }
 
 let webgpuFailure: string | undefined;
+
+/** Replaces the webgpu backend's `OffscreenCanvas is not defined` on a synchronous read by an error saying what to do. */
+function namedSyncReadError(tf: TfModule): void {
+  const be = tf.backend() as unknown as { readSync: (id: unknown) => unknown; impulsePatched?: boolean };
+  if (be.impulsePatched) return;
+  const readSync = be.readSync.bind(be);
+  be.readSync = (id: unknown): unknown => {
+    try {
+      return readSync(id);
+    } catch (e) {
+      if (/OffscreenCanvas/.test(errMsg(e)))
+        throw new Error(
+          'TensorFlow.js on WebGPU in Node cannot read GPU data synchronously (dataSync/arraySync need OffscreenCanvas): read with `await t.data()`',
+        );
+      throw e;
+    }
+  };
+  be.impulsePatched = true;
+}
 
 /**
  * Makes the WebGPU adapter of sim/gpu (the system's GPU, else SwiftShader) tfjs's `navigator.gpu`

@@ -25,3 +25,4 @@ export { GpuModelError, packModel, type GpuModelData } from './adapter.ts';
 export { BATCH_FIELDS, GpuNonFiniteError, GpuRollout, type BatchState, type GpuGradients, type GpuRolloutOptions } from './engine.ts';
 export { batchTensors, closeGpuThread, gpuInfoSync, gpuRollout, type BatchTensors, type GpuTapeOptions } from './tape.ts';
 export { batchInitial, gpuFixture, trackForces, type FixtureOptions } from './fixtures.ts';
+export { runSceneFileGpu, type GpuSimRunOptions, type GpuSimRunResult } from './run.ts';
