@@ -92,21 +92,21 @@ export function register(program: Command): void {
         try {
           const { runSceneFile } = await import('../../sim/physics/index.ts'); // loaded when the command runs (fast --help)
           if (await useGpu(opts.device)) {
-            const { runSceneFileGpu } = await import('../../sim/gpu/index.ts');
-            const r = await runSceneFileGpu(scene, {
-              steps: opts.steps,
-              dt: opts.dt,
-              substeps: opts.substeps,
-              every: opts.every,
-              out: opts.out,
-              body: opts.body,
-            });
-            if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
-            else {
-              printRun(r);
-              process.stdout.write(`device gpu: ${r.device.adapter} (${r.device.adapterKind})\n`);
+            const { runSceneFileGpu, GpuDeviceLostError } = await import('../../sim/gpu/index.ts');
+            try {
+              const o = { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, every: opts.every, out: opts.out, body: opts.body };
+              const r = await runSceneFileGpu(scene, o);
+              if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+              else {
+                printRun(r);
+                process.stdout.write(`device gpu: ${r.device.adapter} (${r.device.adapterKind})\n`);
+              }
+              return;
+            } catch (e) {
+              // a lost device (driver reset, out of memory): the run starts again on the CPU
+              if (!(e instanceof GpuDeviceLostError)) throw e;
+              process.stderr.write(`${e.name}: ${e.message}; running on the CPU instead\n`);
             }
-            return;
           }
           const r = await runSceneFile(scene, {
             steps: opts.steps,

@@ -246,6 +246,7 @@ export function openGpu(): Promise<Gpu> {
     const lost = device.lost.then((l) => {
       lostFlag = true;
       opened = null;
+      found = undefined; // an adapter gives one device: the next openGpu asks for a new one
       throw new GpuDeviceLostError(`GPU device lost (${l.reason}): ${l.message || 'no message'}`, l.reason);
     });
     lost.catch(() => undefined); // observed by the engine's calls; never an unhandled rejection

@@ -9,7 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { Tensor, add, backward, mul, noGrad, sum, tensor } from '../core/index.ts';
 import { Control, MODEL_PARAMS, ModelBuilder, State, rollout, type Model } from '../physics/index.ts';
 import { GpuModelError, packModel } from './adapter.ts';
-import { GpuLimitError, openGpu, parseDeviceRequest, probeGpu, resolveDevice, rerunWithSoftwareGpu, softwareGpuNeedsRerun } from './device.ts';
+import {
+  GpuDeviceLostError,
+  GpuLimitError,
+  openGpu,
+  parseDeviceRequest,
+  probeGpu,
+  resolveDevice,
+  rerunWithSoftwareGpu,
+  softwareGpuNeedsRerun,
+} from './device.ts';
 import { BATCH_FIELDS, GpuNonFiniteError, GpuRollout, type BatchState } from './engine.ts';
 import { batchInitial, gpuFixture, trackForces } from './fixtures.ts';
 import { batchTensors, closeGpuThread, gpuRollout } from './tape.ts';
@@ -229,4 +238,18 @@ gpuTest('bad input: NaN named with step and world; springs and limits refused by
     (e: unknown) => e instanceof GpuLimitError && /exceeds the adapter's max/.test(e.message) && e.allowed > 0,
   );
   assert.throws(() => new GpuRollout(gpu, packModel(model), { batch: 2, steps: 3, dt: 0.01, record: [4] }), /record step 4 must be an integer in 1..3/);
+});
+
+gpuTest('device lost: a named error, and the next openGpu gets a fresh device', async () => {
+  const gpu = await openGpu();
+  const model = gpuFixture({ particles: 2, robot: false });
+  const r = new GpuRollout(gpu, packModel(model), { batch: 1, steps: 3, dt: 0.01 });
+  gpu.device.destroy();
+  await assert.rejects(r.forward(batchInitial(model, 1)), (e: unknown) => e instanceof GpuDeviceLostError && /GPU device lost \(destroyed\)/.test(e.message));
+  const again = await openGpu();
+  assert.notEqual(again.device, gpu.device);
+  const r2 = new GpuRollout(again, packModel(model), { batch: 1, steps: 3, dt: 0.01 });
+  const [s] = await r2.forward(batchInitial(model, 1));
+  assert.ok(Number.isFinite(s!.particleQ[2]!));
+  r2.destroy();
 });
