@@ -9,6 +9,7 @@
 // trajectories, tfjs batch 4096), `--large` adds 1M particles and 10k robots (a real GPU). The
 // CPU reference runs one world on the float64 engine (its per-world cost).
 import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { backward, noGrad, sum } from '../sim/core/index.ts';
 import { rollout, type Model } from '../sim/physics/index.ts';
 import {
@@ -207,4 +208,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   }
   out.tfTrainStep = { model: `MLP ${FEATURES}-64-64-${2 * HORIZON} (ego-motion nn predictor)`, rows: tfRows };
   return out;
+}
+
+// Run directly (the bundle of a device run, sim/gpu/device-kit.sh): print the JSON
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  run(process.argv.slice(2)).then(
+    (r) => console.log(JSON.stringify(r, null, 1)),
+    (e: Error) => {
+      console.error(`bench gpu: ${e.name}: ${e.message}`);
+      process.exitCode = 1;
+    },
+  );
 }
