@@ -4,7 +4,7 @@
 // simulate, naming it. This file is the only coupling to the CPU engine's data layout.
 import { MODEL_PARAMS, type Model, type ModelParamName } from '../physics/index.ts';
 
-/** A Model feature the GPU kernels do not implement (springs, body-body contact, contact smoothing). */
+/** A Model feature the GPU kernels do not implement (body-body contact, contact smoothing). */
 export class GpuModelError extends Error {
   constructor(
     message: string,
@@ -36,6 +36,14 @@ export interface PackedLayout {
   contactTrack: number;
   bodyContactStart: number;
   trackDir: number;
+  springKe: number;
+  springKd: number;
+  springRest: number;
+  /** Per particle, its springs as [start, end) into springAdj (np + 1 entries). */
+  springStart: number;
+  /** Per (particle, spring) entry: the spring index and the other end (2 ns entries each). */
+  springAdj: number;
+  springOther: number;
   heights: number;
   ke: number;
   kd: number;
@@ -46,6 +54,7 @@ export interface PackedLayout {
 /** Everything the GPU engine needs of a Model: counts, constants baked into the kernels, packed parameters. */
 export interface GpuModelData {
   np: number;
+  ns: number;
   nb: number;
   nc: number;
   nt: number;
@@ -67,11 +76,6 @@ export interface GpuModelData {
 
 /** Packs `model` for the GPU kernels; throws GpuModelError for features they do not simulate. */
 export function packModel(model: Model): GpuModelData {
-  if (model.springCount > 0)
-    throw new GpuModelError(
-      `gpu: the model has ${model.springCount} springs; the GPU kernels simulate particles without springs (use --device cpu)`,
-      'springCount',
-    );
   const cs = model.contactSmoothing;
   if (cs.damping > 0 || cs.friction > 0 || (cs.penetration ?? 0) > 0 || cs.terrain === 'spline')
     throw new GpuModelError(
@@ -90,6 +94,7 @@ export function packModel(model: Model): GpuModelData {
   }
   const p = (k: ModelParamName): Float64Array => model.params[k].data;
   const np = model.particleCount;
+  const ns = model.springCount;
   const nb = model.bodyCount;
   const nc = model.contactCount;
   const nt = model.trackCount;
@@ -132,6 +137,12 @@ export function packModel(model: Model): GpuModelData {
     ['contactTrack', nc],
     ['bodyContactStart', nb + 1],
     ['trackDir', 3 * nt],
+    ['springKe', ns],
+    ['springKd', ns],
+    ['springRest', ns],
+    ['springStart', np + 1],
+    ['springAdj', 2 * ns],
+    ['springOther', 2 * ns],
     ['heights', nx * ny],
     ['ke', nx * ny],
     ['kd', nx * ny],
@@ -165,6 +176,27 @@ export function packModel(model: Model): GpuModelData {
   put('contactTrack', model.contactTrack);
   put('bodyContactStart', start);
   put('trackDir', model.trackDir);
+  put('springKe', p('springKe'));
+  put('springKd', p('springKd'));
+  put('springRest', p('springRest'));
+  // each particle's springs (compressed rows): a particle thread sums its own spring forces
+  const sStart = new Int32Array(np + 1);
+  for (let k = 0; k < 2 * ns; k++) sStart[model.springIndices[k]! + 1]!++;
+  for (let i = 0; i < np; i++) sStart[i + 1] = sStart[i + 1]! + sStart[i]!;
+  const fill = sStart.slice(0, np);
+  const adj = new Int32Array(2 * ns);
+  const other = new Int32Array(2 * ns);
+  for (let sp = 0; sp < ns; sp++) {
+    const a = model.springIndices[2 * sp]!;
+    const b = model.springIndices[2 * sp + 1]!;
+    adj[fill[a]!] = sp;
+    other[fill[a]!++] = b;
+    adj[fill[b]!] = sp;
+    other[fill[b]!++] = a;
+  }
+  put('springStart', sStart);
+  put('springAdj', adj);
+  put('springOther', other);
   if (T) {
     put('terrainKf', p('terrainKf'));
     put('heights', p('terrainHeights'));
@@ -174,6 +206,7 @@ export function packModel(model: Model): GpuModelData {
   }
   return {
     np,
+    ns,
     nb,
     nc,
     nt,

@@ -103,6 +103,7 @@ export class GpuRollout {
   private gtp!: GPUBuffer;
   private gtb!: GPUBuffer;
   private gm!: GPUBuffer;
+  private gs!: GPUBuffer;
   private nan!: GPUBuffer;
   private pipes!: Record<'pf' | 'pa' | 'bf' | 'ba' | 'add', GPUComputePipeline>;
   private layouts!: Record<'pf' | 'pa' | 'bf' | 'ba' | 'add', GPUBindGroupLayout>;
@@ -211,6 +212,7 @@ export class GpuRollout {
     this.gtp = this.buf(PARTICLE_SLOTS(d.npl) * this.B * d.np);
     this.gtb = this.buf(this.B * (BODY_SLOTS(d.npl) * d.nb + 4 * d.nc));
     this.gm = this.buf(4 * d.nx * d.ny);
+    this.gs = this.buf(3 * this.B * d.ns);
     this.nan = this.buf(4);
     const E = (kinds: ('u' | 'r' | 'w')[]): GPUBindGroupLayout =>
       dev.createBindGroupLayout({
@@ -222,7 +224,7 @@ export class GpuRollout {
       });
     this.layouts = {
       pf: E(['u', 'r', 'r', 'w', 'w']),
-      pa: E(['u', 'r', 'r', 'r', 'w', 'w', 'w', 'w']),
+      pa: E(['u', 'r', 'r', 'r', 'w', 'w', 'w', 'w', 'w']),
       bf: E(['u', 'r', 'r', 'w', 'r', 'w']),
       ba: E(['u', 'r', 'r', 'r', 'w', 'r', 'w', 'w', 'w', 'w']),
       add: E(['r', 'w']),
@@ -439,7 +441,7 @@ export class GpuRollout {
     const d = this.data;
     const dev = this.dev;
     const enc0 = dev.createCommandEncoder();
-    for (const b of [this.gtf, this.gtp, this.gtb, this.gm, this.adj[0]!.p, this.adj[0]!.b]) enc0.clearBuffer(b);
+    for (const b of [this.gtf, this.gtp, this.gtb, this.gm, this.gs, this.adj[0]!.p, this.adj[0]!.b]) enc0.clearBuffer(b);
     await this.submit(enc0);
     adjRecorded.forEach((a, r) => {
       if (a) this.upload(this.adjRec[r]!, a, `gradient of recorded step ${this.record[r]}`);
@@ -476,7 +478,7 @@ export class GpuRollout {
           pass.setPipeline(this.pipes.pa);
           pass.setBindGroup(
             0,
-            this.cached(`pa${i}.${cur}`, () => this.group(this.layouts.pa, [this.uniforms, this.model, s.p, a.p, b.p, this.gtp, this.gm, this.nan])),
+            this.cached(`pa${i}.${cur}`, () => this.group(this.layouts.pa, [this.uniforms, this.model, s.p, a.p, b.p, this.gtp, this.gm, this.nan, this.gs])),
             off,
           );
           pass.dispatchWorkgroups(Math.ceil((this.B * d.np) / WORKGROUP));
@@ -499,7 +501,7 @@ export class GpuRollout {
     }
     const PK = PARTICLE_SLOTS(d.npl);
     const BK = d.nb * BODY_SLOTS(d.npl) + 4 * d.nc;
-    const [flags, P, Bf, gtf, gtp, gtb, gm] = await this.read([
+    const [flags, P, Bf, gtf, gtp, gtb, gm, gs] = await this.read([
       { buf: this.nan, floats: 4, u32: true },
       { buf: this.adj[cur]!.p, floats: this.pFloats },
       { buf: this.adj[cur]!.b, floats: this.bFloats },
@@ -507,18 +509,19 @@ export class GpuRollout {
       { buf: this.gtp, floats: PK * this.B * d.np },
       { buf: this.gtb, floats: this.B * BK },
       { buf: this.gm, floats: 4 * d.nx * d.ny, u32: true },
+      { buf: this.gs, floats: 3 * this.B * d.ns },
     ]);
     const err = this.nanError(flags as Uint32Array, 'backward');
     if (err) throw err;
     return {
       state: this.unpack(P as Float32Array, Bf as Float32Array),
       trackF: Float64Array.from(gtf!),
-      params: this.reduceParams(gtp as Float32Array, gtb as Float32Array, new Float32Array((gm as Uint32Array).buffer)),
+      params: this.reduceParams(gtp as Float32Array, gtb as Float32Array, new Float32Array((gm as Uint32Array).buffer), gs as Float32Array),
     };
   }
 
   /** Sums the per-thread gradient slots over threads and worlds (float64). */
-  private reduceParams(gtp: Float32Array, gtb: Float32Array, gm: Float32Array): Record<string, Float64Array> {
+  private reduceParams(gtp: Float32Array, gtb: Float32Array, gm: Float32Array, gs: Float32Array): Record<string, Float64Array> {
     const d = this.data;
     const npl = d.npl;
     const z = (n: number): Float64Array => new Float64Array(n);
@@ -541,7 +544,18 @@ export class GpuRollout {
       terrainKe: z(d.nx * d.ny),
       terrainKd: z(d.nx * d.ny),
       terrainMu: z(d.nx * d.ny),
+      springKe: z(d.ns),
+      springKd: z(d.ns),
+      springRest: z(d.ns),
     };
+    for (let w = 0; w < this.B; w++) {
+      for (let k = 0; k < d.ns; k++) {
+        const o = 3 * (w * d.ns + k);
+        g.springKe[k]! += gs[o]!;
+        g.springKd[k]! += gs[o + 1]!;
+        g.springRest[k]! += gs[o + 2]!;
+      }
+    }
     const PK = PARTICLE_SLOTS(npl);
     for (let t = 0; t < this.B * d.np; t++) {
       const o = t * PK;

@@ -35,6 +35,8 @@ export interface FixtureOptions {
   robot?: boolean;
   /** Terrain grid points per side (default 8). */
   grid?: number;
+  /** Springs between consecutive particles (default true; rest length 0.9 x the start distance). */
+  springs?: boolean;
 }
 
 /** One world: particles resting on or sliding over the terrain and a tracked 8-point robot. */
@@ -48,6 +50,13 @@ export function gpuFixture(opts: FixtureOptions = {}): Model {
     const x = -0.3 + 1.2 * ((i * 0.37) % 1);
     const y = -0.3 + 1.1 * ((i * 0.61) % 1);
     b.addParticle([x, y, 0.09 + 0.01 * (i % 3)], [1.2 - 0.2 * (i % 4), 0.3 * ((i % 3) - 1), 0], 0.5 + 0.1 * (i % 3), 0.03);
+  }
+  if ((opts.springs ?? true) && np > 1) {
+    const q = b.particleQ;
+    for (let i = 0; i + 1 < np; i++) {
+      const d = Math.hypot(q[3 * i]! - q[3 * i + 3]!, q[3 * i + 1]! - q[3 * i + 4]!, q[3 * i + 2]! - q[3 * i + 5]!);
+      b.addSpring(i, i + 1, 40, 0.5, 0.9 * d);
+    }
   }
   if (opts.robot ?? true) {
     const pts: number[][] = [];

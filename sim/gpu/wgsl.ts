@@ -61,6 +61,13 @@ const O_CR: u32 = ${L.contactRadius}u;
 const O_CT: u32 = ${L.contactTrack}u;
 const O_CS: u32 = ${L.bodyContactStart}u;
 const O_TD: u32 = ${L.trackDir}u;
+const NS: u32 = ${m.ns}u;
+const O_SKE: u32 = ${L.springKe}u;
+const O_SKD: u32 = ${L.springKd}u;
+const O_SR: u32 = ${L.springRest}u;
+const O_SS: u32 = ${L.springStart}u;
+const O_SA: u32 = ${L.springAdj}u;
+const O_SO: u32 = ${L.springOther}u;
 const O_H: u32 = ${L.heights}u;
 const O_KE: u32 = ${L.ke}u;
 const O_KD: u32 = ${L.kd}u;
@@ -218,6 +225,19 @@ export function particleShaders(m: GpuModelData, batch: number, substeps: number
   let rad = M[O_PR + i];
   let drag = M[O_DRAG];
   var fo = -drag * qd;
+  // springs (Warp's eval_springs): the force on this end is -dir (ke c + kd dcdt), dir from the other end to this one
+  let wbase = (gid / NP) * NP;
+  let s0 = u32(M[O_SS + i]);
+  let s1 = u32(M[O_SS + i + 1u]);
+  for (var e = s0; e < s1; e++) {
+    let sp = u32(M[O_SA + e]);
+    let jg = wbase + u32(M[O_SO + e]);
+    let xij = q - vec3f(SI[3u * jg], SI[3u * jg + 1u], SI[3u * jg + 2u]);
+    let vij = qd - vec3f(SI[N3 + 3u * jg], SI[N3 + 3u * jg + 1u], SI[N3 + 3u * jg + 2u]);
+    let l = length(xij);
+    let dir = xij / l;
+    fo -= dir * (M[O_SKE + sp] * (l - M[O_SR + sp]) + M[O_SKD + sp] * dot(dir, vij));
+  }
   for (var p = 0u; p < NPL; p++) {
     let n = v3(O_PN + 3u * p);
     let c = dot(n, q) - M[O_PO + p] - rad;
@@ -264,8 +284,15 @@ fn main(@builtin(global_invocation_id) gid3: vec3u) {
 @group(0) @binding(5) var<storage, read_write> GT: array<f32>;
 @group(0) @binding(6) var<storage, read_write> GM: array<atomic<u32>>;
 @group(0) @binding(7) var<storage, read_write> NAN: array<atomic<u32>>;
+@group(0) @binding(8) var<storage, read_write> GS: array<f32>;
 ${ADJ_COMMON}
 const PK: u32 = ${PK}u;
+// the adjoint of a particle's force, af = (adjoint of v1) / m * H, from the output adjoint
+fn adjForce(g: u32) -> vec3f {
+  let N3 = 3u * BATCH * NP;
+  let av = vec3f(AO[N3 + 3u * g], AO[N3 + 3u * g + 1u], AO[N3 + 3u * g + 2u]) + vec3f(AO[3u * g], AO[3u * g + 1u], AO[3u * g + 2u]) * H;
+  return av * H / M[O_PM + g % NP];
+}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid3: vec3u) {
   let gid = gid3.x;
@@ -311,6 +338,35 @@ fn main(@builtin(global_invocation_id) gid3: vec3u) {
       GT[o + 2u] += ca.akd;
       GT[o + 3u] += ca.akf;
       GT[o + 4u] += ca.amu;
+    }
+  }
+  // springs: this end's share of each spring's adjoint (the other end's thread does its own);
+  // the spring's parameters get their gradient from its first end's thread only
+  for (var e = s0; e < s1; e++) {
+    let sp = u32(M[O_SA + e]);
+    let j = u32(M[O_SO + e]);
+    let jg = wbase + j;
+    let xij = q - vec3f(SI[3u * jg], SI[3u * jg + 1u], SI[3u * jg + 2u]);
+    let vij = qd - vec3f(SI[N3 + 3u * jg], SI[N3 + 3u * jg + 1u], SI[N3 + 3u * jg + 2u]);
+    let l = length(xij);
+    let dir = xij / l;
+    let ke = M[O_SKE + sp];
+    let kd = M[O_SKD + sp];
+    let c = l - M[O_SR + sp];
+    let dcdt = dot(dir, vij);
+    let fs = ke * c + kd * dcdt;
+    let g = adjForce(jg) - af;
+    let afs = dot(g, dir);
+    let ac = afs * ke;
+    let adcdt = afs * kd;
+    let ad = g * fs + adcdt * vij;
+    aq += (ad - dir * dot(ad, dir)) / l + ac * dir;
+    aqd += adcdt * dir;
+    if (i < j) {
+      let so = 3u * ((gid / NP) * NS + sp);
+      GS[so] += afs * c;
+      GS[so + 1u] += afs * dcdt;
+      GS[so + 2u] -= ac;
     }
   }
   aqd -= drag * af;
