@@ -137,10 +137,18 @@ export class GpuRollout {
   }
 
   /** Largest batch whose buffers fit the device's limits (0 when one world does not fit). */
-  static maxBatch(gpu: Gpu, data: GpuModelData): number {
+  static maxBatch(gpu: Gpu, data: GpuModelData, steps = 1): number {
     const L = gpu.device.limits;
     const perWorld =
-      4 * Math.max(PARTICLE_FLOATS * data.np, BODY_FLOATS * data.nb, PARTICLE_SLOTS(data.npl) * data.np, BODY_SLOTS(data.npl) * data.nb + 4 * data.nc);
+      4 *
+      Math.max(
+        PARTICLE_FLOATS * data.np,
+        BODY_FLOATS * data.nb,
+        PARTICLE_SLOTS(data.npl) * data.np,
+        BODY_SLOTS(data.npl) * data.nb + 4 * data.nc,
+        3 * data.ns,
+        steps * data.nt,
+      );
     const bytes = Math.min(L.maxStorageBufferBindingSize, L.maxBufferSize);
     const threads = L.maxComputeWorkgroupsPerDimension * WORKGROUP;
     return Math.max(0, Math.min(Math.floor(bytes / Math.max(perWorld, 1)), Math.floor(threads / Math.max(data.np, data.nb, 1))));
@@ -150,12 +158,20 @@ export class GpuRollout {
     const L = this.dev.limits;
     const d = this.data;
     const big =
-      4 * Math.max(this.pFloats, this.bFloats, PARTICLE_SLOTS(d.npl) * this.B * d.np, this.B * (BODY_SLOTS(d.npl) * d.nb + 4 * d.nc), this.T * this.B * d.nt);
+      4 *
+      Math.max(
+        this.pFloats,
+        this.bFloats,
+        3 * this.B * d.ns,
+        PARTICLE_SLOTS(d.npl) * this.B * d.np,
+        this.B * (BODY_SLOTS(d.npl) * d.nb + 4 * d.nc),
+        this.T * this.B * d.nt,
+      );
     const lim = Math.min(L.maxStorageBufferBindingSize, L.maxBufferSize);
     const name = L.maxStorageBufferBindingSize <= L.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
     if (big > lim)
       throw new GpuLimitError(
-        `gpu rollout: a buffer of ${big} bytes exceeds the adapter's ${name} = ${lim} (batch ${this.B}; at most ${GpuRollout.maxBatch(this.gpu, d)} worlds fit: split the batch)`,
+        `gpu rollout: a buffer of ${big} bytes exceeds the adapter's ${name} = ${lim} (batch ${this.B}; at most ${GpuRollout.maxBatch(this.gpu, d, this.T)} worlds fit: split the batch)`,
         name,
         lim,
         big,

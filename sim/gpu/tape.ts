@@ -88,6 +88,8 @@ export type BatchTensors = Record<(typeof BATCH_FIELDS)[number], Tensor>;
 export interface GpuTapeOptions extends GpuRolloutOptions {
   /** Track drive forces, [steps, batch, tracks] (omitted: zero). */
   trackF?: Tensor;
+  /** Most worlds per GPU rollout: larger batches run in chunks (default: as many as fit the adapter's buffer limits). */
+  chunk?: number;
 }
 
 /**
@@ -117,7 +119,8 @@ export function gpuRollout(model: Model, init: BatchTensors, opts: GpuTapeOption
   if (opts.trackF && opts.trackF.size !== nTf)
     throw new RangeError(`gpuRollout: trackF has ${opts.trackF.size} values; expected steps x batch x tracks = ${nTf}`);
   const trackF = opts.trackF ?? new Tensor(new Float64Array(nTf), [opts.steps, B, nt]);
-  const { trackF: _t, ...ro } = opts;
+  const { trackF: _t, chunk, ...ro } = opts;
+  if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1)) throw new RangeError(`gpuRollout: chunk = ${chunk} must be an integer >= 1`);
   const record = [...new Set(ro.record ?? [ro.steps])].sort((a, b) => a - b);
   const rOpts: GpuRolloutOptions = { ...ro, record };
   const params = model.tensors();
@@ -128,7 +131,7 @@ export function gpuRollout(model: Model, init: BatchTensors, opts: GpuTapeOption
     'gpu.rollout',
     inputs,
     (xs) => {
-      const rec = call({ op: 'forward', data: packed(xs), opts: rOpts, init: asBatch(xs), trackF: xs[6]!.data }) as BatchState[];
+      const rec = call({ op: 'forward', data: packed(xs), opts: rOpts, init: asBatch(xs), trackF: xs[6]!.data, chunk }) as BatchState[];
       return rec.flatMap((s) => BATCH_FIELDS.map((f, i) => new Tensor(s[f], [B * rows[i]!, width[i]!])));
     },
     (gs, xs) => {
@@ -137,7 +140,7 @@ export function gpuRollout(model: Model, init: BatchTensors, opts: GpuTapeOption
         if (g.every((t) => !t)) return null;
         return Object.fromEntries(BATCH_FIELDS.map((f, i) => [f, g[i]?.data ?? new Float64Array(B * rows[i]! * width[i]!)])) as unknown as BatchState;
       });
-      const G = call({ op: 'backward', data: packed(xs), opts: rOpts, init: asBatch(xs), trackF: xs[6]!.data, adj }) as GpuGradients;
+      const G = call({ op: 'backward', data: packed(xs), opts: rOpts, init: asBatch(xs), trackF: xs[6]!.data, adj, chunk }) as GpuGradients;
       const stateGrads = BATCH_FIELDS.map((f, i) => new Tensor(G.state[f], xs[i]!.shape));
       const tfGrad = new Tensor(G.trackF, xs[6]!.shape);
       const paramGrads = MODEL_PARAMS.map((k, i) => (G.params[k] ? new Tensor(G.params[k], params[i]!.shape) : null));
