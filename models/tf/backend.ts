@@ -3,7 +3,6 @@
 // overridable by an explicit argument (the CLI's `--backend`) or IMPULSE_TF_BACKEND. `webgpu`
 // (@tensorflow/tfjs-backend-webgpu on the WebGPU adapter sim/gpu finds, `--device gpu`) is used
 // only when asked for: its results must be read with `await t.data()` (dataSync needs a canvas).
-/// <reference types="@webgpu/types" />
 import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 

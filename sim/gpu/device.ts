@@ -10,7 +10,6 @@
 // system loader the fallback happens in-process. A loader found only in chromium's folder must
 // be on LD_LIBRARY_PATH when the process starts: `softwareGpuEnv()` gives the variables and
 // `rerunWithSoftwareGpu()` re-executes the current command once with them (the CLI does that).
-/// <reference types="@webgpu/types" />
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 

@@ -4,7 +4,6 @@
 // states the loss needs recorded, and read back once. The backward pass is checkpointed: the
 // forward keeps the state every K steps; the backward recomputes each segment from its
 // checkpoint on the GPU and runs the adjoint kernels through it in reverse.
-/// <reference types="@webgpu/types" />
 import type { GpuModelData } from './adapter.ts';
 import { GpuDeviceLostError, GpuLimitError, type Gpu } from './device.ts';
 import { ADD_SHADER, BODY_FLOATS, BODY_SLOTS, PARTICLE_FLOATS, PARTICLE_SLOTS, WORKGROUP, bodyShaders, particleShaders } from './wgsl.ts';

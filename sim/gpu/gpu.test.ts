@@ -20,7 +20,7 @@ import {
   softwareGpuNeedsRerun,
 } from './device.ts';
 import { BATCH_FIELDS, GpuNonFiniteError, GpuRollout, type BatchState } from './engine.ts';
-import { batchInitial, gpuFixture, trackForces } from './fixtures.ts';
+import { batchInitial, gpuFixture, trackForces } from './demo-scene.ts';
 import { batchTensors, closeGpuThread, gpuRollout } from './tape.ts';
 
 const probe = await probeGpu();

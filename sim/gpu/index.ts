@@ -24,5 +24,5 @@ export {
 export { GpuModelError, packModel, type GpuModelData } from './adapter.ts';
 export { BATCH_FIELDS, GpuNonFiniteError, GpuRollout, type BatchState, type GpuGradients, type GpuRolloutOptions } from './engine.ts';
 export { batchTensors, closeGpuThread, gpuInfoSync, gpuRollout, type BatchTensors, type GpuTapeOptions } from './tape.ts';
-export { batchInitial, gpuFixture, trackForces, type FixtureOptions } from './fixtures.ts';
+export { batchInitial, gpuFixture, trackForces, type FixtureOptions } from './demo-scene.ts';
 export { runSceneFileGpu, type GpuSimRunOptions, type GpuSimRunResult } from './run.ts';

@@ -22,9 +22,22 @@ function gpuThread(): { w: Worker; port: MessagePort; flag: Int32Array } {
     const sab = new SharedArrayBuffer(4);
     flag = new Int32Array(sab);
     const ch = new MessageChannel();
-    const entry = new URL('./worker.ts', import.meta.url).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+    // from the sources (tsx) the thread loads TypeScript through tsx's loader; from dist/ plain JavaScript
+    const fromSource = import.meta.url.endsWith('.ts');
+    const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href;
+    const load = fromSource
+      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`
+      : `import(${JSON.stringify(entry)})`;
+    // a thread that cannot start answers every request with why (the caller is blocked waiting for it)
+    const boot = `${load}.catch((e) => {
+      const wt = require('node:worker_threads');
+      const f = new Int32Array(wt.workerData.flag);
+      wt.parentPort.on('message', () => {
+        wt.workerData.port.postMessage({ ok: false, error: { name: 'GpuUnavailableError', message: 'the GPU thread failed to start: ' + (e && e.message) } });
+        Atomics.store(f, 0, 1);
+        Atomics.notify(f, 0);
+      });
+    });`;
     // replies come on a port of their own, read synchronously with receiveMessageOnPort
     worker = new Worker(boot, { eval: true, env: SHARE_ENV, workerData: { flag: sab, port: ch.port2 }, transferList: [ch.port2] });
     worker.unref();

@@ -1,7 +1,6 @@
 // The GPU thread of the synchronous rollout op (sim/gpu, layer sim): owns the WebGPU device
 // and the compiled rollouts, runs the requests `tape.ts` posts (the main thread blocks on a
 // shared flag until the answer is posted, so the float64 tape can call the GPU synchronously).
-/// <reference types="@webgpu/types" />
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { type GpuModelData } from './adapter.ts';
 import { openGpu } from './device.ts';
