@@ -1,5 +1,5 @@
-// Small scenes for the GPU engine's tests, gradchecks and bench (sim/gpu, layer sim): particles
-// and a tracked point-set robot on a bumpy heightmap with varying stiffness, damping and
+// The demo scene of the GPU engine's tests and bench (sim/gpu, layer sim): a chain of particles
+// joined by springs and a tracked point-set robot on a bumpy heightmap with varying stiffness, damping and
 // friction maps over a ground plane, in the regime where both friction branches and both
 // damping branches are exercised.
 import { tensor } from '../core/index.ts';
