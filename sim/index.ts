@@ -3,3 +3,4 @@
 export * from './core/index.ts';
 export * from './linalg/index.ts';
 export * from './physics/index.ts';
+export * from './gpu/index.ts';

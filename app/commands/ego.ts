@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { SingleBar } from 'cli-progress';
 import type * as EgoModule from '../../ego/index.ts';
 import type { RunInput, RunMetrics, EgoTask } from '../../ego/index.ts';
-import { initTfFromCli } from './backend.ts';
+import { DEVICE_HELP, initTfForDevice, initTfFromCli } from './backend.ts';
 
 /** The ego layer, imported when a command runs (not at start-up: it loads tfjs models, MCAP, the physics engine). */
 let ego: typeof EgoModule;
@@ -28,6 +28,7 @@ interface TrainCli {
   seeds?: string;
   dataEfficiency?: boolean;
   json?: boolean;
+  device?: string;
 }
 
 const int = (v: string | undefined, name: string, min: number): number | undefined => {
@@ -56,7 +57,7 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
   const seed = int(o.seed, 'seed', 0);
   const epochs = int(o.epochs, 'epochs', 1);
   const seeds = int(o.seeds, 'seeds', 1);
-  await initTfFromCli(program, true);
+  await initTfForDevice(program, o.device, true, true); // ego/train.ts reads losses with dataSync
   let input: RunInput;
   if (task === 'ego-kitti') input = { ...ego.KITTI_INPUT, plane: plane(o.plane) ?? 'xz' };
   else {
@@ -163,6 +164,7 @@ export function register(program: Command): void {
       .option('--resume', 'continue the run in --out from its latest checkpoint')
       .option('--seeds <n>', 'also train the learned models with seeds seed+1..seed+n-1 and report mean ± std')
       .option('--data-efficiency', 'also train on 10% and 30% of the training windows (same number of gradient steps)')
+      .option('--device <d>', DEVICE_HELP)
       .option('--json', 'print the result as JSON on stdout');
   common(
     trainCmd

@@ -4,6 +4,7 @@
 // example.ts.)
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SimRunResult } from '../../sim/physics/index.ts';
+import { DEVICE_HELP, rerunForSoftwareGpuIfNeeded } from './backend.ts';
 
 function parseNumber(flag: string, integer: boolean): (v: string) => number {
   return (v: string) => {
@@ -33,12 +34,26 @@ function printRun(r: SimRunResult): void {
         ? `within the guaranteed bound ${r.stability.guaranteedBound.toExponential(2)} s`
         : `beyond the guaranteed bound ${r.stability.guaranteedBound.toExponential(2)} s (stable for one contact at a time; omit --substeps for a guaranteed choice)`
     }`,
-    `energy     ${r.energy.initial.toPrecision(4)} J -> ${r.energy.final.toPrecision(4)} J (controls' work at most ${r.energy.controlWorkBound.toPrecision(3)} J)`,
+    `energy     ${r.energy.initial.toPrecision(4)} J -> ${r.energy.final.toPrecision(4)} J (${Number.isFinite(r.energy.controlWorkBound) ? `controls' work at most ${r.energy.controlWorkBound.toPrecision(3)} J` : 'no divergence monitor on the GPU'})`,
   ];
   if (r.particleCom) lines.push(`particles  final centre of mass ${fmt(r.particleCom)}`);
   r.bodyPos.forEach((p, i) => lines.push(`body ${i}     final position ${fmt(p)}`));
   if (r.out) lines.push(`trajectory ${r.out}${r.body === null ? '' : ` (body ${r.body})`}`);
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/**
+ * Whether `--device` puts the run on the GPU: `gpu` (an error naming why when no adapter
+ * exists), `auto` (the GPU when an adapter exists, else a note on stderr), `cpu` or absent: no.
+ */
+async function useGpu(device: string | undefined): Promise<boolean> {
+  const { parseDeviceRequest, resolveDevice } = await import('../../sim/gpu/index.ts');
+  const req = parseDeviceRequest(device);
+  if (req === 'cpu') return false;
+  await rerunForSoftwareGpuIfNeeded();
+  const c = await resolveDevice(req);
+  if (c.note) process.stderr.write(`${c.note}\n`);
+  return c.device === 'gpu';
 }
 
 /** Registers `sim run`. */
@@ -62,31 +77,54 @@ export function register(program: Command): void {
       "write only this body's poses to --out: .tum/.txt, .kitti, .csv (EuRoC), .json or .mcap, readable by impulse eval and convert",
       parseNumber('--body', true),
     )
+    .option('--device <d>', DEVICE_HELP)
     .option('--json', 'print a JSON summary on stdout')
-    .action(async (scene: string, opts: { steps?: number; dt?: number; substeps?: number; every?: number; out?: string; body?: number; json?: boolean }) => {
-      // SIGINT / SIGTERM stop the run and remove its partial output (no temporary file left behind)
-      const stop = new AbortController();
-      const onSignal = (sig: NodeJS.Signals): void => stop.abort(new Error(`interrupted by ${sig}; partial output removed`));
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const { runSceneFile } = await import('../../sim/physics/index.ts'); // loaded when the command runs (fast --help)
-        const r = await runSceneFile(scene, {
-          steps: opts.steps,
-          dt: opts.dt,
-          substeps: opts.substeps,
-          every: opts.every,
-          out: opts.out,
-          body: opts.body,
-          signal: stop.signal,
-        });
-        if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
-        else printRun(r);
-      } catch (e) {
-        fail(e);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-    });
+    .action(
+      async (
+        scene: string,
+        opts: { steps?: number; dt?: number; substeps?: number; every?: number; out?: string; body?: number; json?: boolean; device?: string },
+      ) => {
+        // SIGINT / SIGTERM stop the run and remove its partial output (no temporary file left behind)
+        const stop = new AbortController();
+        const onSignal = (sig: NodeJS.Signals): void => stop.abort(new Error(`interrupted by ${sig}; partial output removed`));
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const { runSceneFile } = await import('../../sim/physics/index.ts'); // loaded when the command runs (fast --help)
+          if (await useGpu(opts.device)) {
+            const { runSceneFileGpu, GpuDeviceLostError } = await import('../../sim/gpu/index.ts');
+            try {
+              const o = { steps: opts.steps, dt: opts.dt, substeps: opts.substeps, every: opts.every, out: opts.out, body: opts.body };
+              const r = await runSceneFileGpu(scene, o);
+              if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+              else {
+                printRun(r);
+                process.stdout.write(`device gpu: ${r.device.adapter} (${r.device.adapterKind})\n`);
+              }
+              return;
+            } catch (e) {
+              // a lost device (driver reset, out of memory): the run starts again on the CPU
+              if (!(e instanceof GpuDeviceLostError)) throw e;
+              process.stderr.write(`${e.name}: ${e.message}; running on the CPU instead\n`);
+            }
+          }
+          const r = await runSceneFile(scene, {
+            steps: opts.steps,
+            dt: opts.dt,
+            substeps: opts.substeps,
+            every: opts.every,
+            out: opts.out,
+            body: opts.body,
+            signal: stop.signal,
+          });
+          if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+          else printRun(r);
+        } catch (e) {
+          fail(e);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      },
+    );
 }

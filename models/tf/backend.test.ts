@@ -35,12 +35,12 @@ test('resolveBackendRequest: the explicit argument beats IMPULSE_TF_BACKEND, whi
 
 test('resolveBackendRequest: an unknown name throws, naming its source and listing the valid backends', () => {
   assert.throws(
-    () => resolveBackendRequest('webgpu', {}),
-    /unknown TensorFlow\.js backend 'webgpu' in backend argument \(--backend\); valid backends: tensorflow, wasm, cpu, auto/,
+    () => resolveBackendRequest('metalgpu', {}),
+    /unknown TensorFlow\.js backend 'metalgpu' in backend argument \(--backend\); valid backends: tensorflow, webgpu, wasm, cpu, auto/,
   );
   assert.throws(
     () => resolveBackendRequest(undefined, { IMPULSE_TF_BACKEND: 'gpu' }),
-    /'gpu' in environment variable IMPULSE_TF_BACKEND; valid backends: tensorflow, wasm, cpu, auto/,
+    /'gpu' in environment variable IMPULSE_TF_BACKEND; valid backends: tensorflow, webgpu, wasm, cpu, auto/,
   );
 });
 
@@ -50,7 +50,7 @@ test('getTf throws a clear error before initTf has run', () => {
 });
 
 test('initTf with an invalid name rejects listing the valid backends', async () => {
-  await assert.rejects(initTf('metal'), /valid backends: tensorflow, wasm, cpu, auto/);
+  await assert.rejects(initTf('metal'), /valid backends: tensorflow, webgpu, wasm, cpu, auto/);
 });
 
 test('initTf auto: picks tensorflow when tfjs-node loads, else falls back to wasm with the native packages named', async () => {
@@ -103,7 +103,7 @@ test('IMPULSE_TF_BACKEND selects the backend in a fresh process', () => {
     sum: [3, 4],
   });
   const bad = initInChild({ IMPULSE_TF_BACKEND: 'cuda' });
-  assert.match(bad.error ?? '', /'cuda' in environment variable IMPULSE_TF_BACKEND; valid backends: tensorflow, wasm, cpu, auto/);
+  assert.match(bad.error ?? '', /'cuda' in environment variable IMPULSE_TF_BACKEND; valid backends: tensorflow, webgpu, wasm, cpu, auto/);
   const arg = initInChild({ IMPULSE_TF_BACKEND: 'cpu' }, 'wasm');
   assert.equal(arg.ok?.backend, 'wasm', 'the explicit argument wins over the environment variable');
 });

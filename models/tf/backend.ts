@@ -1,6 +1,8 @@
 // TensorFlow.js backend choice for the tfjs bridge (models/tf): the one place that loads
 // @tensorflow/tfjs and picks `tensorflow` (tfjs-node-gpu, then tfjs-node) > `wasm` > `cpu`,
-// overridable by an explicit argument (the CLI's `--backend`) or IMPULSE_TF_BACKEND.
+// overridable by an explicit argument (the CLI's `--backend`) or IMPULSE_TF_BACKEND. `webgpu`
+// (@tensorflow/tfjs-backend-webgpu on the WebGPU adapter sim/gpu finds, `--device gpu`) is used
+// only when asked for: its results must be read with `await t.data()` (dataSync needs a canvas).
 import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 
@@ -8,8 +10,8 @@ import { dirname, sep } from 'node:path';
 export type TfModule = typeof import('@tensorflow/tfjs');
 
 /** Backends the bridge can run on, best first. */
-export const TF_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
-/** A backend name: `tensorflow` (native TensorFlow through tfjs-node[-gpu]), `wasm` or `cpu` (plain JS). */
+export const TF_BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+/** A backend name: `tensorflow` (native TensorFlow through tfjs-node[-gpu]), `webgpu` (the GPU through WebGPU), `wasm` or `cpu` (plain JS). */
 export type TfBackendName = (typeof TF_BACKENDS)[number];
 /** What a caller may ask for: a backend, or `auto` (the best one that loads). */
 export type TfBackendRequest = TfBackendName | 'auto';
@@ -45,6 +47,7 @@ export interface TfInitOptions {
 const CHAINS: Record<TfBackendRequest, readonly TfBackendName[]> = {
   auto: ['tensorflow', 'wasm', 'cpu'],
   tensorflow: ['tensorflow', 'wasm', 'cpu'],
+  webgpu: ['webgpu', 'wasm', 'cpu'],
   wasm: ['wasm', 'cpu'],
   cpu: ['cpu'],
 };
@@ -178,6 +181,9 @@ async function tryBackend(tf: TfModule, name: TfBackendName, opts: TfInitOptions
   } else if (name === 'wasm') {
     const why = await loadWasm(opts);
     if (why) return why;
+  } else if (name === 'webgpu') {
+    const why = await loadWebgpuBackend(tf);
+    if (why) return why;
   }
   // tfjs reports init failures (and the cpu backend its "install tfjs-node" banner) through
   // console.warn: capture them so the failure reason is ours to report.
@@ -190,7 +196,9 @@ async function tryBackend(tf: TfModule, name: TfBackendName, opts: TfInitOptions
   try {
     const ok = await tf.setBackend(name);
     if (!ok) return `initialization failed${warnings.length ? `: ${firstLine(warnings[0]!)}` : ''}`;
-    return smokeTest(tf);
+    if (name !== 'webgpu') return smokeTest(tf);
+    namedSyncReadError(tf);
+    return await smokeTestAsync(tf);
   } catch (e) {
     return `initialization failed: ${errMsg(e)}`;
   } finally {
@@ -206,6 +214,82 @@ function smokeTest(tf: TfModule): string | null {
   } catch (e) {
     return `smoke test failed: ${errMsg(e)}`;
   }
+}
+
+/** smokeTest for backends without synchronous reads (webgpu): the same check through `await data()`. */
+async function smokeTestAsync(tf: TfModule): Promise<string | null> {
+  try {
+    const t = tf.add(tf.tensor1d([1, 2]), tf.scalar(2));
+    const got = await t.data();
+    t.dispose();
+    return got[0] === 3 && got[1] === 4 ? null : `smoke test 2 + [1, 2] gave [${Array.from(got).join(', ')}]`;
+  } catch (e) {
+    return `smoke test failed: ${errMsg(e)}`;
+  }
+}
+
+let webgpuFailure: string | undefined;
+
+/** Replaces the webgpu backend's `OffscreenCanvas is not defined` on a synchronous read by an error saying what to do. */
+function namedSyncReadError(tf: TfModule): void {
+  const be = tf.backend() as unknown as { readSync: (id: unknown) => unknown; impulsePatched?: boolean };
+  if (be.impulsePatched) return;
+  const readSync = be.readSync.bind(be);
+  be.readSync = (id: unknown): unknown => {
+    try {
+      return readSync(id);
+    } catch (e) {
+      if (/OffscreenCanvas/.test(errMsg(e)))
+        throw new Error(
+          'TensorFlow.js on WebGPU in Node cannot read GPU data synchronously (dataSync/arraySync need OffscreenCanvas): read with `await t.data()`',
+        );
+      throw e;
+    }
+  };
+  be.impulsePatched = true;
+}
+
+/**
+ * Makes the WebGPU adapter of sim/gpu (the system's GPU, else SwiftShader) tfjs's `navigator.gpu`
+ * and imports @tensorflow/tfjs-backend-webgpu; returns null once its `webgpu` backend is
+ * registered, else why not. The adapter is wrapped so that the device request flattens the
+ * feature list tfjs passes nested in an array, and tfjs asks for the adapter's own limits.
+ */
+async function loadWebgpuBackend(tf: TfModule): Promise<string | null> {
+  if (tf.findBackendFactory('webgpu')) return null;
+  if (webgpuFailure) return webgpuFailure;
+  const { gpuNavigatorObject, probeGpu } = await import('../../sim/gpu/index.ts');
+  const probe = await probeGpu();
+  const nav = gpuNavigatorObject();
+  if (!probe.info || !nav) return (webgpuFailure = `no WebGPU adapter (${probe.reasons.join('; ')})`);
+  const gpu = {
+    requestAdapter: async (o?: GPURequestAdapterOptions): Promise<GPUAdapter | null> => {
+      const a = await nav.requestAdapter(o);
+      if (!a) return null;
+      return new Proxy(a, {
+        get(t, k): unknown {
+          if (k === 'requestDevice')
+            return (d: GPUDeviceDescriptor = {}) =>
+              t.requestDevice({ ...d, requiredFeatures: ((d.requiredFeatures ?? []) as unknown as unknown[]).flat() as GPUFeatureName[] });
+          const v: unknown = Reflect.get(t, k, t);
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+        },
+      });
+    },
+    getPreferredCanvasFormat: (): GPUTextureFormat => 'bgra8unorm',
+  };
+  const g = globalThis as { navigator?: object };
+  g.navigator ??= {};
+  Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+  try {
+    const spec: string = '@tensorflow/tfjs-backend-webgpu';
+    await import(spec);
+  } catch (e) {
+    return (webgpuFailure = `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(errMsg(e))}`);
+  }
+  if (!tf.findBackendFactory('webgpu'))
+    return (webgpuFailure = '@tensorflow/tfjs-backend-webgpu registered no webgpu backend with this @tensorflow/tfjs (version mismatch?)');
+  return null;
 }
 
 /** Imports tfjs-node-gpu, then tfjs-node; returns null once one has registered the `tensorflow` backend. */
