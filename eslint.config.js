@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config({ ignores: ['node_modules/**', 'dist/**', 'out/**', '**/*.tmp.ts'] }, js.configs.recommended, ...tseslint.configs.recommended, {
+export default tseslint.config({ ignores: ['node_modules/**', 'dist/**', 'out/**', '**/*.tmp.ts', 'sim/linalg/wasm/assembly/**'] }, js.configs.recommended, ...tseslint.configs.recommended, {
   languageOptions: {
     globals: {
       console: 'readonly',
