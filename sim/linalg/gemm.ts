@@ -161,3 +161,39 @@ export function gramLowerJs(H: Float64Array, Q: Float64Array, G: Float64Array, W
     }
   }
 }
+
+/**
+ * For the core's matmul: C_t = A_{ia[t]} B_{ib[t]} for t < count (items of A and B m x k and
+ * k x n, C's dense), in wasm when the kernels are active and the products are large enough.
+ * Returns false (nothing done) when the caller should run its own JS kernel.
+ */
+export function gemmItemsWasm(
+  count: number,
+  a: Float64Array,
+  ia: Int32Array | null,
+  b: Float64Array,
+  ib: Int32Array | null,
+  c: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+): boolean {
+  // each call copies its operands in and C out: worth it only with enough work per copied value
+  if (m * k * n < WASM_GEMM_MIN_WORK || m < 8 || k < 8 || n < 4) return false;
+  const w = wasmKernels();
+  if (!w) return false;
+  const mark = w.mark();
+  const pa = w.alloc(a.length);
+  const pb = w.alloc(b.length);
+  const pc = w.alloc(count * m * n);
+  w.put(pa, a, 0, a.length);
+  w.put(pb, b, 0, b.length);
+  for (let t = 0; t < count; t++) {
+    const ao = (ia ? ia[t]! : t) * m * k;
+    const bo = (ib ? ib[t]! : t) * k * n;
+    w.x.gemm(pa + 8 * ao, pb + 8 * bo, pc + 8 * t * m * n, m, k, n, k, n, n, 0);
+  }
+  w.get(pc, c, 0, count * m * n);
+  w.release(mark);
+  return true;
+}

@@ -1,10 +1,14 @@
 // Matrix products of the float64 core: batched matmul with broadcasting batch dims, outer.
+// Products from 16^3 multiply-adds run in the WebAssembly SIMD GEMM of sim/linalg/wasm when
+// it is active; the JS kernel below otherwise.
 import { record1, needsGrad } from '../autograd.ts';
 import { ShapeError, fmtShape } from '../errors.ts';
 import { broadcastOffsets, broadcastShapes, sizeOf } from '../shape.ts';
 import { Tensor, asTensor, type TensorLike } from '../tensor.ts';
 import { matrixTranspose, reshape, sumTo } from './shape.ts';
 import { mul } from './elementwise.ts';
+// the WebAssembly SIMD GEMM for large products (a leaf module: it imports nothing of sim/)
+import { gemmItemsWasm } from '../../linalg/gemm.ts';
 
 /**
  * Raw kernel: C[m,n] += A[m,k] B[k,n] at the given offsets (i-k-j order, four rows of B per
@@ -60,11 +64,14 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   const batch = broadcastShapes(ba, bb, 'matmul');
   const nb = sizeOf(batch);
   const o = new Float64Array(nb * m * n);
-  if (nb === 1) gemm(A.data, 0, B.data, 0, o, 0, m, k, n);
-  else {
+  if (nb === 1) {
+    if (!gemmItemsWasm(1, A.data, null, B.data, null, o, m, k, n)) gemm(A.data, 0, B.data, 0, o, 0, m, k, n);
+  } else {
     const oa = broadcastOffsets(ba, batch);
     const ob = broadcastOffsets(bb, batch);
-    for (let t = 0; t < nb; t++) gemm(A.data, oa[t]! * m * k, B.data, ob[t]! * k * n, o, t * m * n, m, k, n);
+    if (!gemmItemsWasm(nb, A.data, oa, B.data, ob, o, m, k, n)) {
+      for (let t = 0; t < nb; t++) gemm(A.data, oa[t]! * m * k, B.data, ob[t]! * k * n, o, t * m * n, m, k, n);
+    }
   }
   const A2 = A;
   const B2 = B;
