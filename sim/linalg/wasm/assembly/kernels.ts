@@ -484,9 +484,11 @@ export function gemmBatch(count: i32, a: usize, strideA: i32, b: usize, strideB:
 // peak
 
 /**
- * A tight loop of `iters` rounds over eight independent f64x2 multiply-adds (acc = acc * x + y,
- * 4 flops per vector): the arithmetic peak of one core for float64 in wasm SIMD without FMA.
- * Returns a value that depends on every accumulator (so nothing is optimised away).
+ * A tight loop of `iters` rounds over twelve independent f64x2 multiply-add chains
+ * (acc = acc * x + y, 4 flops per vector and chain): enough chains to cover the latency of a
+ * multiply followed by an add, so the loop runs at the throughput of the vector units: the
+ * arithmetic peak of one core for float64 in wasm SIMD (which has no FMA). Returns a value
+ * that depends on every accumulator (so nothing is optimised away).
  */
 export function peakLoop(iters: i32, x: f64, y: f64): f64 {
   const vx = f64x2.splat(x);
@@ -499,6 +501,10 @@ export function peakLoop(iters: i32, x: f64, y: f64): f64 {
   let a5 = f64x2.splat(1.5);
   let a6 = f64x2.splat(1.6);
   let a7 = f64x2.splat(1.7);
+  let a8 = f64x2.splat(1.8);
+  let a9 = f64x2.splat(1.9);
+  let a10 = f64x2.splat(2.0);
+  let a11 = f64x2.splat(2.1);
   for (let i = 0; i < iters; i++) {
     a0 = f64x2.add(f64x2.mul(a0, vx), vy);
     a1 = f64x2.add(f64x2.mul(a1, vx), vy);
@@ -508,7 +514,14 @@ export function peakLoop(iters: i32, x: f64, y: f64): f64 {
     a5 = f64x2.add(f64x2.mul(a5, vx), vy);
     a6 = f64x2.add(f64x2.mul(a6, vx), vy);
     a7 = f64x2.add(f64x2.mul(a7, vx), vy);
+    a8 = f64x2.add(f64x2.mul(a8, vx), vy);
+    a9 = f64x2.add(f64x2.mul(a9, vx), vy);
+    a10 = f64x2.add(f64x2.mul(a10, vx), vy);
+    a11 = f64x2.add(f64x2.mul(a11, vx), vy);
   }
-  const s = f64x2.add(f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3)), f64x2.add(f64x2.add(a4, a5), f64x2.add(a6, a7)));
+  const s = f64x2.add(
+    f64x2.add(f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3)), f64x2.add(f64x2.add(a4, a5), f64x2.add(a6, a7))),
+    f64x2.add(f64x2.add(a8, a9), f64x2.add(a10, a11)),
+  );
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }
