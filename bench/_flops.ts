@@ -5,7 +5,7 @@
 // shared machine's load falls on both alike).
 import { setKernelBackend, wasmKernels } from '../sim/linalg/wasm/loader.ts';
 import { defaultThreads, runOnWorkers, threadsUnavailable, type WorkerAnswer, type WorkerJob } from '../models/implicit/worker-pool.ts';
-import { round, timeInterleavedMs } from './_util.ts';
+import { median, round } from './_util.ts';
 
 /** Flops of one peakLoop round: twelve f64x2 (mul, add) pairs = 12 * 2 lanes * 2 flops. */
 const FLOPS_PER_ROUND = 48;
@@ -77,24 +77,41 @@ export function rate(flops: number, ms: number, threads: 'one' | 'all' = 'one'):
 }
 
 /**
+ * Median wall ms of each function, run in turns (f0, f1, ..., f0, f1, ...) `reps` times after
+ * `warmup` rounds, without forcing a GC between them: the layers allocate much, and a forced
+ * full GC before each run makes the next one pay page faults for the memory it re-acquires
+ * (measured 1.5-3x slower on the QP layer), which the runs of an application never see.
+ */
+export function timeTurns(fns: readonly (() => void)[], reps: number, warmup = 2): number[] {
+  for (let r = 0; r < warmup; r++) for (const f of fns) f();
+  const ts = fns.map(() => [] as number[]);
+  for (let r = 0; r < reps; r++) {
+    fns.forEach((f, i) => {
+      const t0 = performance.now();
+      f();
+      ts[i]!.push(performance.now() - t0);
+    });
+  }
+  return ts.map(median);
+}
+
+/** Runs `fn` with the JS kernels forced, then back to 'auto'. */
+export function withJsKernels(fn: () => void): () => void {
+  return () => {
+    setKernelBackend('js');
+    try {
+      fn();
+    } finally {
+      setKernelBackend('auto');
+    }
+  };
+}
+
+/**
  * Median ms of `fn` with the JS kernels and with the wasm kernels, measured in turns in one
  * process (each `reps` times after `warmup` rounds). Leaves the kernels on 'auto'.
  */
 export function jsVsWasm(fn: () => void, reps: number, warmup = 2): { jsMs: number; wasmMs: number; speedup: number } {
-  const [js, wasm] = timeInterleavedMs(
-    [
-      () => {
-        setKernelBackend('js');
-        try {
-          fn();
-        } finally {
-          setKernelBackend('auto');
-        }
-      },
-      fn,
-    ],
-    reps,
-    warmup,
-  ) as [number, number];
+  const [js, wasm] = timeTurns([withJsKernels(fn), fn], reps, warmup) as [number, number];
   return { jsMs: round(js, 3), wasmMs: round(wasm, 3), speedup: round(js / wasm, 2) };
 }
