@@ -292,6 +292,24 @@ class ReducedKkt {
     this.wz?.dispose();
   }
 
+  /** out = Q v (in wasm when the operands are there). */
+  qTimes(v: Float64Array, out: Float64Array): void {
+    if (this.wz) this.wz.qTimes(v, out);
+    else gemv(this.d.Q, this.d.n, this.d.n, v, out);
+  }
+
+  /** out = G v. */
+  gTimes(v: Float64Array, out: Float64Array): void {
+    if (this.wz) this.wz.gTimes(v, out);
+    else gemv(this.d.G, this.d.m, this.d.n, v, out);
+  }
+
+  /** out += G' v. */
+  gtAdd(v: Float64Array, out: Float64Array): void {
+    if (this.wz) this.wz.gtAdd(v, out);
+    else gemvTAdd(this.d.G, this.d.m, this.d.n, v, out);
+  }
+
   /**
    * Forms H = Q + G'W G and factors it (and the Schur complement) by Cholesky; sets `mode`
    * to 'bordered' when either is numerically singular. False when nothing is finite.
@@ -471,9 +489,9 @@ class ReducedKkt {
    * matrix. False when the bordered matrix is exactly singular.
    */
   prepareTau(xi: Float64Array, c1: Float64Array, ktau: number): boolean {
-    const { n, m, pe, Q, p, G, h, A, b } = this.d;
+    const { n, m, pe, p, G, h, A, b } = this.d;
     const { W, vx, vy, vz, r1, diff, qd } = this.ws;
-    gemv(Q, n, n, xi, qd);
+    this.qTimes(xi, qd);
     const xQx = dot(xi, qd, n);
     this.e = xQx + ktau;
     if (this.mode === 'schur') {
@@ -481,7 +499,7 @@ class ReducedKkt {
       this.solveK(r1, b, h, vx, vy, vz);
       // -((vx - xi)'Q(vx - xi) + vz'W^-1 vz + kappa / tau) < 0
       for (let j = 0; j < n; j++) diff[j] = vx[j]! - xi[j]!;
-      gemv(Q, n, n, diff, qd);
+      this.qTimes(diff, qd);
       let den = dot(diff, qd, n) + ktau;
       for (let i = 0; i < m; i++) den += (vz[i]! * vz[i]!) / W[i]!;
       this.den = -den;
@@ -924,7 +942,7 @@ export function solveQP(d: QPData, ws: IpmWorkspace, st: IpmSettings): IpmResult
 }
 
 function interiorPoint(d: QPData, ws: IpmWorkspace, st: IpmSettings, kkt: ReducedKkt): IpmResult {
-  const { n, m, pe, Q, p, G, h, A, b } = d;
+  const { n, m, pe, p, G, h, A, b } = d;
   const { x, y, z, s, xh, yh, zh, sh, W, rx, ry, rz, Qx, r1, r2, r3, dsRhs, ux, uy, uz, ds, dsA, dzA, xi, c1 } = ws;
   const work = [ws.kn, ws.km, ws.kp, ws.kn2] as const;
   const tol = st.tol;
@@ -1038,13 +1056,13 @@ function interiorPoint(d: QPData, ws: IpmWorkspace, st: IpmSettings, kkt: Reduce
 
   for (let iter = 0; ; iter++) {
     // ---- residuals of the embedding
-    gemv(Q, n, n, x, Qx);
+    kkt.qTimes(x, Qx);
     for (let j = 0; j < n; j++) rx[j] = Qx[j]! + p[j]! * tau;
     gemvTAdd(A, pe, n, y, rx);
-    gemvTAdd(G, m, n, z, rx);
+    kkt.gtAdd(z, rx);
     gemv(A, pe, n, x, ry);
     for (let k = 0; k < pe; k++) ry[k]! -= b[k]! * tau;
-    gemv(G, m, n, x, rz);
+    kkt.gTimes(x, rz);
     for (let i = 0; i < m; i++) rz[i]! += s[i]! - h[i]! * tau;
     const xQx = dot(x, Qx, n);
     const px = dot(p, x, n);

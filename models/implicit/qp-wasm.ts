@@ -108,4 +108,21 @@ export class WasmReducedKkt {
     w.x.gemv(this.pQ, n, n, this.pa, this.pn);
     w.get(this.pn, out, 0, n);
   }
+
+  /** out = G v (length m). */
+  gTimes(v: Float64Array, out: Float64Array): void {
+    const { w, n, m } = this;
+    w.put(this.pa, v, 0, n);
+    w.x.gemv(this.pG, m, n, this.pa, this.pm);
+    w.get(this.pm, out, 0, m);
+  }
+
+  /** out += G' v (v of length m, out of length n). */
+  gtAdd(v: Float64Array, out: Float64Array): void {
+    const { w, n, m } = this;
+    w.put(this.pb, v, 0, m);
+    w.put(this.pn, out, 0, n);
+    w.x.gemvTAdd(this.pG, m, n, this.pb, this.pn);
+    w.get(this.pn, out, 0, n);
+  }
 }
