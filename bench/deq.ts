@@ -9,6 +9,7 @@ import { deq, type FixedPointBackwardOptions } from '../models/implicit/fixed-po
 import type { SolverInfo } from '../models/implicit/root.ts';
 import { argNum, round, timeWallCpu } from './_util.ts';
 import { jsVsWasm } from './_flops.ts';
+import { wasmKernels } from '../sim/linalg/wasm/loader.ts';
 
 /** torchdeq (Anderson, implicit backward) forward+backward on the same problem, PyTorch 1.13 at one thread on this machine (the issue's measurement), ms. */
 const TORCHDEQ_MS = 46.6;
@@ -75,6 +76,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       adjointResidual: s.info?.backward?.residual,
     };
   }
+  const denseMax = wasmKernels() ? 64 : 32;
+  const defaultSolver = d <= denseMax ? 'dense' : 'gmres';
   const kernels: Record<string, unknown> = {
     note: 'forward+backward, JS vs wasm SIMD kernels, medians of runs in turns in one process',
     torchdeqMs: TORCHDEQ_MS,
@@ -94,9 +97,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     converged: fwdInfo.converged,
     forwardMs: round(tForward.wall, 1),
     forwardCpuMs: round(tForward.cpu, 1),
-    defaultBackward: 'gmres (backward.solver auto: n = 64 per sample > denseMax 32)',
-    forwardBackwardMs: (results.gmres as { forwardBackwardMs: number }).forwardBackwardMs,
-    forwardBackwardCpuMs: (results.gmres as { forwardBackwardCpuMs: number }).forwardBackwardCpuMs,
+    defaultBackward: `${defaultSolver} (backward.solver auto: n = ${d} per sample, denseMax ${denseMax} with the ${wasmKernels() ? 'wasm' : 'JS'} kernels)`,
+    forwardBackwardMs: (results[defaultSolver] as { forwardBackwardMs: number }).forwardBackwardMs,
+    forwardBackwardCpuMs: (results[defaultSolver] as { forwardBackwardCpuMs: number }).forwardBackwardCpuMs,
     backward: results,
   };
 }
