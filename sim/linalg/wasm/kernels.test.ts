@@ -1,12 +1,13 @@
 // The WebAssembly SIMD kernels against the pure-JS kernels they replace (the reference), on
 // random and edge-case shapes: LU and Cholesky factorisations and solves, GEMM (single,
 // batched, broadcast, accumulating, K beyond one block), the QP's G' diag(w) G + Q. Each
-// wasm export is called directly, so small sizes below the dispatch thresholds are covered.
+// wasm export is called directly, so small sizes below the dispatch thresholds are covered;
+// then the dispatching wrappers (operands at offsets) and the core's matmul.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../core/index.ts';
-import { cholFactorJs, cholSolveJs, luFactorJs, luSolveJs } from '../dense.ts';
-import { gemmJs, gramLowerJs } from '../gemm.ts';
+import { Rng, Tensor, matmul } from '../../core/index.ts';
+import { cholFactor, cholFactorJs, cholSolve, cholSolveJs, luFactor, luFactorJs, luSolve, luSolveJs } from '../dense.ts';
+import { gemmBatch, gemmJs, gramLower, gramLowerJs } from '../gemm.ts';
 import { kernelBackend, setKernelBackend, wasmKernels, type WasmKernels } from './loader.ts';
 
 const forcedJs = process.env.IMPULSE_KERNELS === 'js';
@@ -220,4 +221,80 @@ test('the peak loop returns a finite value that depends on its inputs', { skip: 
   const a = w.x.peakLoop(1000, 0.5, 0.25);
   const b = w.x.peakLoop(1000, 0.5, 0.5);
   assert.ok(Number.isFinite(a) && Number.isFinite(b) && a !== b);
+});
+
+test('the dispatching kernels (copies in and out at offsets) agree with the JS ones, wasm and JS modes alike', () => {
+  const rng = new Rng(6);
+  const [count, n] = [3, 13];
+  // LU at offsets with one pivot array for the batch, then solves with many columns (wasm) and one (JS)
+  const A = randn(rng, count * n * n);
+  const fa = A.slice();
+  const fj = A.slice();
+  const pa = new Int32Array(count * n);
+  const pj = new Int32Array(count * n);
+  for (let t = 0; t < count; t++) {
+    assert.equal(luFactor(fa, t * n * n, n, pa, 0, t * n), luFactorJs(fj, t * n * n, n, pj, 0, t * n));
+  }
+  assert.deepEqual([...pa], [...pj]);
+  assert.ok(relErr(fa, fj) < 1e-12);
+  for (const k of [1, 45]) {
+    for (const tr of [false, true]) {
+      const B = randn(rng, count * n * k);
+      const xa = B.slice();
+      const xj = B.slice();
+      for (let t = 0; t < count; t++) {
+        luSolve(fa, t * n * n, n, pa, xa, t * n * k, k, tr, t * n);
+        luSolveJs(fj, t * n * n, n, pj, xj, t * n * k, k, tr, t * n);
+      }
+      assert.ok(relErr(xa, xj) < 1e-10, `lu solve k ${k} transpose ${tr}: ${relErr(xa, xj)}`);
+    }
+  }
+  // Cholesky at an offset, solve with 40 columns
+  const S = new Float64Array(5 + n * n);
+  S.set(spd(rng, n), 5);
+  const sj = S.slice();
+  assert.equal(cholFactor(S, 5, n), cholFactorJs(sj, 5, n));
+  assert.ok(relErr(S, sj) < 1e-12);
+  const B = randn(rng, 7 + n * 40);
+  const ba = B.slice();
+  const bj = B.slice();
+  cholSolve(S, 5, n, ba, 7, 40);
+  cholSolveJs(sj, 5, n, bj, 7, 40);
+  assert.ok(relErr(ba, bj) < 1e-10);
+  // batched GEMM with a broadcast operand and accumulation, and the QP's gram
+  const [M, K, N] = [9, 20, 24];
+  const ga = randn(rng, 2 + 4 * M * K);
+  const gb = randn(rng, K * N);
+  const c0 = randn(rng, 4 * M * N);
+  const ca = c0.slice();
+  const cj = c0.slice();
+  gemmBatch(4, ga, 2, M * K, gb, 0, 0, ca, 0, M, K, N, true);
+  for (let t = 0; t < 4; t++) gemmJs(ga, 2 + t * M * K, gb, 0, cj, t * M * N, M, K, N, true);
+  assert.ok(relErr(ca, cj) < 1e-12);
+  const Q = spd(rng, n);
+  const G = randn(rng, 10 * n);
+  const W = Float64Array.from(rng.normals(10), Math.abs);
+  const ha = new Float64Array(n * n);
+  const hj = new Float64Array(n * n);
+  gramLower(ha, Q, G, W, n, 10);
+  gramLowerJs(hj, Q, G, W, n, 10);
+  assert.deepEqual([...ha], [...hj]);
+});
+
+test('core matmul of large and broadcast batched products (wasm GEMM when active) equals the JS kernel', () => {
+  const rng = new Rng(7);
+  const a = new Tensor(randn(rng, 3 * 16 * 24), [3, 16, 24]);
+  const b = new Tensor(randn(rng, 24 * 20), [24, 20]);
+  const viaActive = matmul(a, b).data;
+  setKernelBackend('js');
+  let viaJs: Float64Array;
+  try {
+    viaJs = matmul(a, b).data;
+  } finally {
+    setKernelBackend('auto');
+  }
+  assert.ok(relErr(viaActive, viaJs) < 1e-12);
+  const ref = new Float64Array(3 * 16 * 20);
+  for (let t = 0; t < 3; t++) gemmJs(a.data, t * 16 * 24, b.data, 0, ref, t * 16 * 20, 16, 24, 20);
+  assert.ok(relErr(viaActive, ref) < 1e-12);
 });
