@@ -77,29 +77,58 @@ export function checkThreads(threads: number | undefined, layer: string): number
   return t;
 }
 
-/** The bootstrap each worker evaluates: registers tsx for TypeScript sources, then serves jobs. */
+/**
+ * The bootstrap each worker evaluates (valid both as a CommonJS and as an ES module script,
+ * whichever way the runtime reads eval code): marks the worker dead in its control array on
+ * any exit, registers tsx for TypeScript sources, then serves jobs.
+ */
 const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-process.on('exit', (code) => {
-  Atomics.store(workerData.ctrl, 2, code);
-  Atomics.store(workerData.ctrl, 0, ${DEAD});
-  Atomics.notify(workerData.ctrl, 0);
-});
-(async () => {
+import('node:worker_threads').then(async ({ workerData }) => {
+  process.on('exit', (code) => {
+    Atomics.store(workerData.ctrl, 2, code);
+    Atomics.store(workerData.ctrl, 0, ${DEAD});
+    Atomics.notify(workerData.ctrl, 0);
+  });
   if (workerData.tsx) (await import(workerData.tsx)).register();
   (await import(workerData.serve)).serve(workerData);
-})().catch((e) => {
-  process.stderr.write('impulse worker failed to start: ' + (e && e.stack || e) + '\\n');
+}).catch((e) => {
+  process.stderr.write('impulse worker failed to start: ' + ((e && e.stack) || e) + '\\n');
   process.exit(70);
 });
 `;
+
+/**
+ * The parent's Node options for a worker, without those that concern the parent's own entry
+ * script: -e/--eval/-p/--print and their code, --input-type (a worker started from
+ * `node --input-type=module -e ...` would otherwise read the bootstrap as that script).
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const a = process.execArgv;
+  for (let i = 0; i < a.length; i++) {
+    const f = a[i]!;
+    if (f === '-e' || f === '--eval' || f === '-p' || f === '--print' || f === '--input-type') {
+      i++;
+      continue;
+    }
+    if (f.startsWith('--eval=') || f.startsWith('--print=') || f.startsWith('--input-type=')) continue;
+    out.push(f);
+  }
+  return out;
+}
 
 function spawn(): Slot {
   const serve = new URL(`./worker-serve${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
   const tsx = serve.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : null;
   const { port1, port2 } = new MessageChannel();
   const ctrl = new Int32Array(new SharedArrayBuffer(16));
-  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { port: port2, ctrl, serve, tsx }, transferList: [port2], stderr: false });
+  const worker = new Worker(BOOTSTRAP, {
+    eval: true,
+    execArgv: workerExecArgv(),
+    workerData: { port: port2, ctrl, serve, tsx },
+    transferList: [port2],
+    stderr: false,
+  });
   worker.unref();
   port1.unref();
   worker.on('error', () => {}); // reported through ctrl (the worker's exit handler) and the stall check
