@@ -86,6 +86,9 @@ test(
         [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(stage, 'dist'), '--incremental', 'false', '--tsBuildInfoFile', 'null'],
         { cwd: ROOT },
       );
+      // the WebAssembly SIMD kernels, as `npm run build` (build-wasm.mjs --dist) places them
+      sh(process.execPath, [join(ROOT, 'scripts', 'build-wasm.mjs'), '--quiet'], { cwd: ROOT });
+      cpSync(join(ROOT, 'sim', 'linalg', 'wasm', 'kernels.wasm'), join(stage, 'dist', 'sim', 'linalg', 'wasm', 'kernels.wasm'));
       step('built dist');
       const packed = JSON.parse(sh('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: stage })) as {
         filename: string;
@@ -94,6 +97,7 @@ test(
       const tarball = join(tmp, packed[0]!.filename);
       const shipped = packed[0]!.files.map((f) => f.path);
       assert.ok(shipped.includes('dist/index.js') && shipped.includes('dist/index.d.ts') && shipped.includes('bin/impulse.js'), 'tarball lacks dist/ or bin/');
+      assert.ok(shipped.includes('dist/sim/linalg/wasm/kernels.wasm'), 'tarball lacks the wasm kernels');
       assert.ok(!shipped.some((f) => f.endsWith('.test.js') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), 'tarball ships tests or TypeScript sources');
 
       step('packed');
@@ -152,6 +156,19 @@ test(
         { cwd: consumer },
       );
       assert.ok(Math.abs(Number(grad) - (Math.cos(0.5) * 0.5 + Math.sin(0.5))) < 1e-12, grad);
+      // the wasm kernels load from the installed package, and a QP batch runs on two threads (workers from dist/)
+      const kernels = sh(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { kernelBackend, Rng, noGrad } from '${pkg.name}/sim'; import { qp, randomBenchQP } from '${pkg.name}/models';` +
+            ` const P = randomBenchQP(new Rng(0), 12, 30, 30); const a = noGrad(() => qp(P, { threads: 1 })), b = noGrad(() => qp(P, { threads: 2 }));` +
+            ` console.log(kernelBackend().active, a.x.data.every((v, i) => v === b.x.data[i])); process.exit(0);`,
+        ],
+        { cwd: consumer },
+      );
+      assert.equal(kernels.trim(), 'wasm-simd true');
 
       step('imported');
       // 4. a consumer .ts file type-checked against the shipped .d.ts files

@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Rng, Tensor, add, backward, matmul, noGrad, rand, randn, sum, square, tanh } from '../sim/core/index.ts';
 import { odeint, type OdeFunc } from '../models/implicit/ode.ts';
 import { argNum, gc, heapUsed, round, timeMs } from './_util.ts';
+import { jsVsWasm } from './_flops.ts';
 
 /** What this benchmark measures (one line, listed by `npm run bench`). */
 export const description = 'neural ODE (MLP 8-64-64-8, dopri5): forward, adjoint and backprop time, peak memory';
@@ -74,6 +75,29 @@ function timing(batch: number, reps: number): Record<string, unknown> {
   };
 }
 
+/** torchdiffeq odeint_adjoint (dopri5, 1e-6) forward+backward on the same problem, PyTorch 1.13 at one thread on this machine (the issue's measurement), ms. */
+const TORCHDIFFEQ_MS: Record<number, number> = { 1: 8.96, 64: 16.0 };
+
+/**
+ * The adjoint forward+backward with the JS kernels and with the wasm ones, in turns in one
+ * process; flops of the MLP's matmuls (forward evaluations: 2 B (8*64 + 64*64 + 64*8) each;
+ * each backward vjp: twice that) as GFLOP/s; and the ratio to torchdiffeq.
+ */
+function kernelsCompare(batch: number, reps: number): Record<string, unknown> {
+  const { y0, params } = problem(batch);
+  const stats = forwardBackward(batch, true, y0, params);
+  const t = jsVsWasm(() => void forwardBackward(batch, true, y0, params), reps, 3);
+  const perEval = 2 * batch * (8 * 64 + 64 * 64 + 64 * 8);
+  const flops = perEval * (stats.nfeForward + 2 * stats.nfeBackward);
+  const ref = TORCHDIFFEQ_MS[batch];
+  return {
+    adjointForwardBackwardMs: t,
+    matmulMflop: round(flops / 1e6, 2),
+    matmulGflopsWasm: round(flops / (t.wasmMs * 1e6), 3),
+    ...(ref ? { torchdiffeqMs: ref, torchdiffeqOverProject: { js: round(ref / t.jsMs, 2), wasm: round(ref / t.wasmMs, 2) } } : {}),
+  };
+}
+
 /** Runs one forward+backward at `batch` in this process and reports memory (child mode). */
 function peakChild(mode: 'adjoint' | 'backprop', batch: number): Record<string, unknown> {
   // warm up at a small batch so compiled code and lazily built structures are not counted
@@ -133,6 +157,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0]!, 2) },
     batch1: timing(1, Math.max(reps, 9)),
     batch64: timing(64, reps),
+    kernels: {
+      note: 'JS vs wasm SIMD kernels, medians of runs in turns in one process (threads do not apply: f is a user closure on the tape)',
+      batch1: kernelsCompare(1, Math.max(reps, 15)),
+      batch64: kernelsCompare(64, Math.max(reps, 9)),
+    },
     peakMemory: peakBatch > 0 ? peakMemory(peakBatch) : 'skipped (--peak-batch 0)',
   };
 }

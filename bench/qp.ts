@@ -7,6 +7,26 @@ import { Rng, Tensor, backward, mul, noGrad, sum } from '../sim/core/index.ts';
 import { qp, type QPInfo } from '../models/implicit/qp.ts';
 import { randomBenchQP } from '../models/implicit/qp-random.ts';
 import { argNum, round, timeWallCpu } from './_util.ts';
+import { defaultThreads } from '../models/implicit/worker-pool.ts';
+import { measurePeak, rate, timeTurns, withJsKernels } from './_flops.ts';
+
+/** qpth (PDIPM, defaults) on the same problem, PyTorch 1.13 at one thread on this machine (the issue's measurement). */
+const QPTH_MS = 59.7;
+
+/**
+ * Flops of the dense kernels of one forward: per item and iteration, H = Q + G'WG (lower
+ * triangle, m n (n + 1)) and its Cholesky (n^3 / 3); per polished item, the LU of the
+ * active-set KKT matrix (2 N^3 / 3, N = n + active). Solves and residuals (O(n (n + m)) per
+ * iteration) are left out, so the rate is a lower bound.
+ */
+function forwardFlops(info: QPInfo[], n: number, m: number): number {
+  let f = 0;
+  for (const i of info) {
+    f += i.iterations * (m * n * (n + 1) + n ** 3 / 3);
+    if (i.polished) f += (2 * (n + i.active) ** 3) / 3;
+  }
+  return f;
+}
 
 /** What this benchmark measures (one line, listed by `npm run bench`). */
 export const description = 'QP layer: batch 64, 50 variables, 50 inequalities; forward/backward time, iterations, KKT residual';
@@ -83,6 +103,40 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   let gradFinite = true;
   for (const l of leaves) for (const v of l.grad!.data) if (!Number.isFinite(v)) gradFinite = false;
 
+  // forward + backward with the JS kernels on one thread (the path before the wasm kernels),
+  // the wasm kernels on one thread and on all threads, measured in turns in this process
+  const threads = defaultThreads();
+  const fb = (t: number) => () => {
+    for (const l of leaves) l.grad = null;
+    const r = qp({ Q, p, G, h }, { threads: t });
+    backward(sum(mul(r.x, w)));
+  };
+  const fwdOnly = (t: number) => () => void noGrad(() => qp(P, { threads: t }));
+  const [tJs, tOne, tAll, fJs, fOne, fAll] = timeTurns(
+    [withJsKernels(fb(1)), fb(1), fb(threads), withJsKernels(fwdOnly(1)), fwdOnly(1), fwdOnly(threads)],
+    Math.max(reps, 7),
+    WARMUP,
+  ) as [number, number, number, number, number, number];
+  const flops = forwardFlops(info, n, m);
+  const kernels = {
+    note: 'forward+backward (fb) and forward (f) ms, medians measured in turns in one process; jsOneThread is the pre-wasm path (same algorithm, pure-JS kernels)',
+    threads,
+    fbMs: { jsOneThread: round(tJs, 1), wasmOneThread: round(tOne, 1), wasmAllThreads: round(tAll, 1) },
+    fMs: { jsOneThread: round(fJs, 1), wasmOneThread: round(fOne, 1), wasmAllThreads: round(fAll, 1) },
+    speedupWasm: round(tJs / tOne, 2),
+    speedupThreads: round(tOne / tAll, 2),
+    qpthFbMs: QPTH_MS,
+    qpthOverProject: { jsOneThread: round(QPTH_MS / tJs, 2), wasmOneThread: round(QPTH_MS / tOne, 2), wasmAllThreads: round(QPTH_MS / tAll, 2) },
+    forwardKernelMflop: round(flops / 1e6, 1),
+    forwardRate: {
+      definition: "flops of G'WG + Q, Cholesky and the polish LU over the whole forward's time: a lower bound of the kernels' rate",
+      jsOneThread: rate(flops, fJs, 'one'),
+      wasmOneThread: rate(flops, fOne, 'one'),
+      wasmAllThreads: rate(flops, fAll, 'all'),
+    },
+    peak: measurePeak(),
+  };
+
   return {
     problem: { batch: B, n, m, equalities: 0, seed, distribution: "Q = L L'/n + 0.1 I, p, G ~ N(0, 1), h = G z0 + U(0, 1)" },
     tol: 1e-10,
@@ -96,13 +150,14 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     ...summarise(info),
     gradientsFinite: gradFinite,
     withoutPolish: { forwardMs: round(fwdNoPolish.wall, 1), forwardCpuMs: round(fwdNoPolish.cpu, 1), ...summarise(infoNoPolish) },
+    kernels,
     timing: {
       reps,
       statistic: 'median (wall clock and process CPU time)',
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,
       loadAverage1m: round(loadavg()[0]!, 2),
-      threads: 1,
+      threads: `the layer's default (${threads}) for forwardMs and forwardBackwardMs; see kernels for 1 thread and the JS kernels`,
     },
   };
 }

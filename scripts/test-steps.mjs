@@ -4,6 +4,8 @@
 import { spawnSync } from 'node:child_process';
 
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+/** Test paths rerun with the JS kernels: the folders whose code runs in the wasm kernels when they are active. */
+const JS_KERNEL_TESTS = process.argv.length > 2 ? process.argv.slice(2) : ['^sim/linalg/', '^sim/core/', '^models/implicit/', '^mpc/'];
 const steps = [
   {
     name: 'lint',
@@ -15,6 +17,12 @@ const steps = [
   },
   { name: 'type-check', what: 'tsc --noEmit -p . (the whole project)', cmds: [[npx, ['tsc', '--noEmit', '-p', '.']]] },
   { name: 'tests', what: "every *.test.ts with node's test runner", cmds: [[process.execPath, ['scripts/run-tests.mjs', ...process.argv.slice(2)]]] },
+  {
+    name: 'tests (JS kernels)',
+    what: 'the tests of the layers with WebAssembly SIMD kernels again with IMPULSE_KERNELS=js (the pure-JS fallback)',
+    env: { IMPULSE_KERNELS: 'js' },
+    cmds: [[process.execPath, ['scripts/run-tests.mjs', ...JS_KERNEL_TESTS]]],
+  },
 ];
 
 const times = [];
@@ -24,7 +32,7 @@ for (const step of steps) {
   const t0 = Date.now();
   let status = 0;
   for (const [cmd, args] of step.cmds) {
-    const r = spawnSync(cmd, args, { stdio: 'inherit' });
+    const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...(step.env ?? {}) } });
     status = r.status ?? 1;
     if (status !== 0) break;
   }

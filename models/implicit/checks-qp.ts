@@ -43,3 +43,5 @@ registerGradcheck('implicit.qp.psd_q', () => {
     inputs: [named(P.Lq, 'Lq'), named(P.p, 'p'), named(P.G, 'G'), named(P.h, 'h'), named(P.A, 'A'), named(P.b, 'b')],
   };
 });
+// inequalities only, n = 12: the reduced KKT system formed, factored and solved in the wasm kernels when they are active
+register('implicit.qp.wasm_inequalities', 16, { n: 12, m: 14, pe: 0, active: 4 });

@@ -219,7 +219,7 @@ function picardSolve(
 /** Backward options of the fixed-point layer. */
 export interface FixedPointBackwardOptions extends Omit<BackwardOptions, 'solver'> {
   /**
-   * 'auto' (default): dense when n <= denseMax, else GMRES. 'dense' / 'gmres': the IFT on
+   * 'auto' (default): dense when n <= denseMax (64 with the wasm kernels, else 32), else GMRES. 'dense' / 'gmres': the IFT on
    * F = f(z, x) - z (see BackwardOptions). 'fixed-point': the adjoint fixed point
    * v = v df/dz + g, Anderson-accelerated (needs f contractive near z*). 'phantom': no IFT;
    * k damped unrolled steps z <- (1 - tau) z + tau f(z, x) from z* on the tape (approximate).

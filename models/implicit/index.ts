@@ -47,3 +47,4 @@ export { odeintTf } from './ode-tf.ts';
 export { qp, QPError, type QPProblem, type QPOptions, type QPResult, type QPInfo, type QPStatus, type IpmTrace } from './qp.ts';
 export { qpTf, type QPProblemTf } from './qp-tf.ts';
 export { randomKktQP, randomBenchQP, type KnownQP, type KnownQPSpec } from './qp-random.ts';
+export { WorkerError, defaultThreads, closeWorkers, threadsUnavailable } from './worker-pool.ts';

@@ -346,6 +346,8 @@ export function adjointBackward(p: AdjointProblem, gY: Tensor): { gy0: Tensor; g
       step: tab.e ? hNext : p.step,
       land: true,
       segments: segs,
+      // f's VJP reads only the adjoint a = s[0, n); dL/dtheta and dL/dt0 are quadratures
+      stageLive: n,
       where,
     });
     stats.acceptedSteps += res.accepted;

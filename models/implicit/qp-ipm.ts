@@ -4,7 +4,9 @@
 // predictor-corrector, normal-equations (Schur complement) KKT solves with iterative
 // refinement, infeasibility certificates, and an active-set polish whose LU factors the
 // backward pass (qp-backward.ts) reuses.
-import { cholFactor, cholSolve, luFactor, luSolve } from '../../sim/linalg/dense.ts';
+import { cholFactor, cholFactorJs, cholSolve, luFactor, luSolve } from '../../sim/linalg/dense.ts';
+import { gramLowerJs } from '../../sim/linalg/gemm.ts';
+import { WasmReducedKkt } from './qp-wasm.ts';
 
 /** Outcome of one QP. `numerical_error`: the KKT systems could not be solved or the iterates stalled before the tolerance. */
 export type QPStatus = 'solved' | 'primal_infeasible' | 'dual_infeasible' | 'max_iterations' | 'numerical_error';
@@ -273,6 +275,8 @@ class ReducedKkt {
   private Bwork: Float64Array[] = [];
   private e = 0;
   private hWh = 0;
+  /** Q, G, H and the factor in wasm memory when the wasm kernels run (null: JS kernels). */
+  private readonly wz: WasmReducedKkt | null;
 
   constructor(
     private readonly d: QPData,
@@ -280,6 +284,30 @@ class ReducedKkt {
   ) {
     const { n, m, pe, Q, G, A } = d;
     this.dataScale = Math.max(1, normInf(Q, n * n), normInf(G, m * n) ** 2, normInf(A, pe * n) ** 2);
+    this.wz = WasmReducedKkt.create(n, m, Q, G);
+  }
+
+  /** Frees the wasm-resident operands (call once the problem is done). */
+  dispose(): void {
+    this.wz?.dispose();
+  }
+
+  /** out = Q v (in wasm when the operands are there). */
+  qTimes(v: Float64Array, out: Float64Array): void {
+    if (this.wz) this.wz.qTimes(v, out);
+    else gemv(this.d.Q, this.d.n, this.d.n, v, out);
+  }
+
+  /** out = G v. */
+  gTimes(v: Float64Array, out: Float64Array): void {
+    if (this.wz) this.wz.gTimes(v, out);
+    else gemv(this.d.G, this.d.m, this.d.n, v, out);
+  }
+
+  /** out += G' v. */
+  gtAdd(v: Float64Array, out: Float64Array): void {
+    if (this.wz) this.wz.gtAdd(v, out);
+    else gemvTAdd(this.d.G, this.d.m, this.d.n, v, out);
   }
 
   /**
@@ -289,43 +317,9 @@ class ReducedKkt {
   factor(): boolean {
     const { n, m, pe, Q, G, A } = this.d;
     const { H, Hcopy, W, M, S, Sraw } = this.ws;
-    for (let j = 0; j < n; j++) {
-      const rj = j * n;
-      for (let k = 0; k <= j; k++) H[rj + k] = Q[rj + k]!;
-    }
-    // H += G' diag(W) G (lower triangle), four constraints per pass over H: H is loaded and
-    // stored a quarter as often as with one rank-1 update per constraint
-    const m4 = m - (m % 4);
-    let i = 0;
-    for (; i < m4; i += 4) {
-      const g0 = i * n;
-      const g1 = g0 + n;
-      const g2 = g1 + n;
-      const g3 = g2 + n;
-      const w0 = W[i]!;
-      const w1 = W[i + 1]!;
-      const w2 = W[i + 2]!;
-      const w3 = W[i + 3]!;
-      for (let j = 0; j < n; j++) {
-        const a0 = w0 * G[g0 + j]!;
-        const a1 = w1 * G[g1 + j]!;
-        const a2 = w2 * G[g2 + j]!;
-        const a3 = w3 * G[g3 + j]!;
-        if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
-        const rj = j * n;
-        for (let k = 0; k <= j; k++) H[rj + k]! += a0 * G[g0 + k]! + a1 * G[g1 + k]! + a2 * G[g2 + k]! + a3 * G[g3 + k]!;
-      }
-    }
-    for (; i < m; i++) {
-      const w = W[i]!;
-      const gi = i * n;
-      for (let j = 0; j < n; j++) {
-        const a = w * G[gi + j]!;
-        if (a === 0) continue;
-        const rj = j * n;
-        for (let k = 0; k <= j; k++) H[rj + k]! += a * G[gi + k]!;
-      }
-    }
+    // H = Q + G'W G (lower triangle)
+    if (this.wz) this.wz.gram(W, H);
+    else gramLowerJs(H, Q, G, W, n, m);
     let maxDiag = 0;
     for (let j = 0; j < n; j++) maxDiag = Math.max(maxDiag, Math.abs(H[j * n + j]!));
     if (!Number.isFinite(maxDiag)) return false;
@@ -342,9 +336,14 @@ class ReducedKkt {
     let rho = rho0;
     let ok = false;
     for (let attempt = 0; attempt < 10; attempt++) {
-      if (attempt > 0) H.set(Hcopy);
-      for (let j = 0; j < n; j++) H[j * n + j]! += rho;
-      if (cholFactor(H, 0, n) < 0) {
+      let piv: number;
+      if (this.wz) piv = this.wz.cholesky(Hcopy, rho, H);
+      else {
+        if (attempt > 0) H.set(Hcopy);
+        for (let j = 0; j < n; j++) H[j * n + j]! += rho;
+        piv = cholFactorJs(H, 0, n);
+      }
+      if (piv < 0) {
         ok = true;
         break;
       }
@@ -414,10 +413,14 @@ class ReducedKkt {
 
   /** Schur mode: one pass of K (dx, dy, dz) = (r1, r2, r3) through the reduced system. */
   private solveKOnce(r1: Float64Array, r2: Float64Array, r3: Float64Array, dx: Float64Array, dy: Float64Array, dz: Float64Array): void {
-    const { n, m, G } = this.d;
+    const { n, m, pe, G } = this.d;
     const { W, f1, wr } = this.ws;
-    f1.set(r1);
     for (let i = 0; i < m; i++) wr[i] = W[i]! * r3[i]!;
+    if (this.wz && pe === 0) {
+      this.wz.solve(r1, wr, r3, W, dx, dz);
+      return;
+    }
+    f1.set(r1);
     gemvTAdd(G, m, n, wr, f1);
     this.base(f1, r2, dx, dy);
     gemv(G, m, n, dx, dz);
@@ -428,9 +431,12 @@ class ReducedKkt {
   private fullResidual(r1: Float64Array, r2: Float64Array, r3: Float64Array, dx: Float64Array, dy: Float64Array, dz: Float64Array): number {
     const { n, m, pe, Q, G, A } = this.d;
     const { W, k1, k2, k3 } = this.ws;
-    gemv(Q, n, n, dx, k1);
-    gemvTAdd(A, pe, n, dy, k1);
-    gemvTAdd(G, m, n, dz, k1);
+    if (this.wz && pe === 0) this.wz.products(dx, dz, k1, k3);
+    else {
+      gemv(Q, n, n, dx, k1);
+      gemvTAdd(A, pe, n, dy, k1);
+      gemvTAdd(G, m, n, dz, k1);
+    }
     let r = 0;
     for (let j = 0; j < n; j++) {
       k1[j] = r1[j]! - k1[j]!;
@@ -441,7 +447,7 @@ class ReducedKkt {
       k2[k] = r2[k]! - k2[k]!;
       r = Math.max(r, Math.abs(k2[k]!));
     }
-    gemv(G, m, n, dx, k3);
+    if (!(this.wz && pe === 0)) gemv(G, m, n, dx, k3);
     for (let i = 0; i < m; i++) {
       k3[i] = r3[i]! - k3[i]! + dz[i]! / W[i]!;
       r = Math.max(r, Math.abs(k3[i]!));
@@ -483,9 +489,9 @@ class ReducedKkt {
    * matrix. False when the bordered matrix is exactly singular.
    */
   prepareTau(xi: Float64Array, c1: Float64Array, ktau: number): boolean {
-    const { n, m, pe, Q, p, G, h, A, b } = this.d;
+    const { n, m, pe, p, G, h, A, b } = this.d;
     const { W, vx, vy, vz, r1, diff, qd } = this.ws;
-    gemv(Q, n, n, xi, qd);
+    this.qTimes(xi, qd);
     const xQx = dot(xi, qd, n);
     this.e = xQx + ktau;
     if (this.mode === 'schur') {
@@ -493,7 +499,7 @@ class ReducedKkt {
       this.solveK(r1, b, h, vx, vy, vz);
       // -((vx - xi)'Q(vx - xi) + vz'W^-1 vz + kappa / tau) < 0
       for (let j = 0; j < n; j++) diff[j] = vx[j]! - xi[j]!;
-      gemv(Q, n, n, diff, qd);
+      this.qTimes(diff, qd);
       let den = dot(diff, qd, n) + ktau;
       for (let i = 0; i < m; i++) den += (vz[i]! * vz[i]!) / W[i]!;
       this.den = -den;
@@ -927,9 +933,17 @@ function stepLength(v: Float64Array, dv: Float64Array, k: number, alpha: number)
  * (y, z) when h'z + b'y < 0, an unbounded direction x when p'x < 0).
  */
 export function solveQP(d: QPData, ws: IpmWorkspace, st: IpmSettings): IpmResult {
-  const { n, m, pe, Q, p, G, h, A, b } = d;
-  const { x, y, z, s, xh, yh, zh, sh, W, rx, ry, rz, Qx, r1, r2, r3, dsRhs, ux, uy, uz, ds, dsA, dzA, xi, c1 } = ws;
   const kkt = new ReducedKkt(d, ws);
+  try {
+    return interiorPoint(d, ws, st, kkt);
+  } finally {
+    kkt.dispose();
+  }
+}
+
+function interiorPoint(d: QPData, ws: IpmWorkspace, st: IpmSettings, kkt: ReducedKkt): IpmResult {
+  const { n, m, pe, p, G, h, A, b } = d;
+  const { x, y, z, s, xh, yh, zh, sh, W, rx, ry, rz, Qx, r1, r2, r3, dsRhs, ux, uy, uz, ds, dsA, dzA, xi, c1 } = ws;
   const work = [ws.kn, ws.km, ws.kp, ws.kn2] as const;
   const tol = st.tol;
   const normP = normInf(p, n);
@@ -1042,13 +1056,13 @@ export function solveQP(d: QPData, ws: IpmWorkspace, st: IpmSettings): IpmResult
 
   for (let iter = 0; ; iter++) {
     // ---- residuals of the embedding
-    gemv(Q, n, n, x, Qx);
+    kkt.qTimes(x, Qx);
     for (let j = 0; j < n; j++) rx[j] = Qx[j]! + p[j]! * tau;
     gemvTAdd(A, pe, n, y, rx);
-    gemvTAdd(G, m, n, z, rx);
+    kkt.gtAdd(z, rx);
     gemv(A, pe, n, x, ry);
     for (let k = 0; k < pe; k++) ry[k]! -= b[k]! * tau;
-    gemv(G, m, n, x, rz);
+    kkt.gTimes(x, rz);
     for (let i = 0; i < m; i++) rz[i]! += s[i]! - h[i]! * tau;
     const xQx = dot(x, Qx, n);
     const px = dot(p, x, n);

@@ -6,6 +6,8 @@ import { LinalgError, ShapeError, Tensor, anyNeedsGrad, fmtShape, isGradEnabled,
 import { cholFactor } from '../../sim/linalg/dense.ts';
 import { accumulateItemGrad, type QPGradBuffers } from './qp-backward.ts';
 import { IpmWorkspace, solveQP, type IpmResult, type IpmTrace, type QPData, type QPStatus } from './qp-ipm.ts';
+import { qpThreadCount, solveParallel, type ParallelField } from './qp-parallel.ts';
+import { checkThreads, threadsUnavailable } from './worker-pool.ts';
 
 export type { QPStatus, IpmTrace } from './qp-ipm.ts';
 
@@ -49,8 +51,14 @@ export interface QPOptions {
    * 'numerical_error' items, and zero gradients for every item that is not solved.
    */
   onFailure?: 'raise' | 'status';
-  /** Called for each iteration of each item (item index, state), for debugging. */
+  /** Called for each iteration of each item (item index, state), for debugging. With a trace the batch runs on one thread. */
   trace?: (item: number, t: IpmTrace) => void;
+  /**
+   * Threads to split the batch over (default: IMPULSE_THREADS, else the machine's core
+   * count). Items go to worker threads only when the batch is large enough to pay for it
+   * (see qpThreadCount); the results are bit for bit those of one thread.
+   */
+  threads?: number;
 }
 
 /** Per-item report. Residuals are absolute infinity norms at the returned (x, lambda, nu). */
@@ -261,18 +269,31 @@ export function qp(problem: QPProblem, opts: QPOptions = {}): QPResult {
   });
 
   const ws = new IpmWorkspace(n, m, pe);
-  const results: IpmResult[] = [];
   const X = new Float64Array(B * n);
   const L = new Float64Array(B * m);
   const V = new Float64Array(B * pe);
-  for (let k = 0; k < B; k++) {
-    const trace = opts.trace;
-    const r = solveQP(itemData(k), ws, { tol, maxIter, polish: opts.polish ?? true, keepFactors: needGrad, trace: trace ? (t) => trace(k, t) : undefined });
-    results.push(r);
+  const settings = { tol, maxIter, polish: opts.polish ?? true, keepFactors: needGrad };
+  const trace = opts.trace;
+  const solveItem = (k: number): IpmResult => solveQP(itemData(k), ws, { ...settings, trace: trace ? (t) => trace(k, t) : undefined });
+  const threads = trace ? 1 : qpThreadCount(checkThreads(opts.threads, 'qp'), B, n, m, pe);
+  let results: IpmResult[];
+  if (threads > 1 && threadsUnavailable() === null) {
+    const pf = (f: Field, data: Float64Array | null): ParallelField => ({
+      data: f.t ? (data ?? f.t.data) : empty,
+      size: f.t ? sizes[f.name] : 0,
+      batched: f.batched,
+    });
+    const fieldsData = { Q: pf(fQ, Qs), p: pf(fp, null), G: pf(fG, null), h: pf(fh, null), A: pf(fA, null), b: pf(fb, null) };
+    results = solveParallel(B, threads, n, m, pe, fieldsData, settings, solveItem);
+  } else {
+    results = [];
+    for (let k = 0; k < B; k++) results.push(solveItem(k));
+  }
+  results.forEach((r, k) => {
     X.set(r.x, k * n);
     L.set(r.lambda, k * m);
     V.set(r.nu, k * pe);
-  }
+  });
   const info: QPInfo[] = results.map((r) => ({
     status: r.status,
     iterations: r.iterations,

@@ -1,7 +1,7 @@
 // Gradient checks of sim/linalg for `impulse gradcheck` (names `linalg.*`): every tape op
 // against central differences at the default bar (relative error 1e-6), on well-conditioned
 // inputs from fixed-seed generators; `_grad2` checks differentiate the backward again.
-import { Rng, Tensor, concat, mul, randn, registerGradcheck, reshape, tensor } from '../core/index.ts';
+import { Rng, Tensor, concat, matmul, mul, randn, registerGradcheck, reshape, tensor } from '../core/index.ts';
 import { cholesky, choleskySolve } from './cholesky.ts';
 import { eigh } from './eigh.ts';
 import { det, inv, slogdet, solve } from './lu.ts';
@@ -143,4 +143,21 @@ registerGradcheck('linalg.eigh_values', () => {
 registerGradcheck('linalg.eigh_grad2', () => {
   const rng = new Rng(123);
   return { fn: eighFlat, inputs: [symmetricWithEigenvalues([-1, 1, 2.5], rng)], order: 2 };
+});
+
+// sizes that run in the WebAssembly SIMD kernels when they are active (matmul from 16^3
+// multiply-adds with m, k >= 8; LU and Cholesky from n = 12; solves from n k = 512)
+registerGradcheck('linalg.wasm_matmul_16', () => {
+  const rng = new Rng(131);
+  return { fn: matmul, inputs: [randn([16, 16], rng), randn([16, 16], rng)] };
+});
+
+registerGradcheck('linalg.wasm_solve_12x48', () => {
+  const rng = new Rng(132);
+  return { fn: solve, inputs: [wellConditioned([], 12, rng), randn([12, 48], rng)] };
+});
+
+registerGradcheck('linalg.wasm_cholesky_solve_12x48', () => {
+  const rng = new Rng(133);
+  return { fn: choleskySolve, inputs: [randomSpd([], 12, rng), randn([12, 48], rng)] };
 });

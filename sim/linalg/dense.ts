@@ -1,6 +1,14 @@
 // Raw float64 dense kernels (sim/linalg): LU with partial pivoting and Cholesky on
 // Float64Arrays at an offset, in place, no allocation. The differentiable tape ops in this
-// folder and the hot loops of solvers (QP, MPC) call these directly.
+// folder and the hot loops of solvers (QP, MPC) call these directly. The factorisations
+// (and solves with many right-hand sides) run in the WebAssembly SIMD kernels (wasm/) from
+// a size where that pays off; the pure-JS versions (*Js) are the fallback and the reference.
+import { wasmKernels } from './wasm/loader.ts';
+
+/** Smallest n for which luFactor / cholFactor run in wasm (below it the copy and call cost more than they save). */
+export const WASM_FACTOR_MIN_N = 12;
+/** Smallest n * k (with n >= 8) for which luSolve / cholSolve run in wasm (they copy the n x n factor in). */
+export const WASM_SOLVE_MIN_NK = 512;
 
 /**
  * LU factorisation with partial pivoting of the row-major n x n matrix at `a[off..]`, in
@@ -9,6 +17,23 @@
  * (singular); `tol` flags pivots with |p| <= tol * max|A| as singular too.
  */
 export function luFactor(a: Float64Array, off: number, n: number, piv: Int32Array, tol = 0, poff = 0): number {
+  const w = n >= WASM_FACTOR_MIN_N ? wasmKernels() : null;
+  if (!w) return luFactorJs(a, off, n, piv, tol, poff);
+  const mark = w.mark();
+  const pa = w.alloc(n * n);
+  const pp = w.alloc(n);
+  w.put(pa, a, off, n * n);
+  const sign = w.x.luFactor(pa, n, pp, tol);
+  w.get(pa, a, off, n * n);
+  const i32 = w.i32;
+  // a failed factorisation stops at pivot k: piv[0..k] is set, as by the JS kernel
+  piv.set(i32.subarray(pp >> 2, (pp >> 2) + n), poff);
+  w.release(mark);
+  return sign;
+}
+
+/** The pure-JS `luFactor` (the fallback, and the reference the wasm kernel is tested against). */
+export function luFactorJs(a: Float64Array, off: number, n: number, piv: Int32Array, tol = 0, poff = 0): number {
   let sign = 1;
   let scale = 0;
   for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(a[off + i]!));
@@ -62,6 +87,32 @@ export function luSolve(
   transpose = false,
   poff = 0,
 ): void {
+  const w = n >= 8 && n * k >= WASM_SOLVE_MIN_NK ? wasmKernels() : null;
+  if (!w) return luSolveJs(lu, off, n, piv, b, boff, k, transpose, poff);
+  const mark = w.mark();
+  const pa = w.alloc(n * n);
+  const pb = w.alloc(n * k);
+  const pp = w.alloc(n);
+  w.put(pa, lu, off, n * n);
+  w.put(pb, b, boff, n * k);
+  w.i32.set(piv.subarray(poff, poff + n), pp >> 2);
+  w.x.luSolve(pa, n, pp, pb, k, transpose ? 1 : 0);
+  w.get(pb, b, boff, n * k);
+  w.release(mark);
+}
+
+/** The pure-JS `luSolve`. */
+export function luSolveJs(
+  lu: Float64Array,
+  off: number,
+  n: number,
+  piv: Int32Array,
+  b: Float64Array,
+  boff: number,
+  k: number,
+  transpose = false,
+  poff = 0,
+): void {
   if (!transpose) {
     for (let i = 0; i < n; i++) {
       const p = piv[poff + i]!;
@@ -92,6 +143,19 @@ function swap(b: Float64Array, i: number, j: number): void {
  * triangle. Returns -1 on success, or the index of the first non-positive pivot.
  */
 export function cholFactor(a: Float64Array, off: number, n: number): number {
+  const w = n >= WASM_FACTOR_MIN_N ? wasmKernels() : null;
+  if (!w) return cholFactorJs(a, off, n);
+  const mark = w.mark();
+  const pa = w.alloc(n * n);
+  w.put(pa, a, off, n * n);
+  const r = w.x.cholFactor(pa, n);
+  w.get(pa, a, off, n * n);
+  w.release(mark);
+  return r;
+}
+
+/** The pure-JS `cholFactor`. */
+export function cholFactorJs(a: Float64Array, off: number, n: number): number {
   for (let j = 0; j < n; j++) {
     const rj = off + j * n;
     let d = a[rj + j]!;
@@ -112,6 +176,20 @@ export function cholFactor(a: Float64Array, off: number, n: number): number {
 
 /** Solves (L L^T) X = B in place in `b[boff..]` (n x k) from the factor of `cholFactor`. */
 export function cholSolve(l: Float64Array, off: number, n: number, b: Float64Array, boff: number, k: number): void {
+  const w = n >= 8 && n * k >= WASM_SOLVE_MIN_NK ? wasmKernels() : null;
+  if (!w) return cholSolveJs(l, off, n, b, boff, k);
+  const mark = w.mark();
+  const pl = w.alloc(n * n);
+  const pb = w.alloc(n * k);
+  w.put(pl, l, off, n * n);
+  w.put(pb, b, boff, n * k);
+  w.x.cholSolve(pl, n, pb, k);
+  w.get(pb, b, boff, n * k);
+  w.release(mark);
+}
+
+/** The pure-JS `cholSolve`. */
+export function cholSolveJs(l: Float64Array, off: number, n: number, b: Float64Array, boff: number, k: number): void {
   substituteForward(l, off, n, n, 1, b, boff, k, false); // L y = b
   substituteBackward(l, off, n, 1, n, b, boff, k, false); // L^T x = y
 }
@@ -154,6 +232,19 @@ export function triSolve(
  * dividing by the diagonal unless `unit`. No checks: the diagonal must be usable.
  */
 function substituteForward(t: Float64Array, off: number, n: number, rs: number, cs: number, b: Float64Array, boff: number, k: number, unit: boolean): void {
+  if (k === 1) {
+    // one right-hand side: a dot product per row, the same operations in the same order
+    for (let i = 0; i < n; i++) {
+      const ti = off + rs * i;
+      let acc = b[boff + i]!;
+      for (let j = 0; j < i; j++) {
+        const v = t[ti + cs * j]!;
+        if (v !== 0) acc -= v * b[boff + j]!;
+      }
+      b[boff + i] = unit ? acc : acc / t[off + i * n + i]!;
+    }
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const bi = boff + i * k;
     const ti = off + rs * i;
@@ -175,6 +266,18 @@ function substituteForward(t: Float64Array, off: number, n: number, rs: number, 
  * it on purpose: one loop serving both directions measured 10-20% slower on small solves.
  */
 function substituteBackward(t: Float64Array, off: number, n: number, rs: number, cs: number, b: Float64Array, boff: number, k: number, unit: boolean): void {
+  if (k === 1) {
+    for (let i = n - 1; i >= 0; i--) {
+      const ti = off + rs * i;
+      let acc = b[boff + i]!;
+      for (let j = i + 1; j < n; j++) {
+        const v = t[ti + cs * j]!;
+        if (v !== 0) acc -= v * b[boff + j]!;
+      }
+      b[boff + i] = unit ? acc : acc / t[off + i * n + i]!;
+    }
+    return;
+  }
   for (let i = n - 1; i >= 0; i--) {
     const bi = boff + i * k;
     const ti = off + rs * i;
