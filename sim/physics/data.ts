@@ -180,25 +180,38 @@ function bodyContactIndex(model: Model, P: F64, r: F64): { bodyContactStart: Int
 let sink = new Float64Array(64);
 
 /**
- * Zeroed gradient accumulators matching the model's parameter sizes. With `need`, the
- * parameters not needed (false, MODEL_PARAMS order) share one scratch buffer whose content
- * is never read: the adjoint kernels may add into it, nothing is allocated for them.
+ * Zeroed gradient accumulators matching the model's parameter sizes. With `need` (indices
+ * into MODEL_PARAMS, ascending), the parameters not needed share one scratch buffer whose
+ * content is never read: the adjoint kernels may add into it, nothing is allocated for them.
  */
-export function zeroParamGrads(model: Model, need?: readonly boolean[]): ParamGrads {
+export function zeroParamGrads(model: Model, need?: readonly number[]): ParamGrads {
   const out = {} as ParamGrads;
-  MODEL_PARAMS.forEach((k, i) => {
+  let j = 0;
+  for (let i = 0; i < MODEL_PARAMS.length; i++) {
+    const k = MODEL_PARAMS[i]!;
     const n = model.params[k].size;
-    if (!need || need[i]) {
+    if (!need || need[j] === i) {
+      if (need) j++;
       out[k] = new Float64Array(n);
-      return;
+      continue;
     }
     if (sink.length < n) sink = new Float64Array(Math.max(n, 2 * sink.length));
     out[k] = sink;
-  });
+  }
   return out;
 }
 
-let cache: { model: Model; data: Float64Array[]; scalars: number[]; md: ModelData } | null = null;
+let cache: { model: Model; data: Float64Array[]; scalars: Float64Array; md: ModelData } | null = null;
+
+/** Whether the cached ModelData still views exactly these parameter arrays and scalar values. */
+function cacheHolds(model: Model, params: readonly Tensor[]): boolean {
+  if (!cache || cache.model !== model) return false;
+  for (let i = 0; i < params.length; i++) {
+    const d = params[i]!.data;
+    if (d !== cache.data[i] || (d.length === 1 && d[0] !== cache.scalars[i])) return false;
+  }
+  return true;
+}
 
 /**
  * `modelData`, reusing the last result when the model and parameter arrays are the same
@@ -206,8 +219,8 @@ let cache: { model: Model; data: Float64Array[]; scalars: number[]; md: ModelDat
  * optimiser may update a parameter's array in place).
  */
 export function modelDataCached(model: Model, params: readonly Tensor[]): ModelData {
-  if (cache && cache.model === model && cache.data.every((d, i) => d === params[i]!.data && (d.length !== 1 || d[0] === cache!.scalars[i]))) return cache.md;
+  if (cacheHolds(model, params)) return cache!.md;
   const md = modelData(model, params);
-  cache = { model, data: params.map((t) => t.data), scalars: params.map((t) => (t.size === 1 ? t.data[0]! : 0)), md };
+  cache = { model, data: params.map((t) => t.data), scalars: Float64Array.from(params, (t) => (t.size === 1 ? t.data[0]! : 0)), md };
   return md;
 }

@@ -267,7 +267,12 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
     return t ?? zeroCtl[i]!;
   });
   const params = model.tensors();
-  const inputs = [...sIn, ...cTensors, ...params];
+  // only the parameters that require grad join the tape node: the others are constants of
+  // the step (read through `params`), so a step's node does not grow with the parameter table
+  const gradIdx: number[] = [];
+  for (let i = 0; i < params.length; i++) if (params[i]!.requiresGrad) gradIdx.push(i);
+  const inputs = [...sIn, ...cTensors];
+  for (const i of gradIdx) inputs.push(params[i]!);
   const h = dt / S;
   let subs: Substep[] = [];
   let M: ModelData | null = null;
@@ -275,7 +280,7 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
     'physics.simulate',
     inputs,
     (xs) => {
-      M = modelDataCached(model, xs.slice(10));
+      M = modelDataCached(model, params);
       const pF = present[0] ? xs[6]!.data : null;
       const bF = present[1] ? xs[7]!.data : null;
       const bT = present[2] ? xs[8]!.data : null;
@@ -310,10 +315,7 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
         const n = Math.sqrt(n2);
         if (n > clip) for (const a of adjList) for (let i = 0; i < a.length; i++) a[i] = (a[i]! * clip) / n;
       }
-      const G = zeroParamGrads(
-        model,
-        params.map((t) => t.requiresGrad),
-      );
+      const G = zeroParamGrads(model, gradIdx);
       const wantCtl = present.map((p, i) => p && cIn[i]!.requiresGrad);
       const C: ControlGrads = {
         particleF: wantCtl[0] ? new Float64Array(3 * np) : null,
@@ -326,7 +328,7 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
       if (checkFinite) checkFiniteState(rawList(adj), step, 'backward');
       const stateGrads = rawList(adj).map((d, i) => (sIn[i]!.requiresGrad ? new Tensor(d, stateShapes[i]!) : null));
       const ctlGrads = [C.particleF, C.bodyF, C.bodyT, C.trackF].map((d, i) => (wantCtl[i] ? new Tensor(d!, cShapes[i]!) : null));
-      const paramGrads = MODEL_PARAMS.map((k, i) => (params[i]!.requiresGrad ? new Tensor(G[k], params[i]!.shape) : null));
+      const paramGrads = gradIdx.map((i) => new Tensor(G[MODEL_PARAMS[i]!], params[i]!.shape));
       return [...stateGrads, ...ctlGrads, ...paramGrads];
     },
   );
