@@ -2,6 +2,7 @@
 // Float64Array, plus the matching gradient accumulators the adjoint kernels add into.
 import type { Tensor } from '../core/index.ts';
 import { MODEL_PARAMS, type Model, type ModelParamName } from './model.ts';
+import { PARAMS, type ParamViews } from './params.ts';
 
 type F64 = Float64Array;
 
@@ -25,43 +26,26 @@ export interface TerrainData {
   cutoff: number;
 }
 
-/** Everything a kernel reads from the Model: counts, topology and parameter arrays. */
-export interface ModelData {
+/**
+ * Everything a kernel reads from the Model: counts, topology, and every table parameter
+ * (params.ts) under its own name (`ParamViews`: scalars as numbers, the others as arrays).
+ */
+export interface ModelData extends ParamViews {
   np: number;
   ns: number;
   nb: number;
   nc: number;
   nt: number;
   npl: number;
-  particleMass: F64;
-  particleRadius: F64;
   springIndices: Int32Array;
-  springKe: F64;
-  springKd: F64;
-  springRest: F64;
-  gravity: F64;
-  particleDrag: number;
   planeNormal: F64;
-  planeOffset: F64;
-  groundKe: number;
-  groundKd: number;
-  groundKf: number;
-  groundMu: number;
   terrain: TerrainData | null;
-  bodyMass: F64;
-  bodyInertia: F64;
   contactBody: Int32Array;
-  contactPoint: F64;
-  contactRadius: F64;
   contactTrack: Int32Array;
   trackBody: Int32Array;
   trackDir: F64;
   /** Body-body contact: on, parameters, shapes (model.ts), and each body's contact points as [start, end) into bodyContactList. */
   bodyContact: boolean;
-  bodyKe: number;
-  bodyKd: number;
-  bodyKf: number;
-  bodyMu: number;
   bodyShape: Int32Array;
   bodyShapeHalf: F64;
   bodyShapeRadius: F64;
@@ -90,27 +74,15 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
   const p = (k: ModelParamName): F64 => (params ? params[MODEL_PARAMS.indexOf(k)]!.data : model.params[k].data);
   const g = model.terrain;
   const bci = bodyContactIndex(model, p('contactPoint'), p('contactRadius'));
-  return {
+  const md = {
     np: model.particleCount,
     ns: model.springCount,
     nb: model.bodyCount,
     nc: model.contactCount,
     nt: model.trackCount,
     npl: model.planeCount,
-    particleMass: p('particleMass'),
-    particleRadius: p('particleRadius'),
     springIndices: model.springIndices,
-    springKe: p('springKe'),
-    springKd: p('springKd'),
-    springRest: p('springRest'),
-    gravity: p('gravity'),
-    particleDrag: p('particleDrag')[0]!,
     planeNormal: model.planeNormal,
-    planeOffset: p('planeOffset'),
-    groundKe: p('groundKe')[0]!,
-    groundKd: p('groundKd')[0]!,
-    groundKf: p('groundKf')[0]!,
-    groundMu: p('groundMu')[0]!,
     terrain: g
       ? {
           nx: g.nx,
@@ -127,19 +99,11 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
           cutoff: 30 * (model.contactSmoothing.penetration ?? 0),
         }
       : null,
-    bodyMass: p('bodyMass'),
-    bodyInertia: p('bodyInertia'),
     contactBody: model.contactBody,
-    contactPoint: p('contactPoint'),
-    contactRadius: p('contactRadius'),
     contactTrack: model.contactTrack,
     trackBody: model.trackBody,
     trackDir: model.trackDir,
     bodyContact: model.bodyContact && model.bodyCount > 1,
-    bodyKe: p('bodyKe')[0]!,
-    bodyKd: p('bodyKd')[0]!,
-    bodyKf: p('bodyKf')[0]!,
-    bodyMu: p('bodyMu')[0]!,
     bodyShape: model.bodyShape,
     bodyShapeHalf: model.bodyShapeHalf,
     bodyShapeRadius: model.bodyShapeRadius,
@@ -153,7 +117,11 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
     smoothFriction: model.contactSmoothing.friction,
     smoothPenetration: model.contactSmoothing.penetration ?? 0,
     contactCutoff: 30 * (model.contactSmoothing.penetration ?? 0),
-  };
+  } as ModelData;
+  // every table parameter under its own name: scalars copied as numbers, the others viewed
+  const views = md as unknown as Record<ModelParamName, F64 | number>;
+  for (const k of MODEL_PARAMS) views[k] = PARAMS[k].shape(model).length === 0 ? p(k)[0]! : p(k);
+  return md;
 }
 
 /** Each body's contact points (CSR: start offsets into a list) and its bounding radius. */

@@ -25,6 +25,7 @@ export {
   type TerrainGrid,
   type ModelInit,
 } from './model.ts';
+export { PARAMS, paramSpec, groupParams, groupDefaults, type ParamSpec, type ParamCounts, type ParamConstraint } from './params.ts';
 export {
   ModelBuilder,
   BodyDesc,
