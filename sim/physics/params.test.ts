@@ -2,7 +2,7 @@
 // builder defaults and the scene schema all follow the table.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ModelBuilder, BodyDesc, MODEL_PARAMS, PARAMS, groupDefaults, groupParams, modelData, parseScene, SceneSchema } from './index.ts';
+import { ModelBuilder, BodyDesc, MODEL_PARAMS, PARAMS, groupDefaults, groupParams, modelData, paramSpec, parseScene, SceneSchema } from './index.ts';
 import { ModelError } from './errors.ts';
 
 function model() {
@@ -47,7 +47,7 @@ test('params: builder defaults and the scene groups come from the table', () => 
   assert.deepEqual(d, { ke: PARAMS.groundKe.default, kd: PARAMS.groundKd.default, kf: PARAMS.groundKf.default, mu: PARAMS.groundMu.default });
   const m = new ModelBuilder().finalize();
   for (const [f, k] of groupParams('ground')) assert.equal(m[k].data[0], d[f], f);
-  for (const [f, k] of groupParams('bodyContact')) assert.equal(m[k].data[0], PARAMS[k].default, f);
+  for (const [f, k] of groupParams('bodyContact')) assert.equal(m[k].data[0], paramSpec(k).default, f);
   assert.deepEqual(Array.from(m.gravity.data), PARAMS.gravity.default);
   // each ground field of the table is a scene key with the table's constraint
   const fields = groupParams('ground').map(([f]) => f);
