@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { CF, contactForce } from './contact.ts';
 import { ModelBuilder } from './builder.ts';
 import { parseScene, buildScene } from './scene.ts';
-import { BL, sampleMap, splineSample } from './terrain.ts';
+import { sampleMap, splineSample, terrainScratch } from './terrain.ts';
 import type { TerrainData } from './data.ts';
 
 /** Force along x (friction) and z (normal) of a contact with normal +z, penetration c, velocity (vx, 0, vz). */
@@ -103,12 +103,14 @@ test('C1 contact model: force and its derivative continuous across c = 0 (exact:
     kf: 0,
     spline: true,
     cutoff: 0,
+    scratch: terrainScratch(),
   });
-  splineSample(T(plane), T(plane).heights, 1.37, 1.12);
+  const BL = new Float64Array(3);
+  splineSample(T(plane), T(plane).heights, 1.37, 1.12, BL);
   assert.ok(Math.abs(BL[0]! - (0.2 + 0.1 * (1.37 / 0.5) - 0.05 * (1.12 / 0.5))) < 1e-12 && Math.abs(BL[1]! - 0.2) < 1e-12 && Math.abs(BL[2]! + 0.1) < 1e-12);
   const tb = T(bumpy);
   const hx = (x: number): number => {
-    splineSample(tb, tb.heights, x, 1.1);
+    splineSample(tb, tb.heights, x, 1.1, BL);
     return BL[1]!;
   };
   const edge = 1.5; // a cell edge (x = 3 cells of 0.5 m)
@@ -118,8 +120,8 @@ test('C1 contact model: force and its derivative continuous across c = 0 (exact:
   // the bilinear normal jumps there
   const tl = { ...tb, spline: false };
   const hxl = (x: number): number => {
-    sampleMap(tl, tl.heights, x, 1.1);
-    return BL[1]!;
+    sampleMap(tl, tl.scratch, tl.heights, x, 1.1);
+    return tl.scratch.sample[1]!;
   };
   assert.ok(Math.abs(hxl(edge - 1e-9) - hxl(edge + 1e-9)) > 0.05, 'bilinear slope jumps at the edge');
 });

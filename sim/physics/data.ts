@@ -3,6 +3,7 @@
 import type { Tensor } from '../core/index.ts';
 import { MODEL_PARAMS, type Model, type ModelParamName } from './model.ts';
 import { PARAMS, type ParamViews } from './params.ts';
+import { terrainScratch, type TerrainScratch } from './terrain.ts';
 
 type F64 = Float64Array;
 
@@ -24,6 +25,8 @@ export interface TerrainData {
   spline: boolean;
   /** A point touches where its penetration is below this (0 exact; 30 x the activation width). */
   cutoff: number;
+  /** Scratch record of the terrain functions run on this data (terrain.ts), passed to them explicitly. */
+  scratch: TerrainScratch;
 }
 
 /**
@@ -97,6 +100,7 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
           kf: p('terrainKf')[0]!,
           spline: model.contactSmoothing.terrain === 'spline',
           cutoff: 30 * (model.contactSmoothing.penetration ?? 0),
+          scratch: terrainScratch(),
         }
       : null,
     contactBody: model.contactBody,

@@ -7,7 +7,7 @@ import { Tensor, customOp, zeros } from '../core/index.ts';
 import { modelData, zeroParamGrads, type ModelData, type ParamGrads } from './data.ts';
 import { adjQuatToMat, rotationMatrices } from './math.ts';
 import { MODEL_PARAMS, type Model } from './model.ts';
-import { BA, BL, adjSampleMap, sampleMap } from './terrain.ts';
+import { adjSampleMap, sampleMap, terrainScratch } from './terrain.ts';
 import * as P from './kernels/particles.ts';
 import * as B from './kernels/bodies.ts';
 import * as BB from './kernels/bodybody.ts';
@@ -286,6 +286,7 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
     kf: 0,
     spline: model.contactSmoothing.terrain === 'spline',
     cutoff: 0,
+    scratch: terrainScratch(),
   });
   return customOp(
     'physics.terrain_height',
@@ -295,8 +296,8 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
       const p = xs[0]!.data;
       const out = new Float64Array(n);
       for (let i = 0; i < n; i++) {
-        sampleMap(T, T.heights, p[2 * i]!, p[2 * i + 1]!);
-        out[i] = BL[0]!;
+        sampleMap(T, T.scratch, T.heights, p[2 * i]!, p[2 * i + 1]!);
+        out[i] = T.scratch.sample[0]!;
       }
       return [new Tensor(out, [n])];
     },
@@ -307,9 +308,9 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
       const axy = new Float64Array(2 * n);
       const ah = new Float64Array(T.heights.length);
       for (let i = 0; i < n; i++) {
-        adjSampleMap(T, T.heights, ah, p[2 * i]!, p[2 * i + 1]!, g0[i]!, 0, 0);
-        axy[2 * i] = BA[0]!;
-        axy[2 * i + 1] = BA[1]!;
+        adjSampleMap(T, T.scratch, T.heights, ah, p[2 * i]!, p[2 * i + 1]!, g0[i]!, 0, 0);
+        axy[2 * i] = T.scratch.adjXY[0]!;
+        axy[2 * i + 1] = T.scratch.adjXY[1]!;
       }
       return [new Tensor(axy, xy.shape), new Tensor(ah, heights.shape)];
     },

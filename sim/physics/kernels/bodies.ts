@@ -8,7 +8,7 @@ import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.
 import type { ModelData, ParamGrads } from '../data.ts';
 import { adjIntegratePointMasses, integratePointMasses } from '../euler.ts';
 import { addOuter3, inv3 } from '../math.ts';
-import { TG as TG_, TGA as TGA_, TM as TM_, adjTerrainContact, terrainContact, terrainGeometry } from '../terrain.ts';
+import { adjTerrainContact, terrainContact, terrainGeometry } from '../terrain.ts';
 
 type F64 = Float64Array;
 
@@ -16,9 +16,6 @@ type F64 = Float64Array;
 // through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
 const CA = CA_;
 const CF = CF_;
-const TG = TG_;
-const TGA = TGA_;
-const TM = TM_;
 
 /** R p of the contact point of the last `rotatePoint` (its offset from the body's centre). */
 const RPL = new Float64Array(3);
@@ -258,11 +255,15 @@ export function adj_eval_body_ground_contacts(
 export function eval_body_terrain_contacts(M: ModelData, pos: F64, R: F64, vel: F64, angVel: F64, f: F64, t: F64): void {
   const T = M.terrain;
   if (!T) return;
+  // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
+  const S = T.scratch;
+  const TG = S.geom;
+  const TM = S.material;
   for (let k = 0; k < M.nc; k++) {
     const b = 3 * M.contactBody[k]!;
     const r = M.contactRadius[k]!;
     rotatePoint(M, R, k);
-    if (!terrainContact(T, pos[b]! + RPL[0]!, pos[b + 1]! + RPL[1]!, pos[b + 2]! + RPL[2]!, r)) continue;
+    if (!terrainContact(T, S, pos[b]! + RPL[0]!, pos[b + 1]! + RPL[1]!, pos[b + 2]! + RPL[2]!, r)) continue;
     applyContact(M, b, TG[0]!, TG[1]!, TG[2]!, TG[3]!, r, vel, angVel, TM[0]!, TM[1]!, T.kf, TM[2]!, f, t);
   }
 }
@@ -284,6 +285,11 @@ export function adj_eval_body_terrain_contacts(
 ): void {
   const T = M.terrain;
   if (!T) return;
+  // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
+  const S = T.scratch;
+  const TG = S.geom;
+  const TM = S.material;
+  const TGA = S.adjGeom;
   let akf = 0;
   for (let k = 0; k < M.nc; k++) {
     const b = 3 * M.contactBody[k]!;
@@ -292,7 +298,7 @@ export function adj_eval_body_terrain_contacts(
     const px = pos[b]! + RPL[0]!;
     const py = pos[b + 1]! + RPL[1]!;
     const pz = pos[b + 2]! + RPL[2]!;
-    if (!terrainContact(T, px, py, pz, r)) continue;
+    if (!terrainContact(T, S, px, py, pz, r)) continue;
     const nx = TG[0]!;
     const ny = TG[1]!;
     const nz = TG[2]!;
@@ -303,7 +309,7 @@ export function adj_eval_body_terrain_contacts(
     akf += AC[9]!;
     // a = R p - r n
     let ar = -(aax * nx + aay * ny + aaz * nz);
-    adjTerrainContact(T, px, py, pz, AC[3]!, AC[4]!, AC[5]!, AC[6]!, AC[7]!, AC[8]!, AC[10]!, G);
+    adjTerrainContact(T, S, px, py, pz, AC[3]!, AC[4]!, AC[5]!, AC[6]!, AC[7]!, AC[8]!, AC[10]!, G);
     const apx = TGA[0]!;
     const apy = TGA[1]!;
     const apz = TGA[2]!;
@@ -325,8 +331,8 @@ function touches(M: ModelData, k: number, px: number, py: number, pz: number): b
     if (N[3 * p]! * px + N[3 * p + 1]! * py + N[3 * p + 2]! * pz - M.planeOffset[p]! - r < 0) return true;
   }
   if (M.terrain) {
-    terrainGeometry(M.terrain, px, py, pz, r);
-    if (TG[3]! < 0) return true; // tracks drive through points that touch (c < 0), in either contact model
+    terrainGeometry(M.terrain, M.terrain.scratch, px, py, pz, r);
+    if (M.terrain.scratch.geom[3]! < 0) return true; // tracks drive through points that touch (c < 0), in either contact model
   }
   return false;
 }

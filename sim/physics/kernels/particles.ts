@@ -5,7 +5,7 @@
 import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.ts';
 import type { ModelData, ParamGrads } from '../data.ts';
 import { adjIntegratePointMasses, integratePointMasses } from '../euler.ts';
-import { TG as TG_, TGA as TGA_, TM as TM_, adjTerrainContact, terrainContact } from '../terrain.ts';
+import { adjTerrainContact, terrainContact } from '../terrain.ts';
 
 type F64 = Float64Array;
 
@@ -13,9 +13,6 @@ type F64 = Float64Array;
 // through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
 const CA = CA_;
 const CF = CF_;
-const TG = TG_;
-const TGA = TGA_;
-const TM = TM_;
 
 /** Linear drag: f -= drag * qd. */
 export function eval_particle_drag(M: ModelData, qd: F64, f: F64): void {
@@ -198,9 +195,13 @@ export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64,
 export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f: F64): void {
   const T = M.terrain;
   if (!T) return;
+  // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
+  const S = T.scratch;
+  const TG = S.geom;
+  const TM = S.material;
   for (let i = 0; i < M.np; i++) {
     const k = 3 * i;
-    if (!terrainContact(T, q[k]!, q[k + 1]!, q[k + 2]!, M.particleRadius[i]!)) continue;
+    if (!terrainContact(T, S, q[k]!, q[k + 1]!, q[k + 2]!, M.particleRadius[i]!)) continue;
     contactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M);
     f[k] = f[k]! + CF[0]!;
     f[k + 1] = f[k + 1]! + CF[1]!;
@@ -212,19 +213,24 @@ export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f:
 export function adj_eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
   const T = M.terrain;
   if (!T) return;
+  // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
+  const S = T.scratch;
+  const TG = S.geom;
+  const TM = S.material;
+  const TGA = S.adjGeom;
   let akf = 0;
   for (let i = 0; i < M.np; i++) {
     const k = 3 * i;
     const x = q[k]!;
     const y = q[k + 1]!;
     const z = q[k + 2]!;
-    if (!terrainContact(T, x, y, z, M.particleRadius[i]!)) continue;
+    if (!terrainContact(T, S, x, y, z, M.particleRadius[i]!)) continue;
     adjContactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
     adjQd[k] = adjQd[k]! + CA[4]!;
     adjQd[k + 1] = adjQd[k + 1]! + CA[5]!;
     adjQd[k + 2] = adjQd[k + 2]! + CA[6]!;
     akf += CA[9]!;
-    adjTerrainContact(T, x, y, z, CA[0]!, CA[1]!, CA[2]!, CA[3]!, CA[7]!, CA[8]!, CA[10]!, G);
+    adjTerrainContact(T, S, x, y, z, CA[0]!, CA[1]!, CA[2]!, CA[3]!, CA[7]!, CA[8]!, CA[10]!, G);
     adjQ[k] = adjQ[k]! + TGA[0]!;
     adjQ[k + 1] = adjQ[k + 1]! + TGA[1]!;
     adjQ[k + 2] = adjQ[k + 2]! + TGA[2]!;
