@@ -5,7 +5,7 @@
 import { Tensor } from '../core/index.ts';
 import { ModelError } from './errors.ts';
 import { Model, type ContactSmoothing, type ModelParamName, type TerrainGrid } from './model.ts';
-import { MODEL_PARAMS, PARAMS, groupDefaults, type ParamCounts } from './params.ts';
+import { MODEL_PARAMS, PARAMS, constraintViolation, groupDefaults, groupParams, type GroupField, type ParamCounts } from './params.ts';
 
 /** Table defaults (params.ts) of the ground's, the body-body contact's and the terrain's scalar parameters. */
 const GROUND_DEFAULTS = groupDefaults('ground');
@@ -197,18 +197,29 @@ export class BodyDesc {
   }
 }
 
-/** Ground plane and contact parameters shared by all plane contacts. */
-export interface GroundOptions {
-  /** Height of the ground plane z = height (default 0). */
-  height?: number;
-  /** Contact stiffness (N/m, default 1e4). */
-  ke?: number;
-  /** Contact damping (N s/m, default 100). */
-  kd?: number;
-  /** Friction stiffness (N s/m, default 100). */
-  kf?: number;
-  /** Coulomb friction coefficient (default 0.5). */
-  mu?: number;
+/** The scalar contact parameters of a scene group, by field (from the table, params.ts): ke, kd, kf, mu. */
+type GroupValues<G extends string> = Record<GroupField<G>, number>;
+
+/**
+ * Ground plane and contact parameters shared by all plane contacts: `height` (default 0)
+ * and, from the parameter table (params.ts), ke (N/m, default 1e4), kd (N s/m, 100),
+ * kf (N s/m, 100), mu (0.5).
+ */
+export type GroundOptions = { height?: number } & Partial<GroupValues<'ground'>>;
+
+/** Body-body contact parameters, from the parameter table: ke, kd, kf, mu (defaults as the ground's). */
+export type BodyContactOptions = Partial<GroupValues<'bodyContact'>>;
+
+/** The values of scene group `group` given in `given`, else in `d`, each checked against its table constraint. */
+function groupValues<G extends string>(group: G, given: Partial<GroupValues<G>>, d: GroupValues<G>): GroupValues<G> {
+  const out = {} as GroupValues<G>;
+  for (const [f, k] of groupParams(group)) {
+    const v = given[f] ?? d[f];
+    const why = constraintViolation(v, PARAMS[k].constraint);
+    if (why !== null) throw new ModelError(`${group}.${f} ${why}`, `${group}.${f}`);
+    out[f] = v;
+  }
+  return out;
 }
 
 /** Heightmap options: heights[j][i] at origin + (i, j) * cellSize; maps may be one number or [ny][nx]. */
@@ -270,9 +281,9 @@ export class ModelBuilder {
   frictionEps = 1e-3;
   /** Contact smoothing for planning (0, 0: Warp's exact model); see `contactForce` in contact.ts. */
   contactSmoothing: ContactSmoothing = { damping: 0, friction: 0 };
-  ground: { height: number; ke: number; kd: number; kf: number; mu: number } | null = { height: 0, ...GROUND_DEFAULTS };
+  ground: ({ height: number } & GroupValues<'ground'>) | null = { height: 0, ...GROUND_DEFAULTS };
   /** Body-body contact parameters (null: off); the same soft model as the ground's. */
-  bodyContact: { ke: number; kd: number; kf: number; mu: number } | null = { ...BODY_CONTACT_DEFAULTS };
+  bodyContact: GroupValues<'bodyContact'> | null = { ...BODY_CONTACT_DEFAULTS };
   walls: { normal: Vec3; offset: number }[] = [];
   terrain: { grid: TerrainGrid; heights: number[]; ke: number[]; kd: number[]; mu: number[]; kf: number } | null = null;
   particleQ: number[] = [];
@@ -330,18 +341,12 @@ export class ModelBuilder {
    * Sets the body-body contact parameters (per contact point, the ground's soft model; default
    * ke 1e4, kd 100, kf 100, mu 0.5); `false` turns body-body contact off.
    */
-  setBodyContact(c: { ke?: number; kd?: number; kf?: number; mu?: number } | false): this {
+  setBodyContact(c: BodyContactOptions | false): this {
     if (c === false) {
       this.bodyContact = null;
       return this;
     }
-    const d = this.bodyContact ?? BODY_CONTACT_DEFAULTS;
-    this.bodyContact = {
-      ke: nonNegative(c.ke ?? d.ke, 'bodyContact.ke'),
-      kd: nonNegative(c.kd ?? d.kd, 'bodyContact.kd'),
-      kf: nonNegative(c.kf ?? d.kf, 'bodyContact.kf'),
-      mu: nonNegative(c.mu ?? d.mu, 'bodyContact.mu'),
-    };
+    this.bodyContact = groupValues('bodyContact', c, this.bodyContact ?? BODY_CONTACT_DEFAULTS);
     return this;
   }
 
@@ -352,13 +357,7 @@ export class ModelBuilder {
       return this;
     }
     const d = this.ground ?? { height: 0, ...GROUND_DEFAULTS };
-    this.ground = {
-      height: fin(g.height ?? d.height, 'ground.height'),
-      ke: nonNegative(g.ke ?? d.ke, 'ground.ke'),
-      kd: nonNegative(g.kd ?? d.kd, 'ground.kd'),
-      kf: nonNegative(g.kf ?? d.kf, 'ground.kf'),
-      mu: nonNegative(g.mu ?? d.mu, 'ground.mu'),
-    };
+    this.ground = { height: fin(g.height ?? d.height, 'ground.height'), ...groupValues('ground', g, d) };
     return this;
   }
 
@@ -579,7 +578,7 @@ export class ModelBuilder {
     const T = this.terrain;
     const bc = this.bodyContact ?? BODY_CONTACT_DEFAULTS;
     // each table parameter's values (flat); shapes come from the table
-    const values: Record<ModelParamName, readonly number[]> = {
+    const values: Partial<Record<ModelParamName, readonly number[]>> = {
       particleMass: this.particleMass,
       particleRadius: this.particleRadius,
       springKe: this.springKe,
@@ -588,10 +587,6 @@ export class ModelBuilder {
       gravity: this.gravity,
       particleDrag: [this.particleDrag],
       planeOffset: planes.map((p) => p.offset),
-      groundKe: [g.ke],
-      groundKd: [g.kd],
-      groundKf: [g.kf],
-      groundMu: [g.mu],
       terrainHeights: T ? T.heights : [],
       terrainKe: T ? T.ke : [],
       terrainKd: T ? T.kd : [],
@@ -601,14 +596,17 @@ export class ModelBuilder {
       bodyInertia: this.bodies.flatMap((b) => b.inertia),
       contactPoint: this.contactPoint,
       contactRadius: this.contactRadius,
-      bodyKe: [bc.ke],
-      bodyKd: [bc.kd],
-      bodyKf: [bc.kf],
-      bodyMu: [bc.mu],
     };
+    // the scalar parameters of the ground and body-contact groups, by their table scene keys
+    for (const [f, k] of groupParams('ground')) values[k] = [g[f]];
+    for (const [f, k] of groupParams('bodyContact')) values[k] = [bc[f]];
     const counts: ParamCounts = { particleCount: np, springCount: ns, bodyCount: nb, contactCount: nc, planeCount: planes.length, terrain: T ? T.grid : null };
     const params = {} as Record<ModelParamName, Tensor>;
-    for (const k of MODEL_PARAMS) params[k] = new Tensor(Float64Array.from(values[k]), PARAMS[k].shape(counts));
+    for (const k of MODEL_PARAMS) {
+      const v = values[k];
+      if (!v) throw new ModelError(`finalize: no values for parameter ${k} (params.ts entry without a source in the builder)`, k);
+      params[k] = new Tensor(Float64Array.from(v), PARAMS[k].shape(counts));
+    }
     const model = new Model({
       particleCount: np,
       springCount: ns,

@@ -35,6 +35,7 @@ export {
   pointsShape,
   type ShapeInfo,
   type GroundOptions,
+  type BodyContactOptions,
   type TerrainOptions,
   type ClothOptions,
 } from './builder.ts';
