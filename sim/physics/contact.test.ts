@@ -4,7 +4,10 @@
 // and reaches the kernels from ModelBuilder and scene files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CF, contactForce } from './contact.ts';
+import { contactForce, contactScratch } from './contact.ts';
+
+const SCRATCH = contactScratch();
+const CF = SCRATCH.force;
 import { ModelBuilder } from './builder.ts';
 import { parseScene, buildScene } from './scene.ts';
 import { sampleMap, splineSample, terrainScratch } from './terrain.ts';
@@ -12,7 +15,21 @@ import type { TerrainData } from './data.ts';
 
 /** Force along x (friction) and z (normal) of a contact with normal +z, penetration c, velocity (vx, 0, vz). */
 function force(c: number, vx: number, vz: number, sd: number, sp: number): [number, number] {
-  contactForce(0, 0, 1, c, vx, 0, vz, 1e4, 100, 200, 0.5, { frictionEps: 1e-3, smoothDamping: sd, smoothFriction: sp, smoothPenetration: 0, contactCutoff: 0 });
+  contactForce(
+    0,
+    0,
+    1,
+    c,
+    vx,
+    0,
+    vz,
+    1e4,
+    100,
+    200,
+    0.5,
+    { frictionEps: 1e-3, smoothDamping: sd, smoothFriction: sp, smoothPenetration: 0, contactCutoff: 0 },
+    SCRATCH,
+  );
   return [CF[0]!, CF[2]!];
 }
 
@@ -71,7 +88,7 @@ test('C1 contact model: force and its derivative continuous across c = 0 (exact:
     contactCutoff: 30 * w,
   });
   const fz = (c: number, w: number): number => {
-    contactForce(0, 0, 1, c, 0.3, 0, -0.2, 1e4, 100, 200, 0.5, cm(w));
+    contactForce(0, 0, 1, c, 0.3, 0, -0.2, 1e4, 100, 200, 0.5, cm(w), SCRATCH);
     return CF[2]!;
   };
   const d = 1e-7;

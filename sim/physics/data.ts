@@ -4,6 +4,7 @@ import type { Tensor } from '../core/index.ts';
 import { MODEL_PARAMS, type Model, type ModelParamName } from './model.ts';
 import { PARAMS, type ParamViews } from './params.ts';
 import { terrainScratch, type TerrainScratch } from './terrain.ts';
+import { contactScratch, type ContactScratch } from './contact.ts';
 
 type F64 = Float64Array;
 
@@ -67,6 +68,8 @@ export interface ModelData extends ParamViews {
   smoothPenetration: number;
   /** Contacts are evaluated for c < contactCutoff (0 exact; 30 x the activation width). */
   contactCutoff: number;
+  /** Scratch record of the contact force run on this data (contact.ts), passed to it explicitly. */
+  contactScratch: ContactScratch;
 }
 
 /** Gradient accumulators, one per differentiable Model tensor (same sizes). */
@@ -121,6 +124,7 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
     smoothFriction: model.contactSmoothing.friction,
     smoothPenetration: model.contactSmoothing.penetration ?? 0,
     contactCutoff: 30 * (model.contactSmoothing.penetration ?? 0),
+    contactScratch: contactScratch(),
   } as ModelData;
   // every table parameter under its own name: scalars copied as numbers, the others viewed
   const views = md as unknown as Record<ModelParamName, F64 | number>;

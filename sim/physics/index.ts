@@ -54,7 +54,7 @@ export {
   integrateBodies,
   terrainHeight,
 } from './ops.ts';
-export { contactForce, adjContactForce } from './contact.ts';
+export { contactForce, adjContactForce, contactScratch, type ContactScratch } from './contact.ts';
 export { bodyPairs } from './kernels/bodybody.ts';
 export { modelData, zeroParamGrads, type ModelData, type ParamGrads, type TerrainData } from './data.ts';
 export { ModelError, SceneError, SimulationError, StabilityError } from './errors.ts';

@@ -4,7 +4,7 @@
 // Forward kernels add into the body force f and torque t ([Nb, 3], world frame, about the
 // centre of mass); adjoints add into the adjoints of their inputs. Rotation enters through
 // R = R(q) ([Nb, 9]); its adjoint adjR is mapped back to the quaternion by adjQuatToMat.
-import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.ts';
+import { adjContactForce, contactForce } from '../contact.ts';
 import type { ModelData, ParamGrads } from '../data.ts';
 import { adjIntegratePointMasses, integratePointMasses } from '../euler.ts';
 import { addOuter3, inv3 } from '../math.ts';
@@ -14,8 +14,6 @@ type F64 = Float64Array;
 
 // Module-local aliases of the kernels' scratch outputs: an imported binding may be read
 // through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
-const CA = CA_;
-const CF = CF_;
 
 /** R p of the contact point of the last `rotatePoint` (its offset from the body's centre). */
 const RPL = new Float64Array(3);
@@ -102,8 +100,9 @@ function applyContact(
   f: F64,
   t: F64,
 ): void {
+  const CF = M.contactScratch.force;
   touchingPoint(b, nx, ny, nz, r, vel, angVel);
-  contactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M);
+  contactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M, M.contactScratch);
   const ax = AV[0]!;
   const ay = AV[1]!;
   const az = AV[2]!;
@@ -141,6 +140,8 @@ function adjApplyContact(
   adjVel: F64,
   adjAngVel: F64,
 ): void {
+  const CF = M.contactScratch.force;
+  const CA = M.contactScratch.adj;
   touchingPoint(b, nx, ny, nz, r, vel, angVel);
   const ax = AV[0]!;
   const ay = AV[1]!;
@@ -155,7 +156,7 @@ function adjApplyContact(
   const afx = aFx + aTy * az - aTz * ay;
   const afy = aFy + aTz * ax - aTx * az;
   const afz = aFz + aTx * ay - aTy * ax;
-  adjContactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M, afx, afy, afz);
+  adjContactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M, M.contactScratch, afx, afy, afz);
   let aax = CF[1]! * aTz - CF[2]! * aTy;
   let aay = CF[2]! * aTx - CF[0]! * aTz;
   let aaz = CF[0]! * aTy - CF[1]! * aTx;

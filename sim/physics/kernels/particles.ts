@@ -2,7 +2,7 @@
 // each a plain Float64Array loop with its hand-written adjoint (`adj_` prefix, as in Warp).
 // Forward kernels add forces into f; adjoint kernels read the force adjoint adjF and add
 // into the adjoints of their inputs (adjQ, adjQd and the Model parameters in G).
-import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.ts';
+import { adjContactForce, contactForce } from '../contact.ts';
 import type { ModelData, ParamGrads } from '../data.ts';
 import { adjIntegratePointMasses, integratePointMasses } from '../euler.ts';
 import { adjTerrainContact, terrainContact } from '../terrain.ts';
@@ -11,8 +11,6 @@ type F64 = Float64Array;
 
 // Module-local aliases of the kernels' scratch outputs: an imported binding may be read
 // through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
-const CA = CA_;
-const CF = CF_;
 
 /** Linear drag: f -= drag * qd. */
 export function eval_particle_drag(M: ModelData, qd: F64, f: F64): void {
@@ -130,6 +128,7 @@ export function adj_eval_springs(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ:
  * and walls, n . x = offset): c = n . x - offset - r, with the ground parameters ke, kd, kf, mu.
  */
 export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: F64): void {
+  const CF = M.contactScratch.force;
   const N = M.planeNormal;
   for (let p = 0; p < M.npl; p++) {
     const nx = N[3 * p]!;
@@ -140,7 +139,7 @@ export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: 
       const k = 3 * i;
       const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
       if (!(c < M.contactCutoff)) continue;
-      contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M);
+      contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M, M.contactScratch);
       f[k] = f[k]! + CF[0]!;
       f[k + 1] = f[k + 1]! + CF[1]!;
       f[k + 2] = f[k + 2]! + CF[2]!;
@@ -150,6 +149,7 @@ export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: 
 
 /** Adjoint of `eval_particle_ground_contacts`. */
 export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
+  const CA = M.contactScratch.adj;
   const N = M.planeNormal;
   let ake = 0;
   let akd = 0;
@@ -165,7 +165,24 @@ export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64,
       const k = 3 * i;
       const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
       if (!(c < M.contactCutoff)) continue;
-      adjContactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
+      adjContactForce(
+        nx,
+        ny,
+        nz,
+        c,
+        qd[k]!,
+        qd[k + 1]!,
+        qd[k + 2]!,
+        M.groundKe,
+        M.groundKd,
+        M.groundKf,
+        M.groundMu,
+        M,
+        M.contactScratch,
+        adjF[k]!,
+        adjF[k + 1]!,
+        adjF[k + 2]!,
+      );
       const ac = CA[3]!;
       adjQ[k] = adjQ[k]! + ac * nx;
       adjQ[k + 1] = adjQ[k + 1]! + ac * ny;
@@ -193,6 +210,7 @@ export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64,
  * height (see terrainGeometry), ke, kd, mu from the bilinear maps, kf = terrainKf.
  */
 export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f: F64): void {
+  const CF = M.contactScratch.force;
   const T = M.terrain;
   if (!T) return;
   // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
@@ -202,7 +220,7 @@ export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f:
   for (let i = 0; i < M.np; i++) {
     const k = 3 * i;
     if (!terrainContact(T, S, q[k]!, q[k + 1]!, q[k + 2]!, M.particleRadius[i]!)) continue;
-    contactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M);
+    contactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M, M.contactScratch);
     f[k] = f[k]! + CF[0]!;
     f[k + 1] = f[k + 1]! + CF[1]!;
     f[k + 2] = f[k + 2]! + CF[2]!;
@@ -211,6 +229,7 @@ export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f:
 
 /** Adjoint of `eval_particle_terrain_contacts`. */
 export function adj_eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
+  const CA = M.contactScratch.adj;
   const T = M.terrain;
   if (!T) return;
   // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
@@ -225,7 +244,24 @@ export function adj_eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64
     const y = q[k + 1]!;
     const z = q[k + 2]!;
     if (!terrainContact(T, S, x, y, z, M.particleRadius[i]!)) continue;
-    adjContactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
+    adjContactForce(
+      TG[0]!,
+      TG[1]!,
+      TG[2]!,
+      TG[3]!,
+      qd[k]!,
+      qd[k + 1]!,
+      qd[k + 2]!,
+      TM[0]!,
+      TM[1]!,
+      T.kf,
+      TM[2]!,
+      M,
+      M.contactScratch,
+      adjF[k]!,
+      adjF[k + 1]!,
+      adjF[k + 2]!,
+    );
     adjQd[k] = adjQd[k]! + CA[4]!;
     adjQd[k + 1] = adjQd[k + 1]! + CA[5]!;
     adjQd[k + 2] = adjQd[k + 2]! + CA[6]!;
