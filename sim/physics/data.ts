@@ -70,6 +70,34 @@ export interface ModelData extends ParamViews {
   contactCutoff: number;
   /** Scratch record of the contact force run on this data (contact.ts), passed to it explicitly. */
   contactScratch: ContactScratch;
+  /** Scratch record of the body kernels run on this data (kernels/bodies.ts). */
+  bodyScratch: BodyScratch;
+}
+
+/** Work arrays of the body kernels (kernels/bodies.ts), named; one record per ModelData. */
+export interface BodyScratch {
+  /** R_b p_k: a contact point's offset from its body's centre (`rotatePoint`). */
+  rp: F64;
+  /** The touching point's arm [ax, ay, az] and velocity [vx, vy, vz] (`touchingPoint`). */
+  arm: F64;
+  /** Adjoints of a body contact: [arm x, y, z, n x, y, z, c, ke, kd, kf, mu] (`adjApplyContact`). */
+  adjContact: F64;
+  /** I^-1 (row-major 3x3) and its adjoint (the angular update). */
+  iInv: F64;
+  adjIInv: F64;
+  /** The angular update's intermediates for its adjoint (`angularForward`): 20 values. */
+  ang: F64;
+}
+
+function bodyScratch(): BodyScratch {
+  return {
+    rp: new Float64Array(3),
+    arm: new Float64Array(6),
+    adjContact: new Float64Array(11),
+    iInv: new Float64Array(9),
+    adjIInv: new Float64Array(9),
+    ang: new Float64Array(20),
+  };
 }
 
 /** Gradient accumulators, one per differentiable Model tensor (same sizes). */
@@ -125,6 +153,7 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
     smoothPenetration: model.contactSmoothing.penetration ?? 0,
     contactCutoff: 30 * (model.contactSmoothing.penetration ?? 0),
     contactScratch: contactScratch(),
+    bodyScratch: bodyScratch(),
   } as ModelData;
   // every table parameter under its own name: scalars copied as numbers, the others viewed
   const views = md as unknown as Record<ModelParamName, F64 | number>;

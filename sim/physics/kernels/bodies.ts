@@ -12,13 +12,12 @@ import { adjTerrainContact, terrainContact, terrainGeometry } from '../terrain.t
 
 type F64 = Float64Array;
 
-// Module-local aliases of the kernels' scratch outputs: an imported binding may be read
-// through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
+// Scratch: each kernel reads its work arrays from the named records of its ModelData
+// (contactScratch, bodyScratch, terrain.scratch), held in locals for the inner loops.
 
-/** R p of the contact point of the last `rotatePoint` (its offset from the body's centre). */
-const RPL = new Float64Array(3);
-/** Writes RPL = R_b p_k, the offset of contact point k from its body's centre. */
+/** Writes M.bodyScratch.rp = R_b p_k, the offset of contact point k from its body's centre. */
 function rotatePoint(M: ModelData, R: F64, k: number): void {
+  const RPL = M.bodyScratch.rp;
   const o = 9 * M.contactBody[k]!;
   const px = M.contactPoint[3 * k]!;
   const py = M.contactPoint[3 * k + 1]!;
@@ -44,6 +43,7 @@ function adjRotatePoint(M: ModelData, R: F64, k: number, ax: number, ay: number,
  * also applies the torque a x f with arm a = R p - r n. Ground parameters ke, kd, kf, mu.
  */
 export function eval_body_ground_contacts(M: ModelData, pos: F64, R: F64, vel: F64, angVel: F64, f: F64, t: F64): void {
+  const RPL = M.bodyScratch.rp;
   const N = M.planeNormal;
   for (let k = 0; k < M.nc; k++) {
     const b = 3 * M.contactBody[k]!;
@@ -63,11 +63,10 @@ export function eval_body_ground_contacts(M: ModelData, pos: F64, R: F64, vel: F
   }
 }
 
-/** Output of `touchingPoint`: [a (3), v (3)], the arm a = R p - r n and the velocity v + w x a of the touching point. */
-const AV = new Float64Array(6);
-
-/** The touching point of a contact with normal n on body b (RPL holds R p): writes AV. */
-function touchingPoint(b: number, nx: number, ny: number, nz: number, r: number, vel: F64, angVel: F64): void {
+/** The touching point of a contact with normal n on body b (bodyScratch.rp holds R p): writes bodyScratch.arm = [a (3), v (3)], the arm a = R p - r n and the velocity v + w x a. */
+function touchingPoint(M: ModelData, b: number, nx: number, ny: number, nz: number, r: number, vel: F64, angVel: F64): void {
+  const RPL = M.bodyScratch.rp;
+  const AV = M.bodyScratch.arm;
   const ax = RPL[0]! - r * nx;
   const ay = RPL[1]! - r * ny;
   const az = RPL[2]! - r * nz;
@@ -100,8 +99,9 @@ function applyContact(
   f: F64,
   t: F64,
 ): void {
+  const AV = M.bodyScratch.arm;
   const CF = M.contactScratch.force;
-  touchingPoint(b, nx, ny, nz, r, vel, angVel);
+  touchingPoint(M, b, nx, ny, nz, r, vel, angVel);
   contactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M, M.contactScratch);
   const ax = AV[0]!;
   const ay = AV[1]!;
@@ -117,10 +117,7 @@ function applyContact(
   t[b + 2] = t[b + 2]! + ax * fy - ay * fx;
 }
 
-/** Output of adjApplyContact: adjoints of [a (3), nx, ny, nz, c, ke, kd, kf, mu]; vel/angVel adjoints are added in place. */
-const AC = new Float64Array(11);
-
-/** Adjoint of applyContact (RPL holds R p): writes AC, adds into adjVel, adjAngVel. */
+/** Adjoint of applyContact (bodyScratch.rp holds R p): writes bodyScratch.adjContact = adjoints of [a (3), nx, ny, nz, c, ke, kd, kf, mu], adds into adjVel, adjAngVel. */
 function adjApplyContact(
   M: ModelData,
   b: number,
@@ -140,9 +137,11 @@ function adjApplyContact(
   adjVel: F64,
   adjAngVel: F64,
 ): void {
+  const AV = M.bodyScratch.arm;
+  const AC = M.bodyScratch.adjContact;
   const CF = M.contactScratch.force;
   const CA = M.contactScratch.adj;
-  touchingPoint(b, nx, ny, nz, r, vel, angVel);
+  touchingPoint(M, b, nx, ny, nz, r, vel, angVel);
   const ax = AV[0]!;
   const ay = AV[1]!;
   const az = AV[2]!;
@@ -202,6 +201,8 @@ export function adj_eval_body_ground_contacts(
   adjAngVel: F64,
   G: ParamGrads,
 ): void {
+  const RPL = M.bodyScratch.rp;
+  const AC = M.bodyScratch.adjContact;
   const N = M.planeNormal;
   let ake = 0;
   let akd = 0;
@@ -254,6 +255,7 @@ export function adj_eval_body_ground_contacts(
  * point's world position, ke, kd, mu from the bilinear maps there, kf = terrainKf.
  */
 export function eval_body_terrain_contacts(M: ModelData, pos: F64, R: F64, vel: F64, angVel: F64, f: F64, t: F64): void {
+  const RPL = M.bodyScratch.rp;
   const T = M.terrain;
   if (!T) return;
   // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
@@ -284,6 +286,8 @@ export function adj_eval_body_terrain_contacts(
   adjAngVel: F64,
   G: ParamGrads,
 ): void {
+  const RPL = M.bodyScratch.rp;
+  const AC = M.bodyScratch.adjContact;
   const T = M.terrain;
   if (!T) return;
   // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
@@ -340,6 +344,7 @@ function touches(M: ModelData, k: number, px: number, py: number, pz: number): b
 
 /** Number of touching contact points of each track ([Nt]) and a touching flag per contact point. */
 function trackContacts(M: ModelData, pos: F64, R: F64): { count: Int32Array; on: Uint8Array } {
+  const RPL = M.bodyScratch.rp;
   const count = new Int32Array(M.nt);
   const on = new Uint8Array(M.nc);
   for (let k = 0; k < M.nc; k++) {
@@ -362,6 +367,7 @@ function trackContacts(M: ModelData, pos: F64, R: F64): { count: Int32Array; on:
  * with no point on the ground transmits nothing (the on/off switch has zero derivative).
  */
 export function eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64, f: F64, t: F64): void {
+  const RPL = M.bodyScratch.rp;
   if (M.nt === 0) return;
   const { count, on } = trackContacts(M, pos, R);
   for (let k = 0; k < M.nc; k++) {
@@ -392,6 +398,7 @@ export function eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64, f:
 
 /** Adjoint of `eval_track_drive` (to R, the drive forces and the contact points). */
 export function adj_eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64, adjF: F64, adjT: F64, adjR: F64, adjTrackF: F64, G: ParamGrads): void {
+  const RPL = M.bodyScratch.rp;
   if (M.nt === 0) return;
   const { count, on } = trackContacts(M, pos, R);
   for (let k = 0; k < M.nc; k++) {
@@ -428,17 +435,15 @@ export function adj_eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64
   }
 }
 
-const IINV = new Float64Array(9);
-const AII = new Float64Array(9);
-const ANG = new Float64Array(20);
-
 /**
  * The angular part of `integrate_bodies` for body `bi`, shared by the kernel and its adjoint
- * (which replays it, as Warp's adjoints replay their forward). Writes IINV = I^-1 and ANG:
+ * (which replays it, as Warp's adjoints replay their forward). Writes bodyScratch.iInv = I^-1 and bodyScratch.ang:
  * [0..2] wb = R^T w, [3..5] I wb, [6..8] tb = R^T t - wb x (I wb), [9..11] w1b = wb + I^-1 tb dt,
  * [12..14] w1 = R w1b, [15..18] r = q + 0.5 dt (w1, 0) (x) q (before normalising), [19] |r|.
  */
-function angularForward(I: F64, R: F64, rot: F64, angVel: F64, t: F64, bi: number, dt: number): void {
+function angularForward(M: ModelData, I: F64, R: F64, rot: F64, angVel: F64, t: F64, bi: number, dt: number): void {
+  const IINV = M.bodyScratch.iInv;
+  const ANG = M.bodyScratch.ang;
   const b = 3 * bi;
   const o = 9 * bi;
   const q = 4 * bi;
@@ -527,9 +532,10 @@ export function integrate_bodies(
   velOut: F64,
   angVelOut: F64,
 ): void {
+  const ANG = M.bodyScratch.ang;
   integratePointMasses(M.nb, M.bodyMass, M.gravity, pos, vel, f, dt, posOut, velOut);
   for (let bi = 0; bi < M.nb; bi++) {
-    angularForward(M.bodyInertia, R, rot, angVel, t, bi, dt);
+    angularForward(M, M.bodyInertia, R, rot, angVel, t, bi, dt);
     const b = 3 * bi;
     const q = 4 * bi;
     angVelOut[b] = ANG[12]!;
@@ -568,6 +574,9 @@ export function adj_integrate_bodies(
   adjT: F64,
   G: ParamGrads,
 ): void {
+  const IINV = M.bodyScratch.iInv;
+  const AII = M.bodyScratch.adjIInv;
+  const ANG = M.bodyScratch.ang;
   adjIntegratePointMasses(M.nb, M.bodyMass, f, dt, adjPosOut, adjVelOut, adjPos, adjVel, adjF, G.bodyMass, G.gravity);
   const I = M.bodyInertia;
   const GI = G.bodyInertia;
@@ -576,7 +585,7 @@ export function adj_integrate_bodies(
     const o = 9 * bi;
     const q = 4 * bi;
     // replay the angular part
-    angularForward(I, R, rot, angVel, t, bi, dt);
+    angularForward(M, I, R, rot, angVel, t, bi, dt);
     const r0 = R[o]!;
     const r1 = R[o + 1]!;
     const r2 = R[o + 2]!;

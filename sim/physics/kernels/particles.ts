@@ -9,8 +9,8 @@ import { adjTerrainContact, terrainContact } from '../terrain.ts';
 
 type F64 = Float64Array;
 
-// Module-local aliases of the kernels' scratch outputs: an imported binding may be read
-// through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
+// Scratch: each kernel reads its work arrays from the named records of its ModelData
+// (contactScratch, bodyScratch, terrain.scratch), held in locals for the inner loops.
 
 /** Linear drag: f -= drag * qd. */
 export function eval_particle_drag(M: ModelData, qd: F64, f: F64): void {
