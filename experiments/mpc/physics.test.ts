@@ -9,7 +9,15 @@ import assert from 'node:assert/strict';
 import { gradients, slice, sum, tensor } from '../../sim/core/index.ts';
 import { bodyState, quadCost, mpc } from '../../mpc/index.ts';
 import { DRONE, droneCost, droneDynamics } from './drone.ts';
-import { TERRAIN_ROBOT, TERRAIN_ROBOT_SMOOTH_CONTACT, runTerrainRobot, terrainRobotCost, terrainRobotDynamics, trueFrictionMap } from './terrain-robot.ts';
+import {
+  TERRAIN_ROBOT,
+  TERRAIN_ROBOT_SMOOTH_CONTACT,
+  optimiseFrictionWithC1,
+  runTerrainRobot,
+  terrainRobotCost,
+  terrainRobotDynamics,
+  trueFrictionMap,
+} from './terrain-robot.ts';
 import { C1_CONTACT } from '../../sim/physics/index.ts';
 
 const ctx = { rows: 1, times: new Int32Array(1), items: new Int32Array(1), T: 2, B: 1 };
@@ -81,6 +89,15 @@ test('terrain robot closed loop on the C1 contact model (12 MPC steps, iLQR tol 
     Math.abs(r.gradNorm - r.openLoop.gradNorm) > 1e-3 * r.openLoop.gradNorm,
     `re-planning contributes: closed ${r.gradNorm} vs open ${r.openLoop.gradNorm}`,
   );
+});
+
+test('the C1 gradient is a descent direction of the exact-model loss: two steps along it over the friction map reduce the exact closed-loop goal distance', () => {
+  const r = optimiseFrictionWithC1({ c1: { ...C1_CONTACT }, steps: 6, iters: 2, step: 0.1 });
+  const [l0, l1, l2] = r.exactLoss;
+  assert.ok(l1! < l0! && l2! < l1!, `exact-model losses ${r.exactLoss.join(', ')}`);
+  // a step of 0.1 along a unit direction with slope about -0.2 m per unit of friction
+  assert.ok(l2! < l0! - 0.02, `exact-model loss fell by ${l0! - l2!} m only`);
+  assert.ok(r.cosineToExactGradient > 0.5, `cosine to the exact model's gradient ${r.cosineToExactGradient}`);
 });
 
 test('terrain robot with smoothed contact: the option reaches the engine (different, close trajectory) and the report says so', async () => {

@@ -382,3 +382,62 @@ export async function runTerrainRobot(
     timeMs: { forward: tForward, backward: tBackward, check: tCheck },
   };
 }
+
+/** Result of `optimiseFrictionWithC1`: the exact-model loss before and after each step. */
+export interface FrictionDescentReport {
+  /** Final goal distance (m) of the closed loop on the exact (default) contact model, per iterate (iters + 1 values). */
+  exactLoss: number[];
+  /** The same loss on the C1 model, per iterate before each step (iters values). */
+  c1Loss: number[];
+  /** Cosine between the C1 closed-loop gradient and the exact model's analytic one at the start. */
+  cosineToExactGradient: number;
+  /** Step length in the friction map (Euclidean norm of each step). */
+  step: number;
+}
+
+/**
+ * Descends the exact-model closed-loop loss (final distance to the goal after `steps` MPC
+ * steps, Warp's kinked contact model) over the friction map with the gradients of the C1
+ * model (C1_CONTACT passed as `c1`): each iterate moves the map by `step` (Euclidean norm)
+ * along the negative C1 gradient, kept >= 0. Shows the C1 gradient is a descent direction
+ * of the real loss, which has no usable gradient of its own at its kinks.
+ */
+export function optimiseFrictionWithC1(opts: {
+  c1: { damping: number; friction: number; penetration?: number; terrain?: 'bilinear' | 'spline' };
+  steps: number;
+  iters: number;
+  step: number;
+  solver?: { tol: number; maxIter: number };
+}): FrictionDescentReport {
+  const R = TERRAIN_ROBOT;
+  const goal: [number, number] = [R.goal[0], R.goal[1]];
+  const base = { tol: opts.solver?.tol ?? 1e-8, maxIter: opts.solver?.maxIter ?? 60, goal };
+  const exact: LoopSolver = { ...base };
+  const c1: LoopSolver = { ...base, contactSmoothing: opts.c1 };
+  const lossOf = (mu: Tensor, s: LoopSolver): number => noGrad(() => distance(closedLoop(mu, opts.steps, s).final, goal).item());
+  const gradOf = (mu: Tensor, s: LoopSolver): { loss: number; g: Float64Array } => {
+    const m = mu.detach().clone().requireGrad();
+    const d = distance(closedLoop(m, opts.steps, s).final, goal);
+    return { loss: d.item(), g: gradients(d, [m])[0]!.data };
+  };
+  let mu = trueFrictionMap();
+  const exactLoss = [lossOf(mu, exact)];
+  const c1Loss: number[] = [];
+  let cosine = Number.NaN;
+  for (let it = 0; it < opts.iters; it++) {
+    const { loss, g } = gradOf(mu, c1);
+    c1Loss.push(loss);
+    const gn = Math.hypot(...g);
+    if (it === 0) {
+      const ge = gradOf(mu, exact).g;
+      let dot = 0;
+      for (let i = 0; i < g.length; i++) dot += g[i]! * ge[i]!;
+      cosine = dot / (gn * Math.hypot(...ge));
+    }
+    const next = new Float64Array(mu.data);
+    for (let i = 0; i < next.length; i++) next[i] = Math.max(0, next[i]! - (opts.step * g[i]!) / gn);
+    mu = new Tensor(next, [R.ny, R.nx]);
+    exactLoss.push(lossOf(mu, exact));
+  }
+  return { exactLoss, c1Loss, cosineToExactGradient: cosine, step: opts.step };
+}

@@ -5,6 +5,12 @@
 import { Tensor } from '../core/index.ts';
 import { ModelError } from './errors.ts';
 import { Model, type ContactSmoothing, type ModelParamName, type TerrainGrid } from './model.ts';
+import { MODEL_PARAMS, PARAMS, constraintViolation, groupDefaults, groupParams, type GroupField, type ParamCounts } from './params.ts';
+
+/** Table defaults (params.ts) of the ground's, the body-body contact's and the terrain's scalar parameters. */
+const GROUND_DEFAULTS = groupDefaults('ground');
+const BODY_CONTACT_DEFAULTS = groupDefaults('bodyContact');
+const TERRAIN_DEFAULTS = groupDefaults('terrain');
 
 type Vec3 = [number, number, number];
 type Quat = [number, number, number, number];
@@ -191,18 +197,29 @@ export class BodyDesc {
   }
 }
 
-/** Ground plane and contact parameters shared by all plane contacts. */
-export interface GroundOptions {
-  /** Height of the ground plane z = height (default 0). */
-  height?: number;
-  /** Contact stiffness (N/m, default 1e4). */
-  ke?: number;
-  /** Contact damping (N s/m, default 100). */
-  kd?: number;
-  /** Friction stiffness (N s/m, default 100). */
-  kf?: number;
-  /** Coulomb friction coefficient (default 0.5). */
-  mu?: number;
+/** The scalar contact parameters of a scene group, by field (from the table, params.ts): ke, kd, kf, mu. */
+type GroupValues<G extends string> = Record<GroupField<G>, number>;
+
+/**
+ * Ground plane and contact parameters shared by all plane contacts: `height` (default 0)
+ * and, from the parameter table (params.ts), ke (N/m, default 1e4), kd (N s/m, 100),
+ * kf (N s/m, 100), mu (0.5).
+ */
+export type GroundOptions = { height?: number } & Partial<GroupValues<'ground'>>;
+
+/** Body-body contact parameters, from the parameter table: ke, kd, kf, mu (defaults as the ground's). */
+export type BodyContactOptions = Partial<GroupValues<'bodyContact'>>;
+
+/** The values of scene group `group` given in `given`, else in `d`, each checked against its table constraint. */
+function groupValues<G extends string>(group: G, given: Partial<GroupValues<G>>, d: GroupValues<G>): GroupValues<G> {
+  const out = {} as GroupValues<G>;
+  for (const [f, k] of groupParams(group)) {
+    const v = given[f] ?? d[f];
+    const why = constraintViolation(v, PARAMS[k].constraint);
+    if (why !== null) throw new ModelError(`${group}.${f} ${why}`, `${group}.${f}`);
+    out[f] = v;
+  }
+  return out;
 }
 
 /** Heightmap options: heights[j][i] at origin + (i, j) * cellSize; maps may be one number or [ny][nx]. */
@@ -259,14 +276,14 @@ interface BodyRec {
  * const model = b.finalize();
  */
 export class ModelBuilder {
-  gravity: Vec3 = [0, 0, -9.81];
-  particleDrag = 0;
+  gravity: Vec3 = [...PARAMS.gravity.default] as Vec3;
+  particleDrag: number = PARAMS.particleDrag.default;
   frictionEps = 1e-3;
   /** Contact smoothing for planning (0, 0: Warp's exact model); see `contactForce` in contact.ts. */
   contactSmoothing: ContactSmoothing = { damping: 0, friction: 0 };
-  ground: { height: number; ke: number; kd: number; kf: number; mu: number } | null = { height: 0, ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
+  ground: ({ height: number } & GroupValues<'ground'>) | null = { height: 0, ...GROUND_DEFAULTS };
   /** Body-body contact parameters (null: off); the same soft model as the ground's. */
-  bodyContact: { ke: number; kd: number; kf: number; mu: number } | null = { ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
+  bodyContact: GroupValues<'bodyContact'> | null = { ...BODY_CONTACT_DEFAULTS };
   walls: { normal: Vec3; offset: number }[] = [];
   terrain: { grid: TerrainGrid; heights: number[]; ke: number[]; kd: number[]; mu: number[]; kf: number } | null = null;
   particleQ: number[] = [];
@@ -324,18 +341,12 @@ export class ModelBuilder {
    * Sets the body-body contact parameters (per contact point, the ground's soft model; default
    * ke 1e4, kd 100, kf 100, mu 0.5); `false` turns body-body contact off.
    */
-  setBodyContact(c: { ke?: number; kd?: number; kf?: number; mu?: number } | false): this {
+  setBodyContact(c: BodyContactOptions | false): this {
     if (c === false) {
       this.bodyContact = null;
       return this;
     }
-    const d = this.bodyContact ?? { ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
-    this.bodyContact = {
-      ke: nonNegative(c.ke ?? d.ke, 'bodyContact.ke'),
-      kd: nonNegative(c.kd ?? d.kd, 'bodyContact.kd'),
-      kf: nonNegative(c.kf ?? d.kf, 'bodyContact.kf'),
-      mu: nonNegative(c.mu ?? d.mu, 'bodyContact.mu'),
-    };
+    this.bodyContact = groupValues('bodyContact', c, this.bodyContact ?? BODY_CONTACT_DEFAULTS);
     return this;
   }
 
@@ -345,14 +356,8 @@ export class ModelBuilder {
       this.ground = null;
       return this;
     }
-    const d = this.ground ?? { height: 0, ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
-    this.ground = {
-      height: fin(g.height ?? d.height, 'ground.height'),
-      ke: nonNegative(g.ke ?? d.ke, 'ground.ke'),
-      kd: nonNegative(g.kd ?? d.kd, 'ground.kd'),
-      kf: nonNegative(g.kf ?? d.kf, 'ground.kf'),
-      mu: nonNegative(g.mu ?? d.mu, 'ground.mu'),
-    };
+    const d = this.ground ?? { height: 0, ...GROUND_DEFAULTS };
+    this.ground = { height: fin(g.height ?? d.height, 'ground.height'), ...groupValues('ground', g, d) };
     return this;
   }
 
@@ -385,10 +390,10 @@ export class ModelBuilder {
     this.terrain = {
       grid: { nx, ny, origin: [fin(t.origin[0], 'terrain.origin[0]'), fin(t.origin[1], 'terrain.origin[1]')], cellSize: t.cellSize },
       heights: flat(t.heights, 0, 'heights', false),
-      ke: flat(t.ke, 1e4, 'ke', true),
-      kd: flat(t.kd, 100, 'kd', true),
-      mu: flat(t.mu, 0.5, 'mu', true),
-      kf: nonNegative(t.kf ?? 100, 'terrain.kf'),
+      ke: flat(t.ke, TERRAIN_DEFAULTS.ke, 'ke', true),
+      kd: flat(t.kd, TERRAIN_DEFAULTS.kd, 'kd', true),
+      mu: flat(t.mu, TERRAIN_DEFAULTS.mu, 'mu', true),
+      kf: nonNegative(t.kf ?? TERRAIN_DEFAULTS.kf, 'terrain.kf'),
     };
     return this;
   }
@@ -569,46 +574,39 @@ export class ModelBuilder {
     const planes: { normal: Vec3; offset: number }[] = [];
     if (this.ground) planes.push({ normal: [0, 0, 1], offset: this.ground.height });
     planes.push(...this.walls);
-    const g = this.ground ?? { height: 0, ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
+    const g = this.ground ?? { height: 0, ...GROUND_DEFAULTS };
     const T = this.terrain;
-    const bc = this.bodyContact ?? { ke: 1e4, kd: 100, kf: 100, mu: 0.5 };
-    const t = (d: readonly number[], shape: number[]): Tensor => new Tensor(Float64Array.from(d), shape);
-    const params: Record<ModelParamName, Tensor> = {
-      particleMass: t(this.particleMass, [np]),
-      particleRadius: t(this.particleRadius, [np]),
-      springKe: t(this.springKe, [ns]),
-      springKd: t(this.springKd, [ns]),
-      springRest: t(this.springRest, [ns]),
-      gravity: t(this.gravity, [3]),
-      particleDrag: t([this.particleDrag], []),
-      planeOffset: t(
-        planes.map((p) => p.offset),
-        [planes.length],
-      ),
-      groundKe: t([g.ke], []),
-      groundKd: t([g.kd], []),
-      groundKf: t([g.kf], []),
-      groundMu: t([g.mu], []),
-      terrainHeights: T ? t(T.heights, [T.grid.ny, T.grid.nx]) : t([], [0, 0]),
-      terrainKe: T ? t(T.ke, [T.grid.ny, T.grid.nx]) : t([], [0, 0]),
-      terrainKd: T ? t(T.kd, [T.grid.ny, T.grid.nx]) : t([], [0, 0]),
-      terrainMu: T ? t(T.mu, [T.grid.ny, T.grid.nx]) : t([], [0, 0]),
-      terrainKf: t([T ? T.kf : 0], []),
-      bodyMass: t(
-        this.bodies.map((b) => b.mass),
-        [nb],
-      ),
-      bodyInertia: t(
-        this.bodies.flatMap((b) => b.inertia),
-        [nb, 3, 3],
-      ),
-      contactPoint: t(this.contactPoint, [nc, 3]),
-      contactRadius: t(this.contactRadius, [nc]),
-      bodyKe: t([bc.ke], []),
-      bodyKd: t([bc.kd], []),
-      bodyKf: t([bc.kf], []),
-      bodyMu: t([bc.mu], []),
+    const bc = this.bodyContact ?? BODY_CONTACT_DEFAULTS;
+    // each table parameter's values (flat); shapes come from the table
+    const values: Partial<Record<ModelParamName, readonly number[]>> = {
+      particleMass: this.particleMass,
+      particleRadius: this.particleRadius,
+      springKe: this.springKe,
+      springKd: this.springKd,
+      springRest: this.springRest,
+      gravity: this.gravity,
+      particleDrag: [this.particleDrag],
+      planeOffset: planes.map((p) => p.offset),
+      terrainHeights: T ? T.heights : [],
+      terrainKe: T ? T.ke : [],
+      terrainKd: T ? T.kd : [],
+      terrainMu: T ? T.mu : [],
+      terrainKf: [T ? T.kf : 0],
+      bodyMass: this.bodies.map((b) => b.mass),
+      bodyInertia: this.bodies.flatMap((b) => b.inertia),
+      contactPoint: this.contactPoint,
+      contactRadius: this.contactRadius,
     };
+    // the scalar parameters of the ground and body-contact groups, by their table scene keys
+    for (const [f, k] of groupParams('ground')) values[k] = [g[f]];
+    for (const [f, k] of groupParams('bodyContact')) values[k] = [bc[f]];
+    const counts: ParamCounts = { particleCount: np, springCount: ns, bodyCount: nb, contactCount: nc, planeCount: planes.length, terrain: T ? T.grid : null };
+    const params = {} as Record<ModelParamName, Tensor>;
+    for (const k of MODEL_PARAMS) {
+      const v = values[k];
+      if (!v) throw new ModelError(`finalize: no values for parameter ${k} (params.ts entry without a source in the builder)`, k);
+      params[k] = new Tensor(Float64Array.from(v), PARAMS[k].shape(counts));
+    }
     const model = new Model({
       particleCount: np,
       springCount: ns,

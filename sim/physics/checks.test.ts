@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradcheck, runGradchecks } from '../core/index.ts';
 import { physicsChecks } from './checks.ts';
+import { BODY_FORCE_KERNELS, PARTICLE_FORCE_KERNELS } from './kernels/list.ts';
 
 const KERNELS = [
   'physics.eval_springs',
@@ -33,6 +34,14 @@ const KERNELS = [
 
 test('every kernel, the fused step and the rollouts have a registered gradcheck', () => {
   assert.deepEqual([...physicsChecks.keys()].sort(), [...KERNELS].sort());
+});
+
+test('every force kernel of the kernel list has a gradcheck of its name (exact model), and its C1 variant where it has contact', () => {
+  for (const k of [...PARTICLE_FORCE_KERNELS, ...BODY_FORCE_KERNELS]) {
+    assert.ok(physicsChecks.has(`physics.${k.name}`), `no gradcheck physics.${k.name}`);
+    if (k.name.includes('contacts'))
+      assert.ok(physicsChecks.has(`physics.${k.name}_c1`) || k.name === 'eval_body_ground_contacts', `no gradcheck physics.${k.name}_c1`);
+  }
 });
 
 test('all physics gradchecks pass at 1e-6 relative error', () => {

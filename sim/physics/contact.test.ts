@@ -4,15 +4,32 @@
 // and reaches the kernels from ModelBuilder and scene files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CF, contactForce } from './contact.ts';
+import { contactForce, contactScratch } from './contact.ts';
+
+const SCRATCH = contactScratch();
+const CF = SCRATCH.force;
 import { ModelBuilder } from './builder.ts';
 import { parseScene, buildScene } from './scene.ts';
-import { BL, sampleMap, splineSample } from './terrain.ts';
+import { sampleMap, splineSample, terrainScratch } from './terrain.ts';
 import type { TerrainData } from './data.ts';
 
 /** Force along x (friction) and z (normal) of a contact with normal +z, penetration c, velocity (vx, 0, vz). */
 function force(c: number, vx: number, vz: number, sd: number, sp: number): [number, number] {
-  contactForce(0, 0, 1, c, vx, 0, vz, 1e4, 100, 200, 0.5, { frictionEps: 1e-3, smoothDamping: sd, smoothFriction: sp, smoothPenetration: 0, contactCutoff: 0 });
+  contactForce(
+    0,
+    0,
+    1,
+    c,
+    vx,
+    0,
+    vz,
+    1e4,
+    100,
+    200,
+    0.5,
+    { frictionEps: 1e-3, smoothDamping: sd, smoothFriction: sp, smoothPenetration: 0, contactCutoff: 0 },
+    SCRATCH,
+  );
   return [CF[0]!, CF[2]!];
 }
 
@@ -71,7 +88,7 @@ test('C1 contact model: force and its derivative continuous across c = 0 (exact:
     contactCutoff: 30 * w,
   });
   const fz = (c: number, w: number): number => {
-    contactForce(0, 0, 1, c, 0.3, 0, -0.2, 1e4, 100, 200, 0.5, cm(w));
+    contactForce(0, 0, 1, c, 0.3, 0, -0.2, 1e4, 100, 200, 0.5, cm(w), SCRATCH);
     return CF[2]!;
   };
   const d = 1e-7;
@@ -103,12 +120,14 @@ test('C1 contact model: force and its derivative continuous across c = 0 (exact:
     kf: 0,
     spline: true,
     cutoff: 0,
+    scratch: terrainScratch(),
   });
-  splineSample(T(plane), T(plane).heights, 1.37, 1.12);
+  const BL = new Float64Array(3);
+  splineSample(T(plane), T(plane).heights, 1.37, 1.12, BL);
   assert.ok(Math.abs(BL[0]! - (0.2 + 0.1 * (1.37 / 0.5) - 0.05 * (1.12 / 0.5))) < 1e-12 && Math.abs(BL[1]! - 0.2) < 1e-12 && Math.abs(BL[2]! + 0.1) < 1e-12);
   const tb = T(bumpy);
   const hx = (x: number): number => {
-    splineSample(tb, tb.heights, x, 1.1);
+    splineSample(tb, tb.heights, x, 1.1, BL);
     return BL[1]!;
   };
   const edge = 1.5; // a cell edge (x = 3 cells of 0.5 m)
@@ -118,8 +137,8 @@ test('C1 contact model: force and its derivative continuous across c = 0 (exact:
   // the bilinear normal jumps there
   const tl = { ...tb, spline: false };
   const hxl = (x: number): number => {
-    sampleMap(tl, tl.heights, x, 1.1);
-    return BL[1]!;
+    sampleMap(tl, tl.scratch, tl.heights, x, 1.1);
+    return tl.scratch.sample[1]!;
   };
   assert.ok(Math.abs(hxl(edge - 1e-9) - hxl(edge + 1e-9)) > 0.05, 'bilinear slope jumps at the edge');
 });

@@ -20,42 +20,63 @@
 // so the force switches on smoothly instead of at c = 0. Contacts are evaluated for
 // c < 30 w (beyond, sp and a are below 1e-13 of their scale: the cut is far below roundoff).
 
-/** min(vn, 0), or its smooth version with width sd > 0; writes its derivative into DM[0]. */
-function negPart(vn: number, sd: number): number {
+type F64 = Float64Array;
+
+/**
+ * Scratch of the contact force, passed explicitly (each ModelData owns one, `contactScratch`):
+ * the force, the adjoints of the inputs and the two soft minima's derivatives, named.
+ */
+export interface ContactScratch {
+  /** Output of `contactForce` (and `adjContactForce`): the force [fx, fy, fz]. */
+  force: F64;
+  /** Output of `adjContactForce`: adjoints of [nx, ny, nz, c, vx, vy, vz, ke, kd, kf, mu] (overwritten on every call). */
+  adj: F64;
+  /** d min_s(vn, 0) / d vn of the last `negPart`. */
+  dNeg: number;
+  /** d/da, d/db of the last `frictionMin`. */
+  dMinA: number;
+  dMinB: number;
+}
+
+/** A fresh scratch record for the contact force. */
+export function contactScratch(): ContactScratch {
+  return { force: new Float64Array(3), adj: new Float64Array(11), dNeg: 0, dMinA: 0, dMinB: 0 };
+}
+
+/** min(vn, 0), or its smooth version with width sd > 0; writes its derivative into S.dNeg. */
+function negPart(vn: number, sd: number, S: ContactScratch): number {
   if (sd > 0) {
     const r = Math.sqrt(vn * vn + sd * sd);
-    DM[0] = 0.5 * (1 - vn / r);
+    S.dNeg = 0.5 * (1 - vn / r);
     return 0.5 * (vn - r);
   }
-  DM[0] = vn < 0 ? 1 : 0;
+  S.dNeg = vn < 0 ? 1 : 0;
   return Math.min(vn, 0);
 }
-const DM = new Float64Array(1);
 
-/** min(a, b) for a, b >= 0, or the p-norm soft minimum with p = sp > 0; writes d/da, d/db into DS. */
-function frictionMin(a: number, b: number, sp: number): number {
+/** min(a, b) for a, b >= 0, or the p-norm soft minimum with p = sp > 0; writes d/da, d/db into S.dMinA, S.dMinB. */
+function frictionMin(a: number, b: number, sp: number, S: ContactScratch): number {
   if (sp > 0) {
     const mx = Math.max(a, b);
     if (!(mx > 0)) {
-      DS[0] = 0;
-      DS[1] = 0;
+      S.dMinA = 0;
+      S.dMinB = 0;
       return 0;
     }
     const ta = Math.pow(a / mx, sp);
     const tb = Math.pow(b / mx, sp);
-    const S = Math.pow(ta + tb, 1 / sp); // (a^p + b^p)^(1/p) / mx
-    const f = (a * b) / (mx * S);
+    const n = Math.pow(ta + tb, 1 / sp); // (a^p + b^p)^(1/p) / mx
+    const f = (a * b) / (mx * n);
     const sum = ta + tb;
-    DS[0] = (b / (mx * S)) * (tb / sum);
-    DS[1] = (a / (mx * S)) * (ta / sum);
+    S.dMinA = (b / (mx * n)) * (tb / sum);
+    S.dMinB = (a / (mx * n)) * (ta / sum);
     return f;
   }
   const viscous = a < b;
-  DS[0] = viscous ? 1 : 0;
-  DS[1] = viscous ? 0 : 1;
+  S.dMinA = viscous ? 1 : 0;
+  S.dMinB = viscous ? 0 : 1;
   return viscous ? a : b;
 }
-const DS = new Float64Array(2);
 
 /** The contact model's constants (ModelData has them): |vt| smoothing and the optional smoothing for planning. */
 export interface ContactModel {
@@ -78,17 +99,9 @@ function softPen(c: number, w: number): number {
   return -w * (t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t)));
 }
 
-/** Output of `contactForce`: the force [fx, fy, fz]. */
-export const CF = new Float64Array(3);
-/**
- * Output of `adjContactForce`: adjoints of [nx, ny, nz, c, vx, vy, vz, ke, kd, kf, mu]
- * (overwritten on every call).
- */
-export const CA = new Float64Array(11);
-
 /**
  * Contact force for normal n (unit), penetration c, relative velocity v of the touching
- * point and contact parameters; writes CF. Returns false (and zero force) when c >= the
+ * point and contact parameters; writes S.force. Returns false (and zero force) when c >= the
  * cutoff (0 for the exact model).
  */
 export function contactForce(
@@ -104,7 +117,9 @@ export function contactForce(
   kf: number,
   mu: number,
   cm: ContactModel,
+  S: ContactScratch,
 ): boolean {
+  const CF = S.force;
   const eps = cm.frictionEps;
   const sd = cm.smoothDamping;
   const sp = cm.smoothFriction;
@@ -117,12 +132,12 @@ export function contactForce(
   const vn = nx * vx + ny * vy + nz * vz;
   const w = cm.smoothPenetration;
   const act = w > 0 ? 1 / (1 + Math.exp(c / w)) : 1;
-  const fn = ke * softPen(c, w) + kd * act * negPart(vn, sd);
+  const fn = ke * softPen(c, w) + kd * act * negPart(vn, sd, S);
   const vtx = vx - nx * vn;
   const vty = vy - ny * vn;
   const vtz = vz - nz * vn;
   const vs = Math.sqrt(vtx * vtx + vty * vty + vtz * vtz + eps * eps);
-  const ft = frictionMin(kf * vs, mu * Math.abs(fn), sp);
+  const ft = frictionMin(kf * vs, mu * Math.abs(fn), sp, S);
   const g = ft / vs;
   CF[0] = -nx * fn - vtx * g;
   CF[1] = -ny * fn - vty * g;
@@ -132,8 +147,8 @@ export function contactForce(
 
 /**
  * Adjoint of `contactForce`: given the force's adjoint (ax, ay, az), writes the adjoints of
- * its inputs into CA, and the force itself into CF (as `contactForce` would: callers whose
- * adjoint needs the force need not recompute it). Returns false (CA and CF zeroed) when c >= 0.
+ * its inputs into S.adj, and the force itself into S.force (as `contactForce` would: callers
+ * whose adjoint needs the force need not recompute it). Returns false (both zeroed) beyond the cutoff.
  */
 export function adjContactForce(
   nx: number,
@@ -148,10 +163,13 @@ export function adjContactForce(
   kf: number,
   mu: number,
   cm: ContactModel,
+  S: ContactScratch,
   ax: number,
   ay: number,
   az: number,
 ): boolean {
+  const CF = S.force;
+  const CA = S.adj;
   const eps = cm.frictionEps;
   const sd = cm.smoothDamping;
   const sp = cm.smoothFriction;
@@ -161,8 +179,8 @@ export function adjContactForce(
     return false;
   }
   const vn = nx * vx + ny * vy + nz * vz;
-  const mneg = negPart(vn, sd);
-  const dmneg = DM[0]!;
+  const mneg = negPart(vn, sd, S);
+  const dmneg = S.dNeg;
   const w = cm.smoothPenetration;
   const spc = softPen(c, w);
   const act = w > 0 ? 1 / (1 + Math.exp(c / w)) : 1;
@@ -173,9 +191,9 @@ export function adjContactForce(
   const vtz = vz - nz * vn;
   const vs = Math.sqrt(vtx * vtx + vty * vty + vtz * vtz + eps * eps);
   const afn = Math.abs(fn);
-  const ft = frictionMin(kf * vs, mu * afn, sp);
-  const dfa = DS[0]!;
-  const dfb = DS[1]!;
+  const ft = frictionMin(kf * vs, mu * afn, sp, S);
+  const dfa = S.dMinA;
+  const dfb = S.dMinB;
   const g = ft / vs;
   CF[0] = -nx * fn - vtx * g;
   CF[1] = -ny * fn - vty * g;

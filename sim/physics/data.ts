@@ -2,6 +2,9 @@
 // Float64Array, plus the matching gradient accumulators the adjoint kernels add into.
 import type { Tensor } from '../core/index.ts';
 import { MODEL_PARAMS, type Model, type ModelParamName } from './model.ts';
+import { PARAMS, type ParamViews } from './params.ts';
+import { terrainScratch, type TerrainScratch } from './terrain.ts';
+import { contactScratch, type ContactScratch } from './contact.ts';
 
 type F64 = Float64Array;
 
@@ -23,45 +26,30 @@ export interface TerrainData {
   spline: boolean;
   /** A point touches where its penetration is below this (0 exact; 30 x the activation width). */
   cutoff: number;
+  /** Scratch record of the terrain functions run on this data (terrain.ts), passed to them explicitly. */
+  scratch: TerrainScratch;
 }
 
-/** Everything a kernel reads from the Model: counts, topology and parameter arrays. */
-export interface ModelData {
+/**
+ * Everything a kernel reads from the Model: counts, topology, and every table parameter
+ * (params.ts) under its own name (`ParamViews`: scalars as numbers, the others as arrays).
+ */
+export interface ModelData extends ParamViews {
   np: number;
   ns: number;
   nb: number;
   nc: number;
   nt: number;
   npl: number;
-  particleMass: F64;
-  particleRadius: F64;
   springIndices: Int32Array;
-  springKe: F64;
-  springKd: F64;
-  springRest: F64;
-  gravity: F64;
-  particleDrag: number;
   planeNormal: F64;
-  planeOffset: F64;
-  groundKe: number;
-  groundKd: number;
-  groundKf: number;
-  groundMu: number;
   terrain: TerrainData | null;
-  bodyMass: F64;
-  bodyInertia: F64;
   contactBody: Int32Array;
-  contactPoint: F64;
-  contactRadius: F64;
   contactTrack: Int32Array;
   trackBody: Int32Array;
   trackDir: F64;
   /** Body-body contact: on, parameters, shapes (model.ts), and each body's contact points as [start, end) into bodyContactList. */
   bodyContact: boolean;
-  bodyKe: number;
-  bodyKd: number;
-  bodyKf: number;
-  bodyMu: number;
   bodyShape: Int32Array;
   bodyShapeHalf: F64;
   bodyShapeRadius: F64;
@@ -80,6 +68,36 @@ export interface ModelData {
   smoothPenetration: number;
   /** Contacts are evaluated for c < contactCutoff (0 exact; 30 x the activation width). */
   contactCutoff: number;
+  /** Scratch record of the contact force run on this data (contact.ts), passed to it explicitly. */
+  contactScratch: ContactScratch;
+  /** Scratch record of the body kernels run on this data (kernels/bodies.ts). */
+  bodyScratch: BodyScratch;
+}
+
+/** Work arrays of the body kernels (kernels/bodies.ts), named; one record per ModelData. */
+export interface BodyScratch {
+  /** R_b p_k: a contact point's offset from its body's centre (`rotatePoint`). */
+  rp: F64;
+  /** The touching point's arm [ax, ay, az] and velocity [vx, vy, vz] (`touchingPoint`). */
+  arm: F64;
+  /** Adjoints of a body contact: [arm x, y, z, n x, y, z, c, ke, kd, kf, mu] (`adjApplyContact`). */
+  adjContact: F64;
+  /** I^-1 (row-major 3x3) and its adjoint (the angular update). */
+  iInv: F64;
+  adjIInv: F64;
+  /** The angular update's intermediates for its adjoint (`angularForward`): 20 values. */
+  ang: F64;
+}
+
+function bodyScratch(): BodyScratch {
+  return {
+    rp: new Float64Array(3),
+    arm: new Float64Array(6),
+    adjContact: new Float64Array(11),
+    iInv: new Float64Array(9),
+    adjIInv: new Float64Array(9),
+    ang: new Float64Array(20),
+  };
 }
 
 /** Gradient accumulators, one per differentiable Model tensor (same sizes). */
@@ -90,27 +108,15 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
   const p = (k: ModelParamName): F64 => (params ? params[MODEL_PARAMS.indexOf(k)]!.data : model.params[k].data);
   const g = model.terrain;
   const bci = bodyContactIndex(model, p('contactPoint'), p('contactRadius'));
-  return {
+  const md = {
     np: model.particleCount,
     ns: model.springCount,
     nb: model.bodyCount,
     nc: model.contactCount,
     nt: model.trackCount,
     npl: model.planeCount,
-    particleMass: p('particleMass'),
-    particleRadius: p('particleRadius'),
     springIndices: model.springIndices,
-    springKe: p('springKe'),
-    springKd: p('springKd'),
-    springRest: p('springRest'),
-    gravity: p('gravity'),
-    particleDrag: p('particleDrag')[0]!,
     planeNormal: model.planeNormal,
-    planeOffset: p('planeOffset'),
-    groundKe: p('groundKe')[0]!,
-    groundKd: p('groundKd')[0]!,
-    groundKf: p('groundKf')[0]!,
-    groundMu: p('groundMu')[0]!,
     terrain: g
       ? {
           nx: g.nx,
@@ -125,21 +131,14 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
           kf: p('terrainKf')[0]!,
           spline: model.contactSmoothing.terrain === 'spline',
           cutoff: 30 * (model.contactSmoothing.penetration ?? 0),
+          scratch: terrainScratch(),
         }
       : null,
-    bodyMass: p('bodyMass'),
-    bodyInertia: p('bodyInertia'),
     contactBody: model.contactBody,
-    contactPoint: p('contactPoint'),
-    contactRadius: p('contactRadius'),
     contactTrack: model.contactTrack,
     trackBody: model.trackBody,
     trackDir: model.trackDir,
     bodyContact: model.bodyContact && model.bodyCount > 1,
-    bodyKe: p('bodyKe')[0]!,
-    bodyKd: p('bodyKd')[0]!,
-    bodyKf: p('bodyKf')[0]!,
-    bodyMu: p('bodyMu')[0]!,
     bodyShape: model.bodyShape,
     bodyShapeHalf: model.bodyShapeHalf,
     bodyShapeRadius: model.bodyShapeRadius,
@@ -153,7 +152,13 @@ export function modelData(model: Model, params?: readonly Tensor[]): ModelData {
     smoothFriction: model.contactSmoothing.friction,
     smoothPenetration: model.contactSmoothing.penetration ?? 0,
     contactCutoff: 30 * (model.contactSmoothing.penetration ?? 0),
-  };
+    contactScratch: contactScratch(),
+    bodyScratch: bodyScratch(),
+  } as ModelData;
+  // every table parameter under its own name: scalars copied as numbers, the others viewed
+  const views = md as unknown as Record<ModelParamName, F64 | number>;
+  for (const k of MODEL_PARAMS) views[k] = PARAMS[k].shape(model).length === 0 ? p(k)[0]! : p(k);
+  return md;
 }
 
 /** Each body's contact points (CSR: start offsets into a list) and its bounding radius. */
@@ -180,25 +185,38 @@ function bodyContactIndex(model: Model, P: F64, r: F64): { bodyContactStart: Int
 let sink = new Float64Array(64);
 
 /**
- * Zeroed gradient accumulators matching the model's parameter sizes. With `need`, the
- * parameters not needed (false, MODEL_PARAMS order) share one scratch buffer whose content
- * is never read: the adjoint kernels may add into it, nothing is allocated for them.
+ * Zeroed gradient accumulators matching the model's parameter sizes. With `need` (indices
+ * into MODEL_PARAMS, ascending), the parameters not needed share one scratch buffer whose
+ * content is never read: the adjoint kernels may add into it, nothing is allocated for them.
  */
-export function zeroParamGrads(model: Model, need?: readonly boolean[]): ParamGrads {
+export function zeroParamGrads(model: Model, need?: readonly number[]): ParamGrads {
   const out = {} as ParamGrads;
-  MODEL_PARAMS.forEach((k, i) => {
+  let j = 0;
+  for (let i = 0; i < MODEL_PARAMS.length; i++) {
+    const k = MODEL_PARAMS[i]!;
     const n = model.params[k].size;
-    if (!need || need[i]) {
+    if (!need || need[j] === i) {
+      if (need) j++;
       out[k] = new Float64Array(n);
-      return;
+      continue;
     }
     if (sink.length < n) sink = new Float64Array(Math.max(n, 2 * sink.length));
     out[k] = sink;
-  });
+  }
   return out;
 }
 
-let cache: { model: Model; data: Float64Array[]; scalars: number[]; md: ModelData } | null = null;
+let cache: { model: Model; data: Float64Array[]; scalars: Float64Array; md: ModelData } | null = null;
+
+/** Whether the cached ModelData still views exactly these parameter arrays and scalar values. */
+function cacheHolds(model: Model, params: readonly Tensor[]): boolean {
+  if (!cache || cache.model !== model) return false;
+  for (let i = 0; i < params.length; i++) {
+    const d = params[i]!.data;
+    if (d !== cache.data[i] || (d.length === 1 && d[0] !== cache.scalars[i])) return false;
+  }
+  return true;
+}
 
 /**
  * `modelData`, reusing the last result when the model and parameter arrays are the same
@@ -206,8 +224,8 @@ let cache: { model: Model; data: Float64Array[]; scalars: number[]; md: ModelDat
  * optimiser may update a parameter's array in place).
  */
 export function modelDataCached(model: Model, params: readonly Tensor[]): ModelData {
-  if (cache && cache.model === model && cache.data.every((d, i) => d === params[i]!.data && (d.length !== 1 || d[0] === cache!.scalars[i]))) return cache.md;
+  if (cacheHolds(model, params)) return cache!.md;
   const md = modelData(model, params);
-  cache = { model, data: params.map((t) => t.data), scalars: params.map((t) => (t.size === 1 ? t.data[0]! : 0)), md };
+  cache = { model, data: params.map((t) => t.data), scalars: Float64Array.from(params, (t) => (t.size === 1 ? t.data[0]! : 0)), md };
   return md;
 }

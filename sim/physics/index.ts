@@ -25,6 +25,7 @@ export {
   type TerrainGrid,
   type ModelInit,
 } from './model.ts';
+export { PARAMS, paramSpec, groupParams, groupDefaults, type ParamSpec, type ParamCounts, type ParamConstraint } from './params.ts';
 export {
   ModelBuilder,
   BodyDesc,
@@ -34,6 +35,7 @@ export {
   pointsShape,
   type ShapeInfo,
   type GroundOptions,
+  type BodyContactOptions,
   type TerrainOptions,
   type ClothOptions,
 } from './builder.ts';
@@ -52,7 +54,7 @@ export {
   integrateBodies,
   terrainHeight,
 } from './ops.ts';
-export { contactForce, adjContactForce } from './contact.ts';
+export { contactForce, adjContactForce, contactScratch, type ContactScratch } from './contact.ts';
 export { bodyPairs } from './kernels/bodybody.ts';
 export { modelData, zeroParamGrads, type ModelData, type ParamGrads, type TerrainData } from './data.ts';
 export { ModelError, SceneError, SimulationError, StabilityError } from './errors.ts';

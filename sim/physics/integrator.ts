@@ -1,7 +1,7 @@
 // The semi-implicit Euler integrator (sim/physics, layer sim): one step, with substeps, is
-// ONE fused custom op on the core's tape. Its forward composes the kernels in physical
-// order (forces, then integration; particles, then bodies); its backward replays their
-// hand-written adjoints in reverse order, so gradients reach the incoming state, the step's
+// ONE fused custom op on the core's tape. Its forward runs the force kernels of the one
+// kernel list (kernels/list.ts) in order, then the integration (particles, then bodies); its
+// backward runs their hand-written adjoints in reverse order, so gradients reach the incoming state, the step's
 // controls and every Model parameter. The adjoints are plain-array code: first order only
 // (no createGraph through a step).
 import { Tensor, customOp, zeros, ShapeError, fmtShape } from '../core/index.ts';
@@ -9,29 +9,10 @@ import { modelDataCached, zeroParamGrads, type ModelData, type ParamGrads } from
 import { ModelError, SimulationError } from './errors.ts';
 import { adjQuatToMat, rotationMatrices } from './math.ts';
 import { Control, MODEL_PARAMS, STATE_FIELDS, State, Model } from './model.ts';
-import {
-  adj_eval_particle_drag,
-  adj_eval_particle_ground_contacts,
-  adj_eval_particle_terrain_contacts,
-  adj_eval_springs,
-  adj_integrate_particles,
-  eval_particle_drag,
-  eval_particle_ground_contacts,
-  eval_particle_terrain_contacts,
-  eval_springs,
-  integrate_particles,
-} from './kernels/particles.ts';
-import {
-  adj_eval_body_ground_contacts,
-  adj_eval_body_terrain_contacts,
-  adj_eval_track_drive,
-  adj_integrate_bodies,
-  eval_body_ground_contacts,
-  eval_body_terrain_contacts,
-  eval_track_drive,
-  integrate_bodies,
-} from './kernels/bodies.ts';
-import { adj_eval_body_body_contacts, bodyPairsCached, eval_body_body_contacts } from './kernels/bodybody.ts';
+import { adj_integrate_particles, integrate_particles } from './kernels/particles.ts';
+import { adj_integrate_bodies, integrate_bodies } from './kernels/bodies.ts';
+import { bodyPairsCached } from './kernels/bodybody.ts';
+import { BODY_FORCE_KERNELS, PARTICLE_FORCE_KERNELS, type BodyKernelInputs } from './kernels/list.ts';
 
 type F64 = Float64Array;
 
@@ -68,8 +49,8 @@ interface Substep {
   bf: F64;
   bt: F64;
   R: F64;
-  /** Body pairs of the broad phase (body-body contact), fixed for the adjoint. */
-  pairs: Int32Array;
+  /** Extra inputs of the body force kernels (the broad phase's pairs, fixed for the adjoint; the track forces). */
+  x: BodyKernelInputs;
 }
 
 const QUANTITY = ['particle_q', 'particle_qd', 'body_pos', 'body_rot', 'body_vel', 'body_ang_vel'] as const;
@@ -124,25 +105,21 @@ function checkFiniteState(arrays: readonly F64[], step: number, phase: 'forward'
   });
 }
 
+const NO_TRACKS = new Float64Array(0);
+
 /** Forward of one substep of length h: returns the new raw state and what the adjoint needs. */
 function substepForward(M: ModelData, s: RawState, pF: F64 | null, bF: F64 | null, bT: F64 | null, tF: F64 | null, h: number): { out: RawState; rec: Substep } {
   const pf = copyOrZeros(pF, 3 * M.np);
-  eval_particle_drag(M, s.qd, pf);
-  eval_springs(M, s.q, s.qd, pf);
-  eval_particle_ground_contacts(M, s.q, s.qd, pf);
-  eval_particle_terrain_contacts(M, s.q, s.qd, pf);
+  for (const k of PARTICLE_FORCE_KERNELS) k.forward(M, s.q, s.qd, pf);
   const out = zerosRaw(M);
   integrate_particles(M, s.q, s.qd, pf, h, out.q, out.qd);
   const R = rotationMatrices(s.rot, M.nb);
   const bf = copyOrZeros(bF, 3 * M.nb);
   const bt = copyOrZeros(bT, 3 * M.nb);
-  eval_body_ground_contacts(M, s.pos, R, s.vel, s.w, bf, bt);
-  eval_body_terrain_contacts(M, s.pos, R, s.vel, s.w, bf, bt);
-  const pairs = bodyPairsCached(M, s.pos);
-  eval_body_body_contacts(M, s.pos, R, s.vel, s.w, pairs, bf, bt);
-  if (tF) eval_track_drive(M, s.pos, R, tF, bf, bt);
+  const x: BodyKernelInputs = { pairs: bodyPairsCached(M, s.pos), trackF: tF, adjTrackF: NO_TRACKS };
+  for (const k of BODY_FORCE_KERNELS) k.forward(M, s.pos, R, s.vel, s.w, x, bf, bt);
   integrate_bodies(M, s.pos, s.rot, R, s.vel, s.w, bf, bt, h, out.pos, out.rot, out.vel, out.w);
-  return { out, rec: { s, pf, bf, bt, R, pairs } };
+  return { out, rec: { s, pf, bf, bt, R, x } };
 }
 
 /** Adjoint accumulators of the step's controls (null: not wanted, nothing accumulated). */
@@ -154,8 +131,8 @@ interface ControlGrads {
 }
 
 /** Adjoint of one substep: from the adjoint of its output state to that of its input state. */
-function substepBackward(M: ModelData, rec: Substep, tF: F64 | null, h: number, adjOut: RawState, G: ParamGrads, C: ControlGrads): RawState {
-  const { s, pf, bf, bt, R, pairs } = rec;
+function substepBackward(M: ModelData, rec: Substep, h: number, adjOut: RawState, G: ParamGrads, C: ControlGrads): RawState {
+  const { s, pf, bf, bt, R } = rec;
   const adjIn = zerosRaw(M);
   if (M.nb > 0) {
     const adjBf = new Float64Array(3 * M.nb);
@@ -182,10 +159,9 @@ function substepBackward(M: ModelData, rec: Substep, tF: F64 | null, h: number, 
       adjBt,
       G,
     );
-    if (tF) adj_eval_track_drive(M, s.pos, R, tF, adjBf, adjBt, adjR, C.trackF, G);
-    adj_eval_body_body_contacts(M, s.pos, R, s.vel, s.w, pairs, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
-    adj_eval_body_terrain_contacts(M, s.pos, R, s.vel, s.w, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
-    adj_eval_body_ground_contacts(M, s.pos, R, s.vel, s.w, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
+    const x: BodyKernelInputs = { pairs: rec.x.pairs, trackF: rec.x.trackF, adjTrackF: C.trackF };
+    for (let i = BODY_FORCE_KERNELS.length - 1; i >= 0; i--)
+      BODY_FORCE_KERNELS[i]!.adjoint(M, s.pos, R, s.vel, s.w, x, adjBf, adjBt, adjIn.pos, adjR, adjIn.vel, adjIn.w, G);
     for (let b = 0; b < M.nb; b++) adjQuatToMat(s.rot, b, adjR, adjIn.rot);
     if (C.bodyF) addInto(C.bodyF, adjBf);
     if (C.bodyT) addInto(C.bodyT, adjBt);
@@ -193,10 +169,7 @@ function substepBackward(M: ModelData, rec: Substep, tF: F64 | null, h: number, 
   if (M.np > 0) {
     const adjPf = new Float64Array(3 * M.np);
     adj_integrate_particles(M, pf, h, adjOut.q, adjOut.qd, adjIn.q, adjIn.qd, adjPf, G);
-    adj_eval_particle_terrain_contacts(M, s.q, s.qd, adjPf, adjIn.q, adjIn.qd, G);
-    adj_eval_particle_ground_contacts(M, s.q, s.qd, adjPf, adjIn.q, adjIn.qd, G);
-    adj_eval_springs(M, s.q, s.qd, adjPf, adjIn.q, adjIn.qd, G);
-    adj_eval_particle_drag(M, s.qd, adjPf, adjIn.qd, G);
+    for (let i = PARTICLE_FORCE_KERNELS.length - 1; i >= 0; i--) PARTICLE_FORCE_KERNELS[i]!.adjoint(M, s.q, s.qd, adjPf, adjIn.q, adjIn.qd, G);
     if (C.particleF) addInto(C.particleF, adjPf);
   }
   return adjIn;
@@ -267,7 +240,12 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
     return t ?? zeroCtl[i]!;
   });
   const params = model.tensors();
-  const inputs = [...sIn, ...cTensors, ...params];
+  // only the parameters that require grad join the tape node: the others are constants of
+  // the step (read through `params`), so a step's node does not grow with the parameter table
+  const gradIdx: number[] = [];
+  for (let i = 0; i < params.length; i++) if (params[i]!.requiresGrad) gradIdx.push(i);
+  const inputs = [...sIn, ...cTensors];
+  for (const i of gradIdx) inputs.push(params[i]!);
   const h = dt / S;
   let subs: Substep[] = [];
   let M: ModelData | null = null;
@@ -275,7 +253,7 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
     'physics.simulate',
     inputs,
     (xs) => {
-      M = modelDataCached(model, xs.slice(10));
+      M = modelDataCached(model, params);
       const pF = present[0] ? xs[6]!.data : null;
       const bF = present[1] ? xs[7]!.data : null;
       const bT = present[2] ? xs[8]!.data : null;
@@ -310,10 +288,7 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
         const n = Math.sqrt(n2);
         if (n > clip) for (const a of adjList) for (let i = 0; i < a.length; i++) a[i] = (a[i]! * clip) / n;
       }
-      const G = zeroParamGrads(
-        model,
-        params.map((t) => t.requiresGrad),
-      );
+      const G = zeroParamGrads(model, gradIdx);
       const wantCtl = present.map((p, i) => p && cIn[i]!.requiresGrad);
       const C: ControlGrads = {
         particleF: wantCtl[0] ? new Float64Array(3 * np) : null,
@@ -321,12 +296,11 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
         bodyT: wantCtl[2] ? new Float64Array(3 * nb) : null,
         trackF: new Float64Array(model.trackCount),
       };
-      const tF = present[3] ? inputs[9]!.data : null;
-      for (let k = S - 1; k >= 0; k--) adj = substepBackward(md, subs[k]!, tF, h, adj, G, C);
+      for (let k = S - 1; k >= 0; k--) adj = substepBackward(md, subs[k]!, h, adj, G, C);
       if (checkFinite) checkFiniteState(rawList(adj), step, 'backward');
       const stateGrads = rawList(adj).map((d, i) => (sIn[i]!.requiresGrad ? new Tensor(d, stateShapes[i]!) : null));
       const ctlGrads = [C.particleF, C.bodyF, C.bodyT, C.trackF].map((d, i) => (wantCtl[i] ? new Tensor(d!, cShapes[i]!) : null));
-      const paramGrads = MODEL_PARAMS.map((k, i) => (params[i]!.requiresGrad ? new Tensor(G[k], params[i]!.shape) : null));
+      const paramGrads = gradIdx.map((i) => new Tensor(G[MODEL_PARAMS[i]!], params[i]!.shape));
       return [...stateGrads, ...ctlGrads, ...paramGrads];
     },
   );

@@ -3,44 +3,9 @@
 // parameter is a float64 Tensor, so it can require grad and receive gradients from a rollout.
 import { Tensor, zeros } from '../core/index.ts';
 import { ModelError } from './errors.ts';
+import { MODEL_PARAMS, PARAMS, constraintViolation, type ModelParamName, type ParamSpec } from './params.ts';
 
-/**
- * Names of the differentiable Model tensors, in the order the fused step takes them.
- * Shapes: particleMass/particleRadius [Np]; springKe/springKd/springRest [Ns]; gravity [3];
- * particleDrag []; planeOffset [Npl]; groundKe/Kd/Kf/Mu []; terrainHeights/Ke/Kd/Mu [ny, nx];
- * terrainKf []; bodyMass [Nb]; bodyInertia [Nb, 3, 3]; contactPoint [Nc, 3]; contactRadius [Nc];
- * bodyKe/Kd/Kf/Mu [] (body-body contact).
- */
-export const MODEL_PARAMS = [
-  'particleMass',
-  'particleRadius',
-  'springKe',
-  'springKd',
-  'springRest',
-  'gravity',
-  'particleDrag',
-  'planeOffset',
-  'groundKe',
-  'groundKd',
-  'groundKf',
-  'groundMu',
-  'terrainHeights',
-  'terrainKe',
-  'terrainKd',
-  'terrainMu',
-  'terrainKf',
-  'bodyMass',
-  'bodyInertia',
-  'contactPoint',
-  'contactRadius',
-  'bodyKe',
-  'bodyKd',
-  'bodyKf',
-  'bodyMu',
-] as const;
-
-/** Name of one differentiable Model tensor. */
-export type ModelParamName = (typeof MODEL_PARAMS)[number];
+export { MODEL_PARAMS, type ModelParamName } from './params.ts';
 
 /** Names of the State tensors, in the order the fused step takes and returns them. */
 export const STATE_FIELDS = ['particleQ', 'particleQd', 'bodyPos', 'bodyRot', 'bodyVel', 'bodyAngVel'] as const;
@@ -108,6 +73,13 @@ export interface ModelInit {
   initial: Record<(typeof STATE_FIELDS)[number], Float64Array>;
 }
 
+/** One read accessor per table parameter: `model.groundMu` is `model.params.groundMu`. */
+export type ParamAccessors = { readonly [K in ModelParamName]: Tensor };
+
+// the accessors' types (defined on the prototype after the class, one per table entry)
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface Model extends ParamAccessors {}
+
 /**
  * Static description of a world: topology (indices, counts) as typed arrays and every
  * physical parameter as a float64 Tensor. A rollout never mutates a Model; to learn a
@@ -117,6 +89,7 @@ export interface ModelInit {
  * Conventions: z is up; quaternions are [x, y, z, w]; body positions are centres of mass;
  * body velocities and angular velocities are in the world frame; inertia in the body frame.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Model implements ModelInit {
   particleCount!: number;
   springCount!: number;
@@ -165,82 +138,6 @@ export class Model implements ModelInit {
     this.bodyShapeHalf = init.bodyShapeHalf ?? new Float64Array(3 * init.bodyCount);
     this.bodyShapeRadius = init.bodyShapeRadius ?? new Float64Array(init.bodyCount);
     this.params = { ...init.params };
-  }
-
-  get particleMass(): Tensor {
-    return this.params.particleMass;
-  }
-  get particleRadius(): Tensor {
-    return this.params.particleRadius;
-  }
-  get springKe(): Tensor {
-    return this.params.springKe;
-  }
-  get springKd(): Tensor {
-    return this.params.springKd;
-  }
-  get springRest(): Tensor {
-    return this.params.springRest;
-  }
-  get gravity(): Tensor {
-    return this.params.gravity;
-  }
-  get particleDrag(): Tensor {
-    return this.params.particleDrag;
-  }
-  get planeOffset(): Tensor {
-    return this.params.planeOffset;
-  }
-  get groundKe(): Tensor {
-    return this.params.groundKe;
-  }
-  get groundKd(): Tensor {
-    return this.params.groundKd;
-  }
-  get groundKf(): Tensor {
-    return this.params.groundKf;
-  }
-  get groundMu(): Tensor {
-    return this.params.groundMu;
-  }
-  get terrainHeights(): Tensor {
-    return this.params.terrainHeights;
-  }
-  get terrainKe(): Tensor {
-    return this.params.terrainKe;
-  }
-  get terrainKd(): Tensor {
-    return this.params.terrainKd;
-  }
-  get terrainMu(): Tensor {
-    return this.params.terrainMu;
-  }
-  get terrainKf(): Tensor {
-    return this.params.terrainKf;
-  }
-  get bodyMass(): Tensor {
-    return this.params.bodyMass;
-  }
-  get bodyInertia(): Tensor {
-    return this.params.bodyInertia;
-  }
-  get contactPoint(): Tensor {
-    return this.params.contactPoint;
-  }
-  get contactRadius(): Tensor {
-    return this.params.contactRadius;
-  }
-  get bodyKe(): Tensor {
-    return this.params.bodyKe;
-  }
-  get bodyKd(): Tensor {
-    return this.params.bodyKd;
-  }
-  get bodyKf(): Tensor {
-    return this.params.bodyKf;
-  }
-  get bodyMu(): Tensor {
-    return this.params.bodyMu;
   }
 
   /** The differentiable parameters in MODEL_PARAMS order. */
@@ -300,71 +197,18 @@ export class Model implements ModelInit {
    * stiffnesses >= 0, inertia diagonal > 0). Throws a ModelError naming the field and index.
    */
   validate(): void {
-    const expect: Record<ModelParamName, number[]> = {
-      particleMass: [this.particleCount],
-      particleRadius: [this.particleCount],
-      springKe: [this.springCount],
-      springKd: [this.springCount],
-      springRest: [this.springCount],
-      gravity: [3],
-      particleDrag: [],
-      planeOffset: [this.planeCount],
-      groundKe: [],
-      groundKd: [],
-      groundKf: [],
-      groundMu: [],
-      terrainHeights: this.terrain ? [this.terrain.ny, this.terrain.nx] : [0, 0],
-      terrainKe: this.terrain ? [this.terrain.ny, this.terrain.nx] : [0, 0],
-      terrainKd: this.terrain ? [this.terrain.ny, this.terrain.nx] : [0, 0],
-      terrainMu: this.terrain ? [this.terrain.ny, this.terrain.nx] : [0, 0],
-      terrainKf: [],
-      bodyMass: [this.bodyCount],
-      bodyInertia: [this.bodyCount, 3, 3],
-      contactPoint: [this.contactCount, 3],
-      contactRadius: [this.contactCount],
-      bodyKe: [],
-      bodyKd: [],
-      bodyKf: [],
-      bodyMu: [],
-    };
     for (const k of MODEL_PARAMS) {
+      const spec: ParamSpec = PARAMS[k];
       const t = this.params[k];
-      const e = expect[k];
+      const e = spec.shape(this);
       if (t.shape.length !== e.length || t.shape.some((d, i) => d !== e[i])) {
         throw new ModelError(`model: ${k} has shape [${t.shape.join(', ')}], expected [${e.join(', ')}]`, k);
       }
-      for (let i = 0; i < t.size; i++) {
-        const v = t.data[i]!;
-        if (!Number.isFinite(v)) throw new ModelError(`model: ${k}[${i}] is ${v}`, `${k}[${i}]`);
+      const d = t.data;
+      for (let i = 0; i < d.length; i++) {
+        const why = constraintViolation(d[i]!, spec.constraint);
+        if (why !== null) throw new ModelError(`model: ${k}[${i}] ${why}`, `${k}[${i}]`);
       }
-    }
-    const positive: ModelParamName[] = ['particleMass', 'bodyMass'];
-    for (const k of positive) {
-      const d = this.params[k].data;
-      for (let i = 0; i < d.length; i++) if (!(d[i]! > 0)) throw new ModelError(`model: ${k}[${i}] = ${d[i]} must be > 0`, `${k}[${i}]`);
-    }
-    const nonNegative: ModelParamName[] = [
-      'particleRadius',
-      'springKe',
-      'springKd',
-      'particleDrag',
-      'groundKe',
-      'groundKd',
-      'groundKf',
-      'groundMu',
-      'terrainKe',
-      'terrainKd',
-      'terrainMu',
-      'terrainKf',
-      'contactRadius',
-      'bodyKe',
-      'bodyKd',
-      'bodyKf',
-      'bodyMu',
-    ];
-    for (const k of nonNegative) {
-      const d = this.params[k].data;
-      for (let i = 0; i < d.length; i++) if (!(d[i]! >= 0)) throw new ModelError(`model: ${k}[${i}] = ${d[i]} must be >= 0`, `${k}[${i}]`);
     }
     const I = this.params.bodyInertia.data;
     for (let b = 0; b < this.bodyCount; b++) {
@@ -391,6 +235,17 @@ export class Model implements ModelInit {
       if (!((this.contactSmoothing[k] ?? 0) >= 0))
         throw new ModelError(`model: contactSmoothing.${k} = ${this.contactSmoothing[k]} must be >= 0`, `contactSmoothing.${k}`);
   }
+}
+
+// the accessors, one per table entry (params.ts), on the prototype
+for (const k of MODEL_PARAMS) {
+  Object.defineProperty(Model.prototype, k, {
+    get(this: Model): Tensor {
+      return this.params[k];
+    },
+    enumerable: false,
+    configurable: false,
+  });
 }
 
 /** Per-step data: particle positions q and velocities qd; body pose and twist (world frame). */

@@ -1,4 +1,5 @@
-// Single kernels as tape ops (sim/physics, layer sim): each wraps one forward kernel and its
+// Single kernels as tape ops (sim/physics, layer sim): the force kernels' ops are built from the
+// kernel list (kernels/list.ts); each wraps one forward kernel and its
 // hand-written adjoint in a customOp, so a kernel can be gradchecked on its own or composed
 // into a custom integrator. Inputs are the state arrays it reads plus every Model tensor;
 // outputs are fresh force (or state) tensors. First order only.
@@ -6,10 +7,13 @@ import { Tensor, customOp, zeros } from '../core/index.ts';
 import { modelData, zeroParamGrads, type ModelData, type ParamGrads } from './data.ts';
 import { adjQuatToMat, rotationMatrices } from './math.ts';
 import { MODEL_PARAMS, type Model } from './model.ts';
-import { BA, BL, adjSampleMap, sampleMap } from './terrain.ts';
+import { adjSampleMap, sampleMap, terrainScratch } from './terrain.ts';
 import * as P from './kernels/particles.ts';
 import * as B from './kernels/bodies.ts';
 import * as BB from './kernels/bodybody.ts';
+import { BODY_FORCE_KERNELS, PARTICLE_FORCE_KERNELS, type BodyKernelInputs } from './kernels/list.ts';
+
+const NO_TRACKS = new Float64Array(0);
 
 type F64 = Float64Array;
 
@@ -17,10 +21,13 @@ function paramGradTensors(G: ParamGrads, params: readonly Tensor[]): Tensor[] {
   return MODEL_PARAMS.map((k, i) => new Tensor(G[k], params[i]!.shape));
 }
 
-type ParticleForce = (M: ModelData, q: F64, qd: F64, f: F64) => void;
-type AdjParticleForce = (M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads) => void;
-
-function particleForceOp(name: string, fwd: ParticleForce, adj: AdjParticleForce): (model: Model, q: Tensor, qd: Tensor) => Tensor {
+/** The tape op of a particle force kernel of the list: `physics.<name>`. */
+function particleForceOp(kernel: string): (model: Model, q: Tensor, qd: Tensor) => Tensor {
+  const k = PARTICLE_FORCE_KERNELS.find((x) => x.name === kernel);
+  if (!k) throw new Error(`ops: no particle force kernel '${kernel}' in the kernel list`);
+  const name = `physics.${k.name}`;
+  const fwd = k.forward;
+  const adj = k.adjoint;
   return (model, q, qd) => {
     const params = model.tensors();
     const n = model.particleCount;
@@ -44,28 +51,16 @@ function particleForceOp(name: string, fwd: ParticleForce, adj: AdjParticleForce
 }
 
 /** Spring forces on the particles [Np, 3] (kernel eval_springs). */
-export const evalSprings = particleForceOp('physics.eval_springs', P.eval_springs, P.adj_eval_springs);
+export const evalSprings = particleForceOp('eval_springs');
 
 /** Linear drag forces [Np, 3] (kernel eval_particle_drag). */
-export const evalParticleDrag = particleForceOp(
-  'physics.eval_particle_drag',
-  (M, _q, qd, f) => P.eval_particle_drag(M, qd, f),
-  (M, _q, qd, adjF, _aq, aqd, G) => P.adj_eval_particle_drag(M, qd, adjF, aqd, G),
-);
+export const evalParticleDrag = particleForceOp('eval_particle_drag');
 
 /** Ground/wall contact forces on the particles [Np, 3] (kernel eval_particle_ground_contacts). */
-export const evalParticleGroundContacts = particleForceOp(
-  'physics.eval_particle_ground_contacts',
-  P.eval_particle_ground_contacts,
-  P.adj_eval_particle_ground_contacts,
-);
+export const evalParticleGroundContacts = particleForceOp('eval_particle_ground_contacts');
 
 /** Heightmap contact forces on the particles [Np, 3] (kernel eval_particle_terrain_contacts). */
-export const evalParticleTerrainContacts = particleForceOp(
-  'physics.eval_particle_terrain_contacts',
-  P.eval_particle_terrain_contacts,
-  P.adj_eval_particle_terrain_contacts,
-);
+export const evalParticleTerrainContacts = particleForceOp('eval_particle_terrain_contacts');
 
 /** One semi-implicit Euler update of the particles: [q1, qd1] (kernel integrate_particles). */
 export function integrateParticles(model: Model, q: Tensor, qd: Tensor, f: Tensor, dt: number): [Tensor, Tensor] {
@@ -93,27 +88,18 @@ export function integrateParticles(model: Model, q: Tensor, qd: Tensor, f: Tenso
   return [q1!, qd1!];
 }
 
-type BodyForce = (M: ModelData, pos: F64, R: F64, vel: F64, w: F64, f: F64, t: F64) => void;
-type AdjBodyForce = (
-  M: ModelData,
-  pos: F64,
-  R: F64,
-  vel: F64,
-  w: F64,
-  adjF: F64,
-  adjT: F64,
-  adjPos: F64,
-  adjR: F64,
-  adjVel: F64,
-  adjW: F64,
-  G: ParamGrads,
-) => void;
-
-function bodyForceOp(
-  name: string,
-  fwd: BodyForce,
-  adj: AdjBodyForce,
-): (model: Model, pos: Tensor, rot: Tensor, vel: Tensor, angVel: Tensor) => [Tensor, Tensor] {
+/**
+ * The tape op of a body force kernel of the list: `physics.<name>`, inputs the body state
+ * (no track forces; the broad phase's pairs from `bodyPairs` at the op's positions).
+ */
+function bodyForceOp(kernel: string): (model: Model, pos: Tensor, rot: Tensor, vel: Tensor, angVel: Tensor) => [Tensor, Tensor] {
+  const k = BODY_FORCE_KERNELS.find((x) => x.name === kernel);
+  if (!k) throw new Error(`ops: no body force kernel '${kernel}' in the kernel list`);
+  const name = `physics.${k.name}`;
+  const inputsAt = (M: ModelData, pos: F64): BodyKernelInputs => ({ pairs: BB.bodyPairs(M, pos), trackF: null, adjTrackF: NO_TRACKS });
+  const fwd = (M: ModelData, pos: F64, R: F64, vel: F64, w: F64, f: F64, t: F64): void => k.forward(M, pos, R, vel, w, inputsAt(M, pos), f, t);
+  const adj = (M: ModelData, pos: F64, R: F64, vel: F64, w: F64, adjF: F64, adjT: F64, adjPos: F64, adjR: F64, adjVel: F64, adjW: F64, G: ParamGrads): void =>
+    k.adjoint(M, pos, R, vel, w, inputsAt(M, pos), adjF, adjT, adjPos, adjR, adjVel, adjW, G);
   return (model, pos, rot, vel, angVel) => {
     const params = model.tensors();
     const nb = model.bodyCount;
@@ -158,18 +144,13 @@ function bodyForceOp(
 }
 
 /** Plane-contact force and torque on the bodies, [Nb, 3] each (kernel eval_body_ground_contacts). */
-export const evalBodyGroundContacts = bodyForceOp('physics.eval_body_ground_contacts', B.eval_body_ground_contacts, B.adj_eval_body_ground_contacts);
+export const evalBodyGroundContacts = bodyForceOp('eval_body_ground_contacts');
 
 /** Body-body contact force and torque on the bodies (kernel eval_body_body_contacts; pairs from the broad phase `bodyPairs`). */
-export const evalBodyBodyContacts = bodyForceOp(
-  'physics.eval_body_body_contacts',
-  (M, pos, R, vel, w, f, t) => BB.eval_body_body_contacts(M, pos, R, vel, w, BB.bodyPairs(M, pos), f, t),
-  (M, pos, R, vel, w, adjF, adjT, adjPos, adjR, adjVel, adjW, G) =>
-    BB.adj_eval_body_body_contacts(M, pos, R, vel, w, BB.bodyPairs(M, pos), adjF, adjT, adjPos, adjR, adjVel, adjW, G),
-);
+export const evalBodyBodyContacts = bodyForceOp('eval_body_body_contacts');
 
 /** Heightmap-contact force and torque on the bodies (kernel eval_body_terrain_contacts). */
-export const evalBodyTerrainContacts = bodyForceOp('physics.eval_body_terrain_contacts', B.eval_body_terrain_contacts, B.adj_eval_body_terrain_contacts);
+export const evalBodyTerrainContacts = bodyForceOp('eval_body_terrain_contacts');
 
 /** Track drive force and torque on the bodies (kernel eval_track_drive). */
 export function evalTrackDrive(model: Model, pos: Tensor, rot: Tensor, trackF: Tensor): [Tensor, Tensor] {
@@ -305,6 +286,7 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
     kf: 0,
     spline: model.contactSmoothing.terrain === 'spline',
     cutoff: 0,
+    scratch: terrainScratch(),
   });
   return customOp(
     'physics.terrain_height',
@@ -314,8 +296,8 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
       const p = xs[0]!.data;
       const out = new Float64Array(n);
       for (let i = 0; i < n; i++) {
-        sampleMap(T, T.heights, p[2 * i]!, p[2 * i + 1]!);
-        out[i] = BL[0]!;
+        sampleMap(T, T.scratch, T.heights, p[2 * i]!, p[2 * i + 1]!);
+        out[i] = T.scratch.sample[0]!;
       }
       return [new Tensor(out, [n])];
     },
@@ -326,9 +308,9 @@ export function terrainHeight(model: Model, xy: Tensor, heights: Tensor = model.
       const axy = new Float64Array(2 * n);
       const ah = new Float64Array(T.heights.length);
       for (let i = 0; i < n; i++) {
-        adjSampleMap(T, T.heights, ah, p[2 * i]!, p[2 * i + 1]!, g0[i]!, 0, 0);
-        axy[2 * i] = BA[0]!;
-        axy[2 * i + 1] = BA[1]!;
+        adjSampleMap(T, T.scratch, T.heights, ah, p[2 * i]!, p[2 * i + 1]!, g0[i]!, 0, 0);
+        axy[2 * i] = T.scratch.adjXY[0]!;
+        axy[2 * i + 1] = T.scratch.adjXY[1]!;
       }
       return [new Tensor(axy, xy.shape), new Tensor(ah, heights.shape)];
     },

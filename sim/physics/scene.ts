@@ -8,6 +8,7 @@ import { tensor } from '../core/index.ts';
 import { BodyDesc, ModelBuilder } from './builder.ts';
 import { ModelError, SceneError } from './errors.ts';
 import { Control, type Model } from './model.ts';
+import { PARAMS, groupParams, type GroupField, type ParamConstraint } from './params.ts';
 
 const num = z.number();
 const nonNeg = z.number().min(0);
@@ -16,6 +17,16 @@ const int = z.number().int();
 const vec3 = z.tuple([num, num, num]);
 const grid = z.array(z.array(num));
 const mapOrNumber = z.union([nonNeg, z.array(z.array(nonNeg))]);
+
+/** The zod number schema of a table constraint (params.ts). */
+const ZOD_OF: Record<ParamConstraint, z.ZodNumber> = { finite: num, positive: pos, nonNegative: nonNeg };
+
+/** The optional number fields of scene group `group` (e.g. ground.ke, ground.mu), one per table parameter with that scene key. */
+function groupFields<G extends string>(group: G): Record<GroupField<G>, z.ZodOptional<z.ZodNumber>> {
+  const shape = {} as Record<GroupField<G>, z.ZodOptional<z.ZodNumber>>;
+  for (const [f, k] of groupParams(group)) shape[f] = ZOD_OF[PARAMS[k].constraint].optional();
+  return shape;
+}
 
 const ShapeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sphere'), radius: pos }).strict(),
@@ -37,23 +48,16 @@ export const SceneSchema = z
     /** Keep every K-th state only (checkpointed rollout). */
     checkpointEvery: int.min(1).optional(),
     gravity: vec3.optional(),
-    particleDrag: nonNeg.optional(),
+    particleDrag: ZOD_OF[PARAMS.particleDrag.constraint].optional(),
     frictionEps: pos.optional(),
     /** Contact smoothing for planning: damping width (m/s), friction soft-min power (e.g. 4), softplus penetration width (m), terrain 'spline'; default exact. */
     contactSmoothing: z
       .object({ damping: nonNeg.optional(), friction: nonNeg.optional(), penetration: nonNeg.optional(), terrain: z.enum(['bilinear', 'spline']).optional() })
       .strict()
       .optional(),
-    ground: z
-      .union([
-        z.literal(false),
-        z.object({ height: num.optional(), ke: nonNeg.optional(), kd: nonNeg.optional(), kf: nonNeg.optional(), mu: nonNeg.optional() }).strict(),
-      ])
-      .optional(),
+    ground: z.union([z.literal(false), z.object({ height: num.optional(), ...groupFields('ground') }).strict()]).optional(),
     /** Body-body contact parameters (default ke 1e4, kd 100, kf 100, mu 0.5), or false to turn it off. */
-    bodyContact: z
-      .union([z.literal(false), z.object({ ke: nonNeg.optional(), kd: nonNeg.optional(), kf: nonNeg.optional(), mu: nonNeg.optional() }).strict()])
-      .optional(),
+    bodyContact: z.union([z.literal(false), z.object(groupFields('bodyContact')).strict()]).optional(),
     walls: z.array(z.object({ normal: vec3, offset: num }).strict()).optional(),
     terrain: z
       .object({

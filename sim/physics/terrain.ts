@@ -6,62 +6,93 @@
 // derivative along that axis is zero).
 import type { ParamGrads, TerrainData } from './data.ts';
 
-// Located cell of the last query: flat index of corner (i0, j0), fractions and clamp flags.
-let k00 = 0;
-let fx = 0;
-let fy = 0;
-let cx = 1;
-let cy = 1;
+type F64 = Float64Array;
 
-/** Finds the cell of (x, y); later `bilinear` / `adjBilinear` calls use it. */
-export function locate(T: TerrainData, x: number, y: number): void {
+/** A located grid cell (bilinear): flat index of its corner (i0, j0), the fractions in it, 1 inside / 0 clamped per axis. */
+export interface Cell {
+  k00: number;
+  fx: number;
+  fy: number;
+  cx: number;
+  cy: number;
+}
+
+/**
+ * Scratch of the terrain functions, passed explicitly (each TerrainData owns one, see
+ * data.ts): the located cell and each function's outputs, named.
+ */
+export interface TerrainScratch {
+  /** The cell `locate` found (read by `bilinear` / `adjBilinear` given it). */
+  cell: Cell;
+  /** Sample of a map: [value, d/dx, d/dy] (`sampleMap`, `splineSample`, `bilinear`). */
+  sample: F64;
+  /** Adjoint of the query point [x, y] (`adjSampleMap`, `adjTerrainMaterial`). */
+  adjXY: F64;
+  /** Contact geometry [nx, ny, nz, c, h] (`terrainGeometry`). */
+  geom: F64;
+  /** Adjoints of [x, y, z, r] (`adjTerrainGeometry`, `adjTerrainContact`). */
+  adjGeom: F64;
+  /** Material [ke, kd, mu] at the point (`terrainMaterial`). */
+  material: F64;
+}
+
+/** A fresh scratch record for the terrain functions. */
+export function terrainScratch(): TerrainScratch {
+  return {
+    cell: { k00: 0, fx: 0, fy: 0, cx: 1, cy: 1 },
+    sample: new Float64Array(3),
+    adjXY: new Float64Array(2),
+    geom: new Float64Array(5),
+    adjGeom: new Float64Array(4),
+    material: new Float64Array(3),
+  };
+}
+
+/** Finds the cell of (x, y) and writes it into `c`. */
+export function locate(T: TerrainData, x: number, y: number, c: Cell): void {
   let u = (x - T.ox) / T.cs;
   let v = (y - T.oy) / T.cs;
-  cx = 1;
-  cy = 1;
+  c.cx = 1;
+  c.cy = 1;
   if (!(u > 0)) {
     u = 0;
-    cx = 0;
+    c.cx = 0;
   } else if (u >= T.nx - 1) {
     u = T.nx - 1;
-    cx = 0;
+    c.cx = 0;
   }
   if (!(v > 0)) {
     v = 0;
-    cy = 0;
+    c.cy = 0;
   } else if (v >= T.ny - 1) {
     v = T.ny - 1;
-    cy = 0;
+    c.cy = 0;
   }
   const i0 = Math.min(Math.floor(u), T.nx - 2);
   const j0 = Math.min(Math.floor(v), T.ny - 2);
-  fx = u - i0;
-  fy = v - j0;
-  k00 = j0 * T.nx + i0;
+  c.fx = u - i0;
+  c.fy = v - j0;
+  c.k00 = j0 * T.nx + i0;
 }
 
-/** Output of `bilinear`: [value, d/dx, d/dy]. */
-export const BL = new Float64Array(3);
-
-/** Bilinear value of `map` ([ny, nx] row-major) and its x, y derivatives at the located point. */
-export function bilinear(T: TerrainData, map: Float64Array): void {
+/** Bilinear value of `map` ([ny, nx] row-major) and its x, y derivatives in cell `cell`: writes out = [value, d/dx, d/dy]. */
+export function bilinear(T: TerrainData, map: F64, cell: Cell, out: F64): void {
+  const { k00, fx, fy } = cell;
   const a = map[k00]!;
   const b = map[k00 + 1]!;
   const c = map[k00 + T.nx]!;
   const d = map[k00 + T.nx + 1]!;
-  BL[0] = (1 - fx) * (1 - fy) * a + fx * (1 - fy) * b + (1 - fx) * fy * c + fx * fy * d;
-  BL[1] = (cx * ((1 - fy) * (b - a) + fy * (d - c))) / T.cs;
-  BL[2] = (cy * ((1 - fx) * (c - a) + fx * (d - b))) / T.cs;
+  out[0] = (1 - fx) * (1 - fy) * a + fx * (1 - fy) * b + (1 - fx) * fy * c + fx * fy * d;
+  out[1] = (cell.cx * ((1 - fy) * (b - a) + fy * (d - c))) / T.cs;
+  out[2] = (cell.cy * ((1 - fx) * (c - a) + fx * (d - b))) / T.cs;
 }
 
-/** Output of `adjBilinear`: adjoints of the query point [x, y]. */
-export const BA = new Float64Array(2);
-
 /**
- * Adjoint of `bilinear` at the located point: adds the map's adjoint into `adjMap` and
- * writes the query point's adjoint into BA, given adjoints of value, d/dx and d/dy.
+ * Adjoint of `bilinear` in cell `cell`: adds the map's adjoint into `adjMap` and writes the
+ * query point's adjoint into adjXY, given adjoints of value, d/dx and d/dy.
  */
-export function adjBilinear(T: TerrainData, map: Float64Array, adjMap: Float64Array, aval: number, avx: number, avy: number): void {
+export function adjBilinear(T: TerrainData, map: F64, adjMap: F64, cell: Cell, aval: number, avx: number, avy: number, adjXY: F64): void {
+  const { k00, fx, fy, cx, cy } = cell;
   const a = map[k00]!;
   const b = map[k00 + 1]!;
   const c = map[k00 + T.nx]!;
@@ -77,8 +108,8 @@ export function adjBilinear(T: TerrainData, map: Float64Array, adjMap: Float64Ar
   const dfy = (1 - fx) * (c - a) + fx * (d - b);
   const afx = aval * dfx + ay * e;
   const afy = aval * dfy + ax * e;
-  BA[0] = (afx * cx) / T.cs;
-  BA[1] = (afy * cy) / T.cs;
+  adjXY[0] = (afx * cx) / T.cs;
+  adjXY[1] = (afy * cy) / T.cs;
 }
 
 /** Uniform cubic B-spline weight i (0..3, for grid points i0 - 1 .. i0 + 2) at fraction t, and its first and second derivatives. */
@@ -112,11 +143,11 @@ function axis(x: number, o: number, cs: number, n: number): [number, number, num
 /**
  * Cubic B-spline of `map` at (x, y) (C1 contact model): the uniform cubic B-spline whose
  * control points are the grid values (the border repeated), C2 in (x, y), smoothing the grid
- * (a plane is reproduced exactly). Writes BL = [value, d/dx, d/dy] (zero along a clamped
- * axis, outside the grid) and returns the second derivatives [hxx, hxy, hyy] through `second`
+ * (a plane is reproduced exactly). Writes [value, d/dx, d/dy] (zero along a clamped
+ * axis, outside the grid) into `out` and the second derivatives [hxx, hxy, hyy] into `second`
  * when given (per world unit). Stateless: computes its stencil itself.
  */
-export function splineSample(T: TerrainData, map: Float64Array, x: number, y: number, second?: Float64Array): void {
+export function splineSample(T: TerrainData, map: F64, x: number, y: number, out: F64, second?: F64): void {
   const [i0, fx, cx] = axis(x, T.ox, T.cs, T.nx);
   const [j0, fy, cy] = axis(y, T.oy, T.cs, T.ny);
   let h = 0;
@@ -144,9 +175,9 @@ export function splineSample(T: TerrainData, map: Float64Array, x: number, y: nu
     }
   }
   const c = T.cs;
-  BL[0] = h;
-  BL[1] = (cx * hx) / c;
-  BL[2] = (cy * hy) / c;
+  out[0] = h;
+  out[1] = (cx * hx) / c;
+  out[2] = (cy * hy) / c;
   if (second) {
     second[0] = (cx * hxx) / (c * c);
     second[1] = (cx * cy * hxy) / (c * c);
@@ -156,9 +187,9 @@ export function splineSample(T: TerrainData, map: Float64Array, x: number, y: nu
 
 /**
  * Adjoint of `splineSample`: given the adjoints of [value, d/dx, d/dy], adds the map's
- * adjoint into `adjMap` and writes the adjoint of (x, y) into BA.
+ * adjoint into `adjMap` and writes the adjoint of (x, y) into adjXY.
  */
-export function adjSplineSample(T: TerrainData, map: Float64Array, adjMap: Float64Array, x: number, y: number, aval: number, avx: number, avy: number): void {
+export function adjSplineSample(T: TerrainData, map: F64, adjMap: F64, x: number, y: number, aval: number, avx: number, avy: number, adjXY: F64): void {
   const [i0, fx, cx] = axis(x, T.ox, T.cs, T.nx);
   const [j0, fy, cy] = axis(y, T.oy, T.cs, T.ny);
   const c = T.cs;
@@ -189,38 +220,37 @@ export function adjSplineSample(T: TerrainData, map: Float64Array, adjMap: Float
     }
   }
   // d/dx of (value, cx hx / c, cy hy / c) is cx (hx, cx hxx / c, cy hxy / c) / c
-  BA[0] = (cx * (aval * hx + ax * hxx + ay * hxy)) / c;
-  BA[1] = (cy * (aval * hy + ax * hxy + ay * hyy)) / c;
+  adjXY[0] = (cx * (aval * hx + ax * hxx + ay * hxy)) / c;
+  adjXY[1] = (cy * (aval * hy + ax * hxy + ay * hyy)) / c;
 }
 
-/** `map` at (x, y), bilinear or (C1 model) cubic B-spline: writes BL = [value, d/dx, d/dy]. */
-export function sampleMap(T: TerrainData, map: Float64Array, x: number, y: number): void {
-  if (T.spline) splineSample(T, map, x, y);
+/** `map` at (x, y), bilinear or (C1 model) cubic B-spline: writes S.sample = [value, d/dx, d/dy]. */
+export function sampleMap(T: TerrainData, S: TerrainScratch, map: F64, x: number, y: number): void {
+  if (T.spline) splineSample(T, map, x, y, S.sample);
   else {
-    locate(T, x, y);
-    bilinear(T, map);
+    locate(T, x, y, S.cell);
+    bilinear(T, map, S.cell, S.sample);
   }
 }
 
-/** Adjoint of `sampleMap`: adds into `adjMap`, writes the adjoint of (x, y) into BA. */
-export function adjSampleMap(T: TerrainData, map: Float64Array, adjMap: Float64Array, x: number, y: number, aval: number, avx: number, avy: number): void {
-  if (T.spline) adjSplineSample(T, map, adjMap, x, y, aval, avx, avy);
+/** Adjoint of `sampleMap`: adds into `adjMap`, writes the adjoint of (x, y) into S.adjXY. */
+export function adjSampleMap(T: TerrainData, S: TerrainScratch, map: F64, adjMap: F64, x: number, y: number, aval: number, avx: number, avy: number): void {
+  if (T.spline) adjSplineSample(T, map, adjMap, x, y, aval, avx, avy, S.adjXY);
   else {
-    locate(T, x, y);
-    adjBilinear(T, map, adjMap, aval, avx, avy);
+    locate(T, x, y, S.cell);
+    adjBilinear(T, map, adjMap, S.cell, aval, avx, avy, S.adjXY);
   }
 }
-
-/** Output of `terrainGeometry`: [nx, ny, nz, c, h]. */
-export const TG = new Float64Array(5);
 
 /**
  * Contact geometry of a sphere of radius r at (x, y, z) against the terrain: unit normal
  * n = (-hx, -hy, 1) / sqrt(1 + hx^2 + hy^2) and penetration c = (z - h) * n_z - r (the
- * distance to the tangent plane at (x, y, h)). Writes TG.
+ * distance to the tangent plane at (x, y, h)). Writes S.geom = [nx, ny, nz, c, h].
  */
-export function terrainGeometry(T: TerrainData, x: number, y: number, z: number, r: number): void {
-  sampleMap(T, T.heights, x, y);
+export function terrainGeometry(T: TerrainData, S: TerrainScratch, x: number, y: number, z: number, r: number): void {
+  sampleMap(T, S, T.heights, x, y);
+  const BL = S.sample;
+  const TG = S.geom;
   const h = BL[0]!;
   const hx = BL[1]!;
   const hy = BL[2]!;
@@ -232,15 +262,13 @@ export function terrainGeometry(T: TerrainData, x: number, y: number, z: number,
   TG[4] = h;
 }
 
-/** Output of `adjTerrainGeometry`: adjoints of [x, y, z, r]. */
-export const TGA = new Float64Array(4);
-
 /**
  * Adjoint of `terrainGeometry`: given adjoints of n and c, adds the heights' adjoint into
- * `adjHeights` and writes the adjoints of (x, y, z, r) into TGA.
+ * `adjHeights` and writes the adjoints of (x, y, z, r) into S.adjGeom.
  */
 export function adjTerrainGeometry(
   T: TerrainData,
+  S: TerrainScratch,
   x: number,
   y: number,
   z: number,
@@ -248,9 +276,10 @@ export function adjTerrainGeometry(
   any: number,
   anz: number,
   ac: number,
-  adjHeights: Float64Array,
+  adjHeights: F64,
 ): void {
-  sampleMap(T, T.heights, x, y);
+  sampleMap(T, S, T.heights, x, y);
+  const BL = S.sample;
   const h = BL[0]!;
   const hx = BL[1]!;
   const hy = BL[2]!;
@@ -263,72 +292,74 @@ export function adjTerrainGeometry(
   ann -= (-anx * hx - any * hy + anz) / (nn * nn);
   const ahx = (ann * hx) / nn - anx / nn;
   const ahy = (ann * hy) / nn - any / nn;
-  // the cell is located (bilinear) by sampleMap above
-  if (T.spline) adjSplineSample(T, T.heights, adjHeights, x, y, ah, ahx, ahy);
-  else adjBilinear(T, T.heights, adjHeights, ah, ahx, ahy);
-  TGA[0] = BA[0]!;
-  TGA[1] = BA[1]!;
+  // the cell S.cell was located (bilinear) by sampleMap above
+  if (T.spline) adjSplineSample(T, T.heights, adjHeights, x, y, ah, ahx, ahy, S.adjXY);
+  else adjBilinear(T, T.heights, adjHeights, S.cell, ah, ahx, ahy, S.adjXY);
+  const TGA = S.adjGeom;
+  TGA[0] = S.adjXY[0]!;
+  TGA[1] = S.adjXY[1]!;
   TGA[2] = az;
   TGA[3] = -ac;
 }
 
-/** Output of `terrainMaterial`: [ke, kd, mu] at the queried point. */
-export const TM = new Float64Array(3);
-
-/** Bilinear contact stiffness, damping and friction coefficient at (x, y); writes TM. */
-export function terrainMaterial(T: TerrainData, x: number, y: number): void {
+/** Contact stiffness, damping and friction coefficient at (x, y) (bilinear or spline maps); writes S.material. */
+export function terrainMaterial(T: TerrainData, S: TerrainScratch, x: number, y: number): void {
+  const TM = S.material;
+  const BL = S.sample;
   if (T.spline) {
-    splineSample(T, T.ke, x, y);
+    splineSample(T, T.ke, x, y, BL);
     TM[0] = BL[0]!;
-    splineSample(T, T.kd, x, y);
+    splineSample(T, T.kd, x, y, BL);
     TM[1] = BL[0]!;
-    splineSample(T, T.mu, x, y);
+    splineSample(T, T.mu, x, y, BL);
     TM[2] = BL[0]!;
     return;
   }
-  locate(T, x, y);
-  bilinear(T, T.ke);
+  locate(T, x, y, S.cell);
+  bilinear(T, T.ke, S.cell, BL);
   TM[0] = BL[0]!;
-  bilinear(T, T.kd);
+  bilinear(T, T.kd, S.cell, BL);
   TM[1] = BL[0]!;
-  bilinear(T, T.mu);
+  bilinear(T, T.mu, S.cell, BL);
   TM[2] = BL[0]!;
 }
 
 /**
  * Adjoint of `terrainMaterial`: adds the maps' adjoints and writes the adjoint of (x, y)
- * into BA.
+ * into S.adjXY.
  */
 export function adjTerrainMaterial(
   T: TerrainData,
+  S: TerrainScratch,
   x: number,
   y: number,
   ake: number,
   akd: number,
   amu: number,
-  adjKe: Float64Array,
-  adjKd: Float64Array,
-  adjMu: Float64Array,
+  adjKe: F64,
+  adjKd: F64,
+  adjMu: F64,
 ): void {
+  const BA = S.adjXY;
   let gx = 0;
   let gy = 0;
   if (T.spline) {
-    adjSplineSample(T, T.ke, adjKe, x, y, ake, 0, 0);
+    adjSplineSample(T, T.ke, adjKe, x, y, ake, 0, 0, BA);
     gx = BA[0]!;
     gy = BA[1]!;
-    adjSplineSample(T, T.kd, adjKd, x, y, akd, 0, 0);
+    adjSplineSample(T, T.kd, adjKd, x, y, akd, 0, 0, BA);
     gx += BA[0]!;
     gy += BA[1]!;
-    adjSplineSample(T, T.mu, adjMu, x, y, amu, 0, 0);
+    adjSplineSample(T, T.mu, adjMu, x, y, amu, 0, 0, BA);
   } else {
-    locate(T, x, y);
-    adjBilinear(T, T.ke, adjKe, ake, 0, 0);
+    locate(T, x, y, S.cell);
+    adjBilinear(T, T.ke, adjKe, S.cell, ake, 0, 0, BA);
     gx = BA[0]!;
     gy = BA[1]!;
-    adjBilinear(T, T.kd, adjKd, akd, 0, 0);
+    adjBilinear(T, T.kd, adjKd, S.cell, akd, 0, 0, BA);
     gx += BA[0]!;
     gy += BA[1]!;
-    adjBilinear(T, T.mu, adjMu, amu, 0, 0);
+    adjBilinear(T, T.mu, adjMu, S.cell, amu, 0, 0, BA);
   }
   BA[0] = gx + BA[0]!;
   BA[1] = gy + BA[1]!;
@@ -336,23 +367,24 @@ export function adjTerrainMaterial(
 
 /**
  * Contact of a sphere of radius r at (x, y, z) with the terrain, as the particle and body
- * contact kernels use it: the geometry (TG) and, when it touches (c < 0), the material
- * there (TM). Returns whether it touches.
+ * contact kernels use it: the geometry (S.geom) and, when it touches (c below T.cutoff), the
+ * material there (S.material). Returns whether it touches.
  */
-export function terrainContact(T: TerrainData, x: number, y: number, z: number, r: number): boolean {
-  terrainGeometry(T, x, y, z, r);
-  if (!(TG[3]! < T.cutoff)) return false;
-  terrainMaterial(T, x, y);
+export function terrainContact(T: TerrainData, S: TerrainScratch, x: number, y: number, z: number, r: number): boolean {
+  terrainGeometry(T, S, x, y, z, r);
+  if (!(S.geom[3]! < T.cutoff)) return false;
+  terrainMaterial(T, S, x, y);
   return true;
 }
 
 /**
  * Adjoint of `terrainContact` (touching): given the adjoints of n, c, ke, kd and mu, adds
  * the maps' adjoints into G (terrainHeights, terrainKe, terrainKd, terrainMu) and writes
- * the adjoints of (x, y, z, r) into TGA.
+ * the adjoints of (x, y, z, r) into S.adjGeom.
  */
 export function adjTerrainContact(
   T: TerrainData,
+  S: TerrainScratch,
   x: number,
   y: number,
   z: number,
@@ -365,10 +397,10 @@ export function adjTerrainContact(
   amu: number,
   G: ParamGrads,
 ): void {
-  adjTerrainMaterial(T, x, y, ake, akd, amu, G.terrainKe, G.terrainKd, G.terrainMu);
-  const gx = BA[0]!;
-  const gy = BA[1]!;
-  adjTerrainGeometry(T, x, y, z, anx, any, anz, ac, G.terrainHeights);
-  TGA[0] = gx + TGA[0]!;
-  TGA[1] = gy + TGA[1]!;
+  adjTerrainMaterial(T, S, x, y, ake, akd, amu, G.terrainKe, G.terrainKd, G.terrainMu);
+  const gx = S.adjXY[0]!;
+  const gy = S.adjXY[1]!;
+  adjTerrainGeometry(T, S, x, y, z, anx, any, anz, ac, G.terrainHeights);
+  S.adjGeom[0] = gx + S.adjGeom[0]!;
+  S.adjGeom[1] = gy + S.adjGeom[1]!;
 }

@@ -4,26 +4,20 @@
 // Forward kernels add into the body force f and torque t ([Nb, 3], world frame, about the
 // centre of mass); adjoints add into the adjoints of their inputs. Rotation enters through
 // R = R(q) ([Nb, 9]); its adjoint adjR is mapped back to the quaternion by adjQuatToMat.
-import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.ts';
+import { adjContactForce, contactForce } from '../contact.ts';
 import type { ModelData, ParamGrads } from '../data.ts';
 import { adjIntegratePointMasses, integratePointMasses } from '../euler.ts';
 import { addOuter3, inv3 } from '../math.ts';
-import { TG as TG_, TGA as TGA_, TM as TM_, adjTerrainContact, terrainContact, terrainGeometry } from '../terrain.ts';
+import { adjTerrainContact, terrainContact, terrainGeometry } from '../terrain.ts';
 
 type F64 = Float64Array;
 
-// Module-local aliases of the kernels' scratch outputs: an imported binding may be read
-// through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
-const CA = CA_;
-const CF = CF_;
-const TG = TG_;
-const TGA = TGA_;
-const TM = TM_;
+// Scratch: each kernel reads its work arrays from the named records of its ModelData
+// (contactScratch, bodyScratch, terrain.scratch), held in locals for the inner loops.
 
-/** R p of the contact point of the last `rotatePoint` (its offset from the body's centre). */
-const RPL = new Float64Array(3);
-/** Writes RPL = R_b p_k, the offset of contact point k from its body's centre. */
+/** Writes M.bodyScratch.rp = R_b p_k, the offset of contact point k from its body's centre. */
 function rotatePoint(M: ModelData, R: F64, k: number): void {
+  const RPL = M.bodyScratch.rp;
   const o = 9 * M.contactBody[k]!;
   const px = M.contactPoint[3 * k]!;
   const py = M.contactPoint[3 * k + 1]!;
@@ -49,6 +43,7 @@ function adjRotatePoint(M: ModelData, R: F64, k: number, ax: number, ay: number,
  * also applies the torque a x f with arm a = R p - r n. Ground parameters ke, kd, kf, mu.
  */
 export function eval_body_ground_contacts(M: ModelData, pos: F64, R: F64, vel: F64, angVel: F64, f: F64, t: F64): void {
+  const RPL = M.bodyScratch.rp;
   const N = M.planeNormal;
   for (let k = 0; k < M.nc; k++) {
     const b = 3 * M.contactBody[k]!;
@@ -68,11 +63,10 @@ export function eval_body_ground_contacts(M: ModelData, pos: F64, R: F64, vel: F
   }
 }
 
-/** Output of `touchingPoint`: [a (3), v (3)], the arm a = R p - r n and the velocity v + w x a of the touching point. */
-const AV = new Float64Array(6);
-
-/** The touching point of a contact with normal n on body b (RPL holds R p): writes AV. */
-function touchingPoint(b: number, nx: number, ny: number, nz: number, r: number, vel: F64, angVel: F64): void {
+/** The touching point of a contact with normal n on body b (bodyScratch.rp holds R p): writes bodyScratch.arm = [a (3), v (3)], the arm a = R p - r n and the velocity v + w x a. */
+function touchingPoint(M: ModelData, b: number, nx: number, ny: number, nz: number, r: number, vel: F64, angVel: F64): void {
+  const RPL = M.bodyScratch.rp;
+  const AV = M.bodyScratch.arm;
   const ax = RPL[0]! - r * nx;
   const ay = RPL[1]! - r * ny;
   const az = RPL[2]! - r * nz;
@@ -105,8 +99,10 @@ function applyContact(
   f: F64,
   t: F64,
 ): void {
-  touchingPoint(b, nx, ny, nz, r, vel, angVel);
-  contactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M);
+  const AV = M.bodyScratch.arm;
+  const CF = M.contactScratch.force;
+  touchingPoint(M, b, nx, ny, nz, r, vel, angVel);
+  contactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M, M.contactScratch);
   const ax = AV[0]!;
   const ay = AV[1]!;
   const az = AV[2]!;
@@ -121,10 +117,7 @@ function applyContact(
   t[b + 2] = t[b + 2]! + ax * fy - ay * fx;
 }
 
-/** Output of adjApplyContact: adjoints of [a (3), nx, ny, nz, c, ke, kd, kf, mu]; vel/angVel adjoints are added in place. */
-const AC = new Float64Array(11);
-
-/** Adjoint of applyContact (RPL holds R p): writes AC, adds into adjVel, adjAngVel. */
+/** Adjoint of applyContact (bodyScratch.rp holds R p): writes bodyScratch.adjContact = adjoints of [a (3), nx, ny, nz, c, ke, kd, kf, mu], adds into adjVel, adjAngVel. */
 function adjApplyContact(
   M: ModelData,
   b: number,
@@ -144,7 +137,11 @@ function adjApplyContact(
   adjVel: F64,
   adjAngVel: F64,
 ): void {
-  touchingPoint(b, nx, ny, nz, r, vel, angVel);
+  const AV = M.bodyScratch.arm;
+  const AC = M.bodyScratch.adjContact;
+  const CF = M.contactScratch.force;
+  const CA = M.contactScratch.adj;
+  touchingPoint(M, b, nx, ny, nz, r, vel, angVel);
   const ax = AV[0]!;
   const ay = AV[1]!;
   const az = AV[2]!;
@@ -158,7 +155,7 @@ function adjApplyContact(
   const afx = aFx + aTy * az - aTz * ay;
   const afy = aFy + aTz * ax - aTx * az;
   const afz = aFz + aTx * ay - aTy * ax;
-  adjContactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M, afx, afy, afz);
+  adjContactForce(nx, ny, nz, c, AV[3]!, AV[4]!, AV[5]!, ke, kd, kf, mu, M, M.contactScratch, afx, afy, afz);
   let aax = CF[1]! * aTz - CF[2]! * aTy;
   let aay = CF[2]! * aTx - CF[0]! * aTz;
   let aaz = CF[0]! * aTy - CF[1]! * aTx;
@@ -204,6 +201,8 @@ export function adj_eval_body_ground_contacts(
   adjAngVel: F64,
   G: ParamGrads,
 ): void {
+  const RPL = M.bodyScratch.rp;
+  const AC = M.bodyScratch.adjContact;
   const N = M.planeNormal;
   let ake = 0;
   let akd = 0;
@@ -256,13 +255,18 @@ export function adj_eval_body_ground_contacts(
  * point's world position, ke, kd, mu from the bilinear maps there, kf = terrainKf.
  */
 export function eval_body_terrain_contacts(M: ModelData, pos: F64, R: F64, vel: F64, angVel: F64, f: F64, t: F64): void {
+  const RPL = M.bodyScratch.rp;
   const T = M.terrain;
   if (!T) return;
+  // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
+  const S = T.scratch;
+  const TG = S.geom;
+  const TM = S.material;
   for (let k = 0; k < M.nc; k++) {
     const b = 3 * M.contactBody[k]!;
     const r = M.contactRadius[k]!;
     rotatePoint(M, R, k);
-    if (!terrainContact(T, pos[b]! + RPL[0]!, pos[b + 1]! + RPL[1]!, pos[b + 2]! + RPL[2]!, r)) continue;
+    if (!terrainContact(T, S, pos[b]! + RPL[0]!, pos[b + 1]! + RPL[1]!, pos[b + 2]! + RPL[2]!, r)) continue;
     applyContact(M, b, TG[0]!, TG[1]!, TG[2]!, TG[3]!, r, vel, angVel, TM[0]!, TM[1]!, T.kf, TM[2]!, f, t);
   }
 }
@@ -282,8 +286,15 @@ export function adj_eval_body_terrain_contacts(
   adjAngVel: F64,
   G: ParamGrads,
 ): void {
+  const RPL = M.bodyScratch.rp;
+  const AC = M.bodyScratch.adjContact;
   const T = M.terrain;
   if (!T) return;
+  // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
+  const S = T.scratch;
+  const TG = S.geom;
+  const TM = S.material;
+  const TGA = S.adjGeom;
   let akf = 0;
   for (let k = 0; k < M.nc; k++) {
     const b = 3 * M.contactBody[k]!;
@@ -292,7 +303,7 @@ export function adj_eval_body_terrain_contacts(
     const px = pos[b]! + RPL[0]!;
     const py = pos[b + 1]! + RPL[1]!;
     const pz = pos[b + 2]! + RPL[2]!;
-    if (!terrainContact(T, px, py, pz, r)) continue;
+    if (!terrainContact(T, S, px, py, pz, r)) continue;
     const nx = TG[0]!;
     const ny = TG[1]!;
     const nz = TG[2]!;
@@ -303,7 +314,7 @@ export function adj_eval_body_terrain_contacts(
     akf += AC[9]!;
     // a = R p - r n
     let ar = -(aax * nx + aay * ny + aaz * nz);
-    adjTerrainContact(T, px, py, pz, AC[3]!, AC[4]!, AC[5]!, AC[6]!, AC[7]!, AC[8]!, AC[10]!, G);
+    adjTerrainContact(T, S, px, py, pz, AC[3]!, AC[4]!, AC[5]!, AC[6]!, AC[7]!, AC[8]!, AC[10]!, G);
     const apx = TGA[0]!;
     const apy = TGA[1]!;
     const apz = TGA[2]!;
@@ -325,14 +336,15 @@ function touches(M: ModelData, k: number, px: number, py: number, pz: number): b
     if (N[3 * p]! * px + N[3 * p + 1]! * py + N[3 * p + 2]! * pz - M.planeOffset[p]! - r < 0) return true;
   }
   if (M.terrain) {
-    terrainGeometry(M.terrain, px, py, pz, r);
-    if (TG[3]! < 0) return true; // tracks drive through points that touch (c < 0), in either contact model
+    terrainGeometry(M.terrain, M.terrain.scratch, px, py, pz, r);
+    if (M.terrain.scratch.geom[3]! < 0) return true; // tracks drive through points that touch (c < 0), in either contact model
   }
   return false;
 }
 
 /** Number of touching contact points of each track ([Nt]) and a touching flag per contact point. */
 function trackContacts(M: ModelData, pos: F64, R: F64): { count: Int32Array; on: Uint8Array } {
+  const RPL = M.bodyScratch.rp;
   const count = new Int32Array(M.nt);
   const on = new Uint8Array(M.nc);
   for (let k = 0; k < M.nc; k++) {
@@ -355,6 +367,7 @@ function trackContacts(M: ModelData, pos: F64, R: F64): { count: Int32Array; on:
  * with no point on the ground transmits nothing (the on/off switch has zero derivative).
  */
 export function eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64, f: F64, t: F64): void {
+  const RPL = M.bodyScratch.rp;
   if (M.nt === 0) return;
   const { count, on } = trackContacts(M, pos, R);
   for (let k = 0; k < M.nc; k++) {
@@ -385,6 +398,7 @@ export function eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64, f:
 
 /** Adjoint of `eval_track_drive` (to R, the drive forces and the contact points). */
 export function adj_eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64, adjF: F64, adjT: F64, adjR: F64, adjTrackF: F64, G: ParamGrads): void {
+  const RPL = M.bodyScratch.rp;
   if (M.nt === 0) return;
   const { count, on } = trackContacts(M, pos, R);
   for (let k = 0; k < M.nc; k++) {
@@ -421,17 +435,15 @@ export function adj_eval_track_drive(M: ModelData, pos: F64, R: F64, trackF: F64
   }
 }
 
-const IINV = new Float64Array(9);
-const AII = new Float64Array(9);
-const ANG = new Float64Array(20);
-
 /**
  * The angular part of `integrate_bodies` for body `bi`, shared by the kernel and its adjoint
- * (which replays it, as Warp's adjoints replay their forward). Writes IINV = I^-1 and ANG:
+ * (which replays it, as Warp's adjoints replay their forward). Writes bodyScratch.iInv = I^-1 and bodyScratch.ang:
  * [0..2] wb = R^T w, [3..5] I wb, [6..8] tb = R^T t - wb x (I wb), [9..11] w1b = wb + I^-1 tb dt,
  * [12..14] w1 = R w1b, [15..18] r = q + 0.5 dt (w1, 0) (x) q (before normalising), [19] |r|.
  */
-function angularForward(I: F64, R: F64, rot: F64, angVel: F64, t: F64, bi: number, dt: number): void {
+function angularForward(M: ModelData, I: F64, R: F64, rot: F64, angVel: F64, t: F64, bi: number, dt: number): void {
+  const IINV = M.bodyScratch.iInv;
+  const ANG = M.bodyScratch.ang;
   const b = 3 * bi;
   const o = 9 * bi;
   const q = 4 * bi;
@@ -520,9 +532,10 @@ export function integrate_bodies(
   velOut: F64,
   angVelOut: F64,
 ): void {
+  const ANG = M.bodyScratch.ang;
   integratePointMasses(M.nb, M.bodyMass, M.gravity, pos, vel, f, dt, posOut, velOut);
   for (let bi = 0; bi < M.nb; bi++) {
-    angularForward(M.bodyInertia, R, rot, angVel, t, bi, dt);
+    angularForward(M, M.bodyInertia, R, rot, angVel, t, bi, dt);
     const b = 3 * bi;
     const q = 4 * bi;
     angVelOut[b] = ANG[12]!;
@@ -561,6 +574,9 @@ export function adj_integrate_bodies(
   adjT: F64,
   G: ParamGrads,
 ): void {
+  const IINV = M.bodyScratch.iInv;
+  const AII = M.bodyScratch.adjIInv;
+  const ANG = M.bodyScratch.ang;
   adjIntegratePointMasses(M.nb, M.bodyMass, f, dt, adjPosOut, adjVelOut, adjPos, adjVel, adjF, G.bodyMass, G.gravity);
   const I = M.bodyInertia;
   const GI = G.bodyInertia;
@@ -569,7 +585,7 @@ export function adj_integrate_bodies(
     const o = 9 * bi;
     const q = 4 * bi;
     // replay the angular part
-    angularForward(I, R, rot, angVel, t, bi, dt);
+    angularForward(M, I, R, rot, angVel, t, bi, dt);
     const r0 = R[o]!;
     const r1 = R[o + 1]!;
     const r2 = R[o + 2]!;

@@ -19,14 +19,11 @@
 // cap centres of each against the other: edge-edge crossings without a corner inside are
 // not seen. Bodies of different worlds (batched copies) never touch. Broad phase: a uniform
 // grid in (x, y) (`bodyPairs`).
-import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.ts';
+import { adjContactForce, contactForce } from '../contact.ts';
 import type { ModelData, ParamGrads } from '../data.ts';
 import { addOuter3 } from '../math.ts';
 
 type F64 = Float64Array;
-
-const CA = CA_;
-const CF = CF_;
 
 /**
  * Candidate pairs [a0, b0, a1, b1, ...] (a < b) of bodies in the same world whose bounding
@@ -293,11 +290,12 @@ function forEachTest(
  * into f and t ([Nb, 3], world frame, about the centres of mass).
  */
 export function eval_body_body_contacts(M: ModelData, pos: F64, R: F64, vel: F64, angVel: F64, pairs: Int32Array, f: F64, t: F64): void {
+  const CF = M.contactScratch.force;
   if (pairs.length === 0) return;
   const S = pairScratch();
   forEachTest(M, pairs, (X, k, Y, cc, co, h, ho, rho) => {
     if (!pointCore(M, pos, R, vel, angVel, X, k, Y, cc, co, h, ho, rho, S)) return;
-    contactForce(S.n[0]!, S.n[1]!, S.n[2]!, S.c, S.v[0]!, S.v[1]!, S.v[2]!, M.bodyKe, M.bodyKd, M.bodyKf, M.bodyMu, M);
+    contactForce(S.n[0]!, S.n[1]!, S.n[2]!, S.c, S.v[0]!, S.v[1]!, S.v[2]!, M.bodyKe, M.bodyKd, M.bodyKf, M.bodyMu, M, M.contactScratch);
     const fx = CF[0]!;
     const fy = CF[1]!;
     const fz = CF[2]!;
@@ -336,6 +334,8 @@ export function adj_eval_body_body_contacts(
   adjAngVel: F64,
   G: ParamGrads,
 ): void {
+  const CF = M.contactScratch.force;
+  const CA = M.contactScratch.adj;
   if (pairs.length === 0) return;
   const S = pairScratch();
   let ake = 0;
@@ -361,7 +361,7 @@ export function adj_eval_body_body_contacts(
     const aF0 = adjF[bX]! + tX1 * aX[2]! - tX2 * aX[1]! - adjF[bY]! - (tY1 * aY[2]! - tY2 * aY[1]!);
     const aF1 = adjF[bX + 1]! + tX2 * aX[0]! - tX0 * aX[2]! - adjF[bY + 1]! - (tY2 * aY[0]! - tY0 * aY[2]!);
     const aF2 = adjF[bX + 2]! + tX0 * aX[1]! - tX1 * aX[0]! - adjF[bY + 2]! - (tY0 * aY[1]! - tY1 * aY[0]!);
-    adjContactForce(S.n[0]!, S.n[1]!, S.n[2]!, S.c, S.v[0]!, S.v[1]!, S.v[2]!, M.bodyKe, M.bodyKd, M.bodyKf, M.bodyMu, M, aF0, aF1, aF2);
+    adjContactForce(S.n[0]!, S.n[1]!, S.n[2]!, S.c, S.v[0]!, S.v[1]!, S.v[2]!, M.bodyKe, M.bodyKd, M.bodyKf, M.bodyMu, M, M.contactScratch, aF0, aF1, aF2);
     const F0 = CF[0]!;
     const F1 = CF[1]!;
     const F2 = CF[2]!;

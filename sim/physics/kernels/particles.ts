@@ -2,20 +2,15 @@
 // each a plain Float64Array loop with its hand-written adjoint (`adj_` prefix, as in Warp).
 // Forward kernels add forces into f; adjoint kernels read the force adjoint adjF and add
 // into the adjoints of their inputs (adjQ, adjQd and the Model parameters in G).
-import { CA as CA_, CF as CF_, adjContactForce, contactForce } from '../contact.ts';
+import { adjContactForce, contactForce } from '../contact.ts';
 import type { ModelData, ParamGrads } from '../data.ts';
 import { adjIntegratePointMasses, integratePointMasses } from '../euler.ts';
-import { TG as TG_, TGA as TGA_, TM as TM_, adjTerrainContact, terrainContact } from '../terrain.ts';
+import { adjTerrainContact, terrainContact } from '../terrain.ts';
 
 type F64 = Float64Array;
 
-// Module-local aliases of the kernels' scratch outputs: an imported binding may be read
-// through a getter (ESM live binding under a CommonJS loader), too slow for inner loops.
-const CA = CA_;
-const CF = CF_;
-const TG = TG_;
-const TGA = TGA_;
-const TM = TM_;
+// Scratch: each kernel reads its work arrays from the named records of its ModelData
+// (contactScratch, bodyScratch, terrain.scratch), held in locals for the inner loops.
 
 /** Linear drag: f -= drag * qd. */
 export function eval_particle_drag(M: ModelData, qd: F64, f: F64): void {
@@ -133,6 +128,7 @@ export function adj_eval_springs(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ:
  * and walls, n . x = offset): c = n . x - offset - r, with the ground parameters ke, kd, kf, mu.
  */
 export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: F64): void {
+  const CF = M.contactScratch.force;
   const N = M.planeNormal;
   for (let p = 0; p < M.npl; p++) {
     const nx = N[3 * p]!;
@@ -143,7 +139,7 @@ export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: 
       const k = 3 * i;
       const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
       if (!(c < M.contactCutoff)) continue;
-      contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M);
+      contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M, M.contactScratch);
       f[k] = f[k]! + CF[0]!;
       f[k + 1] = f[k + 1]! + CF[1]!;
       f[k + 2] = f[k + 2]! + CF[2]!;
@@ -153,6 +149,7 @@ export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: 
 
 /** Adjoint of `eval_particle_ground_contacts`. */
 export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
+  const CA = M.contactScratch.adj;
   const N = M.planeNormal;
   let ake = 0;
   let akd = 0;
@@ -168,7 +165,24 @@ export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64,
       const k = 3 * i;
       const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
       if (!(c < M.contactCutoff)) continue;
-      adjContactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
+      adjContactForce(
+        nx,
+        ny,
+        nz,
+        c,
+        qd[k]!,
+        qd[k + 1]!,
+        qd[k + 2]!,
+        M.groundKe,
+        M.groundKd,
+        M.groundKf,
+        M.groundMu,
+        M,
+        M.contactScratch,
+        adjF[k]!,
+        adjF[k + 1]!,
+        adjF[k + 2]!,
+      );
       const ac = CA[3]!;
       adjQ[k] = adjQ[k]! + ac * nx;
       adjQ[k + 1] = adjQ[k + 1]! + ac * ny;
@@ -196,12 +210,17 @@ export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64,
  * height (see terrainGeometry), ke, kd, mu from the bilinear maps, kf = terrainKf.
  */
 export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f: F64): void {
+  const CF = M.contactScratch.force;
   const T = M.terrain;
   if (!T) return;
+  // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
+  const S = T.scratch;
+  const TG = S.geom;
+  const TM = S.material;
   for (let i = 0; i < M.np; i++) {
     const k = 3 * i;
-    if (!terrainContact(T, q[k]!, q[k + 1]!, q[k + 2]!, M.particleRadius[i]!)) continue;
-    contactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M);
+    if (!terrainContact(T, S, q[k]!, q[k + 1]!, q[k + 2]!, M.particleRadius[i]!)) continue;
+    contactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M, M.contactScratch);
     f[k] = f[k]! + CF[0]!;
     f[k + 1] = f[k + 1]! + CF[1]!;
     f[k + 2] = f[k + 2]! + CF[2]!;
@@ -210,21 +229,44 @@ export function eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, f:
 
 /** Adjoint of `eval_particle_terrain_contacts`. */
 export function adj_eval_particle_terrain_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
+  const CA = M.contactScratch.adj;
   const T = M.terrain;
   if (!T) return;
+  // the terrain's scratch record (terrain.ts): geometry, material and their adjoints
+  const S = T.scratch;
+  const TG = S.geom;
+  const TM = S.material;
+  const TGA = S.adjGeom;
   let akf = 0;
   for (let i = 0; i < M.np; i++) {
     const k = 3 * i;
     const x = q[k]!;
     const y = q[k + 1]!;
     const z = q[k + 2]!;
-    if (!terrainContact(T, x, y, z, M.particleRadius[i]!)) continue;
-    adjContactForce(TG[0]!, TG[1]!, TG[2]!, TG[3]!, qd[k]!, qd[k + 1]!, qd[k + 2]!, TM[0]!, TM[1]!, T.kf, TM[2]!, M, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
+    if (!terrainContact(T, S, x, y, z, M.particleRadius[i]!)) continue;
+    adjContactForce(
+      TG[0]!,
+      TG[1]!,
+      TG[2]!,
+      TG[3]!,
+      qd[k]!,
+      qd[k + 1]!,
+      qd[k + 2]!,
+      TM[0]!,
+      TM[1]!,
+      T.kf,
+      TM[2]!,
+      M,
+      M.contactScratch,
+      adjF[k]!,
+      adjF[k + 1]!,
+      adjF[k + 2]!,
+    );
     adjQd[k] = adjQd[k]! + CA[4]!;
     adjQd[k + 1] = adjQd[k + 1]! + CA[5]!;
     adjQd[k + 2] = adjQd[k + 2]! + CA[6]!;
     akf += CA[9]!;
-    adjTerrainContact(T, x, y, z, CA[0]!, CA[1]!, CA[2]!, CA[3]!, CA[7]!, CA[8]!, CA[10]!, G);
+    adjTerrainContact(T, S, x, y, z, CA[0]!, CA[1]!, CA[2]!, CA[3]!, CA[7]!, CA[8]!, CA[10]!, G);
     adjQ[k] = adjQ[k]! + TGA[0]!;
     adjQ[k + 1] = adjQ[k + 1]! + TGA[1]!;
     adjQ[k + 2] = adjQ[k + 2]! + TGA[2]!;
