@@ -121,7 +121,10 @@ export function softwareGpuNeedsRerun(env: NodeJS.ProcessEnv = process.env): boo
  * environment and returns its exit status; the caller exits with it. Output is inherited.
  */
 export function rerunWithSoftwareGpu(argv: readonly string[] = process.argv.slice(1)): number {
-  const env = { ...process.env, ...softwareGpuEnv()!, [RERUN_MARK]: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...softwareGpuEnv()!, [RERUN_MARK]: '1' };
+  // a test file re-running itself: without this, node's test runner in the child sees the parent's
+  // context, skips running the file and exits 0 (the tests would pass without running)
+  delete env.NODE_TEST_CONTEXT;
   const r = spawnSync(process.execPath, [...process.execArgv, ...argv], { stdio: 'inherit', env });
   return r.status ?? 1;
 }
