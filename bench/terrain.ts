@@ -157,11 +157,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     };
     step();
     const stepT = await timeIt(step, Math.min(reps, 2));
-    const input = networkInput(tf, spec, items.slice(0, 1));
+    const { input, base } = networkInput(tf, spec, items.slice(0, 1));
     const infer = (): void => tf.dispose(net.predict(input) as never);
     infer();
     const inferT = await timeIt(infer, 5);
-    input.dispose();
+    tf.dispose([input, base]);
     model = { batch: modelBatch, trainStepMs: round(stepT.wall, 1), trainStepCpuMs: round(stepT.cpu, 1), inferenceMs: round(inferT.wall, 2), backend: 'cpu' };
   }
 

@@ -51,25 +51,34 @@ export function createTerrainNet(tf: TfModule, spec: TerrainSpec, opts: TerrainN
   return m;
 }
 
-/** The network input of a batch: [B, ny, nx, 2] with the filled sensor heights and the mask. */
-export function networkInput(tf: TfModule, spec: TerrainSpec, batch: readonly StoredSample[]): TfTensor {
+/** Height scale of the network input (m): sensor heights enter as h / INPUT_SCALE. */
+export const INPUT_SCALE = 0.3;
+
+/**
+ * The network input of a batch: `input` [B, ny, nx, 2] with the filled sensor heights divided
+ * by {@link INPUT_SCALE} and the mask, and `base` [B, ny, nx], the filled sensor heights (m)
+ * the height correction is added to.
+ */
+export function networkInput(tf: TfModule, spec: TerrainSpec, batch: readonly StoredSample[]): { input: TfTensor; base: TfTensor } {
   const { nx, ny } = spec.grid;
-  const data = new Float32Array(batch.length * ny * nx * 2);
+  const N = nx * ny;
+  const data = new Float32Array(batch.length * N * 2);
+  const base = new Float32Array(batch.length * N);
   batch.forEach((s, b) => {
     const filled = fillSensorMap(spec, s.sample.sensorHeights, s.sample.sensorMask);
-    for (let k = 0; k < nx * ny; k++) {
-      data[2 * (b * nx * ny + k)] = filled[k]!;
-      data[2 * (b * nx * ny + k) + 1] = s.sample.sensorMask[k]!;
+    base.set(filled, b * N);
+    for (let k = 0; k < N; k++) {
+      data[2 * (b * N + k)] = filled[k]! / INPUT_SCALE;
+      data[2 * (b * N + k) + 1] = s.sample.sensorMask[k]!;
     }
   });
-  return tf.tensor4d(data, [batch.length, ny, nx, 2]);
+  return { input: tf.tensor4d(data, [batch.length, ny, nx, 2]), base: tf.tensor3d(base, [batch.length, ny, nx]) };
 }
 
-/** Terrain maps [B, ny, nx] (heights m, friction, stiffness N/m) from the raw network output [B, ny, nx, 3] and the input. */
-export function mapsFromOutput(tf: TfModule, raw: TfTensor, input: TfTensor): { heights: TfTensor; friction: TfTensor; stiffness: TfTensor } {
+/** Terrain maps [B, ny, nx] (heights m, friction, stiffness N/m) from the raw network output [B, ny, nx, 3] and the filled sensor heights `base`. */
+export function mapsFromOutput(tf: TfModule, raw: TfTensor, base: TfTensor): { heights: TfTensor; friction: TfTensor; stiffness: TfTensor } {
   return tf.tidy(() => {
     const [o0, o1, o2] = tf.split(raw, 3, 3) as [TfTensor, TfTensor, TfTensor];
-    const base = tf.squeeze(tf.slice(input, [0, 0, 0, 0], [-1, -1, -1, 1]), [3]);
     const heights = tf.add(base, tf.mul(MAP_SCALES.dh, tf.tanh(tf.squeeze(o0, [3]))));
     const friction = tf.mul(MATERIAL.defaultMu, tf.exp(tf.mul(MAP_SCALES.muLog, tf.tanh(tf.squeeze(o1, [3])))));
     const stiffness = tf.mul(MATERIAL.defaultKe, tf.exp(tf.mul(MAP_SCALES.keLog, tf.tanh(tf.squeeze(o2, [3])))));
@@ -139,7 +148,7 @@ export function terrainModelLoss(tf: TfModule, net: LayersModel, spec: TerrainSp
   const inShape = net.inputs[0]!.shape;
   checkGrid({ ...spec.grid, ny: inShape[1] as number, nx: inShape[2] as number }, spec.grid, 'terrain model input');
   const { nx, ny } = spec.grid;
-  const input = networkInput(tf, spec, batch);
+  const { input, base } = networkInput(tf, spec, batch);
   const trueH = new Float32Array(batch.length * nx * ny);
   const mask = new Float32Array(batch.length * nx * ny);
   batch.forEach((s, b) => {
@@ -149,14 +158,14 @@ export function terrainModelLoss(tf: TfModule, net: LayersModel, spec: TerrainSp
   const rollLoss = tfOp(batchTrajectoryLoss(spec, batch), { name: 'terrain-rollout' });
   const loss = tf.tidy(() => {
     const raw = net.apply(input) as TfTensor;
-    const maps = mapsFromOutput(tf, raw, input);
+    const maps = mapsFromOutput(tf, raw, base);
     const traj = rollLoss(maps.heights, maps.friction, maps.stiffness);
     const m = tf.tensor3d(mask, [batch.length, ny, nx]);
     const d = tf.mul(tf.sub(maps.heights, tf.tensor3d(trueH, [batch.length, ny, nx])), m);
     const hTerm = tf.div(tf.sum(tf.square(d)), tf.maximum(tf.sum(m), 1));
     return tf.add(traj, tf.mul(opts.heightWeight ?? 1, hTerm));
   });
-  input.dispose();
+  tf.dispose([input, base]);
   return loss;
 }
 
