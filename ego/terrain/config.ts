@@ -20,7 +20,7 @@ export const terrainConfigSchema = z
     /** Terrains per gradient step of the terrain CNN. */
     batchSize: z.number().int().positive().default(4),
     /** Adam learning rate of the terrain CNN (cosine decay to 5% over the epochs). */
-    learningRate: z.number().positive().default(0.01),
+    learningRate: z.number().positive().default(0.002),
     /** Weight of the heightmap term (mean squared height error on the cells the sensor saw). */
     heightWeight: z.number().nonnegative().default(1),
     /** Channels of the CNN's hidden convolutions. */
