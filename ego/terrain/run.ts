@@ -265,6 +265,9 @@ export function terrainPredictions(split: TerrainSplit, paths: Map<string, Float
 export function readTerrainRunConfig(run: RunFolder): TerrainRunConfig | null {
   const c = run.readJson<TerrainRunConfig>('config.json');
   if (c?.task !== 'ego-terrain') return null;
+  if (typeof c.input?.path !== 'string')
+    throw new EgoError(`${run.file('config.json')}: field 'input.path' (the terrain dataset folder) is missing: not a run folder of impulse train ego-terrain`);
+  if (c.input.ood !== undefined && typeof c.input.ood !== 'string') throw new EgoError(`${run.file('config.json')}: field 'input.ood' must be a folder path`);
   return { ...c, config: parseTerrainConfig(c.config, run.file('config.json')) };
 }
 
