@@ -24,32 +24,41 @@ export interface TerrainNetOptions {
   channels?: number;
   /** Seed of the weight initialisation (default 0). */
   seed?: number;
+  /** Downsampling factor of the convolutions (default: 4, or the largest of 2 and 1 that divides both grid sizes). */
+  coarse?: number;
+}
+
+/** The default downsampling factor of a grid: 4, 2 or 1, the largest dividing both sizes. */
+export function coarseFactor(spec: TerrainSpec): number {
+  return [4, 2, 1].find((f) => spec.grid.nx % f === 0 && spec.grid.ny % f === 0)!;
 }
 
 /**
- * The CNN: input [B, ny, nx, 2] (filled sensor heights, mask), two 'same' convolutions
- * (5 x 5 and 3 x 3, ReLU) and a 1 x 1 convolution to 3 raw maps, zero-initialised so the
- * untrained model predicts no correction and the default friction and stiffness.
+ * The CNN: input [B, ny, nx, 2] (filled sensor heights / INPUT_SCALE, mask), averaged over
+ * `coarse` x `coarse` blocks, two 'same' 3 x 3 convolutions (ReLU) and a 1 x 1 convolution to
+ * 3 raw maps, upsampled back to the grid (bilinear). The last layer is zero-initialised, so
+ * the untrained model predicts no height correction and the default friction and stiffness:
+ * it starts exactly at the physics-default baseline. Working on coarse blocks (0.64 m on the
+ * default grid; friction and stiffness patches are 2.9 m) keeps the tfjs cpu backend's
+ * convolution gradients cheap.
  */
 export function createTerrainNet(tf: TfModule, spec: TerrainSpec, opts: TerrainNetOptions = {}): LayersModel {
   const c = opts.channels ?? 16;
   const seed = opts.seed ?? 0;
+  const f = opts.coarse ?? coarseFactor(spec);
   const { nx, ny } = spec.grid;
+  if (nx % f !== 0 || ny % f !== 0) throw new RangeError(`createTerrainNet: coarse factor ${f} does not divide the grid ${ny} x ${nx}`);
   const m = tf.sequential();
-  m.add(
-    tf.layers.conv2d({
-      inputShape: [ny, nx, 2],
-      filters: c,
-      kernelSize: 5,
-      padding: 'same',
-      activation: 'relu',
-      kernelInitializer: tf.initializers.heNormal({ seed }),
-    }),
-  );
+  m.add(tf.layers.averagePooling2d({ inputShape: [ny, nx, 2], poolSize: f, strides: f, padding: 'valid' }));
+  m.add(tf.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed }) }));
   m.add(tf.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 1 }) }));
   m.add(tf.layers.conv2d({ filters: 3, kernelSize: 1, padding: 'same', kernelInitializer: 'zeros', biasInitializer: 'zeros' }));
+  if (f > 1) m.add(tf.layers.upSampling2d({ size: [f, f], interpolation: 'bilinear' }));
   return m;
 }
+
+/** Filled sensor maps by sensor-height array (a sample's input is filled once, not at every step). */
+const FILLED = new WeakMap<Float64Array, Float64Array>();
 
 /** Height scale of the network input (m): sensor heights enter as h / INPUT_SCALE. */
 export const INPUT_SCALE = 0.3;
@@ -65,7 +74,8 @@ export function networkInput(tf: TfModule, spec: TerrainSpec, batch: readonly St
   const data = new Float32Array(batch.length * N * 2);
   const base = new Float32Array(batch.length * N);
   batch.forEach((s, b) => {
-    const filled = fillSensorMap(spec, s.sample.sensorHeights, s.sample.sensorMask);
+    let filled = FILLED.get(s.sample.sensorHeights);
+    if (!filled) FILLED.set(s.sample.sensorHeights, (filled = fillSensorMap(spec, s.sample.sensorHeights, s.sample.sensorMask)));
     base.set(filled, b * N);
     for (let k = 0; k < N; k++) {
       data[2 * (b * N + k)] = filled[k]! / INPUT_SCALE;
