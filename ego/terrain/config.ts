@@ -21,8 +21,10 @@ export const terrainConfigSchema = z
     batchSize: z.number().int().positive().default(4),
     /** Adam learning rate of the terrain CNN (cosine decay to 5% over the epochs). */
     learningRate: z.number().positive().default(0.002),
-    /** Weight of the heightmap term (mean squared height error on the cells the sensor saw). */
+    /** Weight of the heightmap term (mean squared error against the true heights). */
     heightWeight: z.number().nonnegative().default(1),
+    /** Cells of the heightmap term: 'all' (the true height is known on every cell of a generated terrain) or 'seen' (only where the sensor saw). */
+    heightCells: z.enum(['all', 'seen']).default('all'),
     /** Channels of the CNN's hidden convolutions. */
     channels: z.number().int().positive().default(16),
     /** Pure NN: hidden widths, epochs (it is cheap: many more than the CNN), batch size, learning rate. */

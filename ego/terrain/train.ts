@@ -98,14 +98,19 @@ export function adeFde(spec: TerrainSpec, items: readonly StoredSample[], paths:
   return { ade: m.minAde, fde: m.minFde };
 }
 
-/** Mean squared error of predicted heights [B, ny, nx] on the cells the sensor saw (the heightmap term). */
-export function heightTerm(tf: TfModule, spec: TerrainSpec, heights: TfTensor, items: readonly StoredSample[]): TfTensor {
+/**
+ * Mean squared error of predicted heights [B, ny, nx] against the dataset's true heights (the
+ * heightmap term): on every cell (`cells` 'all': the simulated ground truth is known everywhere,
+ * so the network also learns to fill what the sensor did not see) or only on the seen ones.
+ */
+export function heightTerm(tf: TfModule, spec: TerrainSpec, heights: TfTensor, items: readonly StoredSample[], cells: 'all' | 'seen' = 'all'): TfTensor {
   const N = spec.grid.nx * spec.grid.ny;
   const t = new Float32Array(items.length * N);
   const m = new Float32Array(items.length * N);
   items.forEach((s, b) => {
     t.set(s.sample.heights, b * N);
-    m.set(s.sample.sensorMask, b * N);
+    if (cells === 'all') m.fill(1, b * N, (b + 1) * N);
+    else m.set(s.sample.sensorMask, b * N);
   });
   return tf.tidy(() => {
     const mask = tf.tensor3d(m, heights.shape as [number, number, number]);
@@ -126,6 +131,7 @@ export async function cnnLossAndGrads(
   spec: TerrainSpec,
   batch: readonly StoredSample[],
   heightWeight: number,
+  heightCells: 'all' | 'seen' = 'all',
 ): Promise<{
   loss: number;
   trajectory: number;
@@ -151,7 +157,7 @@ export async function cnnLossAndGrads(
   const vars = net.trainableWeights.map((w) => w.read() as Variable);
   const { value, grads } = tf.variableGrads(() => {
     const m = mapsFromOutput(tf, net.apply(input) as TfTensor, base);
-    const hT = heightTerm(tf, spec, m.heights, batch);
+    const hT = heightTerm(tf, spec, m.heights, batch, heightCells);
     height = hT.dataSync()[0]!;
     const surrogate = tf.addN([tf.sum(tf.mul(m.heights, gH)), tf.sum(tf.mul(m.friction, gF)), tf.sum(tf.mul(m.stiffness, gK))]);
     return tf.add(surrogate, tf.mul(heightWeight, hT)) as never;
@@ -277,7 +283,7 @@ export async function trainTerrain(
             const where = `model ${s.label}, epoch ${epoch}, batch ${b + 1}/${nb} (terrains ${batch.map((x) => x.record.id).join(', ')})`;
             let r: Awaited<ReturnType<typeof cnnLossAndGrads>>;
             try {
-              r = await cnnLossAndGrads(tf, s.net, pool, spec, batch, config.heightWeight);
+              r = await cnnLossAndGrads(tf, s.net, pool, spec, batch, config.heightWeight, config.heightCells);
             } catch (e) {
               if ((e as Error).name === 'RolloutNonFiniteError') throw new TrainingNaNError(`${(e as Error).message} at ${where}`, s.label, epoch, b + 1);
               throw e;
