@@ -293,7 +293,7 @@ export function register(program: Command): void {
     .description(
       'terrain predictor (MonoForce-style): a CNN predicts height correction, friction and stiffness maps from the sensor heightmap, the engine rolls the robot out on them; with the pure-NN and default-physics baselines, ADE/FDE at 1, 3, 5 s on held-out and out-of-distribution terrains',
     )
-    .requiredOption('--data <dir>', 'terrain dataset of impulse dataset terrain (the last 25% of its samples are the held-out test terrains)')
+    .requiredOption('--data <dir>', 'terrain dataset of impulse dataset terrain (the last 20% of its samples are the held-out test terrains)')
     .option('--ood <dir>', 'out-of-distribution dataset (impulse dataset terrain --ood) evaluated as a whole')
     .option('--config <file>', 'terrain training config JSON (zod-validated; unknown keys are errors)')
     .option('--out <dir>', 'run folder (default runs/ego-terrain-<date>)')

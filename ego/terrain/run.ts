@@ -17,7 +17,8 @@ import { parseTerrainConfig, type TerrainTrainConfig } from './config.ts';
 import { openTerrainDataset, checkGrid, type StoredSample } from './format.ts';
 import type { TerrainSpec } from './generate.ts';
 import { RolloutPool } from './parallel.ts';
-import { pureNnPaths } from './pure-nn.ts';
+import { pureNnPaths, pureNnSizes } from './pure-nn.ts';
+import { TerrainShapeError } from './errors.ts';
 import { cnnLossAndGrads, cnnPaths, loadTerrainModels, predictMaps, trainTerrain, type TerrainSplit, type TrainedTerrainModel } from './train.ts';
 
 /** Horizons of the terrain metrics (s). */
@@ -325,6 +326,16 @@ export async function runTerrain(o: TerrainRunOptions): Promise<{ run: RunFolder
   }
 }
 
+/** Throws TerrainShapeError when the dataset's grid or timing does not match what the trained models take. */
+export function checkModelsFit(models: readonly TrainedTerrainModel[], spec: TerrainSpec, what: string): void {
+  for (const m of models) {
+    const shape = m.net.inputs[0]!.shape;
+    if (m.label === 'terrain-cnn') checkGrid({ ...spec.grid, ny: shape[1] as number, nx: shape[2] as number }, spec.grid, `${what} (terrain-cnn)`);
+    else if (shape[1] !== pureNnSizes(spec).inputs)
+      throw new TerrainShapeError(`${what} (pure-nn): the model takes ${shape[1]} inputs, the dataset's grid and timing give ${pureNnSizes(spec).inputs}`);
+  }
+}
+
 /** Re-evaluates a terrain run folder's best models (all baselines, ID and OOD); keeps the extra seeds' rows of metrics.json. */
 export async function evaluateTerrainRun(tf: TfModule, dir: string): Promise<TerrainRunMetrics> {
   const run = new RunFolder(dir);
@@ -332,6 +343,7 @@ export async function evaluateTerrainRun(tf: TfModule, dir: string): Promise<Ter
   if (!rc) throw new EgoError(`${run.file('config.json')}: not an ego-terrain run`);
   const split = loadTerrainSplit(rc.input.path, rc.input.ood, rc.config);
   const models = await loadTerrainModels(run, rc.config);
+  checkModelsFit(models, split.spec, `${rc.input.path}: terrains for the models of ${dir}`);
   const pool = new RolloutPool(rc.config.threads);
   try {
     const base = baselineRows(split);

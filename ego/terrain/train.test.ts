@@ -3,10 +3,11 @@
 // the trained CNN beats the default-parameter physics baseline on its training terrains (it
 // starts exactly at that baseline), the run folder holds what docs/RUNS.md lists (checkpoints,
 // history, metrics with ID and OOD rows, predictions, terrain maps with loss gradients),
-// `impulse eval ego` re-evaluates it, resume continues it, and a mismatched OOD grid is named.
+// `impulse eval ego` re-evaluates it, resume continues it, and a dataset whose grid does not fit
+// the trained models or the training set is named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initTf } from '../../models/index.ts';
@@ -87,8 +88,17 @@ test('terrain training lowers the loss, beats the default physics on its terrain
     );
     await assert.rejects(runTerrain({ tf, data: join(dir, 'id'), out }), /a run folder already exists here/);
 
+    // a dataset that no longer fits the trained models is named
+    const cfgPath = join(out, 'config.json');
+    const rc = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    writeFileSync(cfgPath, JSON.stringify({ ...rc, input: { path: join(dir, 'other') } }));
+    await generateDataset({ n: 8, seed: 5, out: join(dir, 'other'), spec: { ...SMALL, grid: { ...SMALL.grid, nx: 20 } } });
+    await assert.rejects(
+      evaluateTerrainRun(tf, out),
+      (err: Error) => err instanceof TerrainShapeError && /terrain-cnn\): grid 24 x 20 at 0\.2 m does not match the expected 24 x 24/.test(err.message),
+    );
+
     // an OOD set on another grid is named
-    await generateDataset({ n: 1, seed: 5, out: join(dir, 'other'), spec: { ...SMALL, grid: { ...SMALL.grid, nx: 20 } }, ood: true });
     assert.throws(
       () => loadTerrainSplit(join(dir, 'id'), join(dir, 'other'), config),
       (err: Error) => err instanceof TerrainShapeError && err.message.includes('other: out-of-distribution terrains: grid 24 x 20'),
