@@ -40,7 +40,7 @@ function printTerrain(m: TerrainRunMetrics): void {
     console.log(`\nout-of-distribution terrains (${m.ood.samples}, unseen obstacle kinds):`);
     console.log(terrainMetricsTable(m.ood.models));
   }
-  console.log(`\nseeds ${m.seeds.join(', ')}; learned rows are mean±sd over seeds; physics-oracle uses the true maps (a reference, not a baseline)`);
+  console.log(`\nseeds ${m.trainedSeeds.join(', ')}; learned rows are mean±sd over seeds; physics-oracle uses the true maps (a reference, not a baseline)`);
 }
 
 interface TerrainCli {
@@ -230,10 +230,13 @@ async function trainTerrainCli(o: TerrainCli): Promise<void> {
       onStage: (s) => process.stderr.write(`experiment: ${s}\n`),
     });
     (bar as cliProgress.SingleBar | null)?.stop();
+    const { writeReport } = await import('../report/write-report.ts');
+    const report = await writeReport(out);
     const secs = (performance.now() - t0) / 1000;
-    if (o.json) console.log(JSON.stringify({ run: out, seconds: secs, metrics: res.metrics }));
+    if (o.json) console.log(JSON.stringify({ run: out, seconds: secs, report: report.html, metrics: res.metrics }));
     else {
       printTerrain(res.metrics);
+      console.log(`\nreport: ${report.html} (${report.url})`);
       console.log(
         `\nrun folder: ${out} (${secs.toFixed(0)} s; terrain maps and loss gradients in ${out}/terrain/); evaluate with 'impulse eval ego --model ${out}'`,
       );

@@ -56,7 +56,8 @@ export interface TerrainRunMetrics {
   models: TerrainMetricsRow[];
   ood?: { samples: number; models: TerrainMetricsRow[] };
   selection: Record<string, { bestEpoch: number; valAde: number }>;
-  seeds: number[];
+  /** Seeds of the learned rows (not `seeds`: in ego-motion runs that key holds per-seed summaries). */
+  trainedSeeds: number[];
 }
 
 /** Options of {@link runTerrain}. */
@@ -303,7 +304,7 @@ export async function runTerrain(o: TerrainRunOptions): Promise<{ run: RunFolder
       models: [...base.test, ...learned.test],
       ...(split.ood.length ? { ood: { samples: split.ood.length, models: [...base.ood, ...learned.ood] } } : {}),
       selection: Object.fromEntries(trained.models.map((m) => [m.label, { bestEpoch: m.bestEpoch, valAde: m.bestValAde }])),
-      seeds: [rc.config.seed],
+      trainedSeeds: [rc.config.seed],
     };
     writeFileAtomicSync(run.file('predictions.json'), formatPredictionsJson(terrainPredictions(split, new Map([...base.testPaths, ...learned.testPaths]))));
     const cnn = trained.models.find((m) => m.label === 'terrain-cnn');
@@ -316,7 +317,7 @@ export async function runTerrain(o: TerrainRunOptions): Promise<{ run: RunFolder
       const r = await evaluateModels(tf, pool, split, t.models, seed);
       metrics.models.push(...r.test);
       metrics.ood?.models.push(...r.ood);
-      metrics.seeds.push(seed);
+      metrics.trainedSeeds.push(seed);
       t.models.forEach((m) => m.net.dispose());
       run.writeJson('metrics.json', metrics);
     }
@@ -357,7 +358,7 @@ export async function evaluateTerrainRun(tf: TfModule, dir: string): Promise<Ter
       models: [...base.test, ...learned.test, ...others(old?.models)],
       ...(split.ood.length ? { ood: { samples: split.ood.length, models: [...base.ood, ...learned.ood, ...others(old?.ood?.models)] } } : {}),
       selection: Object.fromEntries(models.map((m) => [m.label, { bestEpoch: m.bestEpoch, valAde: m.bestValAde }])),
-      seeds: old?.seeds ?? [rc.config.seed],
+      trainedSeeds: [...new Set([rc.config.seed, ...others(old?.models).map((r) => r.seed!)])],
     };
     run.writeJson('metrics.json', metrics);
     return metrics;
