@@ -3,6 +3,10 @@
 // (forward, backward through the dynamics / MPC, Adam update) at the default batch size, and the
 // inference latency per window (batch 1) and per batch (batch 256, reported also per window).
 // Args: --reps N (timing repetitions, default 5), --batch B (training batch, default 64).
+// Then the terrain predictor (bench/terrain.ts): batched five-second robot rollouts forward and
+// forward + backward (trajectories/s, one thread and worker threads), the terrain CNN's training
+// step and its inference latency (maps, and maps + rollout of one trajectory). Args:
+// --terrain-robots B (default 1024), --terrain-grad-robots G (default 64), --terrain 0 to skip.
 import { getTf, initTf } from '../models/tf/index.ts';
 import { loadKitti } from '../ego/kitti.ts';
 import { prepareDataset } from '../ego/dataset.ts';
@@ -13,6 +17,7 @@ import { EgoPredictor, MODEL_KINDS, adeLoss, modelLabel, outputCount } from '../
 import { predictorSpec } from '../ego/train.ts';
 import { HORIZON } from '../ego/windows.ts';
 import { round, timeMsAsync } from './_util.ts';
+import { run as runTerrainBench } from './terrain.ts';
 
 function arg(args: string[], name: string, def: number): number {
   const i = args.indexOf(`--${name}`);
@@ -70,5 +75,20 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     opt.dispose();
     tf.dispose([tb.x, tb.v, tb.dt, tb.y, one.x, one.v, one.dt, one.y, big.x, big.v, big.dt, big.y]);
   }
-  return { bench: 'ego', backend, data: 'KITTI 00 training windows', hidden: config.hidden, horizon: HORIZON, reps, models };
+  const terrain =
+    arg(args, 'terrain', 1) === 0
+      ? null
+      : await runTerrainBench([
+          '--robots',
+          String(arg(args, 'terrain-robots', 1024)),
+          '--grad-robots',
+          String(arg(args, 'terrain-grad-robots', 64)),
+          '--samples',
+          '0',
+          '--reps',
+          '1',
+          '--model-batch',
+          '4',
+        ]);
+  return { bench: 'ego', backend, data: 'KITTI 00 training windows', hidden: config.hidden, horizon: HORIZON, reps, models, terrain };
 }

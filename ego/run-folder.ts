@@ -120,7 +120,7 @@ export class RunFolder {
    * state.json is added, the folder is renamed to epoch-NNNN, then latest.json is moved to it. Older
    * checkpoints that no model's best refers to are removed.
    */
-  async writeCheckpoint(epoch: number, state: CheckpointState, save: (dir: string) => Promise<void>): Promise<void> {
+  async writeCheckpoint(epoch: number, state: { best: Record<string, { epoch: number }> }, save: (dir: string) => Promise<void>): Promise<void> {
     mkdirSync(this.checkpoints, { recursive: true });
     // a checkpoint folder left half-written by a killed run
     for (const d of readdirSync(this.checkpoints)) if (/^\.epoch-\d{4}\.\d+\.tmp$/.test(d)) rmSync(join(this.checkpoints, d), { recursive: true, force: true });

@@ -47,7 +47,7 @@ test('train ego on the TurtleBot /odom (--json), then eval ego and predict to MC
   }
 });
 
-test('named errors: unknown config key, run folder of another task, log without the topic', () => {
+test('named errors: unknown config key, a terrain run folder without its dataset, a missing terrain dataset, log without the topic', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ego-cli-'));
   try {
     const cfg = join(dir, 'cfg.json');
@@ -60,7 +60,12 @@ test('named errors: unknown config key, run folder of another task, log without 
     writeFileSync(join(dir, 'terrain', 'config.json'), JSON.stringify({ task: 'ego-terrain' }));
     const b = impulse('eval', 'ego', '--model', join(dir, 'terrain'));
     assert.equal(b.code, 1);
-    assert.match(b.stderr, /'ego-terrain' is not an ego-motion run/);
+    assert.match(b.stderr, /terrain[/\\]config\.json: field 'input\.path' \(the terrain dataset folder\) is missing/);
+    mkdirSync(join(dir, 'empty'));
+    const t = impulse('train', 'ego-terrain', '--data', join(dir, 'empty'), '--out', join(dir, 'tr'));
+    assert.equal(t.code, 1);
+    assert.match(t.stderr, /empty[/\\]manifest\.json: no manifest\.json/);
+    assert.ok(!existsSync(join(dir, 'tr')), 'nothing written for a missing dataset');
     const c = impulse('train', 'ego', '--input', log, '--topic', '/scan', '--out', join(dir, 's'));
     assert.equal(c.code, 1);
     assert.match(c.stderr, /no topic '\/scan' in the log/);

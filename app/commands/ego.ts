@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import type { SingleBar } from 'cli-progress';
 import type * as EgoModule from '../../ego/index.ts';
 import type { RunInput, RunMetrics, EgoTask } from '../../ego/index.ts';
+import type * as TerrainModule from '../../ego/terrain/index.ts';
+import type { TerrainRunMetrics } from '../../ego/terrain/index.ts';
 import { DEVICE_HELP, initTfForDevice, initTfFromCli } from './backend.ts';
 
 /** The ego layer, imported when a command runs (not at start-up: it loads tfjs models, MCAP, the physics engine). */
@@ -13,6 +15,41 @@ let ego: typeof EgoModule;
 async function loadEgo(): Promise<typeof EgoModule> {
   ego ??= await import('../../ego/index.ts');
   return ego;
+}
+
+/** The terrain predictor (ego/terrain), imported when a terrain command runs. */
+let terrain: typeof TerrainModule;
+async function loadTerrain(): Promise<typeof TerrainModule> {
+  terrain ??= await import('../../ego/terrain/index.ts');
+  return terrain;
+}
+
+/** tfjs for the terrain CNN: the cpu backend (the wasm backend has no Conv2DBackpropFilter kernel). */
+async function terrainTf(): Promise<typeof import('@tensorflow/tfjs')> {
+  const { initTf } = await import('../../models/tf/index.ts');
+  return (await initTf('cpu')).tf as typeof import('@tensorflow/tfjs');
+}
+
+function printTerrain(m: TerrainRunMetrics): void {
+  console.log(`held-out in-distribution terrains (${m.split.test}, ${m.split.testIds.join('..')}; trained on ${m.split.train}, selected on ${m.split.val}):`);
+  console.log(terrain.terrainMetricsTable(m.models));
+  if (m.ood) {
+    console.log(`\nout-of-distribution terrains (${m.ood.samples}, unseen obstacle kinds):`);
+    console.log(terrain.terrainMetricsTable(m.ood.models));
+  }
+  console.log(`\nseeds ${m.trainedSeeds.join(', ')}; learned rows are mean±sd over seeds; physics-oracle uses the true maps (a reference, not a baseline)`);
+}
+
+interface TerrainCli {
+  data: string;
+  ood?: string;
+  config?: string;
+  out?: string;
+  seed?: string;
+  epochs?: string;
+  seeds?: string;
+  resume?: boolean;
+  json?: boolean;
 }
 
 interface TrainCli {
@@ -136,6 +173,83 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
   }
 }
 
+async function trainTerrainCli(o: TerrainCli): Promise<void> {
+  await loadEgo();
+  await loadTerrain();
+  const { default: cliProgress } = await import('cli-progress');
+  const config = o.config ? terrain.readTerrainConfig(o.config) : undefined;
+  const seed = int(o.seed, 'seed', 0);
+  const epochs = int(o.epochs, 'epochs', 1);
+  const seeds = int(o.seeds, 'seeds', 1);
+  const tf = await terrainTf();
+  const out = o.out ?? `runs/ego-terrain-${stamp()}`;
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    process.stderr.write('\ninterrupt: stopping after the batch in flight\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const tty = process.stderr.isTTY && !o.json;
+  let bar: SingleBar | null = null;
+  let lastVal = '-';
+  const t0 = performance.now();
+  try {
+    const res = await terrain.runTerrain({
+      tf: tf as never,
+      data: o.data,
+      ood: o.ood,
+      config,
+      seed,
+      epochs,
+      seeds,
+      out,
+      resume: o.resume,
+      signal: controller.signal,
+      onBatch: (p) => {
+        if (!tty) return;
+        const payload = { model: p.model, epoch: `${p.epoch}/${p.epochs}`, loss: f3(p.loss), val: lastVal };
+        if (!bar) {
+          bar = new cliProgress.SingleBar(
+            {
+              format: 'train [{bar}] {percentage}% ETA {eta_formatted} | epoch {epoch} {model} loss {loss} | val ADE {val}',
+              stream: process.stderr,
+              etaBuffer: 20,
+            },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(p.batches, 0, payload);
+        }
+        bar.setTotal(p.batches);
+        bar.update(p.batch, payload);
+      },
+      onEpoch: (rows, epoch, epochs) => {
+        lastVal = rows.map((r) => `${r.model} ${f3(r.valAde)}`).join(', ');
+        if (tty) return;
+        for (const r of rows)
+          process.stderr.write(
+            `epoch ${epoch}/${epochs} ${r.model}: train loss ${r.trainLoss.toExponential(3)}, val ADE@5 ${f3(r.valAde)} m, val FDE@5 ${f3(r.valFde)} m (${r.seconds.toFixed(1)} s)\n`,
+          );
+      },
+      onStage: (s) => process.stderr.write(`experiment: ${s}\n`),
+    });
+    (bar as SingleBar | null)?.stop();
+    const { writeReport } = await import('../report/write-report.ts');
+    const report = await writeReport(out);
+    const secs = (performance.now() - t0) / 1000;
+    if (o.json) console.log(JSON.stringify({ run: out, seconds: secs, report: report.html, metrics: res.metrics }));
+    else {
+      printTerrain(res.metrics);
+      console.log(`\nreport: ${report.html} (${report.url})`);
+      console.log(
+        `\nrun folder: ${out} (${secs.toFixed(0)} s; terrain maps and loss gradients in ${out}/terrain/); evaluate with 'impulse eval ego --model ${out}'`,
+      );
+    }
+  } finally {
+    (bar as SingleBar | null)?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
 function printExperiments(m: RunMetrics): void {
   const pm = (s: { mean: number; std: number }): string => `${s.mean.toFixed(3)} ± ${s.std.toFixed(3)}`;
   if (m.seeds) {
@@ -181,6 +295,21 @@ export function register(program: Command): void {
     .option('--times <file>', 'KITTI times file')
     .option('--plane <p>', 'ground plane: xy (odometry frames, default) or xz (camera frames)')
     .action((o: TrainCli) => train(program, 'ego', o));
+  trainCmd
+    .command('ego-terrain')
+    .description(
+      'terrain predictor (MonoForce-style): a CNN predicts height correction, friction and stiffness maps from the sensor heightmap, the engine rolls the robot out on them; with the pure-NN and default-physics baselines, ADE/FDE at 1, 3, 5 s on held-out and out-of-distribution terrains',
+    )
+    .requiredOption('--data <dir>', 'terrain dataset of impulse dataset terrain (the last 20% of its samples are the held-out test terrains)')
+    .option('--ood <dir>', 'out-of-distribution dataset (impulse dataset terrain --ood) evaluated as a whole')
+    .option('--config <file>', 'terrain training config JSON (zod-validated; unknown keys are errors)')
+    .option('--out <dir>', 'run folder (default runs/ego-terrain-<date>)')
+    .option('--seed <n>', 'seed of initialisation and shuffling (default 0)')
+    .option('--epochs <n>', 'epochs (default 8)')
+    .option('--seeds <n>', 'also train with seeds seed+1..seed+n-1 and report mean ± sd')
+    .option('--resume', 'continue the run in --out from its latest checkpoint')
+    .option('--json', 'print the result as JSON on stdout')
+    .action((o: TerrainCli) => trainTerrainCli(o));
 
   const evalCmd = program.commands.find((c) => c.name() === 'eval') ?? program.command('eval').description('evaluate trajectories and trained models');
   evalCmd
@@ -190,6 +319,13 @@ export function register(program: Command): void {
     .option('--json', 'print metrics.json on stdout')
     .action(async (o: { model: string; json?: boolean }) => {
       await loadEgo();
+      await loadTerrain();
+      if (terrain.readTerrainRunConfig(new ego.RunFolder(o.model))) {
+        const m = await terrain.evaluateTerrainRun((await terrainTf()) as never, o.model);
+        if (o.json) console.log(JSON.stringify(m));
+        else printTerrain(m);
+        return;
+      }
       await initTfFromCli(program, true);
       const m = await ego.evaluateRun(o.model);
       if (o.json) console.log(JSON.stringify(m));

@@ -77,3 +77,33 @@ export {
   type TerrainNetOptions,
   type TerrainLossOptions,
 } from './model.ts';
+export { TERRAIN_MODELS, terrainConfigSchema, parseTerrainConfig, readTerrainConfig, type TerrainTrainConfig, type TerrainModelName } from './config.ts';
+export { PATCH, pureNnSizes, pureNnFeatures, pureNnTargets, createPureNn, pureNnTensors, pureNnLoss, pureNnPaths } from './pure-nn.ts';
+export {
+  trainTerrain,
+  loadTerrainModels,
+  predictMaps,
+  cnnPaths,
+  cnnLossAndGrads,
+  heightTerm,
+  adeFde,
+  robotsOf,
+  type TerrainSplit,
+  type TrainedTerrainModel,
+  type TerrainCheckpointState,
+} from './train.ts';
+export {
+  TERRAIN_HORIZONS,
+  RUN_BASELINES,
+  runTerrain,
+  evaluateTerrainRun,
+  loadTerrainSplit,
+  readTerrainRunConfig,
+  terrainMetricsTable,
+  terrainRow,
+  writeTerrainMaps,
+  terrainPredictions,
+  type TerrainMetricsRow,
+  type TerrainRunMetrics,
+  type TerrainRunConfig,
+} from './run.ts';

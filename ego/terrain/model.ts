@@ -24,52 +24,71 @@ export interface TerrainNetOptions {
   channels?: number;
   /** Seed of the weight initialisation (default 0). */
   seed?: number;
+  /** Downsampling factor of the convolutions (default: 4, or the largest of 2 and 1 that divides both grid sizes). */
+  coarse?: number;
+}
+
+/** The default downsampling factor of a grid: 4, 2 or 1, the largest dividing both sizes. */
+export function coarseFactor(spec: TerrainSpec): number {
+  return [4, 2, 1].find((f) => spec.grid.nx % f === 0 && spec.grid.ny % f === 0)!;
 }
 
 /**
- * The CNN: input [B, ny, nx, 2] (filled sensor heights, mask), two 'same' convolutions
- * (5 x 5 and 3 x 3, ReLU) and a 1 x 1 convolution to 3 raw maps, zero-initialised so the
- * untrained model predicts no correction and the default friction and stiffness.
+ * The CNN: input [B, ny, nx, 2] (filled sensor heights / INPUT_SCALE, mask), averaged over
+ * `coarse` x `coarse` blocks, two 'same' 3 x 3 convolutions (ReLU) and a 1 x 1 convolution to
+ * 3 raw maps, upsampled back to the grid (bilinear). The last layer is zero-initialised, so
+ * the untrained model predicts no height correction and the default friction and stiffness:
+ * it starts exactly at the physics-default baseline. Working on coarse blocks (0.64 m on the
+ * default grid; friction and stiffness patches are 2.9 m) keeps the tfjs cpu backend's
+ * convolution gradients cheap.
  */
 export function createTerrainNet(tf: TfModule, spec: TerrainSpec, opts: TerrainNetOptions = {}): LayersModel {
   const c = opts.channels ?? 16;
   const seed = opts.seed ?? 0;
+  const f = opts.coarse ?? coarseFactor(spec);
   const { nx, ny } = spec.grid;
+  if (nx % f !== 0 || ny % f !== 0) throw new RangeError(`createTerrainNet: coarse factor ${f} does not divide the grid ${ny} x ${nx}`);
   const m = tf.sequential();
-  m.add(
-    tf.layers.conv2d({
-      inputShape: [ny, nx, 2],
-      filters: c,
-      kernelSize: 5,
-      padding: 'same',
-      activation: 'relu',
-      kernelInitializer: tf.initializers.heNormal({ seed }),
-    }),
-  );
+  m.add(tf.layers.averagePooling2d({ inputShape: [ny, nx, 2], poolSize: f, strides: f, padding: 'valid' }));
+  m.add(tf.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed }) }));
   m.add(tf.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 1 }) }));
   m.add(tf.layers.conv2d({ filters: 3, kernelSize: 1, padding: 'same', kernelInitializer: 'zeros', biasInitializer: 'zeros' }));
+  if (f > 1) m.add(tf.layers.upSampling2d({ size: [f, f], interpolation: 'bilinear' }));
   return m;
 }
 
-/** The network input of a batch: [B, ny, nx, 2] with the filled sensor heights and the mask. */
-export function networkInput(tf: TfModule, spec: TerrainSpec, batch: readonly StoredSample[]): TfTensor {
+/** Filled sensor maps by sensor-height array (a sample's input is filled once, not at every step). */
+const FILLED = new WeakMap<Float64Array, Float64Array>();
+
+/** Height scale of the network input (m): sensor heights enter as h / INPUT_SCALE. */
+export const INPUT_SCALE = 0.3;
+
+/**
+ * The network input of a batch: `input` [B, ny, nx, 2] with the filled sensor heights divided
+ * by {@link INPUT_SCALE} and the mask, and `base` [B, ny, nx], the filled sensor heights (m)
+ * the height correction is added to.
+ */
+export function networkInput(tf: TfModule, spec: TerrainSpec, batch: readonly StoredSample[]): { input: TfTensor; base: TfTensor } {
   const { nx, ny } = spec.grid;
-  const data = new Float32Array(batch.length * ny * nx * 2);
+  const N = nx * ny;
+  const data = new Float32Array(batch.length * N * 2);
+  const base = new Float32Array(batch.length * N);
   batch.forEach((s, b) => {
-    const filled = fillSensorMap(spec, s.sample.sensorHeights, s.sample.sensorMask);
-    for (let k = 0; k < nx * ny; k++) {
-      data[2 * (b * nx * ny + k)] = filled[k]!;
-      data[2 * (b * nx * ny + k) + 1] = s.sample.sensorMask[k]!;
+    let filled = FILLED.get(s.sample.sensorHeights);
+    if (!filled) FILLED.set(s.sample.sensorHeights, (filled = fillSensorMap(spec, s.sample.sensorHeights, s.sample.sensorMask)));
+    base.set(filled, b * N);
+    for (let k = 0; k < N; k++) {
+      data[2 * (b * N + k)] = filled[k]! / INPUT_SCALE;
+      data[2 * (b * N + k) + 1] = s.sample.sensorMask[k]!;
     }
   });
-  return tf.tensor4d(data, [batch.length, ny, nx, 2]);
+  return { input: tf.tensor4d(data, [batch.length, ny, nx, 2]), base: tf.tensor3d(base, [batch.length, ny, nx]) };
 }
 
-/** Terrain maps [B, ny, nx] (heights m, friction, stiffness N/m) from the raw network output [B, ny, nx, 3] and the input. */
-export function mapsFromOutput(tf: TfModule, raw: TfTensor, input: TfTensor): { heights: TfTensor; friction: TfTensor; stiffness: TfTensor } {
+/** Terrain maps [B, ny, nx] (heights m, friction, stiffness N/m) from the raw network output [B, ny, nx, 3] and the filled sensor heights `base`. */
+export function mapsFromOutput(tf: TfModule, raw: TfTensor, base: TfTensor): { heights: TfTensor; friction: TfTensor; stiffness: TfTensor } {
   return tf.tidy(() => {
     const [o0, o1, o2] = tf.split(raw, 3, 3) as [TfTensor, TfTensor, TfTensor];
-    const base = tf.squeeze(tf.slice(input, [0, 0, 0, 0], [-1, -1, -1, 1]), [3]);
     const heights = tf.add(base, tf.mul(MAP_SCALES.dh, tf.tanh(tf.squeeze(o0, [3]))));
     const friction = tf.mul(MATERIAL.defaultMu, tf.exp(tf.mul(MAP_SCALES.muLog, tf.tanh(tf.squeeze(o1, [3])))));
     const stiffness = tf.mul(MATERIAL.defaultKe, tf.exp(tf.mul(MAP_SCALES.keLog, tf.tanh(tf.squeeze(o2, [3])))));
@@ -139,7 +158,7 @@ export function terrainModelLoss(tf: TfModule, net: LayersModel, spec: TerrainSp
   const inShape = net.inputs[0]!.shape;
   checkGrid({ ...spec.grid, ny: inShape[1] as number, nx: inShape[2] as number }, spec.grid, 'terrain model input');
   const { nx, ny } = spec.grid;
-  const input = networkInput(tf, spec, batch);
+  const { input, base } = networkInput(tf, spec, batch);
   const trueH = new Float32Array(batch.length * nx * ny);
   const mask = new Float32Array(batch.length * nx * ny);
   batch.forEach((s, b) => {
@@ -149,14 +168,14 @@ export function terrainModelLoss(tf: TfModule, net: LayersModel, spec: TerrainSp
   const rollLoss = tfOp(batchTrajectoryLoss(spec, batch), { name: 'terrain-rollout' });
   const loss = tf.tidy(() => {
     const raw = net.apply(input) as TfTensor;
-    const maps = mapsFromOutput(tf, raw, input);
+    const maps = mapsFromOutput(tf, raw, base);
     const traj = rollLoss(maps.heights, maps.friction, maps.stiffness);
     const m = tf.tensor3d(mask, [batch.length, ny, nx]);
     const d = tf.mul(tf.sub(maps.heights, tf.tensor3d(trueH, [batch.length, ny, nx])), m);
     const hTerm = tf.div(tf.sum(tf.square(d)), tf.maximum(tf.sum(m), 1));
     return tf.add(traj, tf.mul(opts.heightWeight ?? 1, hTerm));
   });
-  input.dispose();
+  tf.dispose([input, base]);
   return loss;
 }
 
