@@ -87,9 +87,68 @@ function stamp(): string {
 
 const f3 = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '-');
 
+/** What both training commands share: Ctrl-C handling and the progress bar on a TTY (stderr). */
+interface TrainingSession {
+  signal: AbortSignal;
+  /** Whether progress goes to a bar (a TTY without --json) rather than plain epoch lines. */
+  tty: boolean;
+  /** Moves the bar to `done` of `total` batches (created on first use). */
+  progress(total: number, done: number, payload: Record<string, string>): void;
+  /** Stops the bar (idempotent). */
+  stopBar(): void;
+  /** Stops the bar and removes the SIGINT handler. */
+  close(): void;
+}
+
+/**
+ * Starts a training session: the first Ctrl-C aborts after the batch in flight (the last complete
+ * epoch stays checkpointed), a second one quits at once. `etaBuffer`: batches the ETA averages over.
+ */
+async function trainingSession(json: boolean | undefined, etaBuffer: number): Promise<TrainingSession> {
+  const { default: cliProgress } = await import('cli-progress');
+  const ctl = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = (): void => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write('\ninterrupt: stopping after the batch in flight (Ctrl-C again to quit now)\n');
+    ctl.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  const tty = !!process.stderr.isTTY && !json;
+  let bar: SingleBar | null = null;
+  const stopBar = (): void => {
+    bar?.stop();
+    bar = null;
+  };
+  return {
+    signal: ctl.signal,
+    tty,
+    progress(total, done, payload) {
+      if (!tty) return;
+      if (!bar) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: 'train [{bar}] {percentage}% ETA {eta_formatted} | epoch {epoch} {model} loss {loss} | val ADE {val}',
+            stream: process.stderr,
+            etaBuffer,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, 0, payload);
+      }
+      bar.setTotal(total);
+      bar.update(done, payload);
+    },
+    stopBar,
+    close() {
+      stopBar();
+      process.off('SIGINT', onInterrupt);
+    },
+  };
+}
+
 async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void> {
   await loadEgo();
-  const { default: cliProgress } = await import('cli-progress');
   const config = o.config ? ego.readEgoConfig(o.config) : undefined;
   const seed = int(o.seed, 'seed', 0);
   const epochs = int(o.epochs, 'epochs', 1);
@@ -102,16 +161,7 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
     input = { path: o.input, timesFile: o.times, topic: o.topic, plane: plane(o.plane) ?? 'xy' };
   }
   const out = o.out ?? `runs/${task}-${stamp()}`;
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    if (++interrupts > 1) process.exit(130);
-    process.stderr.write('\ninterrupt: stopping after the batch in flight (Ctrl-C again to quit now)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  const tty = process.stderr.isTTY && !o.json;
-  let bar: SingleBar | null = null;
+  const session = await trainingSession(o.json, 100);
   let lastVal = '-';
   const t0 = performance.now();
   try {
@@ -125,28 +175,15 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
       resume: o.resume,
       seeds,
       dataEfficiency: o.dataEfficiency,
-      signal: controller.signal,
+      signal: session.signal,
       onBatch: (p) => {
-        if (!tty) return;
         const total = (p.epochs - p.firstEpoch + 1) * p.models * p.batches;
         const done = ((p.epoch - p.firstEpoch) * p.models + p.modelIndex) * p.batches + p.batch;
-        const payload = { model: p.model, epoch: `${p.epoch}/${p.epochs}`, loss: f3(p.loss), val: lastVal };
-        if (!bar) {
-          bar = new cliProgress.SingleBar(
-            {
-              format: 'train [{bar}] {percentage}% ETA {eta_formatted} | epoch {epoch} {model} loss {loss} | val ADE {val}',
-              stream: process.stderr,
-              etaBuffer: 100,
-            },
-            cliProgress.Presets.shades_classic,
-          );
-          bar.start(total, 0, payload);
-        }
-        bar.update(done, payload);
+        session.progress(total, done, { model: p.model, epoch: `${p.epoch}/${p.epochs}`, loss: f3(p.loss), val: lastVal });
       },
       onEpoch: (rows, epoch, epochs) => {
         lastVal = rows.map((r) => `${r.model} ${f3(r.valAde)}`).join(', ');
-        if (tty) return;
+        if (session.tty) return;
         for (const r of rows)
           process.stderr.write(
             `epoch ${epoch}/${epochs} ${r.model}: train ADE ${f3(r.trainLoss)} m, val ADE ${f3(r.valAde)} m, val FDE@1.5 ${f3(r.valFde)} m (${r.seconds.toFixed(1)} s)\n`,
@@ -154,7 +191,7 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
       },
       onStage: (s) => process.stderr.write(`experiment: ${s}\n`),
     });
-    (bar as SingleBar | null)?.stop();
+    session.stopBar();
     const { writeReport } = await import('../report/write-report.ts');
     const report = await writeReport(out);
     const secs = (performance.now() - t0) / 1000;
@@ -168,29 +205,20 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
       console.log(`report: ${report.html} (${report.url}); see it in the app with 'impulse app ${out}'`);
     }
   } finally {
-    (bar as SingleBar | null)?.stop();
-    process.off('SIGINT', onSigint);
+    session.close();
   }
 }
 
 async function trainTerrainCli(o: TerrainCli): Promise<void> {
   await loadEgo();
   await loadTerrain();
-  const { default: cliProgress } = await import('cli-progress');
   const config = o.config ? terrain.readTerrainConfig(o.config) : undefined;
   const seed = int(o.seed, 'seed', 0);
   const epochs = int(o.epochs, 'epochs', 1);
   const seeds = int(o.seeds, 'seeds', 1);
   const tf = await terrainTf();
   const out = o.out ?? `runs/ego-terrain-${stamp()}`;
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    process.stderr.write('\ninterrupt: stopping after the batch in flight\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  const tty = process.stderr.isTTY && !o.json;
-  let bar: SingleBar | null = null;
+  const session = await trainingSession(o.json, 20);
   let lastVal = '-';
   const t0 = performance.now();
   try {
@@ -204,27 +232,11 @@ async function trainTerrainCli(o: TerrainCli): Promise<void> {
       seeds,
       out,
       resume: o.resume,
-      signal: controller.signal,
-      onBatch: (p) => {
-        if (!tty) return;
-        const payload = { model: p.model, epoch: `${p.epoch}/${p.epochs}`, loss: f3(p.loss), val: lastVal };
-        if (!bar) {
-          bar = new cliProgress.SingleBar(
-            {
-              format: 'train [{bar}] {percentage}% ETA {eta_formatted} | epoch {epoch} {model} loss {loss} | val ADE {val}',
-              stream: process.stderr,
-              etaBuffer: 20,
-            },
-            cliProgress.Presets.shades_classic,
-          );
-          bar.start(p.batches, 0, payload);
-        }
-        bar.setTotal(p.batches);
-        bar.update(p.batch, payload);
-      },
+      signal: session.signal,
+      onBatch: (p) => session.progress(p.batches, p.batch, { model: p.model, epoch: `${p.epoch}/${p.epochs}`, loss: f3(p.loss), val: lastVal }),
       onEpoch: (rows, epoch, epochs) => {
         lastVal = rows.map((r) => `${r.model} ${f3(r.valAde)}`).join(', ');
-        if (tty) return;
+        if (session.tty) return;
         for (const r of rows)
           process.stderr.write(
             `epoch ${epoch}/${epochs} ${r.model}: train loss ${r.trainLoss.toExponential(3)}, val ADE@5 ${f3(r.valAde)} m, val FDE@5 ${f3(r.valFde)} m (${r.seconds.toFixed(1)} s)\n`,
@@ -232,7 +244,7 @@ async function trainTerrainCli(o: TerrainCli): Promise<void> {
       },
       onStage: (s) => process.stderr.write(`experiment: ${s}\n`),
     });
-    (bar as SingleBar | null)?.stop();
+    session.stopBar();
     const { writeReport } = await import('../report/write-report.ts');
     const report = await writeReport(out);
     const secs = (performance.now() - t0) / 1000;
@@ -245,8 +257,7 @@ async function trainTerrainCli(o: TerrainCli): Promise<void> {
       );
     }
   } finally {
-    (bar as SingleBar | null)?.stop();
-    process.off('SIGINT', onSigint);
+    session.close();
   }
 }
 
