@@ -49,20 +49,23 @@ export const egoConfigSchema = z
 /** A validated config (defaults filled in). */
 export type EgoConfig = z.infer<typeof egoConfigSchema>;
 
-/** Validates a config object; the error names the source, the key path and the problem. */
-export function parseEgoConfig(raw: unknown, source = '<config>'): EgoConfig {
-  const r = egoConfigSchema.safeParse(raw ?? {});
+/**
+ * Validates a config object against a zod schema; the error names the source, the key path and
+ * the problem (shared by every training config).
+ */
+export function parseConfigWith<S extends z.ZodTypeAny>(schema: S, raw: unknown, source = '<config>'): z.infer<S> {
+  const r = schema.safeParse(raw ?? {});
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const path = issue.path.map(String).join('.') || '(root)';
     const keys = 'keys' in issue ? ` (${(issue.keys as string[]).join(', ')})` : '';
     throw new ConfigError(`${source}: ${path}: ${issue.message}${keys}`);
   }
-  return r.data;
+  return r.data as z.infer<S>;
 }
 
-/** Reads and validates a JSON config file. */
-export function readEgoConfig(path: string): EgoConfig {
+/** Reads a JSON config file and validates it against a zod schema (errors name the file). */
+export function readConfigWith<S extends z.ZodTypeAny>(schema: S, path: string): z.infer<S> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -75,7 +78,17 @@ export function readEgoConfig(path: string): EgoConfig {
   } catch (e) {
     throw new ConfigError(`${path}: invalid JSON (${(e as Error).message})`);
   }
-  return parseEgoConfig(raw, path);
+  return parseConfigWith(schema, raw, path);
+}
+
+/** Validates an ego-motion config object; the error names the source, the key path and the problem. */
+export function parseEgoConfig(raw: unknown, source = '<config>'): EgoConfig {
+  return parseConfigWith(egoConfigSchema, raw, source);
+}
+
+/** Reads and validates a JSON ego-motion config file. */
+export function readEgoConfig(path: string): EgoConfig {
+  return readConfigWith(egoConfigSchema, path);
 }
 
 /** A config that does not validate. */

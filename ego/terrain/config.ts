@@ -3,9 +3,8 @@
 // trajectory regressor on ~160 terrains in minutes on two cores (with a few dozen terrains the
 // CNN fits its training terrains but does not generalise to held-out ones);
 // `impulse train ego-terrain --config FILE.json` overrides any subset.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../config.ts';
+import { parseConfigWith, readConfigWith } from '../config.ts';
 
 /** The learned models of a terrain run. */
 export const TERRAIN_MODELS = ['terrain-cnn', 'pure-nn'] as const;
@@ -48,23 +47,10 @@ export type TerrainTrainConfig = z.infer<typeof terrainConfigSchema>;
 
 /** Validates a config object; the error names the source, the key path and the problem. */
 export function parseTerrainConfig(raw: unknown, source = '<config>'): TerrainTrainConfig {
-  const r = terrainConfigSchema.safeParse(raw ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const path = issue.path.map(String).join('.') || '(root)';
-    const keys = 'keys' in issue ? ` (${(issue.keys as string[]).join(', ')})` : '';
-    throw new ConfigError(`${source}: ${path}: ${issue.message}${keys}`);
-  }
-  return r.data;
+  return parseConfigWith(terrainConfigSchema, raw, source);
 }
 
 /** Reads and validates a JSON terrain config file. */
 export function readTerrainConfig(path: string): TerrainTrainConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`${path}: cannot read the config (${(e as Error).message})`);
-  }
-  return parseTerrainConfig(raw, path);
+  return readConfigWith(terrainConfigSchema, path);
 }
