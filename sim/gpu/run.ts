@@ -18,6 +18,7 @@ import {
   type SimRunResult,
   type StateSink,
 } from '../physics/index.ts';
+import { finalSummary } from '../physics/run.ts';
 import { GpuModelError, packModel } from './adapter.ts';
 import { openGpu, type GpuInfo } from './device.ts';
 import { GpuRollout, type BatchState } from './engine.ts';
@@ -101,19 +102,7 @@ export async function runSceneFileGpu(file: string, opts: GpuSimRunOptions = {})
     }
   }
   const s = states[states.length - 1]!;
-  let com: number[] | null = null;
-  if (m.particleCount > 0) {
-    const w = m.particleMass.data;
-    let W = 0;
-    com = [0, 0, 0];
-    for (let i = 0; i < m.particleCount; i++) {
-      W += w[i]!;
-      for (let a = 0; a < 3; a++) com[a]! += w[i]! * s.particleQ.data[3 * i + a]!;
-    }
-    com = com.map((v) => v / W);
-  }
-  const bodyPos: number[][] = [];
-  for (let b = 0; b < m.bodyCount; b++) bodyPos.push(Array.from(s.bodyPos.data.subarray(3 * b, 3 * b + 3)));
+  const { particleCom: com, bodyPos } = finalSummary(m, s);
   return {
     scene: file,
     steps,

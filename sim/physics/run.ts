@@ -9,7 +9,7 @@ import { ModelError, SceneError } from './errors.ts';
 import { modelData } from './data.ts';
 import { rotationMatrices } from './math.ts';
 import { bodyOverlaps } from './kernels/bodybody.ts';
-import type { Model } from './model.ts';
+import type { Model, State } from './model.ts';
 import { simulate } from './integrator.ts';
 import { autoSubsteps, checkStability } from './stability.ts';
 import { buildScene, loadScene } from './scene.ts';
@@ -120,21 +120,7 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
     throw e;
   }
   const wallMs = performance.now() - t0;
-  const fq = s.particleQ.data;
-  let com: number[] | null = null;
-  if (m.particleCount > 0) {
-    const w = m.particleMass.data;
-    let W = 0;
-    com = [0, 0, 0];
-    for (let i = 0; i < m.particleCount; i++) {
-      W += w[i]!;
-      for (let a = 0; a < 3; a++) com[a]! += w[i]! * fq[3 * i + a]!;
-    }
-    com = com.map((v) => v / W);
-  }
-  const bp = s.bodyPos.data;
-  const bodyPos: number[][] = [];
-  for (let b = 0; b < nb; b++) bodyPos.push([bp[3 * b]!, bp[3 * b + 1]!, bp[3 * b + 2]!]);
+  const { particleCom: com, bodyPos } = finalSummary(m, s);
   return {
     scene: file,
     steps,
@@ -154,6 +140,26 @@ export async function runSceneFile(file: string, opts: SimRunOptions = {}): Prom
     out: opts.out ?? null,
     body,
   };
+}
+
+/** The mass-weighted particle centre (null without particles) and the body positions of a state: the summary of a scene run. */
+export function finalSummary(m: Model, s: State): { particleCom: number[] | null; bodyPos: number[][] } {
+  const fq = s.particleQ.data;
+  let com: number[] | null = null;
+  if (m.particleCount > 0) {
+    const w = m.particleMass.data;
+    let W = 0;
+    com = [0, 0, 0];
+    for (let i = 0; i < m.particleCount; i++) {
+      W += w[i]!;
+      for (let a = 0; a < 3; a++) com[a]! += w[i]! * fq[3 * i + a]!;
+    }
+    com = com.map((v) => v / W);
+  }
+  const bp = s.bodyPos.data;
+  const bodyPos: number[][] = [];
+  for (let b = 0; b < m.bodyCount; b++) bodyPos.push([bp[3 * b]!, bp[3 * b + 1]!, bp[3 * b + 2]!]);
+  return { particleCom: com, bodyPos };
 }
 
 /**
