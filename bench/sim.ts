@@ -1,5 +1,5 @@
 // Benchmark of the physics engine (bench, layer app-side tooling): particle-steps per second
-// forward and forward+backward for N = 1k and 100k particles (cloth with springs lying on the
+// (per CPU-second) forward and forward+backward for N = 1k and 100k particles (cloth with springs lying on the
 // ground, every particle in contact) next to a bare typed-array loop of the same physics
 // (the same kernels called directly on preallocated arrays: no tape, no tensors, no
 // allocation); rigid-body steps per second for 1k boxes on a heightmap; peak memory of a
@@ -7,7 +7,7 @@
 import { backward, noGrad, sum, mul, tensor } from '../sim/core/index.ts';
 import { BodyDesc, ModelBuilder, rollout, modelData, zeroParamGrads, type Model } from '../sim/physics/index.ts';
 import * as P from '../sim/physics/kernels/particles.ts';
-import { gc, gcExposed, memUsed, timeInterleavedMs, timeMs } from './_util.ts';
+import { gc, gcExposed, median, memUsed, timeMs } from './_util.ts';
 
 /** What this benchmark measures (one line, listed by `npm run bench`). */
 export const description = 'physics particle-steps/s (1k, 100k) vs a bare loop, rigid bodies on a heightmap, checkpointed rollout memory';
@@ -17,6 +17,39 @@ type F64 = Float64Array;
 /** Median ms of `fn` over `reps` runs after one warm-up run (JIT). */
 function time(fn: () => void, reps: number): number {
   return timeMs(fn, reps, 1);
+}
+
+/** CPU milliseconds (user + system) that `fn` takes, after a full GC. */
+function cpuMs(fn: () => void): number {
+  gc();
+  const c0 = process.cpuUsage();
+  fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+
+/**
+ * The engine against the bare loop in `reps` rounds after one warm-up round: each round
+ * times the engine once and the bare loop three times (median), on CPU time. Returns the
+ * median engine and bare times and the median and quartiles of the per-round ratios
+ * bare / engine (the engine's throughput relative to the bare loop's): pairing the two in
+ * each round cancels slow drifts of a shared machine's load.
+ */
+function timePaired(engine: () => void, bare: () => void, reps: number): { engine: number; bare: number; ratio: number; ratioRange: [number, number] } {
+  engine();
+  bare();
+  const es: number[] = [];
+  const bs: number[] = [];
+  const rs: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const e = cpuMs(engine);
+    const b = median([cpuMs(bare), cpuMs(bare), cpuMs(bare)]);
+    es.push(e);
+    bs.push(b);
+    rs.push(b / e);
+  }
+  const q = (xs: number[], f: number): number => +[...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))]!.toFixed(3);
+  return { engine: median(es), bare: median(bs), ratio: +median(rs).toFixed(3), ratioRange: [q(rs, 0.25), q(rs, 0.75)] };
 }
 
 /** A cloth of about n particles lying on the ground (all in contact), sliding. */
@@ -81,12 +114,10 @@ function particleBench(n: number, T: number, reps: number): Record<string, unkno
     const r = rollout(model.with({ springKe: ke, groundMu: mu }), s0, { steps: T, dt });
     backward(sum(r.final.particleQ));
   };
-  // engine and bare loop in turns, each after a GC (see timeInterleavedMs)
-  const [engineFwd, engineFwdBwd, bareFwd, bareFwdAdj] = timeInterleavedMs(
-    [engineFwdFn, engineFwdBwdFn, () => void bareParticles(model, T, dt, false), () => void bareParticles(model, T, dt, true)],
-    reps,
-    1,
-  ) as [number, number, number, number];
+  // engine and bare loop in turns, each after a GC, on CPU time; the bare loop runs three
+  // times per round (it is the denominator of every ratio, so its noise matters most)
+  const fwd = timePaired(engineFwdFn, () => void bareParticles(model, T, dt, false), reps);
+  const fwdBwd = timePaired(engineFwdBwdFn, () => void bareParticles(model, T, dt, true), reps);
   // the two compute the same thing: compare final positions and the q0 gradient
   const eng = noGrad(() => rollout(model, model.state(), { steps: T, dt })).final.particleQ.data;
   const bare = bareParticles(model, T, dt, false);
@@ -102,9 +133,9 @@ function particleBench(n: number, T: number, reps: number): Record<string, unkno
     particles: N,
     springs: model.springCount,
     steps: T,
-    forward: { engine: rate(engineFwd), bare: rate(bareFwd), ratio: +(bareFwd / engineFwd).toFixed(3) },
-    forwardBackward: { engine: rate(engineFwdBwd), bare: rate(bareFwdAdj), ratio: +(bareFwdAdj / engineFwdBwd).toFixed(3) },
-    unit: 'particle-steps/s (ratio = engine / bare throughput)',
+    forward: { engine: rate(fwd.engine), bare: rate(fwd.bare), ratio: fwd.ratio, ratioRange: fwd.ratioRange },
+    forwardBackward: { engine: rate(fwdBwd.engine), bare: rate(fwdBwd.bare), ratio: fwdBwd.ratio, ratioRange: fwdBwd.ratioRange },
+    unit: 'particle-steps/s per CPU-second, median over rounds (ratio = engine / bare throughput, median of the per-round ratios; ratioRange = its quartiles)',
     maxAbsDiffFinalQ: maxDiff,
     maxAbsDiffGradQ0: maxGradDiff,
   };
@@ -184,8 +215,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const quick = args.includes('--quick');
   const t0 = performance.now();
   const out: Record<string, unknown> = {
-    particles1k: particleBench(1024, quick ? 20 : 200, quick ? 1 : 9),
-    particles100k: particleBench(quick ? 10000 : 100489, quick ? 2 : 10, quick ? 1 : 7),
+    particles1k: particleBench(1024, quick ? 20 : 200, quick ? 1 : 15),
+    particles100k: particleBench(quick ? 10000 : 100489, quick ? 2 : 10, quick ? 1 : 5),
     bodies1kHeightmap: bodyBench(1000, quick ? 5 : 50, quick ? 1 : 2),
     memoryT1000: memoryBench(quick ? 256 : 1024, quick ? 200 : 1000, quick ? 16 : 32),
   };
