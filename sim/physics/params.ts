@@ -33,6 +33,11 @@ export interface ParamSpec {
   scene: string;
   /** Whether gradients reach it (every table entry is a float64 Tensor of the Model). */
   differentiable: boolean;
+  /**
+   * A per-cell map of the terrain grid ([ny, nx]): the scene gives it as rows of numbers, or,
+   * where the table has a default, as one number for every cell. Absent for other shapes.
+   */
+  perCell?: true;
   /** Physical meaning and unit. */
   doc: string;
 }
@@ -70,10 +75,41 @@ export const PARAMS = {
   groundKd: { shape: scalar, constraint: 'nonNegative', default: 100, scene: 'ground.kd', differentiable: true, doc: 'ground contact damping (N s/m)' },
   groundKf: { shape: scalar, constraint: 'nonNegative', default: 100, scene: 'ground.kf', differentiable: true, doc: 'ground friction stiffness (N s/m)' },
   groundMu: { shape: scalar, constraint: 'nonNegative', default: 0.5, scene: 'ground.mu', differentiable: true, doc: 'ground Coulomb friction coefficient' },
-  terrainHeights: { shape: terrainMap, constraint: 'finite', scene: 'terrain.heights', differentiable: true, doc: 'heightmap heights (m), [ny, nx]' },
-  terrainKe: { shape: terrainMap, constraint: 'nonNegative', default: 1e4, scene: 'terrain.ke', differentiable: true, doc: 'terrain stiffness map (N/m)' },
-  terrainKd: { shape: terrainMap, constraint: 'nonNegative', default: 100, scene: 'terrain.kd', differentiable: true, doc: 'terrain damping map (N s/m)' },
-  terrainMu: { shape: terrainMap, constraint: 'nonNegative', default: 0.5, scene: 'terrain.mu', differentiable: true, doc: 'terrain friction map' },
+  terrainHeights: {
+    shape: terrainMap,
+    perCell: true,
+    constraint: 'finite',
+    scene: 'terrain.heights',
+    differentiable: true,
+    doc: 'heightmap heights (m), [ny, nx]',
+  },
+  terrainKe: {
+    shape: terrainMap,
+    perCell: true,
+    constraint: 'nonNegative',
+    default: 1e4,
+    scene: 'terrain.ke',
+    differentiable: true,
+    doc: 'terrain stiffness map (N/m)',
+  },
+  terrainKd: {
+    shape: terrainMap,
+    perCell: true,
+    constraint: 'nonNegative',
+    default: 100,
+    scene: 'terrain.kd',
+    differentiable: true,
+    doc: 'terrain damping map (N s/m)',
+  },
+  terrainMu: {
+    shape: terrainMap,
+    perCell: true,
+    constraint: 'nonNegative',
+    default: 0.5,
+    scene: 'terrain.mu',
+    differentiable: true,
+    doc: 'terrain friction map',
+  },
   terrainKf: { shape: scalar, constraint: 'nonNegative', default: 100, scene: 'terrain.kf', differentiable: true, doc: 'terrain friction stiffness (N s/m)' },
   bodyMass: { shape: (c) => [c.bodyCount], constraint: 'positive', scene: 'bodies[].mass', differentiable: true, doc: 'body mass (kg)' },
   bodyInertia: {
@@ -145,6 +181,11 @@ export function groupParams<G extends string>(group: G): [GroupField<G>, ModelPa
   }
   return out;
 }
+
+/** The parameter that scene field `group.field` sets, e.g. 'terrainMu' for ('terrain', 'mu'). */
+export type ParamOfField<G extends string, F extends string> = {
+  [K in ModelParamName]: (typeof PARAMS)[K]['scene'] extends `${G}.${F}` ? K : never;
+}[ModelParamName];
 
 /** The table's default of each field of scene group `group` that has a scalar default: { ke: 1e4, kd: 100, ... }. */
 export function groupDefaults<G extends string>(group: G): Record<GroupField<G>, number> {

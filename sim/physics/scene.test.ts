@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SceneError, buildScene, loadScene, parseScene, runSceneFile } from './index.ts';
+import { SceneError, SceneSchema, buildScene, loadScene, parseScene, runSceneFile } from './index.ts';
+import { PARAMS, groupParams } from './params.ts';
 import { readTrajectory } from '../../data/index.ts';
 
 const SCENES = ['bounce', 'cloth', 'box-slide', 'tracked-robot'].map((n) => join(import.meta.dirname, '../../examples/physics', `${n}.json`));
@@ -117,6 +118,35 @@ test('bad scenes name the field: negative mass, spring index, map size, dt, unkn
   );
   expectPath({ terrain: { ...terrain, heights: [[0, 0, 0]] } }, 'terrain.heights', /at least 2 x 2/);
   expectPath({ terrain: { ...terrain, kf: -1 } }, 'terrain.kf');
+  // the terrain fields come from the parameter table: each names itself with its constraint
+  expectPath({ terrain: { ...terrain, ke: 'NaN' } }, 'terrain.ke');
+  expectPath({ terrain: { ...terrain, mu: -0.5 } }, 'terrain.mu');
+  expectPath(
+    {
+      terrain: {
+        ...terrain,
+        kd: [
+          [1, 1, 1],
+          [1, -1, 1],
+        ],
+      },
+    },
+    'terrain.kd[1][1]',
+  );
+  expectPath(
+    {
+      terrain: {
+        ...terrain,
+        heights: [
+          [0, 0, 0],
+          [0, 'x', 0],
+        ],
+      },
+    },
+    'terrain.heights[1][1]',
+  );
+  expectPath({ terrain: { origin: [0, 0], cellSize: 1 } }, 'terrain.heights');
+  expectPath({ terrain: { ...terrain, kf: 'NaN' } }, 'terrain.kf');
   expectPath({ bodies: [{ shape: { type: 'box', halfExtents: [0.1, 0.1, 0] } }] }, 'bodies[0].shape.halfExtents[2]');
   expectPath({ bodies: [{ shape: { type: 'cone' } }] }, 'bodies[0].shape.type');
   expectPath({ bodies: [{ shape: { type: 'sphere', radius: 0.1 }, tracks: [{ points: [0, 1] }] }] }, 'bodies[0].tracks[0].points[1]', /out of range \[0, 1\)/);
@@ -132,4 +162,20 @@ test('bad scenes name the field: negative mass, spring index, map size, dt, unkn
   );
   assert.throws(() => loadScene(join(dir, 'missing.json')), /cannot read scene file/);
   await assert.rejects(runSceneFile(SCENES[0]!, { dt: 0 }), /--dt 0: must be a finite number > 0/);
+});
+
+test('the scene schema has one terrain field per table parameter with a terrain scene key, with its default', () => {
+  const fields = groupParams('terrain').map(([f]) => f);
+  assert.deepEqual(fields, ['heights', 'ke', 'kd', 'mu', 'kf']);
+  const terrainShape = (SceneSchema.shape.terrain.unwrap() as { shape: Record<string, unknown> }).shape;
+  for (const f of fields) assert.ok(f in terrainShape, `terrain.${f} missing from the scene schema`);
+  // a map given as one number fills every cell; an absent one takes the table's default
+  const heights = [
+    [0, 0],
+    [0, 0],
+  ];
+  const one = buildScene(parseScene({ terrain: { origin: [0, 0], cellSize: 1, heights, mu: 0.3 } }, 'a.json'), 'a.json').model;
+  assert.deepEqual([...one.terrainMu.data], [0.3, 0.3, 0.3, 0.3]);
+  assert.deepEqual([...one.terrainKe.data], [1e4, 1e4, 1e4, 1e4]);
+  assert.equal(one.terrainKf.data[0], PARAMS.terrainKf.default);
 });

@@ -8,24 +8,41 @@ import { tensor } from '../core/index.ts';
 import { BodyDesc, ModelBuilder } from './builder.ts';
 import { ModelError, SceneError } from './errors.ts';
 import { Control, type Model } from './model.ts';
-import { PARAMS, groupParams, type GroupField, type ParamConstraint } from './params.ts';
+import { PARAMS, groupParams, type GroupField, type ParamConstraint, type ParamOfField, type ParamSpec } from './params.ts';
 
 const num = z.number();
 const nonNeg = z.number().min(0);
 const pos = z.number().positive();
 const int = z.number().int();
 const vec3 = z.tuple([num, num, num]);
-const grid = z.array(z.array(num));
-const mapOrNumber = z.union([nonNeg, z.array(z.array(nonNeg))]);
 
 /** The zod number schema of a table constraint (params.ts). */
 const ZOD_OF: Record<ParamConstraint, z.ZodNumber> = { finite: num, positive: pos, nonNegative: nonNeg };
 
-/** The optional number fields of scene group `group` (e.g. ground.ke, ground.mu), one per table parameter with that scene key. */
-function groupFields<G extends string>(group: G): Record<GroupField<G>, z.ZodOptional<z.ZodNumber>> {
-  const shape = {} as Record<GroupField<G>, z.ZodOptional<z.ZodNumber>>;
-  for (const [f, k] of groupParams(group)) shape[f] = ZOD_OF[PARAMS[k].constraint].optional();
-  return shape;
+/** Zod schema of a per-cell map: rows of numbers. */
+type CellMap = z.ZodArray<z.ZodArray<z.ZodNumber>>;
+
+/**
+ * Zod schema of table parameter K in its scene group: a per-cell map is rows of numbers
+ * (required where the table has no default, else optional and also one number for every
+ * cell); any other is an optional number.
+ */
+type TableField<K extends keyof typeof PARAMS> = (typeof PARAMS)[K] extends { perCell: true }
+  ? (typeof PARAMS)[K] extends { default: number }
+    ? z.ZodOptional<z.ZodUnion<[z.ZodNumber, CellMap]>>
+    : CellMap
+  : z.ZodOptional<z.ZodNumber>;
+
+/** The fields of scene group `group` (e.g. terrain.heights, terrain.mu, terrain.kf), one per table parameter with that scene key, with its constraint. */
+function tableFields<G extends string>(group: G): { [F in GroupField<G>]: TableField<ParamOfField<G, F>> } {
+  const shape: Record<string, z.ZodTypeAny> = {};
+  for (const [f, k] of groupParams(group)) {
+    const spec: ParamSpec = PARAMS[k];
+    const n = ZOD_OF[spec.constraint];
+    if (!spec.perCell) shape[f] = n.optional();
+    else shape[f] = spec.default === undefined ? z.array(z.array(n)) : z.union([n, z.array(z.array(n))]).optional();
+  }
+  return shape as { [F in GroupField<G>]: TableField<ParamOfField<G, F>> };
 }
 
 const ShapeSchema = z.discriminatedUnion('type', [
@@ -55,20 +72,12 @@ export const SceneSchema = z
       .object({ damping: nonNeg.optional(), friction: nonNeg.optional(), penetration: nonNeg.optional(), terrain: z.enum(['bilinear', 'spline']).optional() })
       .strict()
       .optional(),
-    ground: z.union([z.literal(false), z.object({ height: num.optional(), ...groupFields('ground') }).strict()]).optional(),
+    ground: z.union([z.literal(false), z.object({ height: num.optional(), ...tableFields('ground') }).strict()]).optional(),
     /** Body-body contact parameters (default ke 1e4, kd 100, kf 100, mu 0.5), or false to turn it off. */
-    bodyContact: z.union([z.literal(false), z.object(groupFields('bodyContact')).strict()]).optional(),
+    bodyContact: z.union([z.literal(false), z.object(tableFields('bodyContact')).strict()]).optional(),
     walls: z.array(z.object({ normal: vec3, offset: num }).strict()).optional(),
     terrain: z
-      .object({
-        origin: z.tuple([num, num]),
-        cellSize: pos,
-        heights: grid,
-        ke: mapOrNumber.optional(),
-        kd: mapOrNumber.optional(),
-        mu: mapOrNumber.optional(),
-        kf: nonNeg.optional(),
-      })
+      .object({ origin: z.tuple([num, num]), cellSize: pos, ...tableFields('terrain') })
       .strict()
       .optional(),
     particles: z.array(z.object({ pos: vec3, vel: vec3.optional(), mass: pos, radius: nonNeg.optional() }).strict()).optional(),
