@@ -1,5 +1,6 @@
 // Runs the registered physics gradchecks (sim/physics/checks.ts): every kernel's
-// hand-written adjoint, the fused step and multi-step rollouts against central differences.
+// hand-written adjoint (the force kernels' checks generated from the kernel list), the fused
+// step and multi-step rollouts against central differences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradcheck, runGradchecks } from '../core/index.ts';
@@ -14,6 +15,7 @@ const KERNELS = [
   'physics.eval_particle_ground_contacts_c1',
   'physics.eval_particle_terrain_contacts_c1',
   'physics.eval_body_terrain_contacts_c1',
+  'physics.eval_body_ground_contacts_c1',
   'physics.eval_body_body_contacts_c1',
   'physics.terrain_height_spline',
   'physics.rollout_c1',
@@ -36,11 +38,20 @@ test('every kernel, the fused step and the rollouts have a registered gradcheck'
   assert.deepEqual([...physicsChecks.keys()].sort(), [...KERNELS].sort());
 });
 
-test('every force kernel of the kernel list has a gradcheck of its name (exact model), and its C1 variant where it has contact', () => {
+test('every force kernel of the kernel list has checks generated from its entry: the exact model and each listed variant; every contact kernel has a C1 variant', () => {
   for (const k of [...PARTICLE_FORCE_KERNELS, ...BODY_FORCE_KERNELS]) {
     assert.ok(physicsChecks.has(`physics.${k.name}`), `no gradcheck physics.${k.name}`);
-    if (k.name.includes('contacts'))
-      assert.ok(physicsChecks.has(`physics.${k.name}_c1`) || k.name === 'eval_body_ground_contacts', `no gradcheck physics.${k.name}_c1`);
+    if (!k.check) continue;
+    for (const v of k.check.variants) assert.ok(physicsChecks.has(`physics.${k.name}_${v}`), `no gradcheck physics.${k.name}_${v}`);
+    if (k.name.includes('contacts')) assert.ok(k.check.variants.includes('c1'), `${k.name} lists no C1 variant`);
+    // the generated check's inputs are the state it reads and the parameters of its entry, named
+    const { inputs } = physicsChecks.get(`physics.${k.name}`)!();
+    const names = inputs.map((t) => t.name);
+    for (const p of Object.keys(k.check.params))
+      assert.ok(
+        names.some((n) => n === p || n?.startsWith(`${p}/`)),
+        `${k.name}: no input ${p}`,
+      );
   }
 });
 

@@ -1,5 +1,6 @@
 // Gradient checks of the physics engine (sim/physics, layer sim), registered for
-// `impulse gradcheck`: every kernel's hand-written adjoint, the fused step and multi-step
+// `impulse gradcheck`: every kernel's hand-written adjoint (the force kernels' checks
+// generated from their kernel-list entries, kernels/list.ts), the fused step and multi-step
 // rollouts (plain and checkpointed), against central differences at the default bar
 // (1e-6 relative, float64; step eps 1e-6 for kernels, 1e-5 for the fused step and rollouts,
 // whose roundoff through stiff contacts dominates at 1e-6; stiff parameters enter in scaled
@@ -9,19 +10,9 @@ import { Rng, Tensor, add, mul, registerGradcheck as registerCoreGradcheck, sum,
 import { BodyDesc, ModelBuilder } from './builder.ts';
 import { simulate } from './integrator.ts';
 import { C1_CONTACT, Control, Model, State } from './model.ts';
-import {
-  evalBodyGroundContacts,
-  evalBodyBodyContacts,
-  evalBodyTerrainContacts,
-  evalParticleDrag,
-  evalParticleGroundContacts,
-  evalParticleTerrainContacts,
-  evalSprings,
-  evalTrackDrive,
-  integrateBodies,
-  integrateParticles,
-  terrainHeight,
-} from './ops.ts';
+import { BODY_FORCE_KERNELS, PARTICLE_FORCE_KERNELS, type KernelCheck } from './kernels/list.ts';
+import type { ModelParamName } from './params.ts';
+import { bodyForceOp, evalTrackDrive, integrateBodies, integrateParticles, particleForceOp, terrainHeight } from './ops.ts';
 import { rollout } from './rollout.ts';
 
 function named(t: Tensor, name: string): Tensor {
@@ -207,6 +198,49 @@ export function stepCheckModel(seed = 3): Model {
   return b.finalize();
 }
 
+/** The test world of a kernel check (kernel list `check.world`) for particle or body kernels. */
+function checkWorld(world: KernelCheck['world'], on: 'particles' | 'bodies'): Model {
+  if (world === 'bodyBody') return bodyBodyCheckModel();
+  if (on === 'particles') return world === 'terrain' ? particleCheckModel(4, true) : particleCheckModel();
+  return world === 'terrain' ? bodyCheckModel(6, true) : bodyCheckModel();
+}
+
+/**
+ * Registers the gradient checks of force kernel `name` from its kernel-list entry: its tape op
+ * (ops.ts) with respect to the state it reads (particles: q, qd; bodies: pos, rot, vel, w,
+ * the output f + 3 t) and each listed parameter (a scaled one as value / scale), once for the
+ * exact model and once per listed variant (`<name>_smooth`, `<name>_c1`).
+ */
+function registerKernelChecks(register: (name: string, make: CheckCase) => void, name: string, check: KernelCheck, on: 'particles' | 'bodies'): void {
+  const keys = Object.keys(check.params) as ModelParamName[];
+  const scale = (k: ModelParamName): number => check.params[k]!;
+  const withParams = (m: Model, ps: Tensor[]): Model => {
+    const replace: Partial<Record<ModelParamName, Tensor>> = {};
+    keys.forEach((k, i) => (replace[k] = scale(k) === 1 ? ps[i]! : mul(ps[i]!, scale(k))));
+    return m.with(replace);
+  };
+  const paramInputs = (m: Model): Tensor[] =>
+    keys.map((k) => (scale(k) === 1 ? named(m.params[k].clone(), k) : scaled(m.params[k], scale(k), `${k}/${scale(k)}`)));
+  for (const v of ['exact', ...check.variants] as const) {
+    register(`physics.${name}${SUFFIX[v]}`, () => {
+      const m = withSmoothing(checkWorld(check.world, on), v);
+      if (on === 'particles') {
+        const op = particleForceOp(name);
+        const s = m.state();
+        return { fn: (q, qd, ...ps) => op(withParams(m, ps), q!, qd!), inputs: [named(s.particleQ, 'q'), named(s.particleQd, 'qd'), ...paramInputs(m)] };
+      }
+      const op = bodyForceOp(name);
+      return {
+        fn: (pos, rot, vel, w, ...ps) => {
+          const [f, t] = op(withParams(m, ps), pos!, rot!, vel!, w!);
+          return add(f, mul(t, 3));
+        },
+        inputs: [...bodyState(m), ...paramInputs(m)],
+      };
+    });
+  }
+}
+
 /** What a registered check builds: the function, its inputs and options. */
 export type CheckCase = () => { fn: (...xs: Tensor[]) => Tensor; inputs: Tensor[]; opts?: GradcheckOptions };
 
@@ -224,73 +258,9 @@ export function registerPhysicsGradchecks(): void {
     registerCoreGradcheck(name, make);
   };
 
-  registerGradcheck('physics.eval_springs', () => {
-    const m = particleCheckModel();
-    const s = m.state();
-    return {
-      fn: (q, qd, ke, kd, rest) => evalSprings(m.with({ springKe: ke!, springKd: kd!, springRest: rest! }), q!, qd!),
-      inputs: [
-        named(s.particleQ, 'q'),
-        named(s.particleQd, 'qd'),
-        named(m.springKe.clone(), 'ke'),
-        named(m.springKd.clone(), 'kd'),
-        named(m.springRest.clone(), 'rest'),
-      ],
-    };
-  });
-
-  registerGradcheck('physics.eval_particle_drag', () => {
-    const m = particleCheckModel();
-    const s = m.state();
-    return {
-      fn: (qd, drag) => evalParticleDrag(m.with({ particleDrag: drag! }), s.particleQ, qd!),
-      inputs: [named(s.particleQd, 'qd'), named(m.particleDrag.clone(), 'drag')],
-    };
-  });
-
-  for (const smooth of VARIANTS)
-    registerGradcheck(`physics.eval_particle_ground_contacts${SUFFIX[smooth]}`, () => {
-      const m = withSmoothing(particleCheckModel(), smooth);
-      const s = m.state();
-      return {
-        fn: (q, qd, r, off, ke, kd, kf, mu) =>
-          evalParticleGroundContacts(m.with({ particleRadius: r!, planeOffset: off!, groundKe: ke!, groundKd: kd!, groundKf: kf!, groundMu: mu! }), q!, qd!),
-        inputs: [
-          named(s.particleQ, 'q'),
-          named(s.particleQd, 'qd'),
-          named(m.particleRadius.clone(), 'radius'),
-          named(m.planeOffset.clone(), 'planeOffset'),
-          named(m.groundKe.clone(), 'ke'),
-          named(m.groundKd.clone(), 'kd'),
-          named(m.groundKf.clone(), 'kf'),
-          named(m.groundMu.clone(), 'mu'),
-        ],
-      };
-    });
-
-  for (const v of ['exact', 'c1'] as const)
-    registerGradcheck(`physics.eval_particle_terrain_contacts${SUFFIX[v]}`, () => {
-      const m = withSmoothing(particleCheckModel(4, true), v);
-      const s = m.state();
-      return {
-        fn: (q, qd, r, h, ke, kd, mu, kf) =>
-          evalParticleTerrainContacts(
-            m.with({ particleRadius: r!, terrainHeights: h!, terrainKe: mul(ke!, 1e3), terrainKd: mul(kd!, 10), terrainMu: mu!, terrainKf: mul(kf!, 100) }),
-            q!,
-            qd!,
-          ),
-        inputs: [
-          named(s.particleQ, 'q'),
-          named(s.particleQd, 'qd'),
-          named(m.particleRadius.clone(), 'radius'),
-          named(m.terrainHeights.clone(), 'heights'),
-          scaled(m.terrainKe, 1e3, 'keMap/1e3'),
-          scaled(m.terrainKd, 10, 'kdMap/10'),
-          named(m.terrainMu.clone(), 'muMap'),
-          scaled(m.terrainKf, 100, 'kf/100'),
-        ],
-      };
-    });
+  // the force kernels' checks, generated from their entries in the kernel list
+  for (const k of PARTICLE_FORCE_KERNELS) registerKernelChecks(registerGradcheck, k.name, k.check, 'particles');
+  for (const k of BODY_FORCE_KERNELS) if (k.check) registerKernelChecks(registerGradcheck, k.name, k.check, 'bodies');
 
   registerGradcheck('physics.integrate_particles', () => {
     const m = particleCheckModel();
@@ -310,88 +280,6 @@ export function registerPhysicsGradchecks(): void {
       ],
     };
   });
-
-  registerGradcheck('physics.eval_body_ground_contacts', () => {
-    const m = bodyCheckModel();
-    return {
-      fn: (pos, rot, vel, w, p, r, off, ke, kd, kf, mu) => {
-        const [f, t] = evalBodyGroundContacts(
-          m.with({ contactPoint: p!, contactRadius: r!, planeOffset: off!, groundKe: ke!, groundKd: kd!, groundKf: kf!, groundMu: mu! }),
-          pos!,
-          rot!,
-          vel!,
-          w!,
-        );
-        return add(f!, mul(t!, 3));
-      },
-      inputs: [
-        ...bodyState(m),
-        named(m.contactPoint.clone(), 'contactPoint'),
-        named(m.contactRadius.clone(), 'contactRadius'),
-        named(m.planeOffset.clone(), 'planeOffset'),
-        named(m.groundKe.clone(), 'ke'),
-        named(m.groundKd.clone(), 'kd'),
-        named(m.groundKf.clone(), 'kf'),
-        named(m.groundMu.clone(), 'mu'),
-      ],
-    };
-  });
-
-  for (const smooth of VARIANTS)
-    registerGradcheck(`physics.eval_body_terrain_contacts${SUFFIX[smooth]}`, () => {
-      const m = withSmoothing(bodyCheckModel(6, true), smooth);
-      return {
-        fn: (pos, rot, vel, w, p, r, h, ke, kd, mu, kf) => {
-          const model = m.with({
-            contactPoint: p!,
-            contactRadius: r!,
-            terrainHeights: h!,
-            terrainKe: mul(ke!, 1e3),
-            terrainKd: mul(kd!, 10),
-            terrainMu: mu!,
-            terrainKf: mul(kf!, 100),
-          });
-          const [f, t] = evalBodyTerrainContacts(model, pos!, rot!, vel!, w!);
-          return add(f!, mul(t!, 3));
-        },
-        inputs: [
-          ...bodyState(m),
-          named(m.contactPoint.clone(), 'contactPoint'),
-          named(m.contactRadius.clone(), 'contactRadius'),
-          named(m.terrainHeights.clone(), 'heights'),
-          scaled(m.terrainKe, 1e3, 'keMap/1e3'),
-          scaled(m.terrainKd, 10, 'kdMap/10'),
-          named(m.terrainMu.clone(), 'muMap'),
-          scaled(m.terrainKf, 100, 'kf/100'),
-        ],
-      };
-    });
-
-  for (const v of ['exact', 'c1'] as const)
-    registerGradcheck(`physics.eval_body_body_contacts${SUFFIX[v]}`, () => {
-      const m = withSmoothing(bodyBodyCheckModel(), v);
-      return {
-        fn: (pos, rot, vel, w, p, r, ke, kd, kf, mu) => {
-          const [f, t] = evalBodyBodyContacts(
-            m.with({ contactPoint: p!, contactRadius: r!, bodyKe: mul(ke!, 1e3), bodyKd: mul(kd!, 10), bodyKf: mul(kf!, 10), bodyMu: mu! }),
-            pos!,
-            rot!,
-            vel!,
-            w!,
-          );
-          return add(f!, mul(t!, 3));
-        },
-        inputs: [
-          ...bodyState(m),
-          named(m.contactPoint.clone(), 'contactPoint'),
-          named(m.contactRadius.clone(), 'contactRadius'),
-          scaled(m.bodyKe, 1e3, 'bodyKe/1e3'),
-          scaled(m.bodyKd, 10, 'bodyKd/10'),
-          scaled(m.bodyKf, 10, 'bodyKf/10'),
-          named(m.bodyMu.clone(), 'bodyMu'),
-        ],
-      };
-    });
 
   registerGradcheck('physics.eval_track_drive', () => {
     const m = bodyCheckModel();

@@ -22,7 +22,7 @@ function paramGradTensors(G: ParamGrads, params: readonly Tensor[]): Tensor[] {
 }
 
 /** The tape op of a particle force kernel of the list: `physics.<name>`. */
-function particleForceOp(kernel: string): (model: Model, q: Tensor, qd: Tensor) => Tensor {
+export function particleForceOp(kernel: string): (model: Model, q: Tensor, qd: Tensor) => Tensor {
   const k = PARTICLE_FORCE_KERNELS.find((x) => x.name === kernel);
   if (!k) throw new Error(`ops: no particle force kernel '${kernel}' in the kernel list`);
   const name = `physics.${k.name}`;
@@ -92,7 +92,7 @@ export function integrateParticles(model: Model, q: Tensor, qd: Tensor, f: Tenso
  * The tape op of a body force kernel of the list: `physics.<name>`, inputs the body state
  * (no track forces; the broad phase's pairs from `bodyPairs` at the op's positions).
  */
-function bodyForceOp(kernel: string): (model: Model, pos: Tensor, rot: Tensor, vel: Tensor, angVel: Tensor) => [Tensor, Tensor] {
+export function bodyForceOp(kernel: string): (model: Model, pos: Tensor, rot: Tensor, vel: Tensor, angVel: Tensor) => [Tensor, Tensor] {
   const k = BODY_FORCE_KERNELS.find((x) => x.name === kernel);
   if (!k) throw new Error(`ops: no body force kernel '${kernel}' in the kernel list`);
   const name = `physics.${k.name}`;
