@@ -62,7 +62,6 @@ export function particleCheckModel(seed = 1, terrain = false): Model {
 
 /** Contact model variants of the checks: as built, the planning smoothing, the C1 model (wider activation, 2 cm, so the softplus is exercised). */
 type Variant = 'exact' | 'smooth' | 'c1';
-const VARIANTS: readonly Variant[] = ['exact', 'smooth', 'c1'];
 const SUFFIX: Record<Variant, string> = { exact: '', smooth: '_smooth', c1: '_c1' };
 
 /** The model with the variant's contact smoothing. */
