@@ -35,8 +35,13 @@ export function adj_eval_particle_drag(M: ModelData, qd: F64, adjF: F64, adjQd: 
  * c = l - rest and dcdt = dir . (vi - vj), the force on i is -dir (ke c + kd dcdt), on j the opposite.
  */
 export function eval_springs(M: ModelData, q: F64, qd: F64, f: F64): void {
+  // the model's arrays read once into locals (not per spring through M's property store)
   const idx = M.springIndices;
-  for (let s = 0; s < M.ns; s++) {
+  const ns = M.ns;
+  const rest = M.springRest;
+  const kes = M.springKe;
+  const kds = M.springKd;
+  for (let s = 0; s < ns; s++) {
     const i = 3 * idx[2 * s]!;
     const j = 3 * idx[2 * s + 1]!;
     const xx = q[i]! - q[j]!;
@@ -50,9 +55,9 @@ export function eval_springs(M: ModelData, q: F64, qd: F64, f: F64): void {
     const dx = xx * linv;
     const dy = xy * linv;
     const dz = xz * linv;
-    const c = l - M.springRest[s]!;
+    const c = l - rest[s]!;
     const dcdt = dx * vx + dy * vy + dz * vz;
-    const fs = M.springKe[s]! * c + M.springKd[s]! * dcdt;
+    const fs = kes[s]! * c + kds[s]! * dcdt;
     f[i] = f[i]! - dx * fs;
     f[i + 1] = f[i + 1]! - dy * fs;
     f[i + 2] = f[i + 2]! - dz * fs;
@@ -65,7 +70,14 @@ export function eval_springs(M: ModelData, q: F64, qd: F64, f: F64): void {
 /** Adjoint of `eval_springs`. */
 export function adj_eval_springs(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
   const idx = M.springIndices;
-  for (let s = 0; s < M.ns; s++) {
+  const ns = M.ns;
+  const rest = M.springRest;
+  const kes = M.springKe;
+  const kds = M.springKd;
+  const gke = G.springKe;
+  const gkd = G.springKd;
+  const grest = G.springRest;
+  for (let s = 0; s < ns; s++) {
     const i = 3 * idx[2 * s]!;
     const j = 3 * idx[2 * s + 1]!;
     const xx = q[i]! - q[j]!;
@@ -79,9 +91,9 @@ export function adj_eval_springs(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ:
     const dx = xx * linv;
     const dy = xy * linv;
     const dz = xz * linv;
-    const ke = M.springKe[s]!;
-    const kd = M.springKd[s]!;
-    const c = l - M.springRest[s]!;
+    const ke = kes[s]!;
+    const kd = kds[s]!;
+    const c = l - rest[s]!;
     const dcdt = dx * vx + dy * vy + dz * vz;
     const fs = ke * c + kd * dcdt;
     // force on j is +dir fs, on i -dir fs
@@ -94,9 +106,9 @@ export function adj_eval_springs(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ:
     const afs = gx * dx + gy * dy + gz * dz;
     const ac = afs * ke;
     const adcdt = afs * kd;
-    G.springKe[s] = G.springKe[s]! + afs * c;
-    G.springKd[s] = G.springKd[s]! + afs * dcdt;
-    G.springRest[s] = G.springRest[s]! - ac;
+    gke[s] = gke[s]! + afs * c;
+    gkd[s] = gkd[s]! + afs * dcdt;
+    grest[s] = grest[s]! - ac;
     adx += adcdt * vx;
     ady += adcdt * vy;
     adz += adcdt * vz;
@@ -130,16 +142,25 @@ export function adj_eval_springs(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ:
 export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: F64): void {
   const CF = M.contactScratch.force;
   const N = M.planeNormal;
+  // the model's values read once into locals (not per particle through M's property store)
+  const S = M.contactScratch;
+  const np = M.np;
+  const radius = M.particleRadius;
+  const cutoff = M.contactCutoff;
+  const ke = M.groundKe;
+  const kd = M.groundKd;
+  const kf = M.groundKf;
+  const mu = M.groundMu;
   for (let p = 0; p < M.npl; p++) {
     const nx = N[3 * p]!;
     const ny = N[3 * p + 1]!;
     const nz = N[3 * p + 2]!;
     const off = M.planeOffset[p]!;
-    for (let i = 0; i < M.np; i++) {
+    for (let i = 0; i < np; i++) {
       const k = 3 * i;
-      const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
-      if (!(c < M.contactCutoff)) continue;
-      contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, M.groundKe, M.groundKd, M.groundKf, M.groundMu, M, M.contactScratch);
+      const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - radius[i]!;
+      if (!(c < cutoff)) continue;
+      contactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, ke, kd, kf, mu, M, S);
       f[k] = f[k]! + CF[0]!;
       f[k + 1] = f[k + 1]! + CF[1]!;
       f[k + 2] = f[k + 2]! + CF[2]!;
@@ -151,6 +172,15 @@ export function eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, f: 
 export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64, adjF: F64, adjQ: F64, adjQd: F64, G: ParamGrads): void {
   const CA = M.contactScratch.adj;
   const N = M.planeNormal;
+  const S = M.contactScratch;
+  const np = M.np;
+  const radius = M.particleRadius;
+  const gradius = G.particleRadius;
+  const cutoff = M.contactCutoff;
+  const ke = M.groundKe;
+  const kd = M.groundKd;
+  const kf = M.groundKf;
+  const mu = M.groundMu;
   let ake = 0;
   let akd = 0;
   let akf = 0;
@@ -161,34 +191,17 @@ export function adj_eval_particle_ground_contacts(M: ModelData, q: F64, qd: F64,
     const nz = N[3 * p + 2]!;
     const off = M.planeOffset[p]!;
     let aoff = 0;
-    for (let i = 0; i < M.np; i++) {
+    for (let i = 0; i < np; i++) {
       const k = 3 * i;
-      const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - M.particleRadius[i]!;
-      if (!(c < M.contactCutoff)) continue;
-      adjContactForce(
-        nx,
-        ny,
-        nz,
-        c,
-        qd[k]!,
-        qd[k + 1]!,
-        qd[k + 2]!,
-        M.groundKe,
-        M.groundKd,
-        M.groundKf,
-        M.groundMu,
-        M,
-        M.contactScratch,
-        adjF[k]!,
-        adjF[k + 1]!,
-        adjF[k + 2]!,
-      );
+      const c = nx * q[k]! + ny * q[k + 1]! + nz * q[k + 2]! - off - radius[i]!;
+      if (!(c < cutoff)) continue;
+      adjContactForce(nx, ny, nz, c, qd[k]!, qd[k + 1]!, qd[k + 2]!, ke, kd, kf, mu, M, S, adjF[k]!, adjF[k + 1]!, adjF[k + 2]!);
       const ac = CA[3]!;
       adjQ[k] = adjQ[k]! + ac * nx;
       adjQ[k + 1] = adjQ[k + 1]! + ac * ny;
       adjQ[k + 2] = adjQ[k + 2]! + ac * nz;
       aoff -= ac;
-      G.particleRadius[i] = G.particleRadius[i]! - ac;
+      gradius[i] = gradius[i]! - ac;
       adjQd[k] = adjQd[k]! + CA[4]!;
       adjQd[k + 1] = adjQd[k + 1]! + CA[5]!;
       adjQd[k + 2] = adjQd[k + 2]! + CA[6]!;
