@@ -7,7 +7,7 @@
 import { backward, noGrad, sum, mul, tensor } from '../sim/core/index.ts';
 import { BodyDesc, ModelBuilder, rollout, modelData, zeroParamGrads, type Model } from '../sim/physics/index.ts';
 import * as P from '../sim/physics/kernels/particles.ts';
-import { gc, gcExposed, median, memUsed, timeMs } from './_util.ts';
+import { gc, gcExposed, memUsed, timeInterleavedMs, timeMs } from './_util.ts';
 
 /** What this benchmark measures (one line, listed by `npm run bench`). */
 export const description = 'physics particle-steps/s (1k, 100k) vs a bare loop, rigid bodies on a heightmap, checkpointed rollout memory';
@@ -17,41 +17,6 @@ type F64 = Float64Array;
 /** Median ms of `fn` over `reps` runs after one warm-up run (JIT). */
 function time(fn: () => void, reps: number): number {
   return timeMs(fn, reps, 1);
-}
-
-/**
- * Wall milliseconds that `fn` takes, after a full GC. (Not process CPU time: that counts the
- * GC's helper threads, whose sweeping after the forced GC falls inside the timed run.)
- */
-function wallMs(fn: () => void): number {
-  gc();
-  const t0 = performance.now();
-  fn();
-  return performance.now() - t0;
-}
-
-/**
- * The engine against the bare loop in `reps` rounds after one warm-up round: each round
- * times the engine once and the bare loop three times (median), in wall time. Returns the
- * median engine and bare times and the median and quartiles of the per-round ratios
- * bare / engine (the engine's throughput relative to the bare loop's): pairing the two in
- * each round cancels slow drifts of a shared machine's load.
- */
-function timePaired(engine: () => void, bare: () => void, reps: number): { engine: number; bare: number; ratio: number; ratioRange: [number, number] } {
-  engine();
-  bare();
-  const es: number[] = [];
-  const bs: number[] = [];
-  const rs: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const e = wallMs(engine);
-    const b = median([wallMs(bare), wallMs(bare), wallMs(bare)]);
-    es.push(e);
-    bs.push(b);
-    rs.push(b / e);
-  }
-  const q = (xs: number[], f: number): number => +[...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))]!.toFixed(3);
-  return { engine: median(es), bare: median(bs), ratio: +median(rs).toFixed(3), ratioRange: [q(rs, 0.25), q(rs, 0.75)] };
 }
 
 /** A cloth of about n particles lying on the ground (all in contact), sliding. */
@@ -116,10 +81,17 @@ function particleBench(n: number, T: number, reps: number): Record<string, unkno
     const r = rollout(model.with({ springKe: ke, groundMu: mu }), s0, { steps: T, dt });
     backward(sum(r.final.particleQ));
   };
-  // engine and bare loop in turns, each after a GC; the bare loop runs three
-  // times per round (it is the denominator of every ratio, so its noise matters most)
-  const fwd = timePaired(engineFwdFn, () => void bareParticles(model, T, dt, false), reps);
-  const fwdBwd = timePaired(engineFwdBwdFn, () => void bareParticles(model, T, dt, true), reps);
+  // engine and bare loop in turns, each after a GC (see timeInterleavedMs); the bare loops,
+  // the denominators of the ratios, take two turns per round (twice the samples)
+  const bareF = (): void => void bareParticles(model, T, dt, false);
+  const bareFA = (): void => void bareParticles(model, T, dt, true);
+  const [engineFwd, engineFwdBwd, bareFwd1, bareFwdAdj1, bareFwd2, bareFwdAdj2] = timeInterleavedMs(
+    [engineFwdFn, engineFwdBwdFn, bareF, bareFA, bareF, bareFA],
+    reps,
+    1,
+  ) as [number, number, number, number, number, number];
+  const bareFwd = (bareFwd1 + bareFwd2) / 2;
+  const bareFwdAdj = (bareFwdAdj1 + bareFwdAdj2) / 2;
   // the two compute the same thing: compare final positions and the q0 gradient
   const eng = noGrad(() => rollout(model, model.state(), { steps: T, dt })).final.particleQ.data;
   const bare = bareParticles(model, T, dt, false);
@@ -135,9 +107,9 @@ function particleBench(n: number, T: number, reps: number): Record<string, unkno
     particles: N,
     springs: model.springCount,
     steps: T,
-    forward: { engine: rate(fwd.engine), bare: rate(fwd.bare), ratio: fwd.ratio, ratioRange: fwd.ratioRange },
-    forwardBackward: { engine: rate(fwdBwd.engine), bare: rate(fwdBwd.bare), ratio: fwdBwd.ratio, ratioRange: fwdBwd.ratioRange },
-    unit: 'particle-steps/s, median over rounds (ratio = engine / bare throughput, median of the per-round ratios; ratioRange = its quartiles)',
+    forward: { engine: rate(engineFwd), bare: rate(bareFwd), ratio: +(bareFwd / engineFwd).toFixed(3) },
+    forwardBackward: { engine: rate(engineFwdBwd), bare: rate(bareFwdAdj), ratio: +(bareFwdAdj / engineFwdBwd).toFixed(3) },
+    unit: 'particle-steps/s, median wall time over the rounds (ratio = engine / bare throughput; the bare loop timed twice per round)',
     maxAbsDiffFinalQ: maxDiff,
     maxAbsDiffGradQ0: maxGradDiff,
   };
