@@ -12,7 +12,7 @@ import { checkOutputPath, withAtomicFile } from '../fsutil.ts';
 import { quatToRotation, rotationToQuatInto } from '../se3.ts';
 import { checkQuaternion } from '../trajectory.ts';
 import type { TrajectoryFormat } from './names.ts';
-import { ByteSink, isCanonicalDecimal } from './numtext.ts';
+import { ByteSink } from './numtext.ts';
 import { TimesReader } from './times-stream.ts';
 
 /** Input formats {@link convertStreaming} reads. */
@@ -149,9 +149,10 @@ const isWs = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 11
  * Throws the readers' named errors (file, line, field) on bad input; nothing is written then.
  *
  * Works on bytes: numbers are parsed in place, a value that passes through unchanged (timestamps,
- * positions, KITTI matrices) is copied as its input text when that text is exactly what
- * `String(value)` prints ({@link isCanonicalDecimal}), and other numbers are printed straight
- * into the output buffer, so the output is the in-memory writers' byte for byte.
+ * positions, KITTI matrices) is written from its input text when that settles what
+ * `String(value)` prints (`ByteSink.decimal`: the text itself, or its digits without leading and
+ * trailing zeros for at most 15 significant digits), and other numbers are printed straight into
+ * the output buffer, so the output is the in-memory writers' byte for byte.
  */
 export async function convertStreaming(input: string, output: string, opts: StreamConvertOptions): Promise<StreamConvertResult> {
   const { from, to } = opts;
@@ -199,11 +200,8 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     let buf: Uint8Array = new Uint8Array(0); // the block being parsed
     const where = (): { file: string; line: number } => ({ file: input, line: lineNo });
     const isSep = (c: number): boolean => c === 32 || c === 9 || (c === 44 && from === 'tum') || c === 13;
-    /** Field c of the line as its input text when that is String(x), else x printed. */
-    const passThrough = (sink: ByteSink, c: number, x: number): void => {
-      if (isCanonicalDecimal(buf, starts[c]!, ends[c]!, x)) sink.copy(buf, starts[c]!, ends[c]!);
-      else sink.number(x);
-    };
+    /** Field c of the line (value x) as String(x) prints it: from its input text where that settles it, else printed. */
+    const passThrough = (sink: ByteSink, c: number, x: number): void => sink.decimal(buf, starts[c]!, ends[c]!, x);
     /** The time column as String(t) does. */
     const timeText = (sink: ByteSink, t: number): void => {
       if (from === 'tum' || from === 'monoforce') passThrough(sink, 0, t);
