@@ -12,6 +12,7 @@ import { checkOutputPath, withAtomicFile } from '../fsutil.ts';
 import { quatToRotation, rotationToQuatInto } from '../se3.ts';
 import { checkQuaternion } from '../trajectory.ts';
 import type { TrajectoryFormat } from './names.ts';
+import type { McapPoseEncoding } from '../mcap/pose-writer.ts';
 import { ByteSink } from './numtext.ts';
 import { TimesReader } from './times-stream.ts';
 
@@ -33,6 +34,8 @@ export interface StreamConvertOptions {
   /** MCAP output: topic (default `/trajectory`) and frame id (default `world`). */
   topic?: string;
   frameId?: string;
+  /** MCAP output: message encoding (default `cdr`: geometry_msgs/msg/PoseStamped; `json`: foxglove.PoseInFrame). */
+  mcapEncoding?: McapPoseEncoding;
   /** Bytes read per block (default 1 MiB). */
   blockBytes?: number;
 }
@@ -169,8 +172,10 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     });
   if (opts.timesFile && !hasTime) throw new FormatError('no timestamps to write to the times file', { file: opts.timesFile });
 
-  const mcap = to === 'mcap' ? await (await import('../mcap/writer.ts')).McapLogWriter.create(output) : null;
   const topic = opts.topic ?? '/trajectory';
+  const cdr = to === 'mcap' && (opts.mcapEncoding ?? 'cdr') === 'cdr';
+  const mcap = to === 'mcap' && !cdr ? await (await import('../mcap/writer.ts')).McapLogWriter.create(output) : null;
+  const poses = cdr ? await (await import('../mcap/pose-writer.ts')).PoseStampedWriter.create(output, { topic, frameId: opts.frameId ?? 'world' }) : null;
   const frameBytes = Buffer.from(JSON.stringify(opts.frameId ?? 'world'));
 
   const run = async (fh: FileHandle | null, th: FileHandle | null): Promise<StreamConvertResult> => {
@@ -382,6 +387,20 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           times.reserve(1);
           times.byte(10);
         }
+      } else if (poses) {
+        rotationToQuatInto(R, 0, 4, q);
+        const s0 = Math.floor(t);
+        const f0 = Math.round((t - s0) * 1e9);
+        if (!nsText && s0 >= 0 && s0 < 2147483648 && f0 < 1e9) poses.add(s0, f0, R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!);
+        else {
+          const { sec, nsec } = foxgloveTimeOf(nsText ? BigInt(tokenText(0)) : stampOf(t, null));
+          if (sec > 2147483647)
+            throw new FormatError(
+              `timestamp ${from === 'euroc' ? `${tokenText(0)} ns` : `${t} s`} does not fit ROS 2 builtin_interfaces/Time (int32 seconds); write foxglove.PoseInFrame JSON messages instead (--mcap-encoding json)`,
+              where(),
+            );
+          poses.add(sec, nsec, R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!);
+        }
       } else if (to === 'mcap') {
         rotationToQuatInto(R, 0, 4, q);
         // the stamp: nanoseconds as a BigInt (the log time) and sec / nsec for the message
@@ -457,6 +476,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     let writing: Promise<void> = Promise.resolve();
     let writeError: unknown = null;
     const drain = async (last: boolean): Promise<void> => {
+      if (poses) return poses.flush();
       if (mcap) {
         const { data, stamps, ends: e } = mcapQueue;
         await mcap.addJsonBatch(topic, 'foxglove.PoseInFrame', stamps, data.buf, e);
@@ -558,13 +578,14 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     return { poses: n, timestamps: hasTime, duplicates: dup, bytesRead };
   };
 
-  if (mcap) {
+  const w = mcap ?? poses;
+  if (w) {
     try {
       const r = await run(null, null);
-      await mcap.close();
+      await w.close();
       return r;
     } catch (e) {
-      await mcap.abort();
+      await w.abort();
       throw e;
     }
   }
