@@ -132,6 +132,89 @@ function parseDecimal(s: Uint8Array, a: number, b: number): number {
   return neg ? -x : x;
 }
 
+/**
+ * Splits the whitespace-separated line `s[i, L)` (`i` at its first non-blank; with `comma`, a comma
+ * with optional blanks around it also separates, as TUM files written with commas have) into
+ * fields, parsing each as it goes: `starts`/`ends` get each field's bounds and `vals` its value
+ * where {@link parseDecimal}'s fast path settles it (else NaN: the caller parses the text). Only
+ * the first 32 fields are kept; returns the number of fields. One pass over the bytes.
+ */
+function splitParse(s: Uint8Array, i: number, L: number, comma: boolean, starts: Int32Array, ends: Int32Array, vals: Float64Array): number {
+  let k = 0;
+  while (i < L) {
+    const a = i;
+    // the number: [+-]digits[.digits][(e|E)[+-]digits]
+    let ch = s[i]!;
+    let neg = false;
+    if (ch === 45 || ch === 43) {
+      neg = ch === 45;
+      ch = ++i < L ? s[i]! : 0;
+    }
+    let m = 0;
+    let digits = 0;
+    while (ch >= 48 && ch <= 57) {
+      m = m * 10 + (ch - 48);
+      digits++;
+      ch = ++i < L ? s[i]! : 0;
+    }
+    let exp = 0;
+    if (ch === 46) {
+      ch = ++i < L ? s[i]! : 0;
+      while (ch >= 48 && ch <= 57) {
+        m = m * 10 + (ch - 48);
+        digits++;
+        exp--;
+        ch = ++i < L ? s[i]! : 0;
+      }
+    }
+    let ok = digits > 0 && m <= 9007199254740991;
+    if (ch === 101 || ch === 69) {
+      ch = ++i < L ? s[i]! : 0;
+      let eneg = false;
+      if (ch === 45 || ch === 43) {
+        eneg = ch === 45;
+        ch = ++i < L ? s[i]! : 0;
+      }
+      let e = 0;
+      let edigits = 0;
+      while (ch >= 48 && ch <= 57 && e < 1000) {
+        e = e * 10 + (ch - 48);
+        edigits++;
+        ch = ++i < L ? s[i]! : 0;
+      }
+      if (edigits === 0) ok = false;
+      exp += eneg ? -e : e;
+    }
+    // the field goes on to the next separator; text the number grammar did not take leaves it to the caller
+    if (i < L && !(ch === 32 || ch === 9 || ch === 13 || (ch === 44 && comma))) {
+      ok = false;
+      while (i < L && !((ch = s[i]!) === 32 || ch === 9 || ch === 13 || (ch === 44 && comma))) i++;
+    }
+    if (k < 32) {
+      starts[k] = a;
+      ends[k] = i;
+      if (ok && exp >= -22 && exp <= 22) {
+        const x = exp < 0 ? m / POW10[-exp]! : m * POW10[exp]!;
+        vals[k] = neg ? -x : x;
+      } else vals[k] = NaN;
+    }
+    k++;
+    while (i < L && (s[i] === 32 || s[i] === 9 || s[i] === 13)) i++;
+    if (i < L && s[i] === 44 && comma) {
+      i++;
+      while (i < L && (s[i] === 32 || s[i] === 9)) i++;
+      if (i >= L) {
+        if (k < 32) {
+          starts[k] = ends[k] = L; // a trailing comma: an empty field
+          vals[k] = NaN;
+        }
+        k++;
+      }
+    }
+  }
+  return k;
+}
+
 /** Whether {@link convertStreaming} handles this pair of formats (and options). */
 export function canStream(from: TrajectoryFormat, to: TrajectoryFormat, opts: { timesFileIn?: boolean } = {}): boolean {
   // EuRoC -> EuRoC keeps velocity columns, which only the in-memory writer carries
@@ -202,9 +285,9 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     let timesShort = false; // the times file ended before the poses
     const starts = new Int32Array(32);
     const ends = new Int32Array(32);
+    const fastVals = new Float64Array(32); // each field's value where the fast parse settles it, else NaN
     let buf: Uint8Array = new Uint8Array(0); // the block being parsed
     const where = (): { file: string; line: number } => ({ file: input, line: lineNo });
-    const isSep = (c: number): boolean => c === 32 || c === 9 || (c === 44 && from === 'tum') || c === 13;
     /** Field c of the line (value x) as String(x) prints it: from its input text where that settles it, else printed. */
     const passThrough = (sink: ByteSink, c: number, x: number): void => sink.decimal(buf, starts[c]!, ends[c]!, x);
     /** The time column as String(t) does. */
@@ -249,26 +332,8 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         if ((from === 'euroc' || from === 'monoforce') && (line[i]! | 32) >= 97 && (line[i]! | 32) <= 122) return; // header without '#'
       }
       let k = 0;
-      if (!commas) {
-        while (i < L) {
-          const a = i;
-          while (i < L && !isSep(line[i]!)) i++;
-          if (k < 32) {
-            starts[k] = a;
-            ends[k] = i;
-          }
-          k++;
-          while (i < L && (line[i] === 32 || line[i] === 9 || line[i] === 13)) i++;
-          if (i < L && line[i] === 44 && from === 'tum') {
-            i++;
-            while (i < L && (line[i] === 32 || line[i] === 9)) i++;
-            if (i >= L) {
-              starts[k] = ends[k] = L; // a trailing comma: an empty field
-              k++;
-            }
-          }
-        }
-      } else {
+      if (!commas) k = splitParse(line, i, L, from === 'tum', starts, ends, fastVals);
+      else {
         // comma separated, each field trimmed (the line already starts at a non-blank)
         let e = L;
         while (e > i && isWs(line[e - 1]!)) e--;
@@ -283,6 +348,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           if (k < 32) {
             starts[k] = fa;
             ends[k] = fb;
+            fastVals[k] = parseDecimal(line, fa, fb);
           }
           k++;
           if (j >= e) break;
@@ -299,7 +365,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
       for (let c = 0; c < nf; c++) {
         const a = starts[c]!;
         const b = ends[c]!;
-        const fast = parseDecimal(line, a, b);
+        const fast = fastVals[c]!;
         if (!Number.isNaN(fast)) {
           v[c] = fast;
           continue;
