@@ -27,6 +27,8 @@ const mcapReader = () => import('../mcap/reader.ts');
 const mcapExtract = () => import('../mcap/extract.ts');
 const mcapWriter = () => import('../mcap/writer.ts');
 const jsonFormat = () => import('./json.ts');
+/** Output formats an MCAP pose topic streams to (see mcap-stream.ts). */
+const MCAP_STREAM_OUTPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc'];
 
 export { TRAJECTORY_FORMATS, EXTENSION_FORMATS, parseFormatName, formatFromExtension, type TrajectoryFormat } from './names.ts';
 
@@ -368,6 +370,11 @@ export async function convertTrajectoryFile(input: string, output: string, opts:
       mcapEncoding: opts.mcapEncoding,
     });
     return { from, to, poses: r.poses, timestamps: r.timestamps, streamed: true, duplicates: r.duplicates, recovered: null };
+  }
+  if (from === 'mcap' && !opts.inMemory && !opts.recover && !opts.tf && opts.rate === undefined && MCAP_STREAM_OUTPUTS.includes(to)) {
+    const topic = opts.topic ?? (await onlyTrajectoryTopic(input));
+    const r = await (await import('./mcap-stream.ts')).convertMcapStreaming(input, output, { to, topic, timesFile: opts.outTimesFile });
+    if (r) return { from, to, poses: r.poses, timestamps: true, streamed: true, duplicates: r.duplicates, recovered: null };
   }
   let recovered: McapRecovery | null = null;
   let traj: Trajectory;
