@@ -40,7 +40,8 @@ const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number })
 
 /** One finished chunk: its Chunk record and MessageIndex record bytes and what the chunk index needs. */
 interface FinishedChunk {
-  chunk: Uint8Array;
+  head: Uint8Array;
+  body: Uint8Array;
   index: Uint8Array;
   start: bigint;
   end: bigint;
@@ -219,16 +220,20 @@ export class PoseStampedWriter {
     const start = (BigInt(this.firstHi) << 32n) | BigInt(this.firstLo);
     const end = (BigInt(this.lastHi) << 32n) | BigInt(this.lastLo);
     const compressed = this.zstd ? this.zstd.compress(records, 1) : records;
-    const b = new McapRecordBuilder();
-    b.writeChunk({
-      messageStartTime: start,
-      messageEndTime: end,
-      uncompressedSize: BigInt(records.length),
-      uncompressedCrc: crc32 ? crc32(records) : 0,
-      compression: this.zstd ? 'zstd' : '',
-      records: compressed,
-    });
-    const chunk = b.buffer;
+    // the Chunk record's fields before its records (written here, so the compressed bytes are not copied)
+    const compression = this.zstd ? 'zstd' : '';
+    const head = Buffer.allocUnsafe(1 + 8 + 8 + 8 + 8 + 4 + 4 + compression.length + 8);
+    head[0] = Opcode.CHUNK;
+    head.writeBigUInt64LE(BigInt(head.length - 9 + compressed.length), 1);
+    head.writeBigUInt64LE(start, 9);
+    head.writeBigUInt64LE(end, 17);
+    head.writeBigUInt64LE(BigInt(records.length), 25);
+    head.writeUInt32LE(crc32 ? crc32(records) : 0, 33);
+    head.writeUInt32LE(compression.length, 37);
+    head.write(compression, 41, 'latin1');
+    head.writeBigUInt64LE(BigInt(compressed.length), 41 + compression.length);
+    // zstd returns a new array; uncompressed records are copied, as the chunk buffer is reused
+    const body = this.zstd ? compressed : Uint8Array.prototype.slice.call(records);
     // MessageIndex record: opcode, length, channel id, byte length of the (time, offset) pairs, the pairs
     const n = 16 * this.count;
     const index = Buffer.allocUnsafe(1 + 8 + 2 + 4 + n);
@@ -240,15 +245,7 @@ export class PoseStampedWriter {
     this.index.copy(index, 15, 0, n);
     if (start < this.startNs || this.done.length + this.chunkIndexes.length === 0) this.startNs = start;
     if (end > this.endNs) this.endNs = end;
-    this.done.push({
-      chunk,
-      index,
-      start,
-      end,
-      compression: this.zstd ? 'zstd' : '',
-      compressedSize: BigInt(compressed.length),
-      uncompressedSize: BigInt(records.length),
-    });
+    this.done.push({ head, body, index, start, end, compression, compressedSize: BigInt(compressed.length), uncompressedSize: BigInt(records.length) });
     this.pos = 0;
     this.count = 0;
   }
@@ -257,14 +254,15 @@ export class PoseStampedWriter {
   async flush(): Promise<void> {
     for (const c of this.done) {
       const offset = this.position;
-      await this.write(c.chunk);
+      await this.write(c.head);
+      await this.write(c.body);
       const indexOffset = this.position;
       await this.write(c.index);
       this.chunkIndexes.push({
         start: c.start,
         end: c.end,
         offset,
-        length: BigInt(c.chunk.length),
+        length: BigInt(c.head.length + c.body.length),
         indexOffset,
         indexLength: BigInt(c.index.length),
         compression: c.compression,
