@@ -131,3 +131,17 @@ test('a stamp beyond ROS 2 int32 seconds is refused naming the line and the JSON
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a negative stamp is refused naming the line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-posew-'));
+  try {
+    writeFileSync(join(dir, 'neg.tum'), '-2 0 0 0 0 0 0 1\n-1 0 0 0 0 0 0 1\n');
+    await assert.rejects(
+      convertTrajectoryFile(join(dir, 'neg.tum'), join(dir, 'o.mcap')),
+      /neg\.tum, line 1: negative timestamp -2000000000 ns cannot be written to MCAP/,
+    );
+    assert.deepEqual(readdirSync(dir), ['neg.tum']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -459,7 +459,9 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         const f0 = Math.round((t - s0) * 1e9);
         if (!nsText && s0 >= 0 && s0 < 2147483648 && f0 < 1e9) poses.add(s0, f0, R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!);
         else {
-          const { sec, nsec } = foxgloveTimeOf(nsText ? BigInt(tokenText(0)) : stampOf(t, null));
+          const stamp = nsText ? BigInt(tokenText(0)) : stampOf(t, null);
+          if (stamp < 0n) throw new FormatError(`negative timestamp ${stamp} ns cannot be written to MCAP`, where());
+          const { sec, nsec } = foxgloveTimeOf(stamp);
           if (sec > 2147483647)
             throw new FormatError(
               `timestamp ${from === 'euroc' ? `${tokenText(0)} ns` : `${t} s`} does not fit ROS 2 builtin_interfaces/Time (int32 seconds); write foxglove.PoseInFrame JSON messages instead (--mcap-encoding json)`,
