@@ -1,7 +1,7 @@
 // Streaming MCAP input (data/formats/mcap-stream.ts): a pose topic converted batch by batch gives
 // the in-memory conversion's text byte for byte (TUM, KITTI + times, EuRoC with velocities, batch
-// boundaries anywhere, repeated stamps across them), and a topic whose header stamps go backwards
-// is left to the in-memory path, which sorts it.
+// boundaries anywhere, repeated stamps across them) and its errors, and a topic whose header
+// stamps go backwards is left to the in-memory path, which sorts it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -101,6 +101,24 @@ test('header stamps going backwards are sorted in memory; repeated stamps are co
       assert.equal(readFileSync(join(dir, 's.tum'), 'utf8'), readFileSync(join(dir, 'm.tum'), 'utf8'));
     }
     assert.equal(m.duplicates.count, 1);
+    // a zero quaternion: the same named error streamed as in memory
+    const w4 = await McapLogWriter.create(join(dir, 'zero.mcap'));
+    for (let i = 0; i < 4; i++)
+      await w4.addJson('/p', 'foxglove.PoseInFrame', BigInt(i + 1) * 1000n, {
+        timestamp: { sec: i, nsec: 0 },
+        frame_id: 'world',
+        pose: { position: { x: i, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: i === 2 ? 0 : 1 } },
+      });
+    await w4.close();
+    const err = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (e: Error) => e.message,
+      );
+    const streamed = await err(convertTrajectoryFile(join(dir, 'zero.mcap'), join(dir, 'z.tum')));
+    assert.match(streamed, /zero\.mcap, index 2: .*quaternion/);
+    assert.equal(streamed, await err(convertTrajectoryFile(join(dir, 'zero.mcap'), join(dir, 'z.tum'), { inMemory: true })));
+    assert.ok(!readdirSync(dir).includes('z.tum'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
