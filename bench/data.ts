@@ -101,12 +101,12 @@ console.log(JSON.stringify(out));
 `;
 
 const CONVERT_CHILD = `
-const [input, output] = process.argv.slice(-2);
+const [input, output, opts] = process.argv.slice(-3);
 const { convertTrajectoryFile } = await import(${JSON.stringify(join(ROOT, 'data', 'index.ts'))});
 const { statSync } = await import('node:fs');
 const t0 = performance.now();
 const c0 = process.cpuUsage();
-const r = await convertTrajectoryFile(input, output);
+const r = await convertTrajectoryFile(input, output, JSON.parse(opts));
 const seconds = (performance.now() - t0) / 1000;
 const c = process.cpuUsage(c0);
 const cpuSeconds = (c.user + c.system) / 1e6;
@@ -139,8 +139,8 @@ async function generateTum(path: string, bytes: number): Promise<number> {
   return n;
 }
 
-function runConvertChild(input: string, output: string): Record<string, unknown> {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CONVERT_CHILD, input, output], {
+function runConvertChild(input: string, output: string, opts: Record<string, unknown> = {}): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CONVERT_CHILD, input, output, JSON.stringify(opts)], {
     cwd: ROOT,
     encoding: 'utf8',
     maxBuffer: 1 << 24,
@@ -194,9 +194,16 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       for (const ext of ['kitti', 'tum', 'csv', 'mcap']) {
         const outPath = join(dir, `out.${ext}`);
         conv[`tumTo_${ext}`] = runConvertChild(tum, outPath);
-        rmSync(outPath, { force: true });
+        if (ext !== 'mcap') rmSync(outPath, { force: true });
       }
+      // MCAP with foxglove.PoseInFrame JSON messages (--mcap-encoding json) instead of PoseStamped CDR
+      conv.tumTo_mcapJson = runConvertChild(tum, join(dir, 'out-json.mcap'), { mcapEncoding: 'json' });
+      rmSync(join(dir, 'out-json.mcap'), { force: true });
       rmSync(tum, { force: true });
+      // MCAP input streamed back to TUM (MB/s of the MCAP file)
+      conv.mcapTo_tum = { mcapMB: round(statSync(join(dir, 'out.mcap')).size / 1e6, 1), ...runConvertChild(join(dir, 'out.mcap'), join(dir, 'back.tum')) };
+      rmSync(join(dir, 'out.mcap'), { force: true });
+      rmSync(join(dir, 'back.tum'), { force: true });
       out.streamingConvert = conv;
     }
     const gen = await generateLog(path, sizeMb * 1024 * 1024);

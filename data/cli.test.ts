@@ -128,3 +128,27 @@ test('CLI: eval ape/rpe on KITTI, TUM and EuRoC files (JSON and tables), replay 
   assert.match(noTimes!.stderr, /TUM output needs timestamps/);
   assert.ok(!existsSync(join(tmp, 'orb.tum')));
 });
+
+test('CLI: convert writes MCAP as ROS 2 PoseStamped CDR, or foxglove.PoseInFrame JSON with --mcap-encoding json; a bad encoding is refused', () => {
+  const cdr = join(tmp, 'fr1.mcap');
+  const json = join(tmp, 'fr1-json.mcap');
+  const [c1, c2, s1, s2, bad] = runAll([
+    ['convert', join(TRAJ, 'freiburg1_xyz-groundtruth.txt'), cdr],
+    ['convert', join(TRAJ, 'freiburg1_xyz-groundtruth.txt'), json, '--mcap-encoding', 'json'],
+    ['replay', cdr, '--summary', '--json'],
+    ['replay', json, '--summary', '--json'],
+    ['convert', join(TRAJ, 'freiburg1_xyz-groundtruth.txt'), join(tmp, 'x.mcap'), '--mcap-encoding', 'xml'],
+  ]);
+  assert.equal(c1!.code, 0, c1!.stderr);
+  assert.equal(c2!.code, 0, c2!.stderr);
+  const a = JSON.parse(s1!.stdout);
+  const b = JSON.parse(s2!.stdout);
+  const schemaOf = (s: { channels: { topic: string; schemaName: string; messageEncoding: string }[] }) =>
+    s.channels.map((ch) => `${ch.topic} ${ch.schemaName} ${ch.messageEncoding}`);
+  assert.deepEqual(schemaOf(a), ['/trajectory geometry_msgs/msg/PoseStamped cdr']);
+  assert.deepEqual(schemaOf(b), ['/trajectory foxglove.PoseInFrame json']);
+  assert.equal(a.messageCount, b.messageCount);
+  assert.equal(bad!.code, 2);
+  assert.match(bad!.stderr, /--mcap-encoding.*'xml' is invalid.*cdr, json/);
+  assert.ok(!existsSync(join(tmp, 'x.mcap')));
+});

@@ -219,3 +219,53 @@ test('MonoForce CSV streams (commas or spaces, 13 or 17 columns, header) and equ
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('streamed output equals the in-memory writers on random values written every way a number can be (signs, exponents, zeros, long mantissas, commas)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-stream-'));
+  try {
+    let s = 99;
+    const r = (): number => {
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      return s / 4294967296;
+    };
+    const text = (x: number): string => {
+      const k = Math.floor(r() * 7);
+      if (k === 0) return String(x);
+      if (k === 1) return x.toFixed(Math.floor(r() * 10));
+      if (k === 2) return x.toExponential(Math.floor(r() * 17));
+      if (k === 3) return x.toPrecision(1 + Math.floor(r() * 21));
+      if (k === 4) return (x >= 0 ? '+' : '') + x.toFixed(6) + '000';
+      if (k === 5) return x.toExponential(3).replace('e', 'E');
+      return x.toFixed(20);
+    };
+    const lines: string[] = ['# timestamp tx ty tz qx qy qz qw'];
+    let t = 1e9 * r();
+    for (let i = 0; i < 3000; i++) {
+      t += r() < 0.05 ? 0 : r() * 0.1;
+      const q = [r() - 0.5, r() - 0.5, r() - 0.5, r() - 0.5];
+      const p = [(r() - 0.5) * 10 ** Math.floor(r() * 12 - 6), (r() - 0.5) * 100, r() < 0.1 ? 0 : -r()];
+      const sep = i % 500 === 7 ? ', ' : ' ';
+      const time = [String(t), t.toPrecision(17), t.toExponential(16), t.toFixed(20)][Math.floor(r() * 4)]!; // exact: the order is kept
+      lines.push([time, ...p.map(text), ...q.map(text)].join(sep));
+    }
+    const src = join(dir, 'random.tum');
+    writeFileSync(src, lines.join('\n') + '\n');
+    for (const ext of ['tum', 'csv', 'kitti']) {
+      await convertTrajectoryFile(src, join(dir, `s.${ext}`));
+      await convertTrajectoryFile(src, join(dir, `m.${ext}`), { inMemory: true });
+      assert.equal(readFileSync(join(dir, `s.${ext}`), 'utf8'), readFileSync(join(dir, `m.${ext}`), 'utf8'), ext);
+    }
+    // and through MCAP back to TUM: PoseStamped CDR gives what foxglove.PoseInFrame JSON gives
+    await convertTrajectoryFile(src, join(dir, 'cdr.mcap'));
+    await convertTrajectoryFile(src, join(dir, 'json.mcap'), { mcapEncoding: 'json' });
+    await convertTrajectoryFile(join(dir, 'cdr.mcap'), join(dir, 'cdr.tum'));
+    await convertTrajectoryFile(join(dir, 'json.mcap'), join(dir, 'json.tum'));
+    assert.equal(readFileSync(join(dir, 'cdr.tum'), 'utf8'), readFileSync(join(dir, 'json.tum'), 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -2,7 +2,7 @@
 // metrics), `impulse replay` (MCAP summary, extraction, message replay) and `impulse convert`
 // (between TUM, KITTI, EuRoC, MonoForce CSV, JSON and MCAP). `--json` prints JSON on stdout only.
 
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AlignMode, ApeResult, DeltaUnit, McapLog, PoseRelation, RpeResult, Trajectory } from '../../data/index.ts';
@@ -358,6 +358,7 @@ interface ConvertOpts {
   outTimes?: string;
   outTopic?: string;
   frameId?: string;
+  mcapEncoding?: 'cdr' | 'json';
   json?: boolean;
 }
 
@@ -403,6 +404,7 @@ async function runConvert(input: string, output: string, o: ConvertOpts): Promis
       outTimesFile: o.outTimes,
       outTopic: o.outTopic,
       frameId: o.frameId,
+      mcapEncoding: o.mcapEncoding,
       inMemory: sameFile(output, input) || (o.outTimes !== undefined && sameFile(o.outTimes, input)), // --force onto the input: read it whole first
       recover: o.recover,
     });
@@ -498,6 +500,11 @@ export function register(program: Command): void {
     .option('--out-times <file>', 'KITTI output: also write a times file')
     .option('--out-topic <topic>', 'MCAP output: topic (default /trajectory)')
     .option('--frame-id <id>', 'MCAP output: frame id (default: the trajectory frame, else world)')
+    .addOption(
+      new Option('--mcap-encoding <enc>', 'MCAP output: cdr (ROS 2 geometry_msgs/msg/PoseStamped) or json (foxglove.PoseInFrame)')
+        .choices(['cdr', 'json'])
+        .default('cdr'),
+    )
     .option('--force', 'allow the output (or --out-times) to be the input file, replacing it')
     .option('--recover', 'MCAP input cut off (a recording interrupted): read every complete record and say what was lost')
     .option('--json', 'print JSON on stdout')

@@ -18,6 +18,8 @@ import { formatMonoforce, parseMonoforce } from './monoforce.ts';
 import { formatTum, parseTum } from './tum.ts';
 import type { ExtractOptions } from '../mcap/extract.ts';
 import type { McapCompression } from '../mcap/writer.ts';
+import type { McapPoseEncoding } from '../mcap/pose-writer.ts';
+import { rotationToQuatInto } from '../se3.ts';
 
 // MCAP (@mcap/core, ROS message codecs) and JSON (zod) are loaded when a file needs them, so
 // that text conversions start fast
@@ -25,6 +27,8 @@ const mcapReader = () => import('../mcap/reader.ts');
 const mcapExtract = () => import('../mcap/extract.ts');
 const mcapWriter = () => import('../mcap/writer.ts');
 const jsonFormat = () => import('./json.ts');
+/** Output formats an MCAP pose topic streams to (see mcap-stream.ts). */
+const MCAP_STREAM_OUTPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc'];
 
 export { TRAJECTORY_FORMATS, EXTENSION_FORMATS, parseFormatName, formatFromExtension, type TrajectoryFormat } from './names.ts';
 
@@ -216,11 +220,13 @@ export interface WriteOptions {
   format?: TrajectoryFormat;
   /** KITTI: also write the timestamps to this times file. */
   timesFile?: string;
-  /** MCAP: topic of the foxglove.PoseInFrame messages (default `/trajectory`). */
+  /** MCAP: topic of the pose messages (default `/trajectory`). */
   topic?: string;
   /** MCAP: frame id (default: the trajectory's, else `world`). */
   frameId?: string;
   compression?: McapCompression;
+  /** MCAP: message encoding (default `cdr`: ROS 2 geometry_msgs/msg/PoseStamped; `json`: foxglove.PoseInFrame). */
+  mcapEncoding?: McapPoseEncoding;
 }
 
 /** Writes a trajectory atomically (a failed write leaves no partial file). */
@@ -244,10 +250,11 @@ export async function writeTrajectory(path: string, traj: Trajectory, opts: Writ
       return writeFileAtomicSync(path, (await jsonFormat()).formatTrajectoryJson(traj));
     case 'mcap': {
       if (!traj.timestamps) throw new FormatError('MCAP output needs timestamps, and this trajectory has none (give a times file or a rate)', { file: path });
+      const topic = opts.topic ?? '/trajectory';
+      const frame = opts.frameId ?? (traj.frameId || 'world');
+      if ((opts.mcapEncoding ?? 'cdr') === 'cdr') return writePoseStamped(path, traj, topic, frame, opts.compression);
       const w = await (await mcapWriter()).McapLogWriter.create(path, { compression: opts.compression });
       try {
-        const topic = opts.topic ?? '/trajectory';
-        const frame = opts.frameId ?? (traj.frameId || 'world');
         for (let i = 0; i < traj.length; i++) await w.addPoseInFrame(topic, stampNs(traj, i), frame, traj.pose(i));
         await w.close();
       } catch (e) {
@@ -256,6 +263,32 @@ export async function writeTrajectory(path: string, traj: Trajectory, opts: Writ
       }
       return;
     }
+  }
+}
+
+/** Writes a trajectory as geometry_msgs/msg/PoseStamped CDR messages (see {@link PoseStampedWriter}). */
+async function writePoseStamped(path: string, traj: Trajectory, topic: string, frameId: string, compression?: McapCompression): Promise<void> {
+  const w = await (await import('../mcap/pose-writer.ts')).PoseStampedWriter.create(path, { topic, frameId, compression });
+  try {
+    const q: [number, number, number, number] = [0, 0, 0, 0];
+    for (let i = 0; i < traj.length; i++) {
+      const ns = stampNs(traj, i);
+      if (ns < 0n) throw new FormatError(`negative timestamp ${ns} ns cannot be written`, { file: path, index: i });
+      const sec = ns / 1000000000n;
+      if (sec > 2147483647n)
+        throw new FormatError(
+          `timestamp ${sec} s does not fit ROS 2 builtin_interfaces/Time (int32 seconds); write foxglove.PoseInFrame JSON messages instead (--mcap-encoding json)`,
+          { file: path, index: i },
+        );
+      const p = traj.pose(i);
+      rotationToQuatInto(p, 0, 4, q);
+      w.add(Number(sec), Number(ns % 1000000000n), p[3]!, p[7]!, p[11]!, q[0], q[1], q[2], q[3]);
+      if ((i & 8191) === 8191) await w.flush();
+    }
+    await w.close();
+  } catch (e) {
+    await w.abort();
+    throw e;
   }
 }
 
@@ -275,6 +308,8 @@ export interface ConvertOptions {
   /** MCAP output: topic (default `/trajectory`) and frame id. */
   outTopic?: string;
   frameId?: string;
+  /** MCAP output: message encoding (default `cdr`: geometry_msgs/msg/PoseStamped; `json`: foxglove.PoseInFrame). */
+  mcapEncoding?: McapPoseEncoding;
   /** Give poses without timestamps the timestamps i / rate. */
   rate?: number;
   /** Read the whole file into memory even when the formats allow streaming (tests, comparisons). */
@@ -332,8 +367,14 @@ export async function convertTrajectoryFile(input: string, output: string, opts:
       rate: opts.rate,
       topic: opts.outTopic,
       frameId: opts.frameId,
+      mcapEncoding: opts.mcapEncoding,
     });
     return { from, to, poses: r.poses, timestamps: r.timestamps, streamed: true, duplicates: r.duplicates, recovered: null };
+  }
+  if (from === 'mcap' && !opts.inMemory && !opts.recover && !opts.tf && opts.rate === undefined && MCAP_STREAM_OUTPUTS.includes(to)) {
+    const topic = opts.topic ?? (await onlyTrajectoryTopic(input));
+    const r = await (await import('./mcap-stream.ts')).convertMcapStreaming(input, output, { to, topic, timesFile: opts.outTimesFile });
+    if (r) return { from, to, poses: r.poses, timestamps: true, streamed: true, duplicates: r.duplicates, recovered: null };
   }
   let recovered: McapRecovery | null = null;
   let traj: Trajectory;
@@ -349,7 +390,13 @@ export async function convertTrajectoryFile(input: string, output: string, opts:
     }
   } else traj = await readTrajectory(input, { format: from, topic: opts.topic, tf: opts.tf, timesFile: opts.timesFile });
   if (opts.rate !== undefined) traj = withRate(traj, opts.rate);
-  await writeTrajectory(output, traj, { format: to, timesFile: opts.outTimesFile, topic: opts.outTopic, frameId: opts.frameId });
+  await writeTrajectory(output, traj, {
+    format: to,
+    timesFile: opts.outTimesFile,
+    topic: opts.outTopic,
+    frameId: opts.frameId,
+    mcapEncoding: opts.mcapEncoding,
+  });
   const d = duplicateStamps(traj);
   return {
     from,

@@ -12,7 +12,8 @@ import { checkOutputPath, withAtomicFile } from '../fsutil.ts';
 import { quatToRotation, rotationToQuatInto } from '../se3.ts';
 import { checkQuaternion } from '../trajectory.ts';
 import type { TrajectoryFormat } from './names.ts';
-import { ByteSink, isCanonicalDecimal } from './numtext.ts';
+import type { McapPoseEncoding } from '../mcap/pose-writer.ts';
+import { ByteSink } from './numtext.ts';
 import { TimesReader } from './times-stream.ts';
 
 /** Input formats {@link convertStreaming} reads. */
@@ -33,6 +34,8 @@ export interface StreamConvertOptions {
   /** MCAP output: topic (default `/trajectory`) and frame id (default `world`). */
   topic?: string;
   frameId?: string;
+  /** MCAP output: message encoding (default `cdr`: geometry_msgs/msg/PoseStamped; `json`: foxglove.PoseInFrame). */
+  mcapEncoding?: McapPoseEncoding;
   /** Bytes read per block (default 1 MiB). */
   blockBytes?: number;
 }
@@ -129,6 +132,89 @@ function parseDecimal(s: Uint8Array, a: number, b: number): number {
   return neg ? -x : x;
 }
 
+/**
+ * Splits the whitespace-separated line `s[i, L)` (`i` at its first non-blank; with `comma`, a comma
+ * with optional blanks around it also separates, as TUM files written with commas have) into
+ * fields, parsing each as it goes: `starts`/`ends` get each field's bounds and `vals` its value
+ * where {@link parseDecimal}'s fast path settles it (else NaN: the caller parses the text). Only
+ * the first 32 fields are kept; returns the number of fields. One pass over the bytes.
+ */
+function splitParse(s: Uint8Array, i: number, L: number, comma: boolean, starts: Int32Array, ends: Int32Array, vals: Float64Array): number {
+  let k = 0;
+  while (i < L) {
+    const a = i;
+    // the number: [+-]digits[.digits][(e|E)[+-]digits]
+    let ch = s[i]!;
+    let neg = false;
+    if (ch === 45 || ch === 43) {
+      neg = ch === 45;
+      ch = ++i < L ? s[i]! : 0;
+    }
+    let m = 0;
+    let digits = 0;
+    while (ch >= 48 && ch <= 57) {
+      m = m * 10 + (ch - 48);
+      digits++;
+      ch = ++i < L ? s[i]! : 0;
+    }
+    let exp = 0;
+    if (ch === 46) {
+      ch = ++i < L ? s[i]! : 0;
+      while (ch >= 48 && ch <= 57) {
+        m = m * 10 + (ch - 48);
+        digits++;
+        exp--;
+        ch = ++i < L ? s[i]! : 0;
+      }
+    }
+    let ok = digits > 0 && m <= 9007199254740991;
+    if (ch === 101 || ch === 69) {
+      ch = ++i < L ? s[i]! : 0;
+      let eneg = false;
+      if (ch === 45 || ch === 43) {
+        eneg = ch === 45;
+        ch = ++i < L ? s[i]! : 0;
+      }
+      let e = 0;
+      let edigits = 0;
+      while (ch >= 48 && ch <= 57 && e < 1000) {
+        e = e * 10 + (ch - 48);
+        edigits++;
+        ch = ++i < L ? s[i]! : 0;
+      }
+      if (edigits === 0) ok = false;
+      exp += eneg ? -e : e;
+    }
+    // the field goes on to the next separator; text the number grammar did not take leaves it to the caller
+    if (i < L && !(ch === 32 || ch === 9 || ch === 13 || (ch === 44 && comma))) {
+      ok = false;
+      while (i < L && !((ch = s[i]!) === 32 || ch === 9 || ch === 13 || (ch === 44 && comma))) i++;
+    }
+    if (k < 32) {
+      starts[k] = a;
+      ends[k] = i;
+      if (ok && exp >= -22 && exp <= 22) {
+        const x = exp < 0 ? m / POW10[-exp]! : m * POW10[exp]!;
+        vals[k] = neg ? -x : x;
+      } else vals[k] = NaN;
+    }
+    k++;
+    while (i < L && (s[i] === 32 || s[i] === 9 || s[i] === 13)) i++;
+    if (i < L && s[i] === 44 && comma) {
+      i++;
+      while (i < L && (s[i] === 32 || s[i] === 9)) i++;
+      if (i >= L) {
+        if (k < 32) {
+          starts[k] = ends[k] = L; // a trailing comma: an empty field
+          vals[k] = NaN;
+        }
+        k++;
+      }
+    }
+  }
+  return k;
+}
+
 /** Whether {@link convertStreaming} handles this pair of formats (and options). */
 export function canStream(from: TrajectoryFormat, to: TrajectoryFormat, opts: { timesFileIn?: boolean } = {}): boolean {
   // EuRoC -> EuRoC keeps velocity columns, which only the in-memory writer carries
@@ -149,9 +235,10 @@ const isWs = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 11
  * Throws the readers' named errors (file, line, field) on bad input; nothing is written then.
  *
  * Works on bytes: numbers are parsed in place, a value that passes through unchanged (timestamps,
- * positions, KITTI matrices) is copied as its input text when that text is exactly what
- * `String(value)` prints ({@link isCanonicalDecimal}), and other numbers are printed straight
- * into the output buffer, so the output is the in-memory writers' byte for byte.
+ * positions, KITTI matrices) is written from its input text when that settles what
+ * `String(value)` prints (`ByteSink.decimal`: the text itself, or its digits without leading and
+ * trailing zeros for at most 15 significant digits), and other numbers are printed straight into
+ * the output buffer, so the output is the in-memory writers' byte for byte.
  */
 export async function convertStreaming(input: string, output: string, opts: StreamConvertOptions): Promise<StreamConvertResult> {
   const { from, to } = opts;
@@ -168,8 +255,10 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     });
   if (opts.timesFile && !hasTime) throw new FormatError('no timestamps to write to the times file', { file: opts.timesFile });
 
-  const mcap = to === 'mcap' ? await (await import('../mcap/writer.ts')).McapLogWriter.create(output) : null;
   const topic = opts.topic ?? '/trajectory';
+  const cdr = to === 'mcap' && (opts.mcapEncoding ?? 'cdr') === 'cdr';
+  const mcap = to === 'mcap' && !cdr ? await (await import('../mcap/writer.ts')).McapLogWriter.create(output) : null;
+  const poses = cdr ? await (await import('../mcap/pose-writer.ts')).PoseStampedWriter.create(output, { topic, frameId: opts.frameId ?? 'world' }) : null;
   const frameBytes = Buffer.from(JSON.stringify(opts.frameId ?? 'world'));
 
   const run = async (fh: FileHandle | null, th: FileHandle | null): Promise<StreamConvertResult> => {
@@ -196,14 +285,11 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     let timesShort = false; // the times file ended before the poses
     const starts = new Int32Array(32);
     const ends = new Int32Array(32);
+    const fastVals = new Float64Array(32); // each field's value where the fast parse settles it, else NaN
     let buf: Uint8Array = new Uint8Array(0); // the block being parsed
     const where = (): { file: string; line: number } => ({ file: input, line: lineNo });
-    const isSep = (c: number): boolean => c === 32 || c === 9 || (c === 44 && from === 'tum') || c === 13;
-    /** Field c of the line as its input text when that is String(x), else x printed. */
-    const passThrough = (sink: ByteSink, c: number, x: number): void => {
-      if (isCanonicalDecimal(buf, starts[c]!, ends[c]!, x)) sink.copy(buf, starts[c]!, ends[c]!);
-      else sink.number(x);
-    };
+    /** Field c of the line (value x) as String(x) prints it: from its input text where that settles it, else printed. */
+    const passThrough = (sink: ByteSink, c: number, x: number): void => sink.decimal(buf, starts[c]!, ends[c]!, x);
     /** The time column as String(t) does. */
     const timeText = (sink: ByteSink, t: number): void => {
       if (from === 'tum' || from === 'monoforce') passThrough(sink, 0, t);
@@ -246,26 +332,8 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         if ((from === 'euroc' || from === 'monoforce') && (line[i]! | 32) >= 97 && (line[i]! | 32) <= 122) return; // header without '#'
       }
       let k = 0;
-      if (!commas) {
-        while (i < L) {
-          const a = i;
-          while (i < L && !isSep(line[i]!)) i++;
-          if (k < 32) {
-            starts[k] = a;
-            ends[k] = i;
-          }
-          k++;
-          while (i < L && (line[i] === 32 || line[i] === 9 || line[i] === 13)) i++;
-          if (i < L && line[i] === 44 && from === 'tum') {
-            i++;
-            while (i < L && (line[i] === 32 || line[i] === 9)) i++;
-            if (i >= L) {
-              starts[k] = ends[k] = L; // a trailing comma: an empty field
-              k++;
-            }
-          }
-        }
-      } else {
+      if (!commas) k = splitParse(line, i, L, from === 'tum', starts, ends, fastVals);
+      else {
         // comma separated, each field trimmed (the line already starts at a non-blank)
         let e = L;
         while (e > i && isWs(line[e - 1]!)) e--;
@@ -280,6 +348,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           if (k < 32) {
             starts[k] = fa;
             ends[k] = fb;
+            fastVals[k] = parseDecimal(line, fa, fb);
           }
           k++;
           if (j >= e) break;
@@ -296,7 +365,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
       for (let c = 0; c < nf; c++) {
         const a = starts[c]!;
         const b = ends[c]!;
-        const fast = parseDecimal(line, a, b);
+        const fast = fastVals[c]!;
         if (!Number.isNaN(fast)) {
           v[c] = fast;
           continue;
@@ -384,6 +453,22 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           times.reserve(1);
           times.byte(10);
         }
+      } else if (poses) {
+        rotationToQuatInto(R, 0, 4, q);
+        const s0 = Math.floor(t);
+        const f0 = Math.round((t - s0) * 1e9);
+        if (!nsText && s0 >= 0 && s0 < 2147483648 && f0 < 1e9) poses.add(s0, f0, R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!);
+        else {
+          const stamp = nsText ? BigInt(tokenText(0)) : stampOf(t, null);
+          if (stamp < 0n) throw new FormatError(`negative timestamp ${stamp} ns cannot be written to MCAP`, where());
+          const { sec, nsec } = foxgloveTimeOf(stamp);
+          if (sec > 2147483647)
+            throw new FormatError(
+              `timestamp ${from === 'euroc' ? `${tokenText(0)} ns` : `${t} s`} does not fit ROS 2 builtin_interfaces/Time (int32 seconds); write foxglove.PoseInFrame JSON messages instead (--mcap-encoding json)`,
+              where(),
+            );
+          poses.add(sec, nsec, R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!);
+        }
       } else if (to === 'mcap') {
         rotationToQuatInto(R, 0, 4, q);
         // the stamp: nanoseconds as a BigInt (the log time) and sec / nsec for the message
@@ -459,6 +544,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     let writing: Promise<void> = Promise.resolve();
     let writeError: unknown = null;
     const drain = async (last: boolean): Promise<void> => {
+      if (poses) return poses.flush();
       if (mcap) {
         const { data, stamps, ends: e } = mcapQueue;
         await mcap.addJsonBatch(topic, 'foxglove.PoseInFrame', stamps, data.buf, e);
@@ -560,13 +646,14 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     return { poses: n, timestamps: hasTime, duplicates: dup, bytesRead };
   };
 
-  if (mcap) {
+  const w = mcap ?? poses;
+  if (w) {
     try {
       const r = await run(null, null);
-      await mcap.close();
+      await w.close();
       return r;
     } catch (e) {
-      await mcap.abort();
+      await w.abort();
       throw e;
     }
   }

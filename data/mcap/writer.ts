@@ -26,7 +26,8 @@ export interface McapWriterOptions {
 
 type ZstdModule = { isLoaded: Promise<boolean>; compress(b: Uint8Array, level?: number): Uint8Array };
 let zstdPromise: Promise<ZstdModule | null> | undefined;
-async function loadZstd(): Promise<ZstdModule | null> {
+/** The zstd codec (@foxglove/wasm-zstd), loaded once; null when it cannot load (chunks are then written uncompressed). */
+export async function loadZstd(): Promise<ZstdModule | null> {
   zstdPromise ??= (async () => {
     try {
       const mod = (await import('@foxglove/wasm-zstd')) as unknown as ZstdModule & { default?: ZstdModule };

@@ -1,0 +1,159 @@
+// Streaming conversion of an MCAP pose topic to text (data/formats): the topic's messages are
+// read chunk by chunk through the log's indexed reader (in log-time order), each pose is built and
+// printed as the in-memory path builds and prints it (Trajectory.fromPositionsQuaternions, then
+// the TUM, KITTI + times file or EuRoC writers' numbers, printed as String prints them by
+// numtext.ts), and the text is written after each batch of messages, so memory stays flat in the
+// file size and the output is the in-memory path's byte for byte. The in-memory path sorts poses by header stamp; a stream can only keep that order when
+// the stamps never go backwards in log-time order (as in logs written by recorders and by
+// Impulse), so on the first stamp that does, this returns null and the caller converts in memory.
+
+import type { FileHandle } from 'node:fs/promises';
+import { withAtomicFile } from '../fsutil.ts';
+import { quatToRotation, rotationToQuatInto } from '../se3.ts';
+import { checkQuaternion } from '../trajectory.ts';
+import type { DuplicateStamp } from '../warnings.ts';
+import type { TrajectoryFormat } from './names.ts';
+import { ByteSink } from './numtext.ts';
+
+/** Options of {@link convertMcapStreaming}. */
+export interface McapStreamOptions {
+  /** Output format: `tum`, `kitti` or `euroc`. */
+  to: TrajectoryFormat;
+  /** The pose topic (the caller picks the only one when none was given). */
+  topic: string;
+  /** KITTI output: also write the timestamps here. */
+  timesFile?: string;
+  /** Messages read per batch, written after each (default 4096). */
+  batch?: number;
+}
+
+/** What {@link convertMcapStreaming} did. */
+export interface McapStreamResult {
+  poses: number;
+  duplicates: { count: number; first: DuplicateStamp[] };
+}
+
+/** Thrown inside the write to drop the output and leave the file to the in-memory path. */
+class Fallback extends Error {}
+
+/** Writes what a sink holds and empties it. */
+async function drain(sink: ByteSink, fh: FileHandle): Promise<void> {
+  let off = 0;
+  while (off < sink.pos) off += (await fh.write(sink.buf, off, sink.pos - off)).bytesWritten;
+  sink.pos = 0;
+}
+
+/**
+ * Converts the poses of `opts.topic` in the MCAP file `input` to `output` (TUM, KITTI, EuRoC) a
+ * batch at a time. Returns null, leaving nothing written, when a header stamp goes backwards
+ * (then the whole topic must be sorted) or the topic is not in the file: the caller then converts
+ * in memory, which sorts, or names the topics there are. Other errors (a schema without poses, a
+ * zero quaternion, named by its index) are the in-memory path's.
+ */
+export async function convertMcapStreaming(input: string, output: string, opts: McapStreamOptions): Promise<McapStreamResult | null> {
+  const { McapLog } = await import('../mcap/reader.ts');
+  const { PoseExtractor, POSE_SCHEMAS } = await import('../mcap/extract.ts');
+  const { nsToSec } = await import('../mcap/reader.ts');
+  const { FormatError } = await import('../errors.ts');
+  const log = await McapLog.open(input);
+  try {
+    const ch = [...log.channels.values()].find((c) => c.topic === opts.topic);
+    if (!ch) return null; // the in-memory path names the topics
+    const px = new PoseExtractor(log);
+    const run = async (fh: FileHandle, th: FileHandle | null): Promise<McapStreamResult> => {
+      const out = new ByteSink(1 << 21);
+      const times = th ? new ByteSink(1 << 18) : null;
+      if (opts.to === 'tum') out.ascii('# timestamp tx ty tz qx qy qz qw\n');
+      const R = new Float64Array(12);
+      const q = new Float64Array(4);
+      const prevPose = new Float64Array(12);
+      let total = 0;
+      let prevNs = -1n;
+      let prevT = NaN;
+      let velocities: boolean | null = null; // EuRoC: velocity columns when the first pose has a velocity (Odometry)
+      const dup: DuplicateStamp[] = [];
+      let dupCount = 0;
+      for await (const batch of log.batches({ topics: [opts.topic] }, opts.batch ?? 4096)) {
+        for (const m of batch) {
+          const p = px.pose(m);
+          if (!p)
+            throw new FormatError(`topic '${opts.topic}' has schema '${m.schemaName}', which carries no pose (supported: ${POSE_SCHEMAS.join(', ')})`, {
+              file: input,
+            });
+          if (p.stampNs < prevNs) throw new Fallback(); // sorting needs the whole topic
+          prevNs = p.stampNs;
+          const [qx, qy, qz, qw] = p.orientation;
+          // the pose as Trajectory.fromPositionsQuaternions builds it, and the numbers its writers print
+          checkQuaternion(qx!, qy!, qz!, qw!, { file: input, index: total });
+          quatToRotation(qx!, qy!, qz!, qw!, R, 0, 4);
+          R[3] = p.position[0]!;
+          R[7] = p.position[1]!;
+          R[11] = p.position[2]!;
+          const t = nsToSec(p.stampNs);
+          if (total > 0 && t === prevT) {
+            let differ = false;
+            for (let k = 0; k < 12 && !differ; k++) differ = Math.abs(R[k]! - prevPose[k]!) > 1e-12;
+            if (differ) {
+              dupCount++;
+              if (dup.length < 3) dup.push({ index: total, timestamp: t });
+            }
+          }
+          prevT = t;
+          prevPose.set(R);
+          if (opts.to === 'kitti') {
+            for (let k = 0; k < 12; k++) {
+              if (k > 0) out.ascii(' ');
+              out.number(R[k]!);
+            }
+            out.ascii('\n');
+            if (times) {
+              times.number(t);
+              times.ascii('\n');
+            }
+          } else {
+            rotationToQuatInto(R, 0, 4, q);
+            if (opts.to === 'tum') {
+              out.number(t);
+              for (const x of [R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!]) {
+                out.ascii(' ');
+                out.number(x);
+              }
+            } else {
+              if (velocities === null) {
+                velocities = p.velocity !== undefined;
+                const head = ['#timestamp [ns]', 'p_RS_R_x [m]', 'p_RS_R_y [m]', 'p_RS_R_z [m]', 'q_RS_w []', 'q_RS_x []', 'q_RS_y []', 'q_RS_z []'];
+                if (velocities) head.push('v_RS_R_x [m s^-1]', 'v_RS_R_y [m s^-1]', 'v_RS_R_z [m s^-1]');
+                out.ascii(head.join(',') + '\n');
+              }
+              out.ascii(p.stampNs.toString());
+              const v = p.velocity;
+              for (const x of [R[3]!, R[7]!, R[11]!, q[3]!, q[0]!, q[1]!, q[2]!, ...(velocities ? [v?.[0] ?? 0, v?.[1] ?? 0, v?.[2] ?? 0] : [])]) {
+                out.ascii(',');
+                out.number(x);
+              }
+            }
+            out.ascii('\n');
+          }
+          total++;
+        }
+        await drain(out, fh);
+        if (times) await drain(times, th!);
+      }
+      if (total === 0) throw new FormatError(`topic '${opts.topic}' has no messages in the selected time range`, { file: input });
+      await drain(out, fh);
+      if (times) await drain(times, th!);
+      return { poses: total, duplicates: { count: dupCount, first: dup } };
+    };
+    try {
+      return await withAtomicFile(output, async (fh) => {
+        if (!opts.timesFile) return run(fh, null);
+        return withAtomicFile(opts.timesFile, async (th) => run(fh, th));
+      });
+    } catch (e) {
+      if (e instanceof Fallback) return null;
+      throw e;
+    }
+  } finally {
+    await log.close();
+  }
+}
