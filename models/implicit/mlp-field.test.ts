@@ -70,6 +70,21 @@ for (const [sizes, batch, activation] of [
   });
 }
 
+test('two solves whose forward and backward interleave get the gradients each gets alone', () => {
+  const sizes = [8, 64, 64, 8];
+  const f = mlpField(sizes);
+  const grads = (seed: number, other?: () => void): Float64Array => {
+    const ps = weights(sizes, seed).map((p) => p.requireGrad());
+    const { y } = odeint(f, randn([2, 8], new Rng(seed)), [0, 1], ps);
+    other?.(); // another solve of the same field with other weights between this forward and its backward
+    backward(sum(square(y)));
+    return ps[2]!.grad!.data;
+  };
+  const alone = grads(20);
+  const interleaved = grads(20, () => void grads(21));
+  assert.deepEqual(Array.from(interleaved), Array.from(alone));
+});
+
 test('only the params that need a gradient get one through the numeric path', () => {
   const f = mlpField([3, 6, 3]);
   const ps = weights([3, 6, 3], 5);

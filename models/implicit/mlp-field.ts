@@ -5,6 +5,7 @@
 // where that pays off) and a worker thread can rebuild it from the description and the weights.
 import { Tensor, add, fmtShape, matmul, relu, ShapeError, softplus, tanh } from '../../sim/core/index.ts';
 import { gemm } from '../../sim/linalg/gemm.ts';
+import { privateKernels, type WasmKernels } from '../../sim/linalg/wasm/loader.ts';
 import { type Dyn, assertFinite, val } from './ode-solvers.ts';
 
 /** Hidden-layer activations of `mlpField` (the last layer is linear). */
@@ -86,12 +87,7 @@ export function checkMlpParams(spec: MlpSpec, params: readonly Tensor[], where: 
 }
 
 /** The dynamics of `odeint`'s solver for a known MLP field: numeric forward, counted and checked for NaN. */
-export function mlpDyn(spec: MlpSpec, params: readonly Tensor[], shape: readonly number[], counter: { nfe: number }, where: string): Dyn {
-  const k = new MlpKernel(
-    spec,
-    batchOf(spec, shape),
-    params.map((p) => p.data),
-  );
+export function mlpDyn(k: MlpKernel, shape: readonly number[], counter: { nfe: number }, where: string): Dyn {
   return (t, y, step) => {
     const out = new Float64Array(y.size);
     k.forward(y.data, out);
@@ -111,13 +107,39 @@ export function batchOf(spec: MlpSpec, shape: readonly number[]): number {
 
 /** Below this many multiply-adds a layer's products run in plain JS loops (no copies into wasm memory). */
 const SMALL_WORK = 4096;
+/** From this many multiply-adds per evaluation (all layers) a tanh MLP runs whole in the wasm kernels. */
+const WASM_MLP_MIN_WORK = 1024;
+
+/** Byte addresses of a kernel's weights and buffers in the private wasm instance. */
+interface WasmLayout {
+  w: WasmKernels;
+  W: number[];
+  b: number[];
+  acts: number[];
+  grads: number[];
+  gW: number[];
+  gb: number[];
+}
+
+/** The private wasm instance's first free address, and the layout (of one kernel) whose weights it holds. */
+let wasmBase = -1;
+let resident: WasmLayout | null = null;
+/** Counts the layouts made on the private instance (a forward's activations are valid while it is unchanged). */
+let layoutEpoch = 0;
 
 /**
- * Numeric evaluation of an MLP field and its vector-Jacobian product for a fixed batch size,
- * on the weights' own arrays (read at each call, so updated weights are seen). Buffers are
- * allocated once; `forward` keeps the activations that the next `vjp` uses.
+ * Numeric evaluation of an MLP field and its vector-Jacobian product for a fixed batch size.
+ * A tanh MLP of at least WASM_MLP_MIN_WORK multiply-adds runs whole in the wasm SIMD kernels
+ * (GEMM, vectorised tanh and its backward) on a private instance that holds the kernel's
+ * weights (copied from the weights' arrays when the kernel first runs there, or again after
+ * another kernel took the instance): a kernel serves one solve, whose weights do not change.
+ * Otherwise the JS loops run (the reference), on the weights' arrays as they are at each call.
+ * `forward` keeps the activations that the next `vjp` uses.
  */
 export class MlpKernel {
+  private readonly work: number;
+  private lay: WasmLayout | null = null;
+  private fwdEpoch = -1;
   private readonly L: number;
   private readonly acts: Float64Array[];
   private readonly grads: Float64Array[];
@@ -132,6 +154,9 @@ export class MlpKernel {
   ) {
     const s = spec.sizes;
     this.L = s.length - 1;
+    let work = 0;
+    for (let l = 0; l < this.L; l++) work += batch * s[l]! * s[l + 1]!;
+    this.work = work;
     this.acts = s.map((w) => new Float64Array(batch * w));
     this.grads = s.map((w) => new Float64Array(batch * w));
     this.wT = [];
@@ -142,8 +167,41 @@ export class MlpKernel {
     }
   }
 
+  /** The wasm layout with this kernel's weights resident, or null when the JS loops run. */
+  private wasm(): WasmLayout | null {
+    if (this.spec.activation !== 'tanh' || this.work < WASM_MLP_MIN_WORK) return null;
+    if (this.lay && resident === this.lay) return this.lay;
+    const w = privateKernels('models/implicit/mlp-field');
+    if (!w) return null;
+    if (wasmBase < 0) wasmBase = w.mark();
+    w.release(wasmBase);
+    const s = this.spec.sizes;
+    const B = this.batch;
+    const lay: WasmLayout = { w, W: [], b: [], acts: [], grads: [], gW: [], gb: [] };
+    for (let l = 0; l < this.L; l++) {
+      const p = s[l]!;
+      const q = s[l + 1]!;
+      lay.W.push(w.alloc(p * q));
+      lay.b.push(w.alloc(q));
+      lay.gW.push(w.alloc(p * q));
+      lay.gb.push(w.alloc(q));
+      w.put(lay.W[l]!, this.weights[2 * l]!, 0, p * q);
+      w.put(lay.b[l]!, this.weights[2 * l + 1]!, 0, q);
+    }
+    for (const width of s) {
+      lay.acts.push(w.alloc(B * width));
+      lay.grads.push(w.alloc(B * width));
+    }
+    this.lay = lay;
+    resident = lay;
+    layoutEpoch++;
+    return lay;
+  }
+
   /** out (batch x s_L) = f(x) for x (batch x s_0); keeps the hidden activations for `vjp`. */
   forward(x: Float64Array, out: Float64Array): void {
+    const lay = this.wasm();
+    if (lay) return this.forwardWasm(lay, x, out);
     const { L, batch: B } = this;
     const s = this.spec.sizes;
     this.input = x;
@@ -164,6 +222,12 @@ export class MlpKernel {
    * dst[offP[2l]..] and d/db_l at dst[offP[2l+1]..] (each skipped when its offset is < 0).
    */
   vjp(g: Float64Array, dst: Float64Array, offX: number, offP: readonly number[], scale: number): void {
+    const lay = this.wasm();
+    if (lay) {
+      // another kernel took the instance since this kernel's forward: recompute its activations
+      if (this.fwdEpoch !== layoutEpoch) this.forwardWasm(lay, this.input, this.grads[this.L]!);
+      return this.vjpWasm(lay, g, dst, offX, offP, scale);
+    }
     const { L, batch: B } = this;
     const s = this.spec.sizes;
     let gl = g; // cotangent of layer l's output (pre-activation for the linear last layer)
@@ -192,6 +256,53 @@ export class MlpKernel {
         if (l === 0) for (let i = 0; i < B * p; i++) dst[offX + i] = scale * gx[i]!;
         gl = gx;
       }
+    }
+  }
+
+  private forwardWasm(lay: WasmLayout, x: Float64Array, out: Float64Array): void {
+    const { L, batch: B } = this;
+    const s = this.spec.sizes;
+    const { w } = lay;
+    this.input = x;
+    this.fwdEpoch = layoutEpoch;
+    w.put(lay.acts[0]!, x, 0, B * s[0]!);
+    for (let l = 0; l < L; l++) {
+      const p = s[l]!;
+      const q = s[l + 1]!;
+      const o = lay.acts[l + 1]!;
+      w.x.setRows(o, lay.b[l]!, B, q);
+      w.x.gemm(lay.acts[l]!, lay.W[l]!, o, B, p, q, p, q, q, 1);
+      if (l + 1 < L) w.x.tanhInPlace(o, B * q);
+    }
+    w.get(lay.acts[L]!, out, 0, B * s[L]!);
+  }
+
+  private vjpWasm(lay: WasmLayout, g: Float64Array, dst: Float64Array, offX: number, offP: readonly number[], scale: number): void {
+    const { L, batch: B } = this;
+    const s = this.spec.sizes;
+    const { w } = lay;
+    w.put(lay.grads[L]!, g, 0, B * s[L]!);
+    for (let l = L - 1; l >= 0; l--) {
+      const p = s[l]!;
+      const q = s[l + 1]!;
+      const gl = lay.grads[l + 1]!;
+      if (l + 1 < L) w.x.tanhBackward(lay.acts[l + 1]!, gl, gl, B * q);
+      const oW = offP[2 * l]!;
+      const ob = offP[2 * l + 1]!;
+      if (oW >= 0) {
+        w.x.gemmTN(lay.acts[l]!, gl, lay.gW[l]!, B, p, q, scale);
+        w.get(lay.gW[l]!, dst, oW, p * q);
+      }
+      if (ob >= 0) {
+        w.x.colSums(gl, lay.gb[l]!, B, q, scale);
+        w.get(lay.gb[l]!, dst, ob, q);
+      }
+      if (l > 0 || offX >= 0) w.x.gemmNT(gl, lay.W[l]!, lay.grads[l]!, B, q, p);
+    }
+    if (offX >= 0) {
+      const f = w.f64;
+      const at = lay.grads[0]! >> 3;
+      for (let i = 0; i < B * s[0]!; i++) dst[offX + i] = scale * f[at + i]!;
     }
   }
 }

@@ -2,7 +2,7 @@
 // only as checkpoints; the backward re-integrates z forward inside one checkpoint segment at a
 // time (dense output) while it integrates [a, dL/dtheta, dL/dt0] backward with VJPs of f.
 import { Tensor, fmtShape, gradients, noGrad, sameShape, scalar, ShapeError, withGradMode } from '../../sim/core/index.ts';
-import { MlpKernel, type MlpSpec, batchOf } from './mlp-field.ts';
+import type { MlpKernel } from './mlp-field.ts';
 import { type Dyn, type OdeFunc, type StepRecord, type Tableau, assertFinite, denseDopri5, denseHermite, rkStep, solve, val } from './ode-solvers.ts';
 
 /** Figures of the adjoint backward pass (accumulated over backward calls). */
@@ -220,8 +220,8 @@ export function foreignLeaf(out: Tensor, known: ReadonlySet<Tensor>): Tensor | n
 /** Everything the adjoint backward needs from the forward call. */
 export interface AdjointProblem {
   f: OdeFunc;
-  /** f's description when it is a known MLP field (its VJP is then evaluated numerically). */
-  mlp?: MlpSpec | null;
+  /** f's numeric kernel when f is a known MLP field (its VJP is then evaluated off the tape). */
+  mlp?: MlpKernel | null;
   params: readonly Tensor[];
   shape: readonly number[];
   tab: Tableau;
@@ -275,13 +275,7 @@ export function adjointBackward(p: AdjointProblem, gY: Tensor): { gy0: Tensor; g
   const gradLeaves = leaves.filter((_, k) => p.wantParams[k]);
   let checkedForeign = false;
 
-  const kernel = p.mlp
-    ? new MlpKernel(
-        p.mlp,
-        batchOf(p.mlp, shape),
-        params.map((q) => q.data),
-      )
-    : null;
+  const kernel = p.mlp ?? null;
   const fOut = new Float64Array(n);
   const mlpDynAdj: Dyn = (tS, s, step) => {
     const t = val(tS);

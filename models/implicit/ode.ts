@@ -4,7 +4,7 @@
 import { Tensor, anyNeedsGrad, isGradEnabled, noGrad, recordN, reshape, slice, stack } from '../../sim/core/index.ts';
 import { type AdjointStats, ForwardTrajectory, adjointBackward, assertFirstOrder, emptyAdjointStats } from './ode-adjoint.ts';
 import { type Dyn, type NfeCounter, type OdeFunc, type OdeMethod, type OdeOptions, type Sc, prepare, solve, userDyn } from './ode-solvers.ts';
-import { type MlpSpec, batchOf, checkMlpParams, mlpDyn, mlpSpecOf } from './mlp-field.ts';
+import { MlpKernel, batchOf, checkMlpParams, mlpDyn, mlpSpecOf } from './mlp-field.ts';
 
 export { OdeError, type OdeErrorKind, type OdeFunc, type OdeMethod, type OdeOptions } from './ode-solvers.ts';
 export type { AdjointStats } from './ode-adjoint.ts';
@@ -66,7 +66,7 @@ export function odeint(f: OdeFunc, y0: Tensor, ts: Tensor | readonly number[], p
   const counter = { nfe: 0 };
   // a known MLP field (mlpField) is evaluated numerically off the tape wherever the tape is not needed
   const mlp = knownMlp(f, y0, params, where);
-  const numeric = (c: NfeCounter, w: string): Dyn => (mlp ? mlpDyn(mlp, params, y0.shape, c, w) : userDyn(f, params, y0.shape, c, w));
+  const numeric = (c: NfeCounter, w: string): Dyn => (mlp ? mlpDyn(mlp, y0.shape, c, w) : userDyn(f, params, y0.shape, c, w));
   const dyn = adjoint || !onTape ? numeric(counter, where) : userDyn(f, params, y0.shape, counter, where);
   const stats: OdeStats = {
     method: tab.name,
@@ -132,10 +132,14 @@ export function odeint(f: OdeFunc, y0: Tensor, ts: Tensor | readonly number[], p
   return { y: out, stats };
 }
 
-/** The MLP spec of f when f is a known MLP field that fits y0 and params (checked), else null. */
-function knownMlp(f: OdeFunc, y0: Tensor, params: readonly Tensor[], where: string): MlpSpec | null {
+/** A numeric kernel for f when f is a known MLP field that fits y0 and params (checked), else null. */
+function knownMlp(f: OdeFunc, y0: Tensor, params: readonly Tensor[], where: string): MlpKernel | null {
   const spec = mlpSpecOf(f);
   if (!spec || batchOf(spec, y0.shape) < 1) return null;
   checkMlpParams(spec, params, where);
-  return spec;
+  return new MlpKernel(
+    spec,
+    batchOf(spec, y0.shape),
+    params.map((p) => p.data),
+  );
 }
