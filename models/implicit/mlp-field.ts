@@ -1,8 +1,8 @@
 // A known, serialisable MLP vector field for the ODE layer (models/implicit): `mlpField(sizes)`
 // is an ordinary tape function f(t, y, [W1, b1, ..., WL, bL]) = act(... act(y W1 + b1) ...) WL + bL,
 // and it carries its description, so `odeint` can evaluate it and its vector-Jacobian product
-// numerically (MlpKernel: no tape, no per-op allocation; GEMM in the wasm kernels from a size
-// where that pays off) and a worker thread can rebuild it from the description and the weights.
+// numerically (MlpKernel: no tape, no per-op allocation; a tanh MLP whole in the wasm SIMD
+// kernels, GEMM and vectorised tanh, from a size where that pays off; JS loops otherwise).
 import { Tensor, add, fmtShape, matmul, relu, ShapeError, softplus, tanh } from '../../sim/core/index.ts';
 import { gemm } from '../../sim/linalg/gemm.ts';
 import { privateKernels, type WasmKernels } from '../../sim/linalg/wasm/loader.ts';
