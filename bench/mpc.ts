@@ -11,6 +11,7 @@ import type { Dynamics } from '../mpc/dynamics.ts';
 import { mpc, type MpcOptions } from '../mpc/mpc.ts';
 import { pendulum, pendulumCost, pendulumState, PENDULUM } from '../mpc/pendulum.ts';
 import { round, timeMs } from './_util.ts';
+import { timeTurns } from './_flops.ts';
 
 /** What this benchmark measures (one line, listed by `npm run bench`). */
 export const description = 'pendulum and cartpole MPC (T = 20, batch 16): forward/backward ms, iterations, objective';
@@ -73,11 +74,17 @@ function runCase(k: Case, reps: number, unrolled: boolean): Record<string, unkno
   const t0 = performance.now();
   const first = mpc(problem(tensor(k.theta), k.c));
   const coldMs = performance.now() - t0;
-  const fwd = (opts: MpcOptions = {}, tape = false) => timeMs(() => void mpc(problem(tensor(k.theta), k.c, tape), opts), reps, 10);
+  const fwd = (opts: MpcOptions = {}, tape = false) => timeMs(() => void mpc(problem(tensor(k.theta), k.c, tape), { threads: 1, ...opts }), reps, 10);
+  // one thread against two, in turns (the batch split over a worker: bit for bit the same solution)
+  const [oneThread, twoThreads] = timeTurns(
+    [1, 2].map((threads) => () => void mpc(problem(tensor(k.theta), k.c), { threads })),
+    Math.max(reps, 9),
+    10,
+  ) as [number, number];
   const bwd = (opts: MpcOptions = {}) => {
     const theta = tensor(k.theta).requireGrad();
     const c = k.c.clone().requireGrad();
-    const r = mpc(problem(theta, c), opts);
+    const r = mpc(problem(theta, c), { threads: 1, ...opts });
     const loss = sum(square(r.u));
     const ms = timeMs(() => void gradients(loss, [theta, c]), reps, 30);
     const [gTheta, gc] = gradients(loss, [theta, c]);
@@ -89,6 +96,7 @@ function runCase(k: Case, reps: number, unrolled: boolean): Record<string, unkno
     T,
     batch: B,
     forwardMs: round(fwd(), 2),
+    forwardThreads: { oneMs: round(oneThread, 2), twoMs: round(twoThreads, 2), speedup: round(oneThread / twoThreads, 2) },
     forwardColdMs: round(coldMs, 1),
     forwardTapeJacobiansMs: round(fwd({}, true), 2),
     backwardMs: round(implicit.ms, 2),
@@ -122,7 +130,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const reps = ri >= 0 ? Number(args[ri + 1]) : 7;
   const unrolled = args.includes('--unrolled');
   const out: Record<string, unknown> = {
-    note: 'ms are medians after warm-up (forwardColdMs: first call, JIT cold); backward = gradient of sum(u^2) w.r.t. theta and c',
+    note: 'ms are medians after warm-up (forwardColdMs: first call, JIT cold), on one thread except forwardThreads (1 vs 2 threads in turns); backward = gradient of sum(u^2) w.r.t. theta and c',
   };
   for (const k of cases()) out[k.name] = runCase(k, reps, unrolled);
   return out;

@@ -8,6 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Rng, Tensor, add, backward, matmul, noGrad, rand, randn, sum, square, tanh } from '../sim/core/index.ts';
 import { odeint, type OdeFunc } from '../models/implicit/ode.ts';
+import { mlpField } from '../models/implicit/mlp-field.ts';
 import { argNum, gc, heapUsed, round, timeMs } from './_util.ts';
 import { jsVsWasm } from './_flops.ts';
 
@@ -19,6 +20,9 @@ const OPTS = { method: 'dopri5', rtol: 1e-6, atol: 1e-6 } as const;
 
 /** y' = tanh(tanh(y W1 + b1) W2 + b2) W3 + b3 (autonomous; t unused). */
 const mlp: OdeFunc = (_t, y, [W1, b1, W2, b2, W3, b3]) => add(matmul(tanh(add(matmul(tanh(add(matmul(y, W1!), b1!)), W2!), b2!)), W3!), b3!);
+
+/** The same MLP as a known field (mlpField): odeint evaluates it and its VJP numerically, off the tape. */
+const known = mlpField(SIZES);
 
 /** PyTorch nn.Linear's default initialisation: W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
 function makeParams(seed: number): Tensor[] {
@@ -37,10 +41,10 @@ function problem(batch: number): { y0: Tensor; params: Tensor[] } {
 }
 
 /** One forward + backward; returns the stats. */
-function forwardBackward(batch: number, adjoint: boolean, y0: Tensor, params: Tensor[]): ReturnType<typeof odeint>['stats'] {
+function forwardBackward(batch: number, adjoint: boolean, y0: Tensor, params: Tensor[], f: OdeFunc = mlp): ReturnType<typeof odeint>['stats'] {
   const ps = params.map((p) => p.detach().requireGrad());
   const y0l = y0.detach().requireGrad();
-  const { y, stats } = odeint(mlp, y0l, [0, 1], ps, { ...OPTS, adjoint });
+  const { y, stats } = odeint(f, y0l, [0, 1], ps, { ...OPTS, adjoint });
   backward(sum(square(y)));
   if (!ps[0]!.grad) throw new Error(`bench ode: no gradient (batch ${batch})`);
   return stats;
@@ -83,10 +87,10 @@ const TORCHDIFFEQ_MS: Record<number, number> = { 1: 8.96, 64: 16.0 };
  * process; flops of the MLP's matmuls (forward evaluations: 2 B (8*64 + 64*64 + 64*8) each;
  * each backward vjp: twice that) as GFLOP/s; and the ratio to torchdiffeq.
  */
-function kernelsCompare(batch: number, reps: number): Record<string, unknown> {
+function kernelsCompare(batch: number, reps: number, f: OdeFunc = mlp): Record<string, unknown> {
   const { y0, params } = problem(batch);
-  const stats = forwardBackward(batch, true, y0, params);
-  const t = jsVsWasm(() => void forwardBackward(batch, true, y0, params), reps, 3);
+  const stats = forwardBackward(batch, true, y0, params, f);
+  const t = jsVsWasm(() => void forwardBackward(batch, true, y0, params, f), reps, 3);
   const perEval = 2 * batch * (8 * 64 + 64 * 64 + 64 * 8);
   const flops = perEval * (stats.nfeForward + 2 * stats.nfeBackward);
   const ref = TORCHDIFFEQ_MS[batch];
@@ -158,9 +162,14 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     batch1: timing(1, Math.max(reps, 9)),
     batch64: timing(64, reps),
     kernels: {
-      note: 'JS vs wasm SIMD kernels, medians of runs in turns in one process (threads do not apply: f is a user closure on the tape)',
+      note: 'adjoint forward+backward, JS vs wasm SIMD kernels, medians of runs in turns in one process; f a closure of tape ops',
       batch1: kernelsCompare(1, Math.max(reps, 15)),
       batch64: kernelsCompare(64, Math.max(reps, 9)),
+    },
+    mlpField: {
+      note: 'the same MLP as a known field (mlpField([8, 64, 64, 8])): odeint evaluates it and its VJP numerically, off the tape',
+      batch1: kernelsCompare(1, Math.max(reps, 15), known),
+      batch64: kernelsCompare(64, Math.max(reps, 9), known),
     },
     peakMemory: peakBatch > 0 ? peakMemory(peakBatch) : 'skipped (--peak-batch 0)',
   };

@@ -21,6 +21,7 @@ export function cartpole(theta: Tensor = tensor([...CARTPOLE.params]), dt: numbe
   if (theta.size !== 4) throw new Error(`cartpole: theta must hold [g, m_cart, m_pole, l], got ${theta.size} values`);
   return {
     name: 'cartpole',
+    remote: { module: import.meta.url, name: 'cartpoleFromParams', options: { dt } },
     nx: 5,
     nu: 1,
     params: [theta],
@@ -128,4 +129,9 @@ export function cartpoleState(x: readonly number[], xdot: readonly number[], th:
   const d = new Float64Array(B * 5);
   for (let i = 0; i < B; i++) d.set([x[i]!, xdot[i]!, Math.cos(th[i]!), Math.sin(th[i]!), thdot[i]!], 5 * i);
   return new Tensor(d, [B, 5]);
+}
+
+/** Rebuilds `cartpole(params[0], options.dt)` (the factory of its Dynamics.remote, for worker threads). */
+export function cartpoleFromParams(params: Tensor[], options: unknown): Dynamics {
+  return cartpole(params[0], (options as { dt?: number } | undefined)?.dt);
 }

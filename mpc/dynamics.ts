@@ -55,6 +55,22 @@ export interface Dynamics {
    * takes its second-order terms from central differences of vector-Jacobian products.
    */
   firstOrderOnly?: boolean;
+  /**
+   * How a worker thread rebuilds these dynamics, for `mpc`'s `threads`: the module to import
+   * and the name of the factory it exports, called as factory(params, options) with the
+   * parameters' values (as tensors) and `options` (structured-clonable). The factory must
+   * return dynamics that compute what these compute. Absent: the batch stays on one thread.
+   */
+  remote?: RemoteDynamics;
+}
+
+/** See `Dynamics.remote`. */
+export interface RemoteDynamics {
+  /** Module specifier a worker can import (e.g. `import.meta.url` of the module defining the dynamics). */
+  module: string;
+  /** Name of the factory export: (params: Tensor[], options) => Dynamics. */
+  name: string;
+  options?: unknown;
 }
 
 /** A StepContext for rows given as (time, item) pairs. */

@@ -7,10 +7,12 @@ import { ShapeError, Tensor, customOp, fmtShape, type TensorLike } from '../sim/
 import { expandQuadCost, type Cost } from './cost.ts';
 import type { Dynamics } from './dynamics.ts';
 import { MpcError } from './errors.ts';
-import { solveIlqr, type IlqrOptions, type IlqrSolution, type IlqrStatus } from './ilqr.ts';
+import { solveIlqr, type IlqrOptions, type IlqrProblem, type IlqrSolution, type IlqrStatus } from './ilqr.ts';
 import { implicitBackward, type BackwardInfo } from './implicit.ts';
 import type { LqrDims } from './lqr.ts';
 import { unrolledMpc } from './unrolled.ts';
+import { mpcThreadCount, solveIlqrParallel } from './parallel.ts';
+import { checkThreads, threadsUnavailable } from '../models/implicit/worker-pool.ts';
 
 /** A batch of box-constrained optimal control problems. */
 export interface MpcProblem {
@@ -47,6 +49,13 @@ export interface MpcOptions extends IlqrOptions {
    * uses the Gauss-Newton backward for that item and lists it in `backwardInfo`; 'raise' throws.
    */
   onIndefiniteBackward?: 'gauss-newton' | 'raise';
+  /**
+   * Worker threads for the forward solve (default IMPULSE_THREADS or the core count): the
+   * batch is split into contiguous item ranges when the dynamics can be rebuilt in a worker
+   * (`Dynamics.remote`; pendulum and cartpole can), the cost is quadratic, no trace is asked
+   * and the batch is large enough; results are bit for bit those of one thread.
+   */
+  threads?: number;
 }
 
 /** Result of `mpc`: the solution on the tape and a report per batch item. */
@@ -155,6 +164,7 @@ export function prepareProblem(p: MpcProblem, opts: MpcOptions): PreparedProblem
  */
 export function mpc(p: MpcProblem, opts: MpcOptions = {}): MpcResult {
   const prep = prepareProblem(p, opts);
+  const wantThreads = checkThreads(opts.threads, 'mpc');
   if (opts.backward === 'unrolled') return unrolledMpc(p, prep, opts);
   const { B, T, n, m } = prep.dims;
   const nt = n + m;
@@ -172,21 +182,20 @@ export function mpc(p: MpcProblem, opts: MpcOptions = {}): MpcResult {
     inputs,
     (ins) => {
       quad = cost.kind === 'quad' ? expandQuadCost({ kind: 'quad', C: ins[1]!, c: ins[2]! }, B, T, nt) : undefined;
-      sol = solveIlqr(
-        {
-          dims: prep.dims,
-          dynamics: dyn,
-          dynParams: ins.slice(off, off + nDyn),
-          cost,
-          costParams: ins.slice(off + nDyn),
-          quad,
-          x_init: ins[0]!.data,
-          u_lower: prep.lower,
-          u_upper: prep.upper,
-          u_init: prep.uInit,
-        },
-        opts,
-      );
+      const ilqr: IlqrProblem = {
+        dims: prep.dims,
+        dynamics: dyn,
+        dynParams: ins.slice(off, off + nDyn),
+        cost,
+        costParams: ins.slice(off + nDyn),
+        quad,
+        x_init: ins[0]!.data,
+        u_lower: prep.lower,
+        u_upper: prep.upper,
+        u_init: prep.uInit,
+      };
+      const threads = mpcThreadCount(wantThreads, ilqr, opts) > 1 && threadsUnavailable() === null ? mpcThreadCount(wantThreads, ilqr, opts) : 1;
+      sol = threads > 1 ? solveIlqrParallel(ilqr, opts, threads) : solveIlqr(ilqr, opts);
       return [new Tensor(sol.x, [B, T, n]), new Tensor(sol.u, [B, T, m]), new Tensor(sol.objective, [B])];
     },
     (gs, ins) => {

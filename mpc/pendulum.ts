@@ -21,6 +21,7 @@ export function pendulum(theta: Tensor = tensor([...PENDULUM.params]), dt: numbe
   if (theta.size !== 3) throw new Error(`pendulum: theta must hold [g, m, l], got ${theta.size} values`);
   return {
     name: 'pendulum',
+    remote: { module: import.meta.url, name: 'pendulumFromParams', options: { dt } },
     nx: 3,
     nu: 1,
     params: [theta],
@@ -105,4 +106,9 @@ export function pendulumState(th: readonly number[], thdot: readonly number[]): 
     d[3 * i + 2] = thdot[i]!;
   });
   return new Tensor(d, [th.length, 3]);
+}
+
+/** Rebuilds `pendulum(params[0], options.dt)` (the factory of its Dynamics.remote, for worker threads). */
+export function pendulumFromParams(params: Tensor[], options: unknown): Dynamics {
+  return pendulum(params[0], (options as { dt?: number } | undefined)?.dt);
 }

@@ -4,6 +4,7 @@
 // forward sensitivities, on the seed's Lorenz system, a batched neural ODE and a time-dependent field.
 import { Rng, Tensor, add, matmul, mul, neg, randn, registerGradcheck, reshape, sin, slice, stack, sub, tanh, tensor } from '../../sim/core/index.ts';
 import { odeint, odeintSensitivities, type OdeFunc } from './ode.ts';
+import { mlpField } from './mlp-field.ts';
 
 /**
  * The seed's Lorenz system: (x, y, z)' = (sigma (y - x), x (rho - z) - y, x y - beta z) with
@@ -89,4 +90,28 @@ registerGradcheck('implicit.ode.sensitivities_double_backward', () => ({
 registerGradcheck('implicit.ode.sensitivities_time_dependent', () => ({
   fn: (y0, a, w, ts) => odeintSensitivities(forcedDecay, y0!, ts!, [a!, w!], { rtol: 1e-11, atol: 1e-11 }).y,
   inputs: forcedInputs(),
+}));
+
+/** Inputs of a known MLP field [3, 16, 16, 3] on a batch of 16 (its middle layer is 4096 multiply-adds: the wasm GEMM path). */
+const mlpFieldInputs = (): Tensor[] => {
+  const rng = new Rng(12);
+  return [
+    randn([16, 3], rng),
+    mul(randn([3, 16], rng), 0.5),
+    mul(randn([16], rng), 0.1),
+    mul(randn([16, 16], rng), 0.25),
+    mul(randn([16], rng), 0.1),
+    mul(randn([16, 3], rng), 0.25),
+    mul(randn([3], rng), 0.1),
+  ];
+};
+
+registerGradcheck('implicit.ode.adjoint_dopri5_mlp_field_tanh', () => ({
+  fn: (y0, ...ps) => odeint(mlpField([3, 16, 16, 3]), y0!, [0, 0.5, 1], ps, tight).y,
+  inputs: mlpFieldInputs(),
+}));
+
+registerGradcheck('implicit.ode.adjoint_dopri5_mlp_field_softplus', () => ({
+  fn: (y0, W1, b1, W2, b2) => odeint(mlpField([3, 4, 3], { activation: 'softplus' }), y0!, [0, 1], [W1!, b1!, W2!, b2!], tight).y,
+  inputs: mlpInputs().slice(0, 5),
 }));

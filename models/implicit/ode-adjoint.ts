@@ -2,6 +2,7 @@
 // only as checkpoints; the backward re-integrates z forward inside one checkpoint segment at a
 // time (dense output) while it integrates [a, dL/dtheta, dL/dt0] backward with VJPs of f.
 import { Tensor, fmtShape, gradients, noGrad, sameShape, scalar, ShapeError, withGradMode } from '../../sim/core/index.ts';
+import type { MlpKernel } from './mlp-field.ts';
 import { type Dyn, type OdeFunc, type StepRecord, type Tableau, assertFinite, denseDopri5, denseHermite, rkStep, solve, val } from './ode-solvers.ts';
 
 /** Figures of the adjoint backward pass (accumulated over backward calls). */
@@ -219,6 +220,8 @@ export function foreignLeaf(out: Tensor, known: ReadonlySet<Tensor>): Tensor | n
 /** Everything the adjoint backward needs from the forward call. */
 export interface AdjointProblem {
   f: OdeFunc;
+  /** f's numeric kernel when f is a known MLP field (its VJP is then evaluated off the tape). */
+  mlp?: MlpKernel | null;
   params: readonly Tensor[];
   shape: readonly number[];
   tab: Tableau;
@@ -272,7 +275,19 @@ export function adjointBackward(p: AdjointProblem, gY: Tensor): { gy0: Tensor; g
   const gradLeaves = leaves.filter((_, k) => p.wantParams[k]);
   let checkedForeign = false;
 
-  const dyn: Dyn = (tS, s, step) => {
+  const kernel = p.mlp ?? null;
+  const fOut = new Float64Array(n);
+  const mlpDynAdj: Dyn = (tS, s, step) => {
+    const t = val(tS);
+    const ds = new Float64Array(m);
+    kernel!.forward(p.traj!.at(t), fOut);
+    stats.nfeAdjoint++;
+    kernel!.vjp(s.data, ds, 0, pOff, -1); // f is autonomous: dL/dt0 gets nothing
+    assertFinite(ds, where, 'the vector-Jacobian product of f', t, step);
+    return new Tensor(ds, [m]);
+  };
+
+  const tapeDyn: Dyn = (tS, s, step) => {
     const t = val(tS);
     const z = p.traj!.at(t);
     const a = new Tensor(s.data.subarray(0, n), shape);
@@ -317,6 +332,7 @@ export function adjointBackward(p: AdjointProblem, gY: Tensor): { gy0: Tensor; g
     assertFinite(ds, where, 'the vector-Jacobian product of f', t, step);
     return new Tensor(ds, [m]);
   };
+  const dyn = kernel ? mlpDynAdj : tapeDyn;
 
   const gTs = p.wantTimes ? new Float64Array(T) : null;
   const s = new Float64Array(m);

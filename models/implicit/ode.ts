@@ -3,7 +3,8 @@
 // the solver's ops. Solvers: ode-solvers.ts; adjoint: ode-adjoint.ts; sensitivities: ode-sensitivity.ts.
 import { Tensor, anyNeedsGrad, isGradEnabled, noGrad, recordN, reshape, slice, stack } from '../../sim/core/index.ts';
 import { type AdjointStats, ForwardTrajectory, adjointBackward, assertFirstOrder, emptyAdjointStats } from './ode-adjoint.ts';
-import { type OdeFunc, type OdeMethod, type OdeOptions, type Sc, prepare, solve, userDyn } from './ode-solvers.ts';
+import { type Dyn, type NfeCounter, type OdeFunc, type OdeMethod, type OdeOptions, type Sc, prepare, solve, userDyn } from './ode-solvers.ts';
+import { MlpKernel, batchOf, checkMlpParams, mlpDyn, mlpSpecOf } from './mlp-field.ts';
 
 export { OdeError, type OdeErrorKind, type OdeFunc, type OdeMethod, type OdeOptions } from './ode-solvers.ts';
 export type { AdjointStats } from './ode-adjoint.ts';
@@ -63,7 +64,10 @@ export function odeint(f: OdeFunc, y0: Tensor, ts: Tensor | readonly number[], p
   const inputs = [y0, ...params, tsT];
   const onTape = isGradEnabled() && anyNeedsGrad(inputs);
   const counter = { nfe: 0 };
-  const dyn = userDyn(f, params, y0.shape, counter, where);
+  // a known MLP field (mlpField) is evaluated numerically off the tape wherever the tape is not needed
+  const mlp = knownMlp(f, y0, params, where);
+  const numeric = (c: NfeCounter, w: string): Dyn => (mlp ? mlpDyn(mlp, y0.shape, c, w) : userDyn(f, params, y0.shape, c, w));
+  const dyn = adjoint || !onTape ? numeric(counter, where) : userDyn(f, params, y0.shape, counter, where);
   const stats: OdeStats = {
     method: tab.name,
     mode: adjoint ? 'adjoint' : 'backprop',
@@ -85,9 +89,7 @@ export function odeint(f: OdeFunc, y0: Tensor, ts: Tensor | readonly number[], p
   const every = opts.checkpoints ?? 16;
   const bstats = onTape ? emptyAdjointStats(every) : null;
   const recCounter = { nfe: 0 };
-  const traj = bstats
-    ? new ForwardTrajectory(tab, userDyn(f, params, y0.shape, recCounter, `${where} adjoint backward (re-integrating the forward)`), every, bstats)
-    : null;
+  const traj = bstats ? new ForwardTrajectory(tab, numeric(recCounter, `${where} adjoint backward (re-integrating the forward)`), every, bstats) : null;
   const res = noGrad(() => solve({ ...base, t0: P.ts[0]!, times: P.ts.slice(1), step: P.step, onStep: traj ? (r) => traj.record(r) : undefined }));
   Object.assign(stats, { nfeForward: counter.nfe, acceptedSteps: res.accepted, rejectedSteps: res.rejected, backward: bstats });
   const n = y0.size;
@@ -103,6 +105,7 @@ export function odeint(f: OdeFunc, y0: Tensor, ts: Tensor | readonly number[], p
     const r = adjointBackward(
       {
         f,
+        mlp,
         params,
         shape: y0.shape,
         tab,
@@ -127,4 +130,16 @@ export function odeint(f: OdeFunc, y0: Tensor, ts: Tensor | readonly number[], p
     return [y0.requiresGrad ? r.gy0 : null, ...r.gParams, r.gTs];
   });
   return { y: out, stats };
+}
+
+/** A numeric kernel for f when f is a known MLP field that fits y0 and params (checked), else null. */
+function knownMlp(f: OdeFunc, y0: Tensor, params: readonly Tensor[], where: string): MlpKernel | null {
+  const spec = mlpSpecOf(f);
+  if (!spec || batchOf(spec, y0.shape) < 1) return null;
+  checkMlpParams(spec, params, where);
+  return new MlpKernel(
+    spec,
+    batchOf(spec, y0.shape),
+    params.map((p) => p.data),
+  );
 }

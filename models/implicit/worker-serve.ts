@@ -1,6 +1,6 @@
 // The worker side of worker-pool.ts: receives jobs on its port, imports the job's module,
-// runs its task function with a progress callback, posts the answer (buffers transferred)
-// and signals completion through the shared control array. An exception becomes an error
+// runs its task function (sync, or async when it imports modules of its own) with a progress
+// callback, posts the answer (buffers transferred) and signals completion through the shared control array. An exception becomes an error
 // answer; a worker that exits (process.exit, fatal error) is marked dead by the exit handler
 // of its bootstrap (worker-pool.ts), so the blocked caller learns of it at once.
 import type { MessagePort } from 'node:worker_threads';
@@ -10,7 +10,7 @@ import type { WorkerAnswer, WorkerJob } from './worker-pool.ts';
 const DONE = 1;
 
 /** A task function: runs on its payload, calling `progress(k)` after each of its k items. */
-export type WorkerTask = (payload: unknown, progress: (done: number) => void) => WorkerAnswer<unknown>;
+export type WorkerTask = (payload: unknown, progress: (done: number) => void) => WorkerAnswer<unknown> | Promise<WorkerAnswer<unknown>>;
 
 /** Starts serving (called once by the worker's bootstrap). */
 export function serve(data: { port: MessagePort; ctrl: Int32Array }): void {
@@ -29,7 +29,7 @@ export function serve(data: { port: MessagePort; ctrl: Int32Array }): void {
       }
       const fn = mod[job.fn] as WorkerTask | undefined;
       if (typeof fn !== 'function') throw new Error(`${job.module} exports no function ${job.fn}`);
-      const { result, transfer } = fn(job.payload, progress);
+      const { result, transfer } = await fn(job.payload, progress);
       port.postMessage({ result }, [...new Set(transfer)]);
     } catch (e) {
       port.postMessage({ error: (e as Error)?.stack ?? String(e) });

@@ -9,4 +9,5 @@ export { triangularSolve, type TriangularSolveOptions } from './triangular.ts';
 export { qr, lstsq, type QRResult } from './qr.ts';
 export { eigh, EIGH_DEGENERATE_RTOL, type EighResult } from './eigh.ts';
 export { gemm, gemmBatch, gramLower } from './gemm.ts';
+export { tanhArray } from './vector-math.ts';
 export { kernelBackend, setKernelBackend, type KernelBackendInfo } from './wasm/loader.ts';

@@ -23,6 +23,12 @@ export interface KernelExports {
   gemm(a: number, b: number, c: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, accumulate: number): void;
   gemmBatch(count: number, a: number, strideA: number, b: number, strideB: number, c: number, M: number, K: number, N: number): void;
   peakLoop(iters: number, x: number, y: number): number;
+  tanhInPlace(x: number, n: number): void;
+  tanhBackward(h: number, g: number, out: number, n: number): void;
+  setRows(out: number, b: number, B: number, q: number): void;
+  colSums(g: number, out: number, B: number, q: number, scale: number): void;
+  gemmTN(a: number, b: number, c: number, M: number, K: number, N: number, scale: number): void;
+  gemmNT(a: number, b: number, c: number, M: number, N: number, K: number): void;
 }
 
 /** First byte the JS side allocates from (the module's own data lies below). */
@@ -108,6 +114,8 @@ export interface KernelBackendInfo {
 
 let mode: 'auto' | 'js' = process.env.IMPULSE_KERNELS === 'js' ? 'js' : 'auto';
 let loaded: WasmKernels | null | undefined;
+let compiled: WebAssembly.Module | null = null;
+const privateInstances = new Map<string, WasmKernels>();
 let loadInfo: KernelBackendInfo | null = null;
 let warned = false;
 
@@ -131,6 +139,7 @@ function load(): WasmKernels | null {
     rebuildIfStale(path);
     if (!existsSync(path)) throw new Error(`${path} is missing (run npm run build)`);
     const module = new WebAssembly.Module(readFileSync(path));
+    compiled = module;
     loadInfo = { active: 'wasm-simd', module: path };
     return new WasmKernels(module);
   } catch (e) {
@@ -153,6 +162,22 @@ export function wasmKernels(): WasmKernels | null {
   if (mode === 'js') return null;
   if (loaded === undefined) loaded = load();
   return loaded;
+}
+
+/**
+ * A separate instance of the kernels (its own linear memory) for a user that keeps data
+ * resident between calls (e.g. a layer's weights for a whole solve), so the shared instance's
+ * stack allocator is never held; one per `owner` name, made on first use. Null when the JS
+ * kernels are active.
+ */
+export function privateKernels(owner: string): WasmKernels | null {
+  if (!wasmKernels() || !compiled) return null;
+  let k = privateInstances.get(owner);
+  if (!k) {
+    k = new WasmKernels(compiled);
+    privateInstances.set(owner, k);
+  }
+  return k;
 }
 
 /**

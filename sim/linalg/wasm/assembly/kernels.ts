@@ -481,6 +481,131 @@ export function gemmBatch(count: i32, a: usize, strideA: i32, b: usize, strideB:
 }
 
 // ---------------------------------------------------------------------------------------
+// vector math and the MLP layers of the ODE layer's known fields (models/implicit/mlp-field.ts)
+
+const INV_LN2: f64 = 1.4426950408889634; // 1/ln 2
+const LN2_HI: f64 = 6.93147180369123816490e-1; // ln 2 split so that k * LN2_HI is exact for |k| < 2^11
+const LN2_LO: f64 = 1.90821492927058770002e-10;
+const E2: f64 = 0.5; // 1/2!
+const E3: f64 = 0.16666666666666666; // 1/3!
+const E4: f64 = 0.041666666666666664; // 1/4!
+const E5: f64 = 0.008333333333333333; // 1/5!
+const E6: f64 = 0.001388888888888889; // 1/6!
+const E7: f64 = 0.0001984126984126984; // 1/7!
+const E8: f64 = 2.48015873015873e-05; // 1/8!
+const E9: f64 = 2.7557319223985893e-06; // 1/9!
+const E10: f64 = 2.755731922398589e-07; // 1/10!
+const E11: f64 = 2.505210838544172e-08; // 1/11!
+const E12: f64 = 2.08767569878681e-09; // 1/12!
+const E13: f64 = 1.6059043836821613e-10; // 1/13!
+const E14: f64 = 1.1470745597729725e-11; // 1/14!
+
+/**
+ * expm1 on two lanes for |x| <= 40: x = k ln2 + r with |r| <= ln2 / 2 (Cody-Waite), expm1(r)
+ * by its Taylor series to r^14/14! (truncation below 2^-56 relative), then
+ * expm1(x) = 2^k expm1(r) + (2^k - 1), where 2^k - 1 is exact.
+ */
+@inline
+function expm1v(x: v128): v128 {
+  const k = f64x2.nearest(f64x2.mul(x, f64x2.splat(INV_LN2)));
+  const r = f64x2.sub(f64x2.sub(x, f64x2.mul(k, f64x2.splat(LN2_HI))), f64x2.mul(k, f64x2.splat(LN2_LO)));
+  let p = f64x2.splat(E14);
+  p = f64x2.add(f64x2.splat(E13), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E12), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E11), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E10), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E9), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E8), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E7), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E6), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E5), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E4), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E3), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(E2), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(1.0), f64x2.mul(r, p));
+  p = f64x2.mul(r, p);
+  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
+  const two = i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52); // the bits of 2^k
+  return f64x2.add(f64x2.mul(two, p), f64x2.sub(two, f64x2.splat(1.0)));
+}
+
+/**
+ * tanh on two lanes: tanh|x| = u / (u + 2) with u = expm1(2|x|) (|x| clamped to 20, where
+ * tanh rounds to 1), and x's sign put back; NaN stays NaN, +-Inf gives +-1, -0 gives -0.
+ */
+@inline
+function tanh2(v: v128): v128 {
+  const a = f64x2.min(f64x2.abs(v), f64x2.splat(20.0));
+  const u = expm1v(f64x2.add(a, a));
+  const t = f64x2.div(u, f64x2.add(u, f64x2.splat(2.0)));
+  return v128.or(t, v128.and(v, i64x2.splat(0x8000000000000000)));
+}
+
+/** x[0..n) = tanh(x[0..n)) in place (two lanes; accurate to a few ulp). */
+export function tanhInPlace(x: usize, n: i32): void {
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = x + ((<usize>i) << 3);
+    v128.store(o, tanh2(v128.load(o)));
+  }
+  if (i < n) {
+    const o = x + ((<usize>i) << 3);
+    store<f64>(o, f64x2.extract_lane(tanh2(f64x2.splat(load<f64>(o))), 0));
+  }
+}
+
+/** out[0..n) = g * (1 - h^2): the cotangent before a tanh from its output h and the cotangent g after it. */
+export function tanhBackward(h: usize, g: usize, out: usize, n: i32): void {
+  const one = f64x2.splat(1.0);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = (<usize>i) << 3;
+    const hv = v128.load(h + o);
+    v128.store(out + o, f64x2.mul(v128.load(g + o), f64x2.sub(one, f64x2.mul(hv, hv))));
+  }
+  if (i < n) {
+    const o = (<usize>i) << 3;
+    const hv = load<f64>(h + o);
+    store<f64>(out + o, load<f64>(g + o) * (1.0 - hv * hv));
+  }
+}
+
+/** Each of the B rows of out (B x q) = the row vector b (q). */
+export function setRows(out: usize, b: usize, B: i32, q: i32): void {
+  for (let r = 0; r < B; r++) memory.copy(at(out, r, 0, q), b, (<usize>q) << 3);
+}
+
+/** out[0..q) = scale * the column sums of g (B x q), rows added in order. */
+export function colSums(g: usize, out: usize, B: i32, q: i32, scale: f64): void {
+  memory.fill(out, 0, (<usize>q) << 3);
+  for (let r = 0; r < B; r++) axpyNeg(-1.0, at(g, r, 0, q), out, q);
+  if (scale != 1) for (let j = 0; j < q; j++) store<f64>(out + ((<usize>j) << 3), scale * load<f64>(out + ((<usize>j) << 3)));
+}
+
+/**
+ * C (K x N) = Aᵀ B scaled, for A (M x K) and B (M x N): for each row r, C's row i gets
+ * (scale A[r, i]) B's row r, the same expression per entry as the JS kernel (bit-identical).
+ */
+export function gemmTN(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, scale: f64): void {
+  for (let i = 0; i < K; i++) memory.fill(at(c, i, 0, N), 0, (<usize>N) << 3);
+  for (let r = 0; r < M; r++) {
+    const br = at(b, r, 0, N);
+    for (let i = 0; i < K; i++) {
+      const v = scale * load<f64>(at(a, r, i, K));
+      if (v != 0) axpyNeg(-v, br, at(c, i, 0, N), N);
+    }
+  }
+}
+
+/** C (M x K) = A Bᵀ for A (M x N) and B (K x N): rows against rows (two-lane dot products). */
+export function gemmNT(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32): void {
+  for (let r = 0; r < M; r++) {
+    const ar = at(a, r, 0, N);
+    for (let i = 0; i < K; i++) store<f64>(at(c, r, i, K), dotv(ar, at(b, i, 0, N), N));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // peak
 
 /**
