@@ -1,5 +1,5 @@
 // Benchmark of the terrain robot (`npm run bench -- terrain [--robots B] [--threads N]
-// [--grad-robots G] [--samples S]`): batched five-second rollouts of the engine's tracked
+// [--grad-robots G] [--samples S] [--reps R] [--warmup W]`): batched five-second rollouts of the engine's tracked
 // robot on heightmap terrain (ego/terrain/engine.ts), in trajectories per second, forward and
 // forward + backward (gradient of the time-weighted trajectory loss with respect to the
 // height, friction and stiffness maps), in this thread and over N worker threads; and the
@@ -70,6 +70,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const threads = argInt(args, 'threads', 2, 1);
   const nSamples = argInt(args, 'samples', 4, 0);
   const reps = argInt(args, 'reps', 3, 1);
+  // each worker thread is its own V8 isolate with its own JIT: it needs a few runs of its own
+  // before it runs optimised code (one warm-up run left the threaded figures 30-40% low)
+  const warmup = argInt(args, 'warmup', 3, 1);
+  const warm = async (fn: () => unknown): Promise<void> => {
+    for (let i = 0; i < warmup; i++) await fn();
+  };
   const tiles = Array.from({ length: 8 }, (_, i) => generateTerrain(spec, 999, i));
   const robots = robotsOn(tiles, B);
   const gRobots = robots.slice(0, G);
@@ -77,7 +83,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
 
   // this thread
   const w = buildBatch(spec, tiles, robots);
-  noGrad(() => rolloutBatch(w)); // warm-up
+  await warm(() => noGrad(() => rolloutBatch(w)));
   const fwdMs = await timeIt(() => noGrad(() => rolloutBatch(w)), reps);
   const wg = buildBatch(spec, tiles, gRobots);
   const truth = (() => {
@@ -103,17 +109,24 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const r = rolloutBatch(wg, { maps: { terrainHeights: h, terrainMu: mu, terrainKe: ke } });
     backward(trajectoryLoss(r, truth, spec.recordDt));
   };
+  await warm(fwdBwd);
   const fwdBwdMs = await timeIt(fwdBwd, reps);
 
   // worker threads
   const pool = new RolloutPool(threads);
   let threaded: Record<string, unknown>;
   try {
-    await pool.run({ spec, terrains: tiles, robots, mode: 'forward' }); // warm-up (thread start, JIT)
+    await warm(() => pool.run({ spec, terrains: tiles, robots, mode: 'forward' })); // thread start, JIT
     const tFwd = await timeIt(() => pool.run({ spec, terrains: tiles, robots, mode: 'forward' }), reps);
-    await pool.run({ spec, terrains: tiles, robots: gRobots, mode: 'grad', truth });
+    await warm(() => pool.run({ spec, terrains: tiles, robots: gRobots, mode: 'grad', truth }));
     const tGrad = await timeIt(() => pool.run({ spec, terrains: tiles, robots: gRobots, mode: 'grad', truth }), reps);
-    threaded = { threads: pool.size, forward: rates(B, tFwd), forwardBackward: rates(G, tGrad) };
+    threaded = {
+      threads: pool.size,
+      forward: rates(B, tFwd),
+      forwardBackward: rates(G, tGrad),
+      // wall-time speed-up over this thread (the world build and the thread messages count on the threads' side)
+      speedup: { forward: round(fwdMs.wall / tFwd.wall, 2), forwardBackward: round(fwdBwdMs.wall / tGrad.wall, 2) },
+    };
   } finally {
     await pool.close();
   }

@@ -77,6 +77,8 @@ export const runMetricsSchema = z.object({
   selection: z.record(z.string(), z.object({ bestEpoch: z.number().int().nonnegative(), valAde: metric })).optional(),
   seeds: z.array(seedSummarySchema).optional(),
   dataEfficiency: z.array(dataEfficiencySchema).optional(),
+  /** The same models on an out-of-distribution set (terrain runs: terrains with obstacle kinds not seen in training). */
+  ood: z.object({ samples: z.number().int().nonnegative(), models: z.array(modelMetricsSchema) }).optional(),
 });
 
 /** One epoch of one model in history.json. */

@@ -166,6 +166,16 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
         ...(split && Object.keys(split).length ? [keyValueTable(split, ['split', 'value'])] : []),
       ],
     });
+    const ood = run.metrics.ood;
+    if (ood?.models.length) {
+      const t = metricsTable({ ...run.metrics, models: ood.models }, miss);
+      sections.push({
+        id: 'ood',
+        heading: 'Metrics on the out-of-distribution set',
+        text: `The same models on ${ood.samples} samples unlike the training data (terrain runs: obstacle kinds never seen in training).`,
+        tables: [{ ...t, note: [t.note, 'Not used for training or for choosing the epoch.'].filter(Boolean).join(' ') }],
+      });
+    }
   } else if (preds) sections.push({ id: 'metrics', heading: 'Metrics on the test split', tables: [predictionMetricsTable(preds, miss)] });
   if (svgs.has('paths'))
     sections.push({

@@ -25,6 +25,15 @@ export const terrainConfigSchema = z
     heightWeight: z.number().nonnegative().default(1),
     /** Cells of the heightmap term: 'all' (the true height is known on every cell of a generated terrain) or 'seen' (only where the sensor saw). */
     heightCells: z.enum(['all', 'seen']).default('all'),
+    /** Friction and stiffness of the CNN: 'map' (a value per cell) or 'global' (one value per terrain; see createTerrainNet). */
+    materials: z.enum(['map', 'global']).default('map'),
+    /** Kernel size of the CNN's full-resolution filter of the sensor map added to the height correction (0: none; see createTerrainNet). */
+    heightFilter: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .refine((k) => k === 0 || k % 2 === 1, 'must be 0 or odd'),
     /** Channels of the CNN's hidden convolutions. */
     channels: z.number().int().positive().default(16),
     /** Pure NN: hidden widths, epochs (it is cheap: many more than the CNN), batch size, learning rate. */

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { gradients } from '../../sim/core/index.ts';
 import { initTf, tfOp, toTf } from '../../models/index.ts';
 import { checkSetup, tiledCheckLoss } from './checks.ts';
-import { createTerrainNet, terrainModelLoss } from './model.ts';
+import type { Tensor as TfTensor } from '@tensorflow/tfjs';
+import { createTerrainNet, networkInput, terrainModelLoss } from './model.ts';
 import type { StoredSample } from './format.ts';
 import { TerrainShapeError } from './errors.ts';
 
@@ -86,4 +87,37 @@ test('the CNN -> engine loss reaches every layer and a few Adam steps lower it; 
     () => terrainModelLoss(tf, other, spec, samples),
     (e: Error) => e instanceof TerrainShapeError && /terrain model input: grid 7 x 8/.test(e.message),
   );
+});
+
+test("materials 'global' with a height filter: zero output before training; after Adam steps one friction and one stiffness per terrain, heights per cell", async () => {
+  const { tf } = await initTf('cpu');
+  const { spec, samples } = smallSamples();
+  const net = createTerrainNet(tf, spec, { channels: 4, seed: 3, materials: 'global', heightFilter: 3 });
+  const { input } = networkInput(tf, spec, samples);
+  const out0 = net.predict(input) as TfTensor;
+  assert.equal(tf.max(tf.abs(out0)).dataSync()[0], 0, 'the untrained model is the physics-default baseline');
+  const opt = tf.train.adam(0.02);
+  const losses: number[] = [];
+  for (let it = 0; it < 3; it++) {
+    const { value, grads } = tf.variableGrads(() => terrainModelLoss(tf, net, spec, samples) as never);
+    losses.push(value.dataSync()[0]!);
+    opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  assert.ok(losses[2]! < losses[0]!, `loss ${losses.join(' -> ')}`);
+  const out = net.predict(input) as TfTensor;
+  const [B, ny, nx] = out.shape as number[];
+  const d = out.dataSync();
+  for (let b = 0; b < B!; b++)
+    for (const ch of [1, 2]) {
+      const first = d[b * ny! * nx! * 3 + ch]!;
+      assert.notEqual(first, 0, `terrain ${b} channel ${ch} trained`);
+      for (let k = 0; k < ny! * nx!; k++) assert.equal(d[(b * ny! * nx! + k) * 3 + ch], first, `terrain ${b} channel ${ch} cell ${k}`);
+    }
+  const h = new Set(Array.from({ length: ny! * nx! }, (_, k) => d[k * 3]));
+  assert.ok(h.size > 1, 'the height correction varies over the map');
+  tf.dispose([input, out0, out]);
+  net.dispose();
+  assert.throws(() => createTerrainNet(tf, spec, { materials: 'patch' as never }), /materials 'patch' is not 'map' or 'global'/);
+  assert.throws(() => createTerrainNet(tf, spec, { heightFilter: 4 }), /heightFilter 4 is not 0 or an odd kernel size/);
 });

@@ -26,6 +26,18 @@ export interface TerrainNetOptions {
   seed?: number;
   /** Downsampling factor of the convolutions (default: 4, or the largest of 2 and 1 that divides both grid sizes). */
   coarse?: number;
+  /**
+   * 'map' (default): friction and stiffness maps cell by cell, like the height correction;
+   * 'global': one friction and one stiffness value per terrain (the trunk's features averaged
+   * over the map, then a dense layer), two degrees of freedom instead of two maps.
+   */
+  materials?: 'map' | 'global';
+  /**
+   * Kernel size of a full-resolution convolution of the input added to the height correction
+   * (0, the default: none). The coarse trunk cannot undo per-cell sensor noise; this filter can
+   * (a fixed 3 x 3 mean of the filled sensor map already removes much of the error it causes).
+   */
+  heightFilter?: number;
 }
 
 /** The default downsampling factor of a grid: 4, 2 or 1, the largest dividing both sizes. */
@@ -48,13 +60,43 @@ export function createTerrainNet(tf: TfModule, spec: TerrainSpec, opts: TerrainN
   const f = opts.coarse ?? coarseFactor(spec);
   const { nx, ny } = spec.grid;
   if (nx % f !== 0 || ny % f !== 0) throw new RangeError(`createTerrainNet: coarse factor ${f} does not divide the grid ${ny} x ${nx}`);
-  const m = tf.sequential();
-  m.add(tf.layers.averagePooling2d({ inputShape: [ny, nx, 2], poolSize: f, strides: f, padding: 'valid' }));
-  m.add(tf.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed }) }));
-  m.add(tf.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 1 }) }));
-  m.add(tf.layers.conv2d({ filters: 3, kernelSize: 1, padding: 'same', kernelInitializer: 'zeros', biasInitializer: 'zeros' }));
-  if (f > 1) m.add(tf.layers.upSampling2d({ size: [f, f], interpolation: 'bilinear' }));
-  return m;
+  const trunk = [
+    tf.layers.averagePooling2d({ inputShape: [ny, nx, 2], poolSize: f, strides: f, padding: 'valid' }),
+    tf.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed }) }),
+    tf.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 1 }) }),
+  ];
+  const materials = opts.materials ?? 'map';
+  const hf = opts.heightFilter ?? 0;
+  if (!Number.isInteger(hf) || hf < 0 || (hf > 0 && hf % 2 === 0)) throw new RangeError(`createTerrainNet: heightFilter ${hf} is not 0 or an odd kernel size`);
+  if (materials === 'map' && hf === 0) {
+    const m = tf.sequential();
+    for (const l of trunk) m.add(l);
+    m.add(tf.layers.conv2d({ filters: 3, kernelSize: 1, padding: 'same', kernelInitializer: 'zeros', biasInitializer: 'zeros' }));
+    if (f > 1) m.add(tf.layers.upSampling2d({ size: [f, f], interpolation: 'bilinear' }));
+    return m;
+  }
+  if (materials !== 'map' && materials !== 'global') throw new RangeError(`createTerrainNet: materials '${String(materials)}' is not 'map' or 'global'`);
+  const input = tf.input({ shape: [ny, nx, 2] });
+  type Sym = ReturnType<(typeof trunk)[number]['apply']>;
+  let x = input as unknown as Sym;
+  for (const l of trunk) x = l.apply(x);
+  const zeroConv = (filters: number, kernelSize: number): ReturnType<typeof tf.layers.conv2d> =>
+    tf.layers.conv2d({ filters, kernelSize, padding: 'same', kernelInitializer: 'zeros', biasInitializer: 'zeros' });
+  const up = (t: Sym): Sym => (f > 1 ? tf.layers.upSampling2d({ size: [f, f], interpolation: 'bilinear' }).apply(t) : t);
+  // the height channel: the coarse trunk's correction (+ the full-resolution filter of the input)
+  let h = up(zeroConv(1, 1).apply(x));
+  if (hf > 0) h = tf.layers.add().apply([h, zeroConv(1, hf).apply(input)] as never) as Sym;
+  let mat: Sym;
+  if (materials === 'map') mat = up(zeroConv(2, 1).apply(x));
+  else {
+    // one friction and one stiffness per terrain, broadcast to the grid
+    mat = tf.layers.globalAveragePooling2d({}).apply(x);
+    mat = tf.layers.dense({ units: 2, kernelInitializer: 'zeros', biasInitializer: 'zeros' }).apply(mat);
+    mat = tf.layers.reshape({ targetShape: [1, 1, 2] }).apply(mat);
+    mat = tf.layers.upSampling2d({ size: [ny, nx] }).apply(mat);
+  }
+  const out = tf.layers.concatenate({ axis: 3 }).apply([h, mat] as never);
+  return tf.model({ inputs: input, outputs: out as never });
 }
 
 /** Filled sensor maps by sensor-height array (a sample's input is filled once, not at every step). */

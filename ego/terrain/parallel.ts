@@ -65,16 +65,20 @@ export class RolloutPool {
   }
 
   /**
-   * Splits the robots evenly over the threads (each part keeps only the terrains its robots
-   * use), runs them, and joins the results in the original robot order.
+   * Splits the robots evenly over the threads, runs them, and joins the results in the original
+   * robot order. The robots are grouped by terrain before the split, so that each part keeps
+   * only about its share of the terrains: a part's Model holds the tiles its robots use, and the
+   * per-step cost of the terrain maps (and of their adjoints) grows with the tiled map's size.
    */
   async run(task: RolloutTask): Promise<RolloutTaskResult & { parts: number }> {
     const B = task.robots.length;
     const n = Math.min(this.workers.length, B);
     const per = Math.ceil(B / n);
     const t0 = performance.now();
+    // robot indices sorted by terrain (stable), cut into n runs of `per`
+    const order = Array.from({ length: B }, (_, i) => i).sort((a, b) => task.robots[a]!.tile - task.robots[b]!.tile || a - b);
     const jobs = Array.from({ length: n }, (_, k) => {
-      const idx = Array.from({ length: Math.min(per, B - k * per) }, (_, i) => k * per + i);
+      const idx = order.slice(k * per, Math.min(B, (k + 1) * per));
       const tiles = [...new Set(idx.map((i) => task.robots[i]!.tile))];
       const remap = new Map(tiles.map((t, j) => [t, j]));
       return {

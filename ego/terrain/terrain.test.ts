@@ -12,6 +12,7 @@ import RAPIER from '@dimforge/rapier3d-compat';
 import {
   DEFAULT_SPEC,
   ID_KINDS,
+  MATERIAL,
   OOD_KINDS,
   RolloutNonFiniteError,
   TerrainDataError,
@@ -205,7 +206,8 @@ test('RolloutPool: two worker threads give the in-process paths, loss and map gr
   const { spec, maps, robots } = checkSetup();
   const second = { heights: maps.heights.map((v) => 0.5 * v), friction: maps.friction, stiffness: maps.stiffness };
   const terrains = [maps, second];
-  const rb = [...robots, ...robots.map((r) => ({ ...r, tile: 1 }))];
+  // the terrains interleaved, so that the pool's grouping of robots by terrain reorders them
+  const rb = robots.flatMap((r) => [r, { ...r, tile: 1 }]);
   const truth = rb.map((r) => Float64Array.from({ length: 9 }, (_, k) => (r.pose0[k % 3]! as number) + (k % 3 === 0 ? 0.02 * Math.floor(k / 3) : 0)));
   // in process
   const w = buildBatch(spec, terrains, rb);
@@ -214,16 +216,28 @@ test('RolloutPool: two worker threads give the in-process paths, loss and map gr
     terrains.map((t) => t.heights),
     0,
   ).requireGrad();
-  const r = rolloutBatch(w, { maps: { terrainHeights: h } });
+  const mu = tiledTensor(
+    w,
+    terrains.map((t) => t.friction),
+    MATERIAL.defaultMu,
+  ).requireGrad();
+  const ke = tiledTensor(
+    w,
+    terrains.map((t) => t.stiffness),
+    MATERIAL.defaultKe,
+  ).requireGrad();
+  const r = rolloutBatch(w, { maps: { terrainHeights: h, terrainMu: mu, terrainKe: ke } });
   const loss = trajectoryLoss(r, truth, spec.recordDt);
   backward(loss);
   const pool = new RolloutPool(2);
   try {
     const fwd = await pool.run({ spec, terrains, robots: rb, mode: 'forward' });
     assert.equal(fwd.parts, 2);
+    // each robot is its own world; a terrain's tile offset may differ between a thread's Model
+    // and the in-process one, so positions agree to rounding
     rb.forEach((_, i) => {
       const a = robotPath(r, i);
-      fwd.paths[i]!.forEach((v, k) => assert.ok(Math.abs(v - a[k]!) < 1e-9, `robot ${i} path[${k}]`));
+      fwd.paths[i]!.forEach((v, k) => assert.ok(Math.abs(v - a[k]!) <= 1e-12 * (1 + Math.abs(a[k]!)), `robot ${i} path[${k}]: ${v} vs ${a[k]}`));
     });
     const g = await pool.run({ spec, terrains, robots: rb, mode: 'grad', truth });
     assert.ok(Math.abs(g.loss! - loss.data[0]!) < 1e-12 * Math.max(1, loss.data[0]!) + 1e-15, `loss ${g.loss} vs ${loss.data[0]}`);
@@ -232,8 +246,16 @@ test('RolloutPool: two worker threads give the in-process paths, loss and map gr
       const [ox, oy] = [(t % w.cols) * nx, Math.floor(t / w.cols) * ny];
       for (let j = 0; j < ny; j++)
         for (let i = 0; i < nx; i++) {
-          const ref = h.grad!.data[(oy + j) * w.cols * nx + ox + i]!;
-          assert.ok(Math.abs(g.grads![t]!.heights[j * nx + i]! - ref) < 1e-9 * (1 + Math.abs(ref)), `tile ${t} dL/dh[${j}][${i}]`);
+          for (const [name, ten] of [
+            ['heights', h],
+            ['friction', mu],
+            ['stiffness', ke],
+          ] as const) {
+            // the same sums in another order: equal to rounding
+            const ref = ten.grad!.data[(oy + j) * w.cols * nx + ox + i]!;
+            const got = g.grads![t]![name][j * nx + i]!;
+            assert.ok(Math.abs(got - ref) <= 1e-12 * Math.abs(ref) + 1e-300, `tile ${t} dL/d${name}[${j}][${i}]: ${got} vs ${ref}`);
+          }
         }
     });
   } finally {

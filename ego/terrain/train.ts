@@ -221,7 +221,7 @@ export async function trainTerrain(
   for (const label of config.models) {
     const fresh = (): LayersModel =>
       label === 'terrain-cnn'
-        ? createTerrainNet(tf, spec, { channels: config.channels, seed: config.seed * 1000 })
+        ? createTerrainNet(tf, spec, { channels: config.channels, seed: config.seed * 1000, materials: config.materials, heightFilter: config.heightFilter })
         : createPureNn(tf, spec, config.nnHidden, config.seed * 1000 + 1);
     const net = state && opts.run ? await loadModel(join(opts.run.epochDir(start), label)) : fresh();
     const lr = label === 'terrain-cnn' ? config.learningRate : config.nnLearningRate;
