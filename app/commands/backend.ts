@@ -78,7 +78,7 @@ export async function initTfForDevice(program: Command, device: string | undefin
   if (req === 'cpu') return initTfFromCli(program, quiet);
   if (syncReads) {
     // the webgpu backend cannot read GPU data synchronously in Node (dataSync needs OffscreenCanvas)
-    const why = `${typeof syncReads === 'string' ? syncReads : 'this command'} reads tensors synchronously (dataSync), which TensorFlow.js on WebGPU cannot do in Node`;
+    const why = `${typeof syncReads === 'string' ? syncReads : 'this command'} needs synchronous tensor reads (dataSync), which TensorFlow.js on WebGPU cannot do in Node`;
     if (req === 'gpu') throw new GpuUnavailableError(`--device gpu: ${why}; use --device cpu`, [why]);
     process.stderr.write(`device auto: TensorFlow.js on the CPU path (${why})\n`);
     return initTfFromCli(program, quiet);
