@@ -16,20 +16,20 @@ export interface ModelMetricsRow extends EgoMetrics {
   seed?: number;
 }
 
-/** Predictions of every baseline and model on a window set, world plane, by label. */
-export function predictAll(
+/** Predictions of every baseline and model on a window set, world plane, by label (read asynchronously: any tfjs backend). */
+export async function predictAll(
   track: PlanarTrack,
   set: WindowSet,
   models: readonly TrainedModel[],
   normaliser: Parameters<TrainedModel['predictor']['predictLocal']>[1],
-): Map<string, Float64Array[]> {
+): Promise<Map<string, Float64Array[]>> {
   const out = new Map<string, Float64Array[]>();
   for (const [name, f] of Object.entries(BASELINES))
     out.set(
       name,
       set.frames.map((i) => f(track, i)),
     );
-  for (const m of models) out.set(m.label, toWorld(set, m.predictor.predictLocal(set, normaliser)));
+  for (const m of models) out.set(m.label, toWorld(set, await m.predictor.predictLocalAsync(set, normaliser)));
   return out;
 }
 

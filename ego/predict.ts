@@ -51,7 +51,7 @@ export async function predictAlong(o: PredictOptions): Promise<PredictSummary> {
   if (frames.length === 0)
     throw new EgoError(`${o.input}: ${track.t.length} frames at ${rc.config.rateHz} Hz; a prediction window needs ${HISTORY + HORIZON + 1}`);
   const set = buildWindows(track, frames);
-  const preds = predictAll(track, set, models, state.meta.normaliser);
+  const preds = await predictAll(track, set, models, state.meta.normaliser);
   const file: PredictionsJson = predictionsFile(`${o.input}${o.topic ? ` ${o.topic}` : ''} with ${o.model}`, track, set, preds, state.meta.period);
   if (ext === '.json') writeFileAtomicSync(o.out, formatPredictionsJson(file));
   else {

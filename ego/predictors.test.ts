@@ -89,3 +89,30 @@ test('every model kind predicts finite positions of shape [B, 15, 2]; physics mo
     if (kind === 'physics') assert.ok(Math.abs(d[2 * 14]! - 1.5) < 1e-5 && Math.abs(d[2 * 14 + 1]!) < 1e-6, `CV start: ${d[28]}, ${d[29]}`);
   }
 });
+
+test('predictLocalAsync (await data(), any backend) gives the same predictions as predictLocal, across batch boundaries', async () => {
+  const N = 7;
+  const rng = new Rng(5);
+  const set = {
+    frames: Array.from({ length: N }, (_, i) => i),
+    x: Float64Array.from(randn([N, FEATURES], rng).data),
+    speed: Float64Array.from({ length: N }, (_, i) => 1 + i),
+    yawRate: new Float64Array(N),
+    dt: new Float64Array(N * 15).fill(0.1),
+    target: new Float64Array(N * 30),
+    pose: new Float64Array(N * 3),
+  };
+  const nrm = { mean: new Array<number>(FEATURES).fill(0), std: new Array<number>(FEATURES).fill(1) };
+  for (const kind of MODEL_KINDS) {
+    const spec = { kind, vehicle: 'unicycle' as const, limits: CHECK_LIMITS, hidden: [8], speedScale: 5, horizonTime: 1.5, mpc: { maxIter: 30, tol: 1e-6 } };
+    const p = new EgoPredictor(spec, buildMlp(FEATURES, [8], outputCount(kind), 3, kind !== 'nn'));
+    const sync = p.predictLocal(set, nrm, 3);
+    const async_ = await p.predictLocalAsync(set, nrm, 3);
+    assert.equal(async_.length, N * 30);
+    assert.ok(
+      sync.some((v) => v !== 0),
+      `${kind}: predictions are all zero`,
+    );
+    assert.deepEqual(Array.from(async_), Array.from(sync), kind);
+  }
+});

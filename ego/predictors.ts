@@ -122,10 +122,35 @@ export class EgoPredictor {
 
   /** Predictions of a window set (no gradients, in batches), local frame, [N * HORIZON * 2] float64. */
   predictLocal(set: WindowSet, nrm: Normaliser, batch = 256): Float64Array {
+    const out = new Float64Array(set.frames.length * HORIZON * 2);
+    for (const { start, y } of this.batches(set, nrm, batch)) {
+      out.set(y.dataSync(), start * HORIZON * 2);
+      y.dispose();
+    }
+    return out;
+  }
+
+  /**
+   * predictLocal reading each batch with `await data()`: the form for tfjs backends that cannot
+   * read synchronously (webgpu in Node). Same values as predictLocal.
+   */
+  async predictLocalAsync(set: WindowSet, nrm: Normaliser, batch = 256): Promise<Float64Array> {
+    const out = new Float64Array(set.frames.length * HORIZON * 2);
+    for (const { start, y } of this.batches(set, nrm, batch)) {
+      try {
+        out.set(await y.data(), start * HORIZON * 2);
+      } finally {
+        y.dispose();
+      }
+    }
+    return out;
+  }
+
+  /** The forward pass of a window set in batches of `batch` windows, yielded one at a time. */
+  private *batches(set: WindowSet, nrm: Normaliser, batch: number): Generator<{ start: number; y: TfTensor }> {
     const tf = getTf();
     const N = set.frames.length;
     const x = normalise(set, nrm);
-    const out = new Float64Array(N * HORIZON * 2);
     for (let a = 0; a < N; a += batch) {
       const b = Math.min(N, a + batch);
       const y = tf.tidy(() =>
@@ -135,10 +160,8 @@ export class EgoPredictor {
           tf.tensor2d(Float32Array.from(set.dt.subarray(a * HORIZON, b * HORIZON)), [b - a, HORIZON]),
         ),
       );
-      out.set(y.dataSync(), a * HORIZON * 2);
-      y.dispose();
+      yield { start: a, y };
     }
-    return out;
   }
 }
 

@@ -144,7 +144,7 @@ export async function runEgo(o: RunOptions): Promise<RunResult> {
   const data = await loadDataset(rc.input, config);
   run.writeJson('config.json', rc);
   const trained = await trainEgo(data, config, { run, resume: o.resume, signal: o.signal, onEpoch: o.onEpoch, onBatch: o.onBatch });
-  const preds = predictAll(data.track, data.test, trained.models, data.normaliser);
+  const preds = await predictAll(data.track, data.test, trained.models, data.normaliser);
   const metrics: RunMetrics = {
     task: rc.task,
     split: splitSummary(data),
@@ -179,7 +179,7 @@ export async function experimentPart(input: RunInput, base: EgoConfig, seed: num
   const d = await loadDataset(input, base, fraction === 1 ? base.trainFraction : fraction, seed);
   const cfg = { ...base, seed, trainFraction: fraction === 1 ? base.trainFraction : fraction, epochs };
   const t = await trainEgo(d, cfg, { signal, validateEvery: Math.ceil(epochs / base.epochs) });
-  const rows = metricRows(d.test, predictAll(d.track, d.test, t.models, d.normaliser), d.period, seed).filter((r) => r.kind === 'learned');
+  const rows = metricRows(d.test, await predictAll(d.track, d.test, t.models, d.normaliser), d.period, seed).filter((r) => r.kind === 'learned');
   return { seed, fraction, trainWindows: d.train.frames.length, epochs, rows };
 }
 
@@ -246,7 +246,7 @@ export async function evaluateRun(dir: string): Promise<RunMetrics> {
   const rc = run.readConfig();
   const data = await loadDataset(rc.input, rc.config);
   const { models } = await loadTrainedModels(run, rc.config);
-  const preds = predictAll(data.track, data.test, models, data.normaliser);
+  const preds = await predictAll(data.track, data.test, models, data.normaliser);
   const old = existsSync(run.file('metrics.json')) ? run.readJson<RunMetrics>('metrics.json') : null;
   const metrics: RunMetrics = {
     ...(old ?? {}),

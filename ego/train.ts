@@ -121,8 +121,9 @@ function batchTensors(set: WindowSet, x: Float32Array, idx: readonly number[]): 
   return { x: tf.tensor2d(xb, [B, FEATURES]), v: tf.tensor1d(vb), dt: tf.tensor2d(db, [B, HORIZON]), y: tf.tensor3d(yb, [B, HORIZON, 2]) };
 }
 
-function firstNonFinite(t: TfTensor): number {
-  const d = t.dataSync();
+/** Flat index of the first non-finite entry of a tensor, or -1 (an async read: webgpu cannot read synchronously). */
+async function firstNonFinite(t: TfTensor): Promise<number> {
+  const d = await t.data();
   for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return i;
   return -1;
 }
@@ -138,8 +139,8 @@ interface Slot {
 }
 
 /** Validation ADE / FDE@end of a predictor. */
-function validate(p: EgoPredictor, data: EgoDataset): { ade: number; fde: number } {
-  const m = egoMetrics(toWorld(data.val, p.predictLocal(data.val, data.normaliser)), worldTargets(data.val), data.period);
+async function validate(p: EgoPredictor, data: EgoDataset): Promise<{ ade: number; fde: number }> {
+  const m = egoMetrics(toWorld(data.val, await p.predictLocalAsync(data.val, data.normaliser)), worldTargets(data.val), data.period);
   return { ade: m.ade, fde: m.fde['1.5'] };
 }
 
@@ -220,12 +221,13 @@ export async function trainEgo(data: EgoDataset, config: EgoConfig, opts: TrainO
         let loss: number;
         try {
           const { value, grads } = tf.variableGrads(() => adeLoss(s.predictor.forward(t.x, t.v, t.dt), t.y) as Scalar, s.vars);
-          loss = value.dataSync()[0]!;
+          loss = (await value.data())[0]!;
           if (!Number.isFinite(loss)) {
             const out = tf.tidy(() => s.predictor.net.apply(t.x) as TfTensor);
-            const bad = firstNonFinite(out);
+            const bad = await firstNonFinite(out);
             out.dispose();
-            const bw = s.vars.find((v) => firstNonFinite(v) >= 0);
+            let bw: Variable | undefined;
+            for (const v of s.vars) if ((await firstNonFinite(v)) >= 0 && !bw) bw = v;
             const src = bw
               ? `weight '${bw.name}' is already non-finite`
               : bad >= 0
@@ -234,7 +236,7 @@ export async function trainEgo(data: EgoDataset, config: EgoConfig, opts: TrainO
             throw new TrainingNaNError(`training loss is ${loss} at ${where}: ${src}`, s.label, epoch, b + 1);
           }
           for (const [name, g] of Object.entries(grads)) {
-            const k = firstNonFinite(g);
+            const k = await firstNonFinite(g);
             if (k >= 0)
               throw new TrainingNaNError(`gradient of weight '${name}' is non-finite at flat index ${k} at ${where} (loss ${loss})`, s.label, epoch, b + 1);
           }
@@ -265,7 +267,7 @@ export async function trainEgo(data: EgoDataset, config: EgoConfig, opts: TrainO
         rows.push({ model: s.label, epoch, trainLoss: total / batches, valAde: NaN, valFde: NaN, seconds: (performance.now() - t0) / 1000 });
         continue;
       }
-      const v = validate(s.predictor, data);
+      const v = await validate(s.predictor, data);
       if (!Number.isFinite(v.ade)) throw new TrainingNaNError(`validation ADE is ${v.ade} after ${s.label} epoch ${epoch}`, s.label, epoch, batches);
       if (v.ade < s.best.valAde) {
         s.best = { epoch, valAde: v.ade };

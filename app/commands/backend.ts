@@ -70,15 +70,15 @@ export const DEVICE_HELP = 'where to compute: cpu (default), gpu (WebGPU; an err
  * `gpu` runs tfjs on its webgpu backend (an error naming why when it cannot); `auto` does that
  * when a WebGPU adapter exists, else says once on stderr why it uses the CPU path. `syncReads`:
  * the command reads tensors with dataSync, which the webgpu backend cannot serve in Node
- * (`gpu` is then an error saying so, `auto` the CPU path).
+ * (`gpu` is then an error saying so, `auto` the CPU path); a string names what reads synchronously.
  */
-export async function initTfForDevice(program: Command, device: string | undefined, quiet = false, syncReads = false): Promise<TfInit> {
+export async function initTfForDevice(program: Command, device: string | undefined, quiet = false, syncReads: boolean | string = false): Promise<TfInit> {
   const { parseDeviceRequest, GpuUnavailableError } = await import('../../sim/index.ts');
   const req = parseDeviceRequest(device);
   if (req === 'cpu') return initTfFromCli(program, quiet);
   if (syncReads) {
     // the webgpu backend cannot read GPU data synchronously in Node (dataSync needs OffscreenCanvas)
-    const why = 'this command reads tensors synchronously (dataSync), which TensorFlow.js on WebGPU cannot do in Node';
+    const why = `${typeof syncReads === 'string' ? syncReads : 'this command'} needs synchronous tensor reads (dataSync), which TensorFlow.js on WebGPU cannot do in Node`;
     if (req === 'gpu') throw new GpuUnavailableError(`--device gpu: ${why}; use --device cpu`, [why]);
     process.stderr.write(`device auto: TensorFlow.js on the CPU path (${why})\n`);
     return initTfFromCli(program, quiet);
