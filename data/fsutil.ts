@@ -118,9 +118,22 @@ export async function openTempFor(path: string): Promise<{ fh: FileHandle; tmp: 
  */
 export async function withAtomicFile<T>(path: string, fill: (fh: FileHandle, tmpPath: string) => Promise<T>): Promise<T> {
   const { fh, tmp } = await openTempFor(path);
-  let r: T;
-  try {
+  let r!: T;
+  await finishAtomicFile(fh, tmp, path, async () => {
     r = await fill(fh, tmp);
+  });
+  return r;
+}
+
+/**
+ * Finishes a temp file opened by {@link openTempFor}: runs `last()` (the writer's final records),
+ * then syncs, closes and renames it onto `path`. On any error the temp file is closed and removed
+ * and the error names `path` (a FormatError passes through unchanged); the temp file is released
+ * either way.
+ */
+export async function finishAtomicFile(fh: FileHandle, tmp: string, path: string, last: () => Promise<void>): Promise<void> {
+  try {
+    await last();
     await fh.sync();
     await fh.close();
     await rename(tmp, path);
@@ -131,5 +144,11 @@ export async function withAtomicFile<T>(path: string, fill: (fh: FileHandle, tmp
   } finally {
     releaseTemp(tmp);
   }
-  return r;
+}
+
+/** Drops a temp file opened by {@link openTempFor}: closes it (ignoring errors), removes and releases it. */
+export async function discardTempFile(fh: FileHandle, tmp: string): Promise<void> {
+  await fh.close().catch(() => undefined);
+  await rm(tmp, { force: true });
+  releaseTemp(tmp);
 }

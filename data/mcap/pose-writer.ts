@@ -7,10 +7,10 @@
 // McapLogWriter; a failed or aborted write leaves nothing behind.
 
 import { McapRecordBuilder, Opcode } from '@mcap/core';
-import { rename, rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { FormatError } from '../errors.ts';
-import { openTempFor, releaseTemp, userPathError } from '../fsutil.ts';
+import { discardTempFile, finishAtomicFile, openTempFor, userPathError } from '../fsutil.ts';
 import { loadZstd, ROS2_POSE_STAMPED_DEFINITION } from './writer.ts';
 
 /** How a pose trajectory is written to MCAP: `cdr` geometry_msgs/msg/PoseStamped (ROS 2), `json` foxglove.PoseInFrame. */
@@ -124,9 +124,7 @@ export class PoseStampedWriter {
       await w.start();
       return w;
     } catch (e) {
-      await fh.close();
-      await rm(tmp, { force: true });
-      releaseTemp(tmp);
+      await discardTempFile(fh, tmp);
       throw userPathError(e, tmp, path);
     }
   }
@@ -282,78 +280,72 @@ export class PoseStampedWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      this.finishChunk();
-      await this.flush();
-      this.closed = true;
-      const b = new McapRecordBuilder();
-      b.writeDataEnd({ dataSectionCrc: 0 });
-      await this.write(b.buffer);
-      b.reset();
-      const summaryStart = this.position;
-      const groups: { groupOpcode: number; groupStart: bigint; groupLength: bigint }[] = [];
-      let at = summaryStart;
-      const group = (opcode: number, write: () => void): void => {
-        const before = b.length;
-        write();
-        const len = BigInt(b.length - before);
-        groups.push({ groupOpcode: opcode, groupStart: at, groupLength: len });
-        at += len;
-      };
-      group(Opcode.SCHEMA, () =>
-        b.writeSchema({ id: SCHEMA_ID, name: POSE_STAMPED_SCHEMA, encoding: 'ros2msg', data: new TextEncoder().encode(ROS2_POSE_STAMPED_DEFINITION) }),
-      );
-      group(Opcode.CHANNEL, () => b.writeChannel({ id: CHANNEL_ID, schemaId: SCHEMA_ID, topic: this.topic, messageEncoding: 'cdr', metadata: new Map() }));
-      group(Opcode.STATISTICS, () =>
-        b.writeStatistics({
-          messageCount: BigInt(this.total),
-          schemaCount: 1,
-          channelCount: 1,
-          attachmentCount: 0,
-          metadataCount: 0,
-          chunkCount: this.chunkIndexes.length,
-          messageStartTime: this.total ? this.startNs : 0n,
-          messageEndTime: this.total ? this.endNs : 0n,
-          channelMessageCounts: new Map([[CHANNEL_ID, BigInt(this.total)]]),
-        }),
-      );
-      if (this.chunkIndexes.length)
-        group(Opcode.CHUNK_INDEX, () => {
-          for (const c of this.chunkIndexes)
-            b.writeChunkIndex({
-              messageStartTime: c.start,
-              messageEndTime: c.end,
-              chunkStartOffset: c.offset,
-              chunkLength: c.length,
-              messageIndexOffsets: new Map([[CHANNEL_ID, c.indexOffset]]),
-              messageIndexLength: c.indexLength,
-              compression: c.compression,
-              compressedSize: c.compressedSize,
-              uncompressedSize: c.uncompressedSize,
-            });
-        });
-      const summaryOffsetStart = at;
-      for (const g of groups) b.writeSummaryOffset(g);
-      // the footer's CRC covers the summary section up to and including the footer's own offsets
-      const body = b.buffer;
-      const tail = Buffer.alloc(1 + 8 + 8 + 8);
-      tail[0] = Opcode.FOOTER;
-      tail.writeBigUInt64LE(20n, 1);
-      tail.writeBigUInt64LE(summaryStart, 9);
-      tail.writeBigUInt64LE(summaryOffsetStart, 17);
-      const crc = crc32 ? crc32(tail, crc32(body)) : 0;
-      b.writeFooter({ summaryStart, summaryOffsetStart, summaryCrc: crc });
-      b.writeMagic();
-      await this.write(b.buffer);
-      await this.fh.sync();
-      await this.fh.close();
-      await rename(this.tmp, this.path);
-    } catch (e) {
-      this.closed = true;
-      await this.fh.close().catch(() => undefined);
-      await rm(this.tmp, { force: true });
-      throw userPathError(e, this.tmp, this.path);
+      await finishAtomicFile(this.fh, this.tmp, this.path, async () => {
+        this.finishChunk();
+        await this.flush();
+        this.closed = true;
+        const b = new McapRecordBuilder();
+        b.writeDataEnd({ dataSectionCrc: 0 });
+        await this.write(b.buffer);
+        b.reset();
+        const summaryStart = this.position;
+        const groups: { groupOpcode: number; groupStart: bigint; groupLength: bigint }[] = [];
+        let at = summaryStart;
+        const group = (opcode: number, write: () => void): void => {
+          const before = b.length;
+          write();
+          const len = BigInt(b.length - before);
+          groups.push({ groupOpcode: opcode, groupStart: at, groupLength: len });
+          at += len;
+        };
+        group(Opcode.SCHEMA, () =>
+          b.writeSchema({ id: SCHEMA_ID, name: POSE_STAMPED_SCHEMA, encoding: 'ros2msg', data: new TextEncoder().encode(ROS2_POSE_STAMPED_DEFINITION) }),
+        );
+        group(Opcode.CHANNEL, () => b.writeChannel({ id: CHANNEL_ID, schemaId: SCHEMA_ID, topic: this.topic, messageEncoding: 'cdr', metadata: new Map() }));
+        group(Opcode.STATISTICS, () =>
+          b.writeStatistics({
+            messageCount: BigInt(this.total),
+            schemaCount: 1,
+            channelCount: 1,
+            attachmentCount: 0,
+            metadataCount: 0,
+            chunkCount: this.chunkIndexes.length,
+            messageStartTime: this.total ? this.startNs : 0n,
+            messageEndTime: this.total ? this.endNs : 0n,
+            channelMessageCounts: new Map([[CHANNEL_ID, BigInt(this.total)]]),
+          }),
+        );
+        if (this.chunkIndexes.length)
+          group(Opcode.CHUNK_INDEX, () => {
+            for (const c of this.chunkIndexes)
+              b.writeChunkIndex({
+                messageStartTime: c.start,
+                messageEndTime: c.end,
+                chunkStartOffset: c.offset,
+                chunkLength: c.length,
+                messageIndexOffsets: new Map([[CHANNEL_ID, c.indexOffset]]),
+                messageIndexLength: c.indexLength,
+                compression: c.compression,
+                compressedSize: c.compressedSize,
+                uncompressedSize: c.uncompressedSize,
+              });
+          });
+        const summaryOffsetStart = at;
+        for (const g of groups) b.writeSummaryOffset(g);
+        // the footer's CRC covers the summary section up to and including the footer's own offsets
+        const body = b.buffer;
+        const tail = Buffer.alloc(1 + 8 + 8 + 8);
+        tail[0] = Opcode.FOOTER;
+        tail.writeBigUInt64LE(20n, 1);
+        tail.writeBigUInt64LE(summaryStart, 9);
+        tail.writeBigUInt64LE(summaryOffsetStart, 17);
+        const crc = crc32 ? crc32(tail, crc32(body)) : 0;
+        b.writeFooter({ summaryStart, summaryOffsetStart, summaryCrc: crc });
+        b.writeMagic();
+        await this.write(b.buffer);
+      });
     } finally {
-      releaseTemp(this.tmp);
+      this.closed = true;
     }
   }
 
@@ -361,8 +353,6 @@ export class PoseStampedWriter {
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.fh.close().catch(() => undefined);
-    await rm(this.tmp, { force: true });
-    releaseTemp(this.tmp);
+    await discardTempFile(this.fh, this.tmp);
   }
 }

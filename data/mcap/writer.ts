@@ -6,9 +6,9 @@
 import { McapWriter, type IWritable } from '@mcap/core';
 import { parse as parseRosMsg } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
-import { rename, rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { FormatError } from '../errors.ts';
-import { openTempFor, releaseTemp, userPathError } from '../fsutil.ts';
+import { discardTempFile, finishAtomicFile, openTempFor, userPathError } from '../fsutil.ts';
 import { rotationToQuat } from '../se3.ts';
 import { IMPULSE_JSON_SCHEMAS } from './schemas.ts';
 
@@ -173,9 +173,7 @@ export class McapLogWriter {
       await writer.start({ profile: opts.profile ?? '', library: 'impulse data layer' });
       return new McapLogWriter(path, tmp, fh, writer, writable);
     } catch (e) {
-      await fh.close();
-      await rm(tmp, { force: true });
-      releaseTemp(tmp);
+      await discardTempFile(fh, tmp);
       throw userPathError(e, tmp, path);
     }
   }
@@ -302,27 +300,14 @@ export class McapLogWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try {
-      await this.writer.end();
-      await this.fh.sync();
-      await this.fh.close();
-      await rename(this.tmp, this.path);
-    } catch (e) {
-      await this.fh.close().catch(() => undefined);
-      await rm(this.tmp, { force: true });
-      throw userPathError(e, this.tmp, this.path);
-    } finally {
-      releaseTemp(this.tmp);
-    }
+    await finishAtomicFile(this.fh, this.tmp, this.path, () => this.writer.end());
   }
 
   /** Drops the file being written. */
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.fh.close().catch(() => undefined);
-    await rm(this.tmp, { force: true });
-    releaseTemp(this.tmp);
+    await discardTempFile(this.fh, this.tmp);
   }
 }
 
