@@ -107,6 +107,22 @@ registerGradcheck('implicit.deq.grad2', () => ({
   order: 2,
 }));
 
+registerGradcheck('implicit.deq.threads_dense', () => ({
+  fn: (x, W, U, b) => deq(tanhCell, x, [W, U, b], { tol: 1e-14, threads: 2, backward: { solver: 'dense' } }).z,
+  inputs: deqInputs(416, 4, 5, 4),
+}));
+
+registerGradcheck('implicit.deq.threads_gmres', () => ({
+  fn: (x, W, U, b) => deq(tanhCell, x, [W, U, b], { tol: 1e-14, threads: 2, backward: { solver: 'gmres', tol: 1e-13 } }).z,
+  inputs: deqInputs(417, 4, 5, 4),
+}));
+
+registerGradcheck('implicit.deq.threads_grad2', () => ({
+  fn: (x, W, U, b) => deq(tanhCell, x, [W, U, b], { tol: 1e-14, threads: 2 }).z,
+  inputs: deqInputs(418, 2, 3, 2),
+  order: 2,
+}));
+
 /** f(x; A, b) = sum exp(A x) - b.x + |x|^2 / 2: strictly convex, smooth. */
 export function randomConvexObjective(x: Tensor, [A, b]: readonly Tensor[]): Tensor {
   return add(sub(sum(exp(matmul(A!, x))), dot(b!, x)), mul(0.5, sum(square(x))));

@@ -7,6 +7,7 @@ import { withArgShapes } from '../../sim/core/index.ts';
 import { luFactor, luSolve } from '../../sim/linalg/dense.ts';
 import {
   type AdjointResult,
+  type BackwardInfo,
   type BackwardOptions,
   NonConvergenceError,
   type Params,
@@ -22,6 +23,8 @@ import {
 import type { LayerVariable, Tensor as TfTensor, layers as TfLayers } from '@tensorflow/tfjs';
 import { tfOp } from '../tf/bridge.ts';
 import { getTf } from '../tf/backend.ts';
+import { type DeqCell, deqParallel, deqThreadCount, remoteCell } from './deq-parallel.ts';
+import { checkThreads, threadsUnavailable } from './worker-pool.ts';
 import { BestTracker, BroydenInverse, type SolverInfo, broydenLoop, checkInputs, makeEval, solveOutcome, worstItem } from './root.ts';
 
 /** Anderson acceleration parameters. */
@@ -37,6 +40,8 @@ export interface AndersonOptions {
 /** Result of a raw fixed-point solve on flat arrays. */
 export interface FixedPointSolve {
   z: Float64Array;
+  /** Per item: the residual of its returned iterate (Anderson and Picard). */
+  itemResidual?: Float64Array;
   converged: boolean;
   iterations: number;
   residual: number;
@@ -86,12 +91,51 @@ function residuals(fz: Float64Array, z: Float64Array, B: number, n: number, stop
   return out;
 }
 
-/** How a finished fixed-point iteration went, from the per-item residuals of its best iterates. */
-function outcome(best: BestTracker, iterations: number, hist: number[], tol: number, stop: StopMode): FixedPointSolve {
+/**
+ * How a finished fixed-point iteration went, from the per-item residuals of the returned
+ * iterates (also used to join the parts of a batch solved on several threads).
+ */
+export function fixedPointOutcome(
+  z: Float64Array,
+  itemResidual: Float64Array,
+  iterations: number,
+  hist: number[],
+  tol: number,
+  stop: StopMode,
+): FixedPointSolve {
   const what = stop === 'abs' ? '||f(z) - z||' : '||f(z) - z|| / ||f(z)||';
   const diverged = hist.findIndex((h) => !Number.isFinite(h));
   const extra = diverged >= 0 ? `; diverged: the iterates became non-finite at iteration ${diverged}` : '';
-  return { z: best.y, ...solveOutcome(best.res, iterations, hist, tol, what, extra) };
+  return { z, itemResidual, ...solveOutcome(itemResidual, iterations, hist, tol, what, extra) };
+}
+
+function outcome(best: BestTracker, iterations: number, hist: number[], tol: number, stop: StopMode): FixedPointSolve {
+  return fixedPointOutcome(best.y, best.res, iterations, hist, tol, stop);
+}
+
+/**
+ * Per-item stopping: once item b's residual is at most tol it is frozen (its iterate and
+ * residual stay as they are while the other items go on). Each item's iterates are then those
+ * it would have alone, whatever else is in the batch (given an f that treats items
+ * independently), so a batch split over threads gives the results of the whole batch.
+ */
+class Frozen {
+  readonly done: Uint8Array;
+  readonly res: Float64Array;
+  constructor(B: number) {
+    this.done = new Uint8Array(B);
+    this.res = new Float64Array(B);
+  }
+  /** Replaces frozen items' residuals by their frozen values, then freezes the newly converged ones. */
+  update(res: Float64Array, tol: number): void {
+    for (let b = 0; b < res.length; b++) {
+      if (this.done[b]) res[b] = this.res[b]!;
+      else if (res[b]! <= tol) {
+        this.done[b] = 1;
+        this.res[b] = res[b]!;
+      }
+    }
+  }
 }
 
 /**
@@ -116,6 +160,7 @@ export function andersonSolve(
   const gram = new Float64Array(B * m * m);
   const best = new BestTracker(z0, new Float64Array(B).fill(Infinity), n);
   const hist: number[] = [];
+  const frozen = new Frozen(B);
 
   const store = (slot: number, z: Float64Array, fz: Float64Array): Float64Array => {
     const g = new Float64Array(N);
@@ -133,6 +178,7 @@ export function andersonSolve(
       }
     }
     const res = residuals(fz, z, B, n, opts.stop);
+    frozen.update(res, opts.tol);
     best.update(z, res);
     hist.push(worstItem(res).value);
     return res;
@@ -150,6 +196,10 @@ export function andersonSolve(
     const next = new Float64Array(N);
     for (let b = 0; b < B; b++) {
       const o = b * n;
+      if (frozen.done[b]) {
+        next.set(z.subarray(o, o + n), o);
+        continue;
+      }
       let alpha: Float64Array;
       if (k === 1) alpha = Float64Array.of(1);
       else {
@@ -201,16 +251,21 @@ function picardSolve(
 ): FixedPointSolve {
   const best = new BestTracker(z0, new Float64Array(B).fill(Infinity), n);
   const hist: number[] = [];
+  const frozen = new Frozen(B);
   let z = Float64Array.from(z0);
   let it = 0;
   for (; ; it++) {
     const fz = f(z, it);
     const res = residuals(fz, z, B, n, opts.stop);
+    frozen.update(res, opts.tol);
     best.update(z, res);
     hist.push(worstItem(res).value);
     if (it >= opts.maxIter || res.every((r) => r <= opts.tol)) break;
     const next = new Float64Array(z.length);
-    for (let i = 0; i < z.length; i++) next[i] = (1 - opts.damping) * z[i]! + opts.damping * fz[i]!;
+    for (let b = 0; b < B; b++) {
+      const frozenItem = frozen.done[b] === 1;
+      for (let i = b * n; i < (b + 1) * n; i++) next[i] = frozenItem ? z[i]! : (1 - opts.damping) * z[i]! + opts.damping * fz[i]!;
+    }
     z = next;
   }
   return outcome(best, it, hist, opts.tol, opts.stop);
@@ -291,44 +346,32 @@ export function adjointFixedPoint(
   };
 }
 
-/**
- * Finds z* = f(z*, x) and returns it on the tape as a function of x (a Tensor or a list),
- * differentiated by the implicit function theorem on F = f(z, x) - z (or by a phantom
- * gradient). f is written with the core's ops and must return z's shape.
- *
- * @example
- * // z = tanh(W z + U x), batch of 8 samples of size 16
- * const { z, info } = fixedPoint((z, [W, U, x]) => tanh(add(matmul(z, matrixTranspose(W)), matmul(x, matrixTranspose(U)))), [W, U, x], zeros([8, 16]), { batched: true });
- */
-export function fixedPoint<X extends Params>(f: (z: Tensor, x: X) => Tensor, x: X, z0: Tensor, opts: FixedPointOptions = {}): { z: Tensor; info: SolverInfo } {
-  const layer = 'fixedPoint';
-  checkOptionKeys(opts, FP_KEYS, layer);
-  checkOptionKeys(opts.backward, FP_BACKWARD_KEYS, `${layer} backward`);
-  checkOptionKeys(opts.anderson, ['m', 'lambda', 'beta'], `${layer} anderson`);
-  checkSolverLimits(opts, layer);
-  checkPositive(opts.anderson?.m, 'anderson.m', layer, true);
-  checkPositive(opts.damping, 'damping', layer);
-  checkPositive(opts.backward?.steps, 'backward.steps', layer, true);
-  if (opts.anderson?.lambda !== undefined && !(opts.anderson.lambda >= 0)) throw new RangeError(`${layer}: anderson.lambda must be >= 0`);
-  const xs = paramList(x, layer);
-  checkInputs(layer, xs, z0, 'z0');
-  const solver = opts.solver ?? 'anderson';
-  if (!['anderson', 'broyden', 'picard'].includes(solver))
-    throw new RangeError(`${layer}: solver must be 'anderson', 'broyden' or 'picard', got '${String(solver)}'`);
-  const stop = opts.stop ?? 'rel';
-  if (stop !== 'abs' && stop !== 'rel') throw new RangeError(`${layer}: stop must be 'abs' or 'rel'`);
-  const batched = opts.batched ?? false;
-  const { B, n } = batchDims(z0.shape, batched, layer);
-  const tol = opts.tol ?? 1e-10;
-  const maxIter = opts.maxIter ?? 200;
-  const detached = xs.map((t) => t.detach());
-  const fz = (xx: X, z: Tensor): Tensor => {
+/** f wrapped to name the arguments' shapes when it throws and to check it returns z's shape. */
+export function checkedCell<X extends Params>(layer: string, f: (z: Tensor, x: X) => Tensor): (x: X, z: Tensor) => Tensor {
+  return (xx: X, z: Tensor): Tensor => {
     const v = withArgShapes(layer, 'f(z, x)', { z, x: xx }, () => f(z, xx));
     if (v instanceof Tensor && (v.shape.length !== z.shape.length || v.shape.some((d, i) => d !== z.shape[i]))) {
       throw new ShapeError(`${layer}: f(z, x) returned shape ${fmtShape(v.shape)} for z of shape ${fmtShape(z.shape)}; f must return z's shape`);
     }
     return v;
   };
+}
+
+/** The forward solve of `fixedPoint` (options already checked): the iterate and the count of f evaluations. */
+export function fixedPointForward<X extends Params>(
+  layer: string,
+  fz: (x: X, z: Tensor) => Tensor,
+  x: X,
+  xs: readonly Tensor[],
+  z0: Tensor,
+  B: number,
+  n: number,
+  batched: boolean,
+  solver: 'anderson' | 'broyden' | 'picard',
+  opts: { tol: number; maxIter: number; stop: StopMode; anderson?: AndersonOptions; damping?: number; memory?: number },
+): { r: FixedPointSolve; evaluations: number } {
+  const { tol, maxIter, stop } = opts;
+  const detached = xs.map((t) => t.detach());
   const ev = makeEval(layer, fz, x, detached, z0.shape, B, batched);
   let r: FixedPointSolve;
   if (solver === 'anderson') r = andersonSolve(ev.eval, z0.data, B, n, { ...opts.anderson, tol, maxIter, stop });
@@ -348,39 +391,98 @@ export function fixedPoint<X extends Params>(f: (z: Tensor, x: X) => Tensor, x: 
     const s = broydenLoop(layer, H, evalG, Float64Array.from(z0.data), B, n, tol, maxIter, true, resNorm);
     r = { ...s, z: s.y };
   }
+  return { r, evaluations: ev.count() };
+}
+
+/** Checks the options of `fixedPoint` (naming `layer`) and returns them with their defaults. */
+export function fixedPointSettings(
+  opts: FixedPointOptions,
+  layer: string,
+): { solver: 'anderson' | 'broyden' | 'picard'; stop: StopMode; tol: number; maxIter: number; batched: boolean } {
+  checkOptionKeys(opts, FP_KEYS, layer);
+  checkOptionKeys(opts.backward, FP_BACKWARD_KEYS, `${layer} backward`);
+  checkOptionKeys(opts.anderson, ['m', 'lambda', 'beta'], `${layer} anderson`);
+  checkSolverLimits(opts, layer);
+  checkPositive(opts.anderson?.m, 'anderson.m', layer, true);
+  checkPositive(opts.damping, 'damping', layer);
+  checkPositive(opts.backward?.steps, 'backward.steps', layer, true);
+  if (opts.anderson?.lambda !== undefined && !(opts.anderson.lambda >= 0)) throw new RangeError(`${layer}: anderson.lambda must be >= 0`);
+  const solver = opts.solver ?? 'anderson';
+  if (!['anderson', 'broyden', 'picard'].includes(solver))
+    throw new RangeError(`${layer}: solver must be 'anderson', 'broyden' or 'picard', got '${String(solver)}'`);
+  const stop = opts.stop ?? 'rel';
+  if (stop !== 'abs' && stop !== 'rel') throw new RangeError(`${layer}: stop must be 'abs' or 'rel'`);
+  const bsolver = opts.backward?.solver ?? 'auto';
+  if (!['auto', 'dense', 'gmres', 'fixed-point', 'phantom'].includes(bsolver)) {
+    throw new RangeError(`${layer}: backward.solver must be 'auto', 'dense', 'gmres', 'fixed-point' or 'phantom', got '${String(bsolver)}'`);
+  }
+  return { solver, stop, tol: opts.tol ?? 1e-10, maxIter: opts.maxIter ?? 200, batched: opts.batched ?? false };
+}
+
+/**
+ * Finds z* = f(z*, x) and returns it on the tape as a function of x (a Tensor or a list),
+ * differentiated by the implicit function theorem on F = f(z, x) - z (or by a phantom
+ * gradient). f is written with the core's ops and must return z's shape.
+ *
+ * @example
+ * // z = tanh(W z + U x), batch of 8 samples of size 16
+ * const { z, info } = fixedPoint((z, [W, U, x]) => tanh(add(matmul(z, matrixTranspose(W)), matmul(x, matrixTranspose(U)))), [W, U, x], zeros([8, 16]), { batched: true });
+ */
+export function fixedPoint<X extends Params>(f: (z: Tensor, x: X) => Tensor, x: X, z0: Tensor, opts: FixedPointOptions = {}): { z: Tensor; info: SolverInfo } {
+  const layer = 'fixedPoint';
+  const { solver, stop, tol, maxIter, batched } = fixedPointSettings(opts, layer);
+  const xs = paramList(x, layer);
+  checkInputs(layer, xs, z0, 'z0');
+  const { B, n } = batchDims(z0.shape, batched, layer);
+  const fz = checkedCell(layer, f);
+  const { r, evaluations } = fixedPointForward(layer, fz, x, xs, z0, B, n, batched, solver, { ...opts, tol, maxIter, stop });
   const info: SolverInfo = {
     converged: r.converged,
     iterations: r.iterations,
     residual: r.residual,
     residualHistory: r.residualHistory,
     method: solver,
-    evaluations: ev.count(),
+    evaluations,
     message: r.message,
   };
   if (!info.converged && opts.raiseOnNonConvergence) throw new NonConvergenceError(`${layer} (${solver}): ${info.message}`, layer, 'forward', info);
   const bw = opts.backward ?? {};
+  if (bw.solver === 'phantom') return { z: phantom(layer, fz, x, xs, r.z, z0.shape, bw, info), info };
+  const z = fixedPointOnTape(layer, fz, x, r.z, z0.shape, batched, bw, (b) => {
+    info.backward = b;
+  });
+  return { z, info };
+}
+
+/**
+ * z* on the tape as a function of x with the IFT backward on F = f(z, x) - z, by the adjoint
+ * solver bw.solver names (not 'phantom').
+ */
+export function fixedPointOnTape<X extends Params>(
+  layer: string,
+  fz: (x: X, z: Tensor) => Tensor,
+  x: X,
+  zStar: Float64Array,
+  shape: readonly number[],
+  batched: boolean,
+  bw: FixedPointBackwardOptions,
+  onBackward: (b: BackwardInfo) => void,
+): Tensor {
   const bsolver = bw.solver ?? 'auto';
-  if (!['auto', 'dense', 'gmres', 'fixed-point', 'phantom'].includes(bsolver)) {
-    throw new RangeError(`${layer}: backward.solver must be 'auto', 'dense', 'gmres', 'fixed-point' or 'phantom', got '${String(bsolver)}'`);
-  }
-  if (bsolver === 'phantom') return { z: phantom(layer, fz, x, xs, r.z, z0.shape, bw, info), info };
   const F = (xx: X, z: Tensor): Tensor => sub(fz(xx, z), z);
-  const z = implicitSolution(
+  return implicitSolution(
     {
       layer,
       F,
       x,
       batched,
-      backward: { ...bw, solver: bsolver === 'fixed-point' ? 'auto' : bsolver },
+      backward: { ...bw, solver: bsolver === 'fixed-point' ? 'auto' : (bsolver as 'auto' | 'dense' | 'gmres') },
       adjoint: bsolver === 'fixed-point' ? adjointFixedPoint(layer, bw) : undefined,
-      onBackward: (b) => {
-        info.backward = b;
-      },
+      onBackward,
     },
-    r.z,
-    z0.shape,
+    zStar,
+    shape,
   );
-  return { z, info };
 }
 
 /** Phantom gradient: k damped steps from z* recorded on the tape (torchdeq's phantom grad). */
@@ -411,6 +513,17 @@ function phantom<X extends Params>(
 
 /** Options of the DEQ block. */
 export interface DeqOptions extends FixedPointOptions {
+  /**
+   * Threads the batch is split over (default IMPULSE_THREADS or the core count, used where the
+   * batch is large enough to gain: deqThreadCount; an explicit count is taken as asked). Needs
+   * a cell that carries `remote` (tanhCell does; see remoteCell), the Anderson or Picard
+   * forward and an IFT backward (not 'phantom'); otherwise the DEQ runs on this thread.
+   * z*, the report and dL/dx are those of one thread bit for bit when every product in the
+   * cell takes the same kernel at a thread's share of the batch as at the whole batch (the
+   * WebAssembly GEMM serves products from 4096 multiply-adds); the shared parameters'
+   * gradients are sums of per-thread partial sums, equal to one thread's up to rounding.
+   */
+  threads?: number;
   /** Initial state (default zeros [B, d]). */
   z0?: Tensor;
   /** State width d (default: rows of params[0], the [d, d] state matrix). */
@@ -426,6 +539,7 @@ export function tanhCell(z: Tensor, [x, W, U, b]: readonly Tensor[]): Tensor {
   if (b) a = add(a, b);
   return tanh(a);
 }
+remoteCell(tanhCell, { module: import.meta.url, name: 'tanhCell' });
 
 /** Checks the arguments of {@link tanhCell} for state width d: x [B, p], W [d, d], U [d, p], b [d], naming the one at fault. */
 function checkTanhCell(x: Tensor, params: readonly Tensor[], d: number): void {
@@ -452,13 +566,9 @@ function checkTanhCell(x: Tensor, params: readonly Tensor[], d: number): void {
  * @example
  * const { z } = deq(tanhCell, x, [W, U, b], { tol: 1e-8 });
  */
-export function deq(
-  cell: (z: Tensor, xp: readonly Tensor[]) => Tensor,
-  x: Tensor,
-  params: readonly Tensor[],
-  opts: DeqOptions = {},
-): { z: Tensor; info: SolverInfo } {
-  const { z0, d, ...rest } = opts;
+export function deq(cell: DeqCell, x: Tensor, params: readonly Tensor[], opts: DeqOptions = {}): { z: Tensor; info: SolverInfo } {
+  const { z0, d, threads, ...rest } = opts;
+  if (threads !== undefined) checkThreads(threads, 'deq');
   if (!(x instanceof Tensor)) throw new TypeError(`deq: x must be a Tensor [batch, features], got ${typeof x}`);
   if (x.ndim !== 2) throw new ShapeError(`deq: x must be [batch, features], got ${fmtShape(x.shape)}`);
   params.forEach((p, i) => {
@@ -485,6 +595,13 @@ export function deq(
         );
       throw e;
     }
+  }
+  const B = init.shape[0]!;
+  const t = deqThreadCount(threads, cell, B, init.size / B, rest);
+  if (t > 1 && !threadsUnavailable()) {
+    fixedPointSettings(rest, 'fixedPoint');
+    checkInputs('fixedPoint', [x, ...params], init, 'z0');
+    return deqParallel(cell, x, params, init, rest, t);
   }
   return fixedPoint(cell, [x, ...params], init, { batched: true, ...rest });
 }

@@ -27,6 +27,7 @@ export {
   type DeqLayerConfig,
   type StopMode,
 } from './fixed-point.ts';
+export { remoteCell, deqThreadCount, DEQ_MIN_WORK_PER_THREAD, type DeqCell, type RemoteCell } from './deq-parallel.ts';
 export { argmin, argminTf, type ArgminOptions, type ArgminInfo } from './argmin.ts';
 export { kktLayer, kktLayerTf, type KktProblem, type KktSolution, type KktOptions, type KktInfo } from './kkt.ts';
 export {

@@ -1,5 +1,10 @@
 // Worker tasks for the tests of worker-pool.ts (excluded from the build): one that exits its
-// thread, one that throws, one that never finishes, one that answers.
+// thread, one that throws, one that never finishes, one that answers; and DEQ cells for the
+// threaded DEQ's failure tests.
+import { isMainThread } from 'node:worker_threads';
+import { Tensor, add } from '../../sim/core/index.ts';
+import { remoteCell } from './deq-parallel.ts';
+import { tanhCell } from './fixed-point.ts';
 import type { WorkerAnswer } from './worker-pool.ts';
 
 /** Exits the worker thread with code 3 after the first item. */
@@ -26,3 +31,35 @@ export function doubleTask(payload: unknown, progress: (k: number) => void): Wor
   progress(x.length);
   return { result: x, transfer: [x.buffer] };
 }
+
+/** A DEQ cell (tanhCell) that exits its worker thread with code 5; on the main thread it is tanhCell. */
+export const exitingCell = remoteCell(
+  (z: Tensor, xp: readonly Tensor[]): Tensor => {
+    if (!isMainThread) process.exit(5);
+    return tanhCell(z, xp);
+  },
+  { module: import.meta.url, name: 'exitingCell' },
+);
+
+/** A DEQ cell (tanhCell) that gives NaN for every sample whose first input feature is above 100. */
+export const nanCell = remoteCell(
+  (z: Tensor, xp: readonly Tensor[]): Tensor => {
+    const out = tanhCell(z, xp);
+    const x = xp[0]!;
+    const p = x.shape[1]!;
+    const d = z.shape[1]!;
+    const data = out.data.slice();
+    for (let b = 0; b < z.shape[0]!; b++) if (x.data[b * p]! > 100) data[b * d] = NaN;
+    return add(
+      out,
+      new Tensor(
+        data.map((v, i) => (Number.isNaN(v) ? NaN : 0 * out.data[i]!)),
+        out.shape,
+      ),
+    );
+  },
+  { module: import.meta.url, name: 'nanCell' },
+);
+
+/** A cell whose `remote` names an export that does not exist. */
+export const lostCell = remoteCell((z: Tensor, xp: readonly Tensor[]): Tensor => tanhCell(z, xp), { module: import.meta.url, name: 'noSuchCell' });
