@@ -115,3 +115,8 @@ registerGradcheck('implicit.ode.adjoint_dopri5_mlp_field_softplus', () => ({
   fn: (y0, W1, b1, W2, b2) => odeint(mlpField([3, 4, 3], { activation: 'softplus' }), y0!, [0, 1], [W1!, b1!, W2!, b2!], tight).y,
   inputs: mlpInputs().slice(0, 5),
 }));
+
+registerGradcheck('implicit.ode.adjoint_dopri5_step_groups_threads', () => ({
+  fn: (y0, ...ps) => odeint(mlpField([3, 16, 16, 3]), y0!, [0, 0.5, 1], ps, { ...tight, stepGroup: 4, threads: 2 }).y,
+  inputs: mlpFieldInputs(),
+}));

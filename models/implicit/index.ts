@@ -45,6 +45,7 @@ export {
   type OdeSensitivitySolution,
 } from './ode.ts';
 export { odeintTf } from './ode-tf.ts';
+export { remoteField, odeGroupThreadCount, type RemoteField } from './ode-groups.ts';
 export { mlpField, mlpSpecOf, type MlpField, type MlpSpec, type MlpActivation } from './mlp-field.ts';
 export { qp, QPError, type QPProblem, type QPOptions, type QPResult, type QPInfo, type QPStatus, type IpmTrace } from './qp.ts';
 export { qpTf, type QPProblemTf } from './qp-tf.ts';

@@ -611,6 +611,20 @@ export interface OdeOptions {
    * a, dL/dp_k, dL/dt0; 'seminorm': only a (fewer steps, Kidger et al. 2021).
    */
   adjointNorm?: 'mixed' | 'seminorm';
+  /**
+   * Step groups (y0 [B, ...] with a leading batch axis): the batch is cut into groups of this
+   * many consecutive items, each integrated with its own adaptive steps and differentiated by
+   * its own adjoint (1: every item its own steps). Default: the whole batch shares its steps
+   * (the error norm takes every item). A group's results do not depend on the thread count,
+   * but differ from the shared steps' within the tolerances.
+   */
+  stepGroup?: number;
+  /**
+   * Threads the step groups are split over (default IMPULSE_THREADS or the core count); needs
+   * `stepGroup`, the adjoint backward and a field a worker can rebuild (mlpField, or one
+   * marked by remoteField). Results are those of one thread bit for bit.
+   */
+  threads?: number;
 }
 
 /** Checked inputs of a solve. */

@@ -1,7 +1,9 @@
 // The ODE layer (models/implicit): `odeint` solves dy/dt = f(t, y, params) at requested times
 // and joins the tape, backward by the continuous adjoint (checkpointed) or by backprop through
 // the solver's ops. Solvers: ode-solvers.ts; adjoint: ode-adjoint.ts; sensitivities: ode-sensitivity.ts.
-import { Tensor, anyNeedsGrad, isGradEnabled, noGrad, recordN, reshape, slice, stack } from '../../sim/core/index.ts';
+import { ShapeError, Tensor, anyNeedsGrad, fmtShape, isGradEnabled, noGrad, recordN, reshape, slice, stack } from '../../sim/core/index.ts';
+import { odeGroupThreadCount, odeintGroups } from './ode-groups.ts';
+import { checkThreads } from './worker-pool.ts';
 import { type AdjointStats, ForwardTrajectory, adjointBackward, assertFirstOrder, emptyAdjointStats } from './ode-adjoint.ts';
 import { type Dyn, type NfeCounter, type OdeFunc, type OdeMethod, type OdeOptions, type Sc, prepare, solve, userDyn } from './ode-solvers.ts';
 import { MlpKernel, batchOf, checkMlpParams, mlpDyn, mlpSpecOf } from './mlp-field.ts';
@@ -26,6 +28,8 @@ export interface OdeStats {
   nfeBackward: number;
   /** Details of the adjoint backward (null in backprop mode or when nothing needs a gradient). */
   backward: AdjointStats | null;
+  /** With `stepGroup`: each group's own counts, in group order (the fields above are their sums). */
+  groups?: OdeStats[];
 }
 
 /** Result of `odeint`: the solution at the output times, [T, ...y0.shape], and the counts. */
@@ -60,6 +64,14 @@ export function odeint(f: OdeFunc, y0: Tensor, ts: Tensor | readonly number[], p
   const where = 'odeint';
   const P = prepare(where, f, y0, ts, params, opts);
   const { tab, tsT } = P;
+  if (opts.threads !== undefined) checkThreads(opts.threads, where);
+  if (opts.stepGroup !== undefined) {
+    const g = opts.stepGroup;
+    if (!(Number.isInteger(g) && g >= 1)) throw new RangeError(`${where}: options.stepGroup = ${g} must be a positive integer`);
+    if (y0.ndim < 2) throw new ShapeError(`${where}: options.stepGroup needs y0 with a leading batch axis [B, ...], got shape ${fmtShape(y0.shape)}`);
+    const B = y0.shape[0]!;
+    if (g < B) return odeintGroups(f, y0, tsT, params, opts, g, odeGroupThreadCount(opts.threads, f, Math.ceil(B / g), opts));
+  }
   const adjoint = opts.adjoint ?? true;
   const inputs = [y0, ...params, tsT];
   const onTape = isGradEnabled() && anyNeedsGrad(inputs);

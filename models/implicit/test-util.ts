@@ -1,9 +1,10 @@
 // Worker tasks for the tests of worker-pool.ts (excluded from the build): one that exits its
-// thread, one that throws, one that never finishes, one that answers; and DEQ cells for the
-// threaded DEQ's failure tests.
+// thread, one that throws, one that never finishes, one that answers; DEQ cells and ODE fields
+// for the threaded DEQ's and step groups' tests.
 import { isMainThread } from 'node:worker_threads';
-import { Tensor, add } from '../../sim/core/index.ts';
+import { Tensor, add, concat, mul, neg, slice } from '../../sim/core/index.ts';
 import { remoteCell } from './deq-parallel.ts';
+import { remoteField } from './ode-groups.ts';
 import { tanhCell } from './fixed-point.ts';
 import type { WorkerAnswer } from './worker-pool.ts';
 
@@ -63,3 +64,35 @@ export const nanCell = remoteCell(
 
 /** A cell whose `remote` names an export that does not exist. */
 export const lostCell = remoteCell((z: Tensor, xp: readonly Tensor[]): Tensor => tanhCell(z, xp), { module: import.meta.url, name: 'noSuchCell' });
+
+/** y' = -k y (k = params[0]); exits its worker thread with code 6 (on the main thread it is the plain field). */
+export const exitingField = remoteField(
+  (_t: Tensor, y: Tensor, [k]: readonly Tensor[]): Tensor => {
+    if (!isMainThread) process.exit(6);
+    return neg(mul(k!, y));
+  },
+  { module: import.meta.url, name: 'exitingField' },
+);
+
+/** y' = -k y, and NaN in every row whose first entry is above 100. */
+export const nanField = remoteField(
+  (_t: Tensor, y: Tensor, [k]: readonly Tensor[]): Tensor => {
+    const out = neg(mul(k!, y));
+    const w = y.shape[1]!;
+    const mask = new Float64Array(y.size);
+    for (let b = 0; b < y.shape[0]!; b++) if (y.data[b * w]! > 100) mask[b * w] = NaN;
+    return add(out, new Tensor(mask, y.shape));
+  },
+  { module: import.meta.url, name: 'nanField' },
+);
+
+/** A damped oscillator y' = [y1, -k0 y0 - k1 y1] per row, parameters k [2]: a remote field with a time-varying solution. */
+export const oscillator = remoteField(
+  (_t: Tensor, y: Tensor, [k]: readonly Tensor[]): Tensor => {
+    const p = slice(y, [0, 0], [y.shape[0]!, 1]);
+    const v = slice(y, [0, 1], [y.shape[0]!, 1]);
+    const a = neg(add(mul(slice(k!, [0], [1]), p), mul(slice(k!, [1], [1]), v)));
+    return concat([v, a], 1);
+  },
+  { module: import.meta.url, name: 'oscillator' },
+);
