@@ -10,7 +10,8 @@ import { Rng, Tensor, add, backward, matmul, noGrad, rand, randn, sum, square, t
 import { odeint, type OdeFunc } from '../models/implicit/ode.ts';
 import { mlpField } from '../models/implicit/mlp-field.ts';
 import { argNum, gc, heapUsed, round, timeMs } from './_util.ts';
-import { jsVsWasm } from './_flops.ts';
+import { jsVsWasm, timeTurns } from './_flops.ts';
+import { defaultThreads } from '../models/implicit/worker-pool.ts';
 
 /** What this benchmark measures (one line, listed by `npm run bench`). */
 export const description = 'neural ODE (MLP 8-64-64-8, dopri5): forward, adjoint and backprop time, peak memory';
@@ -102,6 +103,61 @@ function kernelsCompare(batch: number, reps: number, f: OdeFunc = mlp): Record<s
   };
 }
 
+/**
+ * Batch 64 with the known MLP field over threads: the shared steps (one thread: they cannot be
+ * split), and step groups of 32 and of 1 (per item) on one thread and on all threads, adjoint
+ * forward+backward, in turns; with the steps taken and how far the groups' y(1) is from the
+ * shared steps' in units of the tolerance (|dy| / (atol + rtol |y|)).
+ */
+function threadRows(reps: number): Record<string, unknown> {
+  const batch = 64;
+  const { y0, params } = problem(batch);
+  const threads = defaultThreads();
+  const fb = (stepGroup: number | undefined, t: number) => (): ReturnType<typeof odeint>['stats'] => {
+    const ps = params.map((p) => p.detach().requireGrad());
+    const { y, stats } = odeint(known, y0.detach().requireGrad(), [0, 1], ps, { ...OPTS, stepGroup, threads: t });
+    backward(sum(square(y)));
+    return stats;
+  };
+  const configs: [string, number | undefined, number][] = [
+    ['shared, 1 thread', undefined, 1],
+    ['groups of 32, 1 thread', 32, 1],
+    [`groups of 32, ${threads} threads`, 32, threads],
+    ['per item, 1 thread', 1, 1],
+    [`per item, ${threads} threads`, 1, threads],
+  ];
+  const ms = timeTurns(
+    configs.map(
+      ([, g, t]) =>
+        () =>
+          void fb(g, t)(),
+    ),
+    reps,
+    5,
+  );
+  const shared = noGrad(() => odeint(known, y0, [0, 1], params, OPTS).y.data);
+  const rows: Record<string, unknown> = {};
+  configs.forEach(([name, g, t], i) => {
+    const st = fb(g, t)();
+    const y = noGrad(() => odeint(known, y0, [0, 1], params, { ...OPTS, stepGroup: g, threads: t }).y.data);
+    let d = 0;
+    for (let k = 0; k < y.length; k++) d = Math.max(d, Math.abs(y[k]! - shared[k]!) / (OPTS.atol + OPTS.rtol * Math.abs(shared[k]!)));
+    rows[name] = {
+      forwardBackwardMs: round(ms[i]!, 2),
+      torchdiffeqOverProject: round(TORCHDIFFEQ_MS[64]! / ms[i]!, 2),
+      acceptedSteps: st.acceptedSteps,
+      nfeForward: st.nfeForward,
+      nfeBackward: st.nfeBackward,
+      maxDiffFromSharedInTolerances: round(d, 3),
+    };
+  });
+  return {
+    note: `adjoint forward+backward at batch 64, mlpField, medians of runs in turns in one process; all threads = ${threads} (IMPULSE_THREADS or the core count); step groups give the same results on any thread count, bit for bit`,
+    threads,
+    ...rows,
+  };
+}
+
 /** Runs one forward+backward at `batch` in this process and reports memory (child mode). */
 function peakChild(mode: 'adjoint' | 'backprop', batch: number): Record<string, unknown> {
   // warm up at a small batch so compiled code and lazily built structures are not counted
@@ -171,6 +227,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       batch1: kernelsCompare(1, Math.max(reps, 15), known),
       batch64: kernelsCompare(64, Math.max(reps, 9), known),
     },
+    threads: threadRows(Math.max(reps, 9)),
     peakMemory: peakBatch > 0 ? peakMemory(peakBatch) : 'skipped (--peak-batch 0)',
   };
 }
