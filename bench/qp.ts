@@ -1,7 +1,8 @@
 // Benchmark of the QP layer (`npm run bench -- qp`), the OptNet/qpth setting: a batch of 64
 // random QPs with 50 variables, 50 inequalities and no equalities (Q = L L'/n + 0.1 I,
 // p, G standard normal, h = G z0 + U(0, 1)), float64. Forward and forward + backward times,
-// constraint violation, KKT residuals and interior-point iterations.
+// constraint violation, KKT residuals and interior-point iterations; and warm starts: the same
+// batch with p and h moved by 1e-3 (relative) re-solved cold and from the first solution.
 import { cpus, loadavg } from 'node:os';
 import { Rng, Tensor, backward, mul, noGrad, sum } from '../sim/core/index.ts';
 import { qp, type QPInfo } from '../models/implicit/qp.ts';
@@ -137,7 +138,41 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     peak: measurePeak(),
   };
 
+  // warm starts: p and h moved by `size` (relative), solved cold and from the first solution, in turns
+  const first = noGrad(() => qp(P, { threads: 1 }));
+  const warmRows: Record<string, unknown> = {};
+  for (const size of [1e-3, 1e-1]) {
+    const r = new Rng(seed + 2);
+    const shift = (t: Tensor): Tensor =>
+      new Tensor(
+        t.data.map((v) => v + size * r.normal() * (1 + Math.abs(v))),
+        t.shape,
+      );
+    const near = { ...P, p: shift(P.p), h: shift(P.h) };
+    const cold = noGrad(() => qp(near, { threads: 1 }));
+    const warm = noGrad(() => qp(near, { threads: 1, warmStart: first }));
+    const [tCold, tWarm] = timeTurns(
+      [() => void noGrad(() => qp(near, { threads: 1 })), () => void noGrad(() => qp(near, { threads: 1, warmStart: first }))],
+      Math.max(reps, 7),
+      WARMUP,
+    ) as [number, number];
+    let dx = 0;
+    for (let i = 0; i < cold.x.size; i++) dx = Math.max(dx, Math.abs(cold.x.data[i]! - warm.x.data[i]!));
+    warmRows[`moved ${size}`] = {
+      forwardMs: { cold: round(tCold, 1), warm: round(tWarm, 1), speedup: round(tCold / tWarm, 2) },
+      interiorPointIterations: { cold: cold.info.reduce((a, i) => a + i.iterations, 0), warm: warm.info.reduce((a, i) => a + i.iterations, 0) },
+      itemsSolvedByTheWarmStart: warm.info.filter((i) => i.warmStarted).length,
+      kktResidualWarm: Math.max(...warm.info.map((i) => Math.max(i.primalResidual, i.dualResidual, i.gap))),
+      maxAbsDiffWarmVsCold: dx,
+    };
+  }
+  const warmStarts = {
+    note: 'p and h moved by the given relative size (x N(0, 1) (1 + |v|)), forward on one thread, cold vs warmStart from the unmoved solution, medians in turns',
+    ...warmRows,
+  };
+
   return {
+    warmStarts,
     problem: { batch: B, n, m, equalities: 0, seed, distribution: "Q = L L'/n + 0.1 I, p, G ~ N(0, 1), h = G z0 + U(0, 1)" },
     tol: 1e-10,
     forwardMs: round(fwd.wall, 1),

@@ -22,6 +22,8 @@ export interface QPData {
   h: Float64Array;
   A: Float64Array;
   b: Float64Array;
+  /** Warm start: the multipliers of a nearby problem's solution (length m); their positive entries guess the active set. */
+  warm?: Float64Array;
 }
 
 /** Solver settings (see QPOptions in qp.ts for their meaning). */
@@ -73,6 +75,8 @@ export interface IpmResult {
   dualResidual: number;
   gap: number;
   polished: boolean;
+  /** The warm start's active set solved it (no interior-point iterations). */
+  warmStarted: boolean;
   /** Indices of the constraints treated as active (lambda_i > 0 or Gx = h) at the answer. */
   active: Int32Array;
   /**
@@ -849,9 +853,14 @@ const POLISH_START = 1e-3;
  * rounds of a primal-dual active-set method). Null when no round gives a KKT point.
  */
 function polish(d: QPData, zHat: Float64Array, sHat: Float64Array): PolishOutcome | null {
+  const isActive = new Uint8Array(d.m);
+  for (let i = 0; i < d.m; i++) isActive[i] = zHat[i]! > sHat[i]! ? 1 : 0;
+  return activeSetRounds(d, isActive);
+}
+
+/** The rounds of the primal-dual active-set method from a guessed active set (changed in place). */
+function activeSetRounds(d: QPData, isActive: Uint8Array): PolishOutcome | null {
   const { n, m, pe, p, G, h, b } = d;
-  const isActive = new Uint8Array(m);
-  for (let i = 0; i < m; i++) isActive[i] = zHat[i]! > sHat[i]! ? 1 : 0;
   const gx = new Float64Array(m);
   let hScale = 1;
   for (let i = 0; i < m; i++) hScale = Math.max(hScale, Math.abs(h[i]!));
@@ -933,12 +942,45 @@ function stepLength(v: Float64Array, dv: Float64Array, k: number, alpha: number)
  * (y, z) when h'z + b'y < 0, an unbounded direction x when p'x < 0).
  */
 export function solveQP(d: QPData, ws: IpmWorkspace, st: IpmSettings): IpmResult {
+  if (d.warm) {
+    const r = warmStart(d, ws, st);
+    if (r) return r;
+  }
   const kkt = new ReducedKkt(d, ws);
   try {
     return interiorPoint(d, ws, st, kkt);
   } finally {
     kkt.dispose();
   }
+}
+
+/**
+ * Warm start: the active set guessed from the warm multipliers (lambda_i > 0), solved exactly
+ * and corrected by a few active-set rounds; the answer when it meets the KKT conditions at
+ * tol (0 interior-point iterations), else null (the interior point then solves from scratch).
+ */
+function warmStart(d: QPData, ws: IpmWorkspace, st: IpmSettings): IpmResult | null {
+  const isActive = new Uint8Array(d.m);
+  for (let i = 0; i < d.m; i++) isActive[i] = d.warm![i]! > 0 ? 1 : 0;
+  const pol = activeSetRounds(d, isActive);
+  if (!pol) return null;
+  const r = kktResiduals(d, pol.x, pol.lambda, pol.nu, st.tol, [ws.kn, ws.km, ws.kp, ws.kn2]);
+  if (!r.ok) return null;
+  return {
+    status: 'solved',
+    iterations: 0,
+    x: pol.x,
+    lambda: pol.lambda,
+    nu: pol.nu,
+    primalResidual: r.primal,
+    dualResidual: r.dual,
+    gap: r.gap,
+    polished: true,
+    warmStarted: true,
+    active: pol.factors.active,
+    degenerate: isDegenerate(d, pol.x, pol.lambda, pol.factors.active, pol.factors),
+    factors: st.keepFactors ? pol.factors : null,
+  };
 }
 
 function interiorPoint(d: QPData, ws: IpmWorkspace, st: IpmSettings, kkt: ReducedKkt): IpmResult {
@@ -960,6 +1002,7 @@ function interiorPoint(d: QPData, ws: IpmWorkspace, st: IpmSettings, kkt: Reduce
     dualResidual: NaN,
     gap: NaN,
     polished: false,
+    warmStarted: false,
     active: new Int32Array(0),
     degenerate: false,
     factors: null,
@@ -980,6 +1023,7 @@ function interiorPoint(d: QPData, ws: IpmWorkspace, st: IpmSettings, kkt: Reduce
       dualResidual: r.dual,
       gap: r.gap,
       polished: true,
+      warmStarted: false,
       active: pol.factors.active,
       degenerate: isDegenerate(d, pol.x, pol.lambda, pol.factors.active, pol.factors),
       factors: st.keepFactors ? pol.factors : null,
@@ -1006,6 +1050,7 @@ function interiorPoint(d: QPData, ws: IpmWorkspace, st: IpmSettings, kkt: Reduce
       dualResidual: r.dual,
       gap: r.gap,
       polished: false,
+      warmStarted: false,
       active,
       degenerate,
       factors,

@@ -1,8 +1,8 @@
 // The QP layer's batch over worker threads (worker-pool.ts): the problem data of all items
-// in one SharedArrayBuffer, contiguous item ranges solved by the same solveQP on each thread,
-// the results (solutions, multipliers, active-set factors for the backward pass) transferred
-// back. Each item is solved by the same code on the same data as on one thread, so the
-// results are bit for bit those of one thread.
+// (and a warm start's multipliers) in one SharedArrayBuffer, contiguous item ranges solved by
+// the same solveQP on each thread, the results (solutions, multipliers, active-set factors
+// for the backward pass) transferred back. Each item is solved by the same code on the same
+// data as on one thread, so the results are bit for bit those of one thread.
 import { IpmWorkspace, solveQP, type IpmResult, type IpmSettings, type QPData } from './qp-ipm.ts';
 import { runOnWorkers, type WorkerAnswer, type WorkerJob } from './worker-pool.ts';
 
@@ -19,7 +19,7 @@ interface RangePayload {
   n: number;
   m: number;
   pe: number;
-  fields: Record<'Q' | 'p' | 'G' | 'h' | 'A' | 'b', FieldLayout>;
+  fields: Record<'Q' | 'p' | 'G' | 'h' | 'A' | 'b' | 'W', FieldLayout>;
   settings: Omit<IpmSettings, 'trace'>;
   start: number;
   end: number;
@@ -62,6 +62,7 @@ export function solveRange(payload: unknown, progress: (done: number) => void): 
       h: itemView(sab, fields.h, k),
       A: itemView(sab, fields.A, k),
       b: itemView(sab, fields.b, k),
+      warm: fields.W.size ? itemView(sab, fields.W, k) : undefined,
     };
     const r = solveQP(d, ws, settings);
     out.push(r);
@@ -83,7 +84,7 @@ export function solveParallel(
   n: number,
   m: number,
   pe: number,
-  fields: Record<'Q' | 'p' | 'G' | 'h' | 'A' | 'b', ParallelField>,
+  fields: Record<'Q' | 'p' | 'G' | 'h' | 'A' | 'b' | 'W', ParallelField>,
   settings: Omit<IpmSettings, 'trace'>,
   solveLocal: (k: number) => IpmResult,
 ): IpmResult[] {

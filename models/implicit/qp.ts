@@ -59,6 +59,15 @@ export interface QPOptions {
    * (see qpThreadCount); the results are bit for bit those of one thread.
    */
   threads?: number;
+  /**
+   * Warm start from the solution of a nearby problem (e.g. the previous `qp` result, whose
+   * `lambda` it reads: [B, m], or [m] for an unbatched problem). Each item first solves the
+   * equality-constrained QP on the active set its multipliers give (lambda_i > 0), corrected
+   * by a few active-set rounds; when that meets the KKT conditions at tol, it is the answer
+   * (info.iterations 0, info.warmStarted true), else the interior point solves the item from
+   * scratch. The answer is the same solution either way, to the tolerance; gradients too.
+   */
+  warmStart?: { lambda: Tensor };
 }
 
 /** Per-item report. Residuals are absolute infinity norms at the returned (x, lambda, nu). */
@@ -73,6 +82,8 @@ export interface QPInfo {
   gap: number;
   /** The answer came from the active-set polish. */
   polished: boolean;
+  /** The warm start's active set gave the answer (no interior-point iterations). */
+  warmStarted: boolean;
   /** Number of active inequality constraints at the answer. */
   active: number;
   /** Weakly active constraints or dependent active rows: the solution map is not differentiable there and gradients are regularised one-sided ones. */
@@ -162,6 +173,23 @@ function constraintRows(M: Tensor, v: Tensor, mName: 'G' | 'A', vName: 'h' | 'b'
   const k = M.shape[M.ndim - 2]!;
   if (v.shape[v.ndim - 1] !== k) throw new ShapeError(`qp: ${vName} has shape ${fmtShape(v.shape)} but ${mName} has ${fmtShape(M.shape)} (${rows} = ${k})`);
   return k;
+}
+
+/** The warm start's multipliers, one row of m per item (checked), or null without a warm start. */
+function warmLambdas(ws: QPOptions['warmStart'], B: number, m: number, batched: boolean): Float64Array | null {
+  if (ws === undefined) return null;
+  const L = ws?.lambda;
+  if (!(L instanceof Tensor)) throw new TypeError('qp: warmStart.lambda must be a core Tensor (the lambda of a previous qp result)');
+  const want = batched ? [B, m] : [m];
+  if (L.ndim !== want.length || L.shape.some((v, i) => v !== want[i]))
+    throw new ShapeError(`qp: warmStart.lambda must be ${fmtShape(want)} (the problem's multipliers), got ${fmtShape(L.shape)}`);
+  for (let i = 0; i < L.size; i++) {
+    if (Number.isNaN(L.data[i]!)) {
+      const where = batched ? `batch item ${Math.floor(i / m)}, constraint ${i % m}` : `constraint ${i}`;
+      throw new RangeError(`qp: warmStart.lambda holds NaN at ${where} (an unsolved item of the previous result?)`);
+    }
+  }
+  return L.data;
 }
 
 /** Throws naming the field, batch item and index of the first non-finite input value. */
@@ -256,10 +284,12 @@ export function qp(problem: QPProblem, opts: QPOptions = {}): QPResult {
     const o = f.batched ? k * size : 0;
     return (data ?? f.t.data).subarray(o, o + size);
   };
+  const warm = warmLambdas(opts.warmStart, B, m, batched);
   const itemData = (k: number): QPData => ({
     n,
     m,
     pe,
+    warm: warm ? warm.subarray(k * m, (k + 1) * m) : undefined,
     Q: view(fQ, Qs, k),
     p: view(fp, null, k),
     G: view(fG, null, k),
@@ -283,7 +313,15 @@ export function qp(problem: QPProblem, opts: QPOptions = {}): QPResult {
       size: f.t ? sizes[f.name] : 0,
       batched: f.batched,
     });
-    const fieldsData = { Q: pf(fQ, Qs), p: pf(fp, null), G: pf(fG, null), h: pf(fh, null), A: pf(fA, null), b: pf(fb, null) };
+    const fieldsData = {
+      Q: pf(fQ, Qs),
+      p: pf(fp, null),
+      G: pf(fG, null),
+      h: pf(fh, null),
+      A: pf(fA, null),
+      b: pf(fb, null),
+      W: { data: warm ?? empty, size: warm ? m : 0, batched: true },
+    };
     results = solveParallel(B, threads, n, m, pe, fieldsData, settings, solveItem);
   } else {
     results = [];
@@ -301,6 +339,7 @@ export function qp(problem: QPProblem, opts: QPOptions = {}): QPResult {
     dualResidual: r.dualResidual,
     gap: r.gap,
     polished: r.polished,
+    warmStarted: r.warmStarted,
     active: r.active.length,
     degenerate: r.degenerate,
   }));
