@@ -145,10 +145,17 @@ function backwardRows(cell: DeqCell, xs: readonly Tensor[], zStar: Tensor, g: Te
   return { grads: leaves.map((t) => (t.requiresGrad ? (gs[k++]?.data.slice() ?? null) : null)), info };
 }
 
+/** Cells a worker has loaded (a dynamic import costs a trip through the module loader even when cached). */
+const cells = new Map<string, DeqCell>();
+
 async function loadCell(remote: RemoteCell): Promise<DeqCell> {
+  const key = `${remote.module}#${remote.name}`;
+  const known = cells.get(key);
+  if (known) return known;
   const mod = (await import(remote.module)) as Record<string, unknown>;
   const cell = mod[remote.name];
   if (typeof cell !== 'function') throw new Error(`deq: ${remote.module} exports no function ${remote.name} (cell.remote)`);
+  cells.set(key, cell as DeqCell);
   return cell as DeqCell;
 }
 

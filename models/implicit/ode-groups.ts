@@ -194,11 +194,21 @@ function backwardGroups(solved: readonly Solved[], g: Float64Array, T: number, r
 const kept = new Map<string, Solved[]>();
 const KEEP = 4;
 
+/** Fields a worker has built or loaded (a dynamic import costs a trip through the module loader even when cached). */
+const fields = new Map<string, OdeFunc>();
+
 async function fieldOf(src: FieldSource): Promise<OdeFunc> {
-  if ('mlp' in src) return mlpField(src.mlp.sizes, { activation: src.mlp.activation });
-  const mod = (await import(src.remote.module)) as Record<string, unknown>;
-  const f = mod[src.remote.name];
-  if (typeof f !== 'function') throw new Error(`odeint: ${src.remote.module} exports no function ${src.remote.name} (remoteField)`);
+  const key = JSON.stringify(src);
+  const known = fields.get(key);
+  if (known) return known;
+  let f: unknown;
+  if ('mlp' in src) f = mlpField(src.mlp.sizes, { activation: src.mlp.activation });
+  else {
+    const mod = (await import(src.remote.module)) as Record<string, unknown>;
+    f = mod[src.remote.name];
+    if (typeof f !== 'function') throw new Error(`odeint: ${src.remote.module} exports no function ${src.remote.name} (remoteField)`);
+  }
+  fields.set(key, f as OdeFunc);
   return f as OdeFunc;
 }
 
