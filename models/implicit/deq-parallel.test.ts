@@ -5,7 +5,7 @@
 // differences; what stays on one thread; a dying worker and NaN named with their samples.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, Tensor, backward, mul, rand, randn, slice, sum } from '../../sim/core/index.ts';
+import { Rng, Tensor, backward, mul, noGrad, rand, randn, slice, sum } from '../../sim/core/index.ts';
 import { deq, tanhCell, type DeqOptions } from './fixed-point.ts';
 import { DEQ_MIN_WORK_PER_THREAD, deqThreadCount } from './deq-parallel.ts';
 import { exitingCell, lostCell, nanCell } from './test-util.ts';
@@ -130,4 +130,36 @@ test('a worker that dies is reported with the samples it held; a missing remote 
   assert.throws(() => deq(nanCell, xn, [W, U, b], { threads: 2 }), /batch items 4\.\.7: .*item 2.*add 4/s);
   // the pool recovered: the same call without the faulty cell works
   assert.ok(deq(tanhCell, x, [W, U, b], { threads: 2 }).info.converged);
+});
+
+test('threaded DEQ without a tape and with only x requiring a gradient: the results of one thread', () => {
+  const [x, W, U, b] = problem(17, 40, 48, 48) as [Tensor, Tensor, Tensor, Tensor];
+  const plain = (threads: number) => noGrad(() => deq(tanhCell, x, [W, U, b], { threads }));
+  const [p1, p2] = [plain(1), plain(2)];
+  assert.deepEqual(p2.z.data, p1.z.data);
+  assert.deepEqual(p2.info, p1.info);
+  const onlyX = (threads: number) => {
+    const xl = x.detach().requireGrad();
+    backward(sum(deq(tanhCell, xl, [W, U, b], { threads }).z));
+    return xl.grad!.data;
+  };
+  assert.deepEqual(onlyX(2), onlyX(1));
+});
+
+test('threaded DEQ that does not converge: the report and the raised error of one thread', () => {
+  const [x, W, U, b] = problem(19, 40, 48, 48) as [Tensor, Tensor, Tensor, Tensor];
+  const run = (threads: number) => deq(tanhCell, x, [W, U, b], { threads, maxIter: 3, tol: 1e-14 }).info;
+  const [one, two] = [run(1), run(2)];
+  assert.equal(one.converged, false);
+  assert.deepEqual(two, one);
+  const msg = (threads: number) => {
+    try {
+      deq(tanhCell, x, [W, U, b], { threads, maxIter: 3, tol: 1e-14, raiseOnNonConvergence: true });
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+  assert.match(msg(2), /fixedPoint \(anderson\): not converged after 3 iterations.*worst item/);
+  assert.equal(msg(2), msg(1));
 });
