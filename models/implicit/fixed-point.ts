@@ -1,7 +1,10 @@
 // Fixed-point / deep-equilibrium layer (models/implicit): z* = f(z*, x) found by Anderson
 // acceleration, Broyden or damped Picard iteration; backward by the IFT on F = f(z, x) - z
 // (dense, GMRES, or the adjoint fixed point v = v df/dz + g) or by a phantom gradient (k
-// damped unrolled steps, as in torchdeq). Also the DEQ block used inside tfjs models.
+// damped unrolled steps, as in torchdeq). Also the DEQ block used inside tfjs models. In a
+// batch, Anderson and Picard stop each item on its own (a converged item is frozen), so a
+// DEQ batch can be split over worker threads with the results of one thread
+// (deq-parallel.ts).
 import { Tensor, add, anyNeedsGrad, fmtShape, matmul, matrixTranspose, mul, noGrad, ShapeError, sub, tanh, zeros } from '../../sim/core/index.ts';
 import { withArgShapes } from '../../sim/core/index.ts';
 import { luFactor, luSolve } from '../../sim/linalg/dense.ts';
@@ -292,7 +295,7 @@ export interface FixedPointBackwardOptions extends Omit<BackwardOptions, 'solver
 export interface FixedPointOptions {
   /** 'anderson' (default), 'broyden' (on f(z) - z, starting from -I) or 'picard' (damped iteration). */
   solver?: 'anderson' | 'broyden' | 'picard';
-  /** Residual target per item (default 1e-10), measured as `stop` says. */
+  /** Residual target per item (default 1e-10), measured as `stop` says; with Anderson and Picard an item stops (is frozen) once it meets it. */
   tol?: number;
   /** 'rel' (default): ||f(z) - z|| / ||f(z)||; 'abs': ||f(z) - z||. */
   stop?: StopMode;
