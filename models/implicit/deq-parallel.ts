@@ -109,17 +109,12 @@ interface BackwardPart {
 const LAYER = 'fixedPoint';
 
 function view(sab: SharedArrayBuffer, f: Field, start: number, end: number): Tensor {
+  // copied out of the shared buffer: typed arrays over a SharedArrayBuffer reaching the core's
+  // ops beside ordinary ones make their element accesses polymorphic (measured slower)
   const row = f.shape.slice(1).reduce((a, b) => a * b, 1);
-  if (!f.rows)
-    return new Tensor(
-      new Float64Array(
-        sab,
-        f.off * 8,
-        f.shape.reduce((a, b) => a * b, 1),
-      ),
-      f.shape,
-    );
-  return new Tensor(new Float64Array(sab, (f.off + start * row) * 8, (end - start) * row), [end - start, ...f.shape.slice(1)]);
+  const size = f.rows ? (end - start) * row : f.shape.reduce((a, b) => a * b, 1);
+  const off = f.off + (f.rows ? start * row : 0);
+  return new Tensor(new Float64Array(sab, off * 8, size).slice(), f.rows ? [end - start, ...f.shape.slice(1)] : f.shape);
 }
 
 /** Forward of samples given as tensors (rows of x and z0, the whole parameters). */
