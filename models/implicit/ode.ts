@@ -1,6 +1,7 @@
 // The ODE layer (models/implicit): `odeint` solves dy/dt = f(t, y, params) at requested times
 // and joins the tape, backward by the continuous adjoint (checkpointed) or by backprop through
-// the solver's ops. Solvers: ode-solvers.ts; adjoint: ode-adjoint.ts; sensitivities: ode-sensitivity.ts.
+// the solver's ops. Solvers: ode-solvers.ts; adjoint: ode-adjoint.ts; sensitivities: ode-sensitivity.ts;
+// step groups of a batch (each its own steps) and their split over threads: ode-groups.ts.
 import { ShapeError, Tensor, anyNeedsGrad, fmtShape, isGradEnabled, noGrad, recordN, reshape, slice, stack } from '../../sim/core/index.ts';
 import { odeGroupThreadCount, odeintGroups } from './ode-groups.ts';
 import { checkThreads } from './worker-pool.ts';
@@ -51,6 +52,10 @@ export interface OdeSolution {
  * that of the exact flow up to the solver tolerances, not the derivative of the discrete solve,
  * and it is first order. `adjoint: false` records the solver's operations (step-size control
  * included) and back-propagates through them: the exact derivative of the discrete solve.
+ *
+ * Batches: dopri5's step is shared by the whole batch (its error norm takes every item);
+ * `stepGroup: G` cuts y0 [B, ...] into groups of G items, each with its own steps and adjoint,
+ * split over `threads` worker threads with the results of one thread bit for bit (ode-groups.ts).
  *
  * Errors: OdeError (NaN from f, step-size underflow, maxSteps) naming t and the step;
  * ShapeError when f returns another shape than y0.
