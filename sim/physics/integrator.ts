@@ -155,9 +155,23 @@ const CHECK_ORDER = { forward: [1, 0, 4, 5, 2, 3], backward: [0, 1, 2, 3, 4, 5] 
 function checkFiniteState(arrays: readonly F64[], step: number, phase: 'forward' | 'backward'): void {
   // fast scan: x * 0 is 0 for every finite x and NaN for NaN and +-Inf, so the sum is NaN
   // iff some entry is not finite; only then is the first one looked for and named
-  let z = 0;
-  for (const d of arrays) for (let i = 0; i < d.length; i++) z += d[i]! * 0;
-  if (z === 0) return;
+  // (four sums, so the additions do not wait on each other)
+  let z0 = 0;
+  let z1 = 0;
+  let z2 = 0;
+  let z3 = 0;
+  for (const d of arrays) {
+    const n = d.length;
+    let i = 0;
+    for (; i + 3 < n; i += 4) {
+      z0 += d[i]! * 0;
+      z1 += d[i + 1]! * 0;
+      z2 += d[i + 2]! * 0;
+      z3 += d[i + 3]! * 0;
+    }
+    for (; i < n; i++) z0 += d[i]! * 0;
+  }
+  if (z0 + z1 + z2 + z3 === 0) return;
   CHECK_ORDER[phase].forEach((f) => {
     const d = arrays[f]!;
     for (let i = 0; i < d.length; i++) {
