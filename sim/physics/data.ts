@@ -190,14 +190,40 @@ let sink = new Float64Array(64);
  * content is never read: the adjoint kernels may add into it, nothing is allocated for them.
  */
 export function zeroParamGrads(model: Model, need?: readonly number[]): ParamGrads {
+  if (!need)
+    return paramGradsIn(
+      model,
+      MODEL_PARAMS.map((_, i) => i),
+      new Float64Array(paramGradsSize(model)),
+      0,
+    );
+  return paramGradsIn(model, need, new Float64Array(paramGradsSize(model, need)), 0);
+}
+
+/** Total size of the gradient accumulators of the parameters `need` (indices into MODEL_PARAMS; default all). */
+export function paramGradsSize(model: Model, need?: readonly number[]): number {
+  let n = 0;
+  if (!need) for (const k of MODEL_PARAMS) n += model.params[k].size;
+  else for (const i of need) n += model.params[MODEL_PARAMS[i]!].size;
+  return n;
+}
+
+/**
+ * Gradient accumulators of the parameters `need` (indices into MODEL_PARAMS, ascending) as
+ * consecutive views of `buf` from `offset` (which the caller has zeroed; `paramGradsSize`
+ * entries); the others share the never-read scratch buffer as in `zeroParamGrads`. Lets a
+ * step take its gradients and its other outputs from one allocation.
+ */
+export function paramGradsIn(model: Model, need: readonly number[], buf: F64, offset: number): ParamGrads {
   const out = {} as ParamGrads;
   let j = 0;
+  let o = offset;
   for (let i = 0; i < MODEL_PARAMS.length; i++) {
     const k = MODEL_PARAMS[i]!;
     const n = model.params[k].size;
-    if (!need || need[j] === i) {
-      if (need) j++;
-      out[k] = new Float64Array(n);
+    if (need[j] === i) {
+      j++;
+      out[k] = buf.subarray(o, (o += n));
       continue;
     }
     if (sink.length < n) sink = new Float64Array(Math.max(n, 2 * sink.length));

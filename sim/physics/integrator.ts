@@ -4,8 +4,8 @@
 // backward runs their hand-written adjoints in reverse order, so gradients reach the incoming state, the step's
 // controls and every Model parameter. The adjoints are plain-array code: first order only
 // (no createGraph through a step).
-import { Tensor, customOp, zeros, ShapeError, fmtShape } from '../core/index.ts';
-import { modelDataCached, zeroParamGrads, type ModelData, type ParamGrads } from './data.ts';
+import { Tensor, anyNeedsGrad, customOp, zeros, ShapeError, fmtShape } from '../core/index.ts';
+import { modelDataCached, paramGradsIn, paramGradsSize, type ModelData, type ParamGrads } from './data.ts';
 import { ModelError, SimulationError } from './errors.ts';
 import { adjQuatToMat, rotationMatrices } from './math.ts';
 import { Control, MODEL_PARAMS, STATE_FIELDS, State, Model } from './model.ts';
@@ -64,19 +64,87 @@ function rawList(s: RawState): F64[] {
   return [s.q, s.qd, s.pos, s.rot, s.vel, s.w];
 }
 
+/** Entries of a raw state. */
+function rawSize(M: ModelData): number {
+  return 6 * M.np + 13 * M.nb;
+}
+
 function zerosRaw(M: ModelData): RawState {
-  // one allocation, six views: allocating (and later freeing) typed arrays dominates the
-  // bookkeeping of a step, and the views are as fast as arrays of their own
+  return rawIn(M, new Float64Array(rawSize(M)));
+}
+
+/**
+ * A raw state as six views of `all` (from its start; `rawSize` entries): allocating (and
+ * later freeing) typed arrays dominates the bookkeeping of a step, and views are as fast as
+ * arrays of their own, so a step takes what it hands out from one allocation.
+ */
+function rawIn(M: ModelData, all: F64): RawState {
   const np3 = 3 * M.np;
   const nb3 = 3 * M.nb;
-  const all = new Float64Array(2 * np3 + 13 * M.nb);
   let o = 0;
   const take = (n: number): F64 => all.subarray(o, (o += n));
   return { q: take(np3), qd: take(np3), pos: take(nb3), rot: take(4 * M.nb), vel: take(nb3), w: take(nb3) };
 }
 
-function copyOrZeros(x: F64 | null, n: number): F64 {
-  return x ? x.slice() : new Float64Array(n);
+/** `x` copied into `buf` (zero when x is null: a fresh or zeroed force accumulator). */
+function startForces(x: F64 | null, buf: F64): F64 {
+  if (x) buf.set(x);
+  return buf;
+}
+
+/**
+ * Work arrays of one ModelData reused by every step that runs on it: the arrays a step
+ * writes and reads back itself but never hands out (the adjoint's force accumulators, the
+ * unrecorded forward's forces, the states between substeps). A step runs to its end before
+ * the next one starts, so one set per ModelData suffices. What a step returns (its new
+ * state, the gradients it gives the tape) and what the tape keeps for the backward pass are
+ * always fresh arrays.
+ */
+interface StepScratch {
+  /** Forces of the particles, then of the bodies, then torques (`forcesSize`). */
+  forces: F64;
+  adjPf: F64;
+  adjBf: F64;
+  adjBt: F64;
+  adjR: F64;
+  /** Adjoint of the track forces when the caller does not want it (written, never read). */
+  trackSink: F64;
+  /** Two states to alternate between substeps (forward without a tape; adjoints). */
+  ping: RawState;
+  pong: RawState;
+}
+
+/** Entries of a substep's force block: particle forces, body forces, body torques. */
+function forcesSize(M: ModelData): number {
+  return 3 * M.np + 6 * M.nb;
+}
+
+const scratchOf = new WeakMap<ModelData, StepScratch>();
+
+function stepScratch(M: ModelData): StepScratch {
+  let s = scratchOf.get(M);
+  if (!s) {
+    const np3 = 3 * M.np;
+    const nb3 = 3 * M.nb;
+    s = {
+      forces: new Float64Array(forcesSize(M)),
+      adjPf: new Float64Array(np3),
+      adjBf: new Float64Array(nb3),
+      adjBt: new Float64Array(nb3),
+      adjR: new Float64Array(9 * M.nb),
+      trackSink: new Float64Array(M.nt),
+      ping: zerosRaw(M),
+      pong: zerosRaw(M),
+    };
+    scratchOf.set(M, s);
+  }
+  return s;
+}
+
+/** Zeroes every array of a raw state (the views of one allocation when from zerosRaw). */
+function zeroRaw(s: RawState): RawState {
+  for (const a of rawList(s)) a.fill(0);
+  return s;
 }
 
 // Forward: velocities first (a bad force shows in the velocity, then the position);
@@ -85,6 +153,25 @@ const CHECK_ORDER = { forward: [1, 0, 4, 5, 2, 3], backward: [0, 1, 2, 3, 4, 5] 
 
 /** Throws a SimulationError at the first non-finite entry of the arrays (STATE_FIELDS order). */
 function checkFiniteState(arrays: readonly F64[], step: number, phase: 'forward' | 'backward'): void {
+  // fast scan: x * 0 is 0 for every finite x and NaN for NaN and +-Inf, so the sum is NaN
+  // iff some entry is not finite; only then is the first one looked for and named
+  // (four sums, so the additions do not wait on each other)
+  let z0 = 0;
+  let z1 = 0;
+  let z2 = 0;
+  let z3 = 0;
+  for (const d of arrays) {
+    const n = d.length;
+    let i = 0;
+    for (; i + 3 < n; i += 4) {
+      z0 += d[i]! * 0;
+      z1 += d[i + 1]! * 0;
+      z2 += d[i + 2]! * 0;
+      z3 += d[i + 3]! * 0;
+    }
+    for (; i < n; i++) z0 += d[i]! * 0;
+  }
+  if (z0 + z1 + z2 + z3 === 0) return;
   CHECK_ORDER[phase].forEach((f) => {
     const d = arrays[f]!;
     for (let i = 0; i < d.length; i++) {
@@ -107,19 +194,34 @@ function checkFiniteState(arrays: readonly F64[], step: number, phase: 'forward'
 
 const NO_TRACKS = new Float64Array(0);
 
-/** Forward of one substep of length h: returns the new raw state and what the adjoint needs. */
-function substepForward(M: ModelData, s: RawState, pF: F64 | null, bF: F64 | null, bT: F64 | null, tF: F64 | null, h: number): { out: RawState; rec: Substep } {
-  const pf = copyOrZeros(pF, 3 * M.np);
+/**
+ * Forward of one substep of length h: writes the new raw state into `out` and returns what
+ * the adjoint needs. `forces` (`forcesSize` entries, zero) holds the substep's forces: fresh
+ * when the record is kept for a backward pass, the pooled scratch otherwise.
+ */
+function substepForward(
+  M: ModelData,
+  s: RawState,
+  pF: F64 | null,
+  bF: F64 | null,
+  bT: F64 | null,
+  tF: F64 | null,
+  h: number,
+  out: RawState,
+  forces: F64,
+): Substep {
+  const np3 = 3 * M.np;
+  const nb3 = 3 * M.nb;
+  const pf = startForces(pF, forces.subarray(0, np3));
   for (const k of PARTICLE_FORCE_KERNELS) k.forward(M, s.q, s.qd, pf);
-  const out = zerosRaw(M);
   integrate_particles(M, s.q, s.qd, pf, h, out.q, out.qd);
   const R = rotationMatrices(s.rot, M.nb);
-  const bf = copyOrZeros(bF, 3 * M.nb);
-  const bt = copyOrZeros(bT, 3 * M.nb);
+  const bf = startForces(bF, forces.subarray(np3, np3 + nb3));
+  const bt = startForces(bT, forces.subarray(np3 + nb3, np3 + 2 * nb3));
   const x: BodyKernelInputs = { pairs: bodyPairsCached(M, s.pos), trackF: tF, adjTrackF: NO_TRACKS };
   for (const k of BODY_FORCE_KERNELS) k.forward(M, s.pos, R, s.vel, s.w, x, bf, bt);
   integrate_bodies(M, s.pos, s.rot, R, s.vel, s.w, bf, bt, h, out.pos, out.rot, out.vel, out.w);
-  return { out, rec: { s, pf, bf, bt, R, x } };
+  return { s, pf, bf, bt, R, x };
 }
 
 /** Adjoint accumulators of the step's controls (null: not wanted, nothing accumulated). */
@@ -131,13 +233,13 @@ interface ControlGrads {
 }
 
 /** Adjoint of one substep: from the adjoint of its output state to that of its input state. */
-function substepBackward(M: ModelData, rec: Substep, h: number, adjOut: RawState, G: ParamGrads, C: ControlGrads): RawState {
+function substepBackward(M: ModelData, rec: Substep, h: number, adjOut: RawState, adjIn: RawState, G: ParamGrads, C: ControlGrads): RawState {
   const { s, pf, bf, bt, R } = rec;
-  const adjIn = zerosRaw(M);
+  const W = stepScratch(M);
   if (M.nb > 0) {
-    const adjBf = new Float64Array(3 * M.nb);
-    const adjBt = new Float64Array(3 * M.nb);
-    const adjR = new Float64Array(9 * M.nb);
+    const adjBf = W.adjBf.fill(0);
+    const adjBt = W.adjBt.fill(0);
+    const adjR = W.adjR.fill(0);
     adj_integrate_bodies(
       M,
       s.rot,
@@ -167,7 +269,7 @@ function substepBackward(M: ModelData, rec: Substep, h: number, adjOut: RawState
     if (C.bodyT) addInto(C.bodyT, adjBt);
   }
   if (M.np > 0) {
-    const adjPf = new Float64Array(3 * M.np);
+    const adjPf = W.adjPf.fill(0);
     adj_integrate_particles(M, pf, h, adjOut.q, adjOut.qd, adjIn.q, adjIn.qd, adjPf, G);
     for (let i = PARTICLE_FORCE_KERNELS.length - 1; i >= 0; i--) PARTICLE_FORCE_KERNELS[i]!.adjoint(M, s.q, s.qd, adjPf, adjIn.q, adjIn.qd, G);
     if (C.particleF) addInto(C.particleF, adjPf);
@@ -247,23 +349,41 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
   const inputs = [...sIn, ...cTensors];
   for (const i of gradIdx) inputs.push(params[i]!);
   const h = dt / S;
+  // whether the tape records this step (else no record is kept and the forces, and the
+  // states between substeps, live in pooled scratch)
+  const tape = anyNeedsGrad(inputs);
   let subs: Substep[] = [];
   let M: ModelData | null = null;
   const outs = customOp(
     'physics.simulate',
     inputs,
     (xs) => {
-      M = modelDataCached(model, params);
+      const md = modelDataCached(model, params);
+      M = md;
       const pF = present[0] ? xs[6]!.data : null;
       const bF = present[1] ? xs[7]!.data : null;
       const bT = present[2] ? xs[8]!.data : null;
       const tF = present[3] ? xs[9]!.data : null;
       let s = raw(xs.slice(0, 6));
       subs = [];
+      const W = tape ? null : stepScratch(md);
       for (let k = 0; k < S; k++) {
-        const r = substepForward(M, s, pF, bF, bT, tF, h);
-        subs.push(r.rec);
-        s = r.out;
+        // with a tape, each substep's new state and forces are one fresh allocation (the
+        // record keeps the forces as long as the tape keeps the state); without, the forces
+        // are pooled and so are the states between substeps (alternating between two)
+        let out: RawState;
+        let forces: F64;
+        if (W) {
+          forces = W.forces.fill(0);
+          out = k === S - 1 ? zerosRaw(md) : zeroRaw(k % 2 === 0 ? W.ping : W.pong);
+        } else {
+          const all = new Float64Array(rawSize(md) + forcesSize(md));
+          out = rawIn(md, all);
+          forces = all.subarray(rawSize(md));
+        }
+        const rec = substepForward(md, s, pF, bF, bT, tF, h, out, forces);
+        if (tape) subs.push(rec);
+        s = out;
       }
       if (checkFinite) checkFiniteState(rawList(s), step, 'forward');
       return rawList(s).map((d, i) => new Tensor(d, stateShapes[i]!));
@@ -288,15 +408,20 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
         const n = Math.sqrt(n2);
         if (n > clip) for (const a of adjList) for (let i = 0; i < a.length; i++) a[i] = (a[i]! * clip) / n;
       }
-      const G = zeroParamGrads(model, gradIdx);
+      // what the step hands the tape (its input state's adjoint, the parameters' and the
+      // wanted controls' gradients) comes from one allocation; the adjoints between substeps
+      // alternate between two pooled states (a substep never writes the adjoint it reads)
       const wantCtl = present.map((p, i) => p && cIn[i]!.requiresGrad);
-      const C: ControlGrads = {
-        particleF: wantCtl[0] ? new Float64Array(3 * np) : null,
-        bodyF: wantCtl[1] ? new Float64Array(3 * nb) : null,
-        bodyT: wantCtl[2] ? new Float64Array(3 * nb) : null,
-        trackF: new Float64Array(model.trackCount),
-      };
-      for (let k = S - 1; k >= 0; k--) adj = substepBackward(md, subs[k]!, h, adj, G, C);
+      const ctlSizes = [3 * np, 3 * nb, 3 * nb, model.trackCount].map((n, i) => (wantCtl[i] ? n : 0));
+      const rs = rawSize(md);
+      const gs0 = paramGradsSize(model, gradIdx);
+      const all = new Float64Array(rs + gs0 + ctlSizes.reduce((a, b) => a + b, 0));
+      const G = paramGradsIn(model, gradIdx, all, rs);
+      let o = rs + gs0;
+      const ctl = ctlSizes.map((n, i) => (wantCtl[i] ? all.subarray(o, (o += n)) : null));
+      const W = stepScratch(md);
+      const C: ControlGrads = { particleF: ctl[0] ?? null, bodyF: ctl[1] ?? null, bodyT: ctl[2] ?? null, trackF: ctl[3] ?? W.trackSink.fill(0) };
+      for (let k = S - 1; k >= 0; k--) adj = substepBackward(md, subs[k]!, h, adj, k === 0 ? rawIn(md, all) : zeroRaw(k % 2 === 0 ? W.ping : W.pong), G, C);
       if (checkFinite) checkFiniteState(rawList(adj), step, 'backward');
       const stateGrads = rawList(adj).map((d, i) => (sIn[i]!.requiresGrad ? new Tensor(d, stateShapes[i]!) : null));
       const ctlGrads = [C.particleF, C.bodyF, C.bodyT, C.trackF].map((d, i) => (wantCtl[i] ? new Tensor(d!, cShapes[i]!) : null));

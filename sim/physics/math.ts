@@ -22,8 +22,11 @@ export function quatToMat(rot: F64, b: number, R: F64): void {
   R[o + 8] = 1 - 2 * (x * x + y * y);
 }
 
-/** Rotation matrices of all nb bodies: [nb * 9]. */
+const NO_BODIES = new Float64Array(0);
+
+/** Rotation matrices of all nb bodies: [nb * 9] (one shared empty array when nb = 0). */
 export function rotationMatrices(rot: F64, nb: number): F64 {
+  if (nb === 0) return NO_BODIES;
   const R = new Float64Array(9 * nb);
   for (let b = 0; b < nb; b++) quatToMat(rot, b, R);
   return R;

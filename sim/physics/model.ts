@@ -3,7 +3,7 @@
 // parameter is a float64 Tensor, so it can require grad and receive gradients from a rollout.
 import { Tensor, zeros } from '../core/index.ts';
 import { ModelError } from './errors.ts';
-import { MODEL_PARAMS, PARAMS, constraintViolation, type ModelParamName, type ParamSpec } from './params.ts';
+import { MODEL_PARAMS, PARAMS, constraintViolation, firstViolation, type ModelParamName, type ParamSpec } from './params.ts';
 
 export { MODEL_PARAMS, type ModelParamName } from './params.ts';
 
@@ -205,10 +205,8 @@ export class Model implements ModelInit {
         throw new ModelError(`model: ${k} has shape [${t.shape.join(', ')}], expected [${e.join(', ')}]`, k);
       }
       const d = t.data;
-      for (let i = 0; i < d.length; i++) {
-        const why = constraintViolation(d[i]!, spec.constraint);
-        if (why !== null) throw new ModelError(`model: ${k}[${i}] ${why}`, `${k}[${i}]`);
-      }
+      const i = firstViolation(d, spec.constraint);
+      if (i >= 0) throw new ModelError(`model: ${k}[${i}] ${constraintViolation(d[i]!, spec.constraint)}`, `${k}[${i}]`);
     }
     const I = this.params.bodyInertia.data;
     for (let b = 0; b < this.bodyCount; b++) {

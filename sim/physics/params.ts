@@ -204,3 +204,19 @@ export function constraintViolation(v: number, constraint: ParamConstraint): str
   if (constraint === 'nonNegative' && !(v >= 0)) return `= ${v} must be >= 0`;
   return null;
 }
+
+/**
+ * Index of the first entry of `d` that breaks `constraint` (as `constraintViolation` judges
+ * it), or -1: one loop per constraint, so checking a large parameter stays a plain scan.
+ */
+export function firstViolation(d: Float64Array, constraint: ParamConstraint): number {
+  const n = d.length;
+  if (constraint === 'positive') {
+    for (let i = 0; i < n; i++) if (!(d[i]! > 0 && d[i]! !== Infinity)) return i;
+  } else if (constraint === 'nonNegative') {
+    for (let i = 0; i < n; i++) if (!(d[i]! >= 0 && d[i]! !== Infinity)) return i;
+  } else {
+    for (let i = 0; i < n; i++) if (!(d[i]! - d[i]! === 0)) return i;
+  }
+  return -1;
+}

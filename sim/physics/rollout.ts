@@ -7,6 +7,7 @@ import { ModelError } from './errors.ts';
 import { simulate, type SimulateOptions } from './integrator.ts';
 import { Control, State, type Model } from './model.ts';
 import { autoSubsteps } from './stability.ts';
+import { firstViolation } from './params.ts';
 
 /** Controls of a rollout: one for all steps, one per step, or a function of the step index. */
 export type ControlSchedule = Control | null | readonly (Control | null)[] | ((t: number) => Control | null);
@@ -76,9 +77,9 @@ function checkInputShapes(model: Model, s: State, control: ControlSchedule | und
 function checkInitialState(s: State): void {
   const names = ['particleQ', 'particleQd', 'bodyPos', 'bodyRot', 'bodyVel', 'bodyAngVel'];
   s.tensors().forEach((t, f) => {
-    for (let i = 0; i < t.size; i++) {
-      if (!Number.isFinite(t.data[i]!)) throw new ModelError(`rollout: initial state ${names[f]}[${i}] is ${t.data[i]}`, `state.${names[f]}[${i}]`);
-    }
+    const d = t.data;
+    const i = firstViolation(d, 'finite');
+    if (i >= 0) throw new ModelError(`rollout: initial state ${names[f]}[${i}] is ${d[i]}`, `state.${names[f]}[${i}]`);
   });
 }
 
