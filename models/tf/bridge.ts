@@ -59,6 +59,9 @@ export function toTf(t: Tensor): TfTensor {
  *   penalties) is not supported; calling the backward pass while an outer tfjs tape records
  *   throws rather than return a silently wrong second derivative. Use the core's own
  *   `createGraph` / `hvp` for second order.
+ * - Reads its inputs and dy synchronously (`dataSync`): on backends that cannot (tfjs webgpu in
+ *   Node) differentiate through it with {@link bridgedVariableGrads} and run it with
+ *   {@link bridgedRun}, which give the same values and gradients with asynchronous reads.
  *
  * @example
  * const { tf } = await initTf();
