@@ -1,6 +1,8 @@
 // The TensorFlow.js bridge (models/tf): `tfOp` turns a differentiable function of the float64
 // core (sim/core) into a tfjs op with a custom gradient (float32 at the boundary, float64
-// inside), plus `toCore` / `toTf` conversions. Call `await initTf()` (backend.ts) first.
+// inside), plus `toCore` / `toTf` conversions, and the asynchronous join of those ops
+// (`bridgedVariableGrads`, `bridgedRun`) for backends without synchronous reads (webgpu).
+// Call `await initTf()` (backend.ts) first.
 import type { NamedTensorMap, Scalar, Tensor as TfTensor, Variable } from '@tensorflow/tfjs';
 import { NonFiniteError, Tensor, fmtShape, gradients, withArgShapes, withGradMode } from '../../sim/core/index.ts';
 import { getTf } from './backend.ts';
