@@ -9,7 +9,7 @@
 //   (terminal goal, target speed and turn, weights); the prediction is the MPC solution, solved and
 //   differentiated (implicit backward) by `mpcTf`, so predictions respect the limits by construction.
 import type { LayersModel, Tensor as TfTensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
-import { getTf, tfOp } from '../models/tf/index.ts';
+import { bridgedRun, getTf, tfOp } from '../models/tf/index.ts';
 import { mpcTf } from '../mpc/index.ts';
 import type { Tensor } from '../sim/core/index.ts';
 import { FEATURES, normalise, type Normaliser, type WindowSet } from './features.ts';
@@ -136,7 +136,9 @@ export class EgoPredictor {
    */
   async predictLocalAsync(set: WindowSet, nrm: Normaliser, batch = 256): Promise<Float64Array> {
     const out = new Float64Array(set.frames.length * HORIZON * 2);
-    for (const { start, y } of this.batches(set, nrm, batch)) {
+    for (const { start, inputs } of this.batchInputs(set, nrm, batch)) {
+      // the bridged physics / mpc layer joins asynchronously (bridgedRun) instead of reading with dataSync
+      const y = await bridgedRun(() => this.forward(...inputs)).finally(() => getTf().dispose(inputs));
       try {
         out.set(await y.data(), start * HORIZON * 2);
       } finally {
@@ -146,21 +148,31 @@ export class EgoPredictor {
     return out;
   }
 
-  /** The forward pass of a window set in batches of `batch` windows, yielded one at a time. */
-  private *batches(set: WindowSet, nrm: Normaliser, batch: number): Generator<{ start: number; y: TfTensor }> {
+  /** The network inputs of a window set in batches of `batch` windows (tensors to dispose), yielded one batch at a time. */
+  private *batchInputs(set: WindowSet, nrm: Normaliser, batch: number): Generator<{ start: number; inputs: [Tensor2D, TfTensor, Tensor2D] }> {
     const tf = getTf();
     const N = set.frames.length;
     const x = normalise(set, nrm);
     for (let a = 0; a < N; a += batch) {
       const b = Math.min(N, a + batch);
-      const y = tf.tidy(() =>
-        this.forward(
+      yield {
+        start: a,
+        inputs: [
           tf.tensor2d(x.subarray(a * FEATURES, b * FEATURES), [b - a, FEATURES]),
           tf.tensor1d(Float32Array.from(set.speed.subarray(a, b))),
           tf.tensor2d(Float32Array.from(set.dt.subarray(a * HORIZON, b * HORIZON)), [b - a, HORIZON]),
-        ),
-      );
-      yield { start: a, y };
+        ],
+      };
+    }
+  }
+
+  /** The forward pass of a window set in batches of `batch` windows, yielded one at a time. */
+  private *batches(set: WindowSet, nrm: Normaliser, batch: number): Generator<{ start: number; y: TfTensor }> {
+    const tf = getTf();
+    for (const { start, inputs } of this.batchInputs(set, nrm, batch)) {
+      const y = tf.tidy(() => this.forward(...inputs));
+      tf.dispose(inputs);
+      yield { start, y };
     }
   }
 }

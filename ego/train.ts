@@ -5,7 +5,7 @@
 // and place it came from while the last good checkpoint stays.
 import { join } from 'node:path';
 import type { LayersModel, Optimizer, Scalar, Tensor as TfTensor, Tensor2D, Variable } from '@tensorflow/tfjs';
-import { getTf } from '../models/tf/index.ts';
+import { bridgedVariableGrads, getTf } from '../models/tf/index.ts';
 import type { EgoConfig } from './config.ts';
 import type { EgoDataset } from './dataset.ts';
 import { FEATURES, normalise, toWorld, worldTargets, type WindowSet } from './features.ts';
@@ -75,6 +75,12 @@ export interface TrainOptions {
   onBatch?: (p: BatchProgress) => void;
   /** Validate (and select) every k-th epoch and at the last one (default 1); long low-data runs use more. */
   validateEvery?: number;
+  /**
+   * Train the physics and mpc models through the asynchronous join of the tf bridge
+   * (`bridgedVariableGrads`: host reads with `await data()`, same gradients) instead of the
+   * synchronous one. Default: when the tfjs backend is webgpu, which cannot read synchronously.
+   */
+  asyncJoin?: boolean;
 }
 
 /** Result of {@link trainEgo}. */
@@ -152,6 +158,7 @@ async function validate(p: EgoPredictor, data: EgoDataset): Promise<{ ade: numbe
  */
 export async function trainEgo(data: EgoDataset, config: EgoConfig, opts: TrainOptions = {}): Promise<TrainResult> {
   const tf = getTf();
+  const asyncJoin = opts.asyncJoin ?? tf.getBackend() === 'webgpu';
   const meta: CheckpointState['meta'] = { normaliser: data.normaliser, limits: data.limits, speedScale: data.speedScale, period: data.period };
   let rng = new ShuffleRng(config.seed);
   let history: HistoryRow[] = [];
@@ -220,7 +227,8 @@ export async function trainEgo(data: EgoDataset, config: EgoConfig, opts: TrainO
         const t = batchTensors(data.train, X, order.slice(b * bs, (b + 1) * bs));
         let loss: number;
         try {
-          const { value, grads } = tf.variableGrads(() => adeLoss(s.predictor.forward(t.x, t.v, t.dt), t.y) as Scalar, s.vars);
+          const lossFn = (): Scalar => adeLoss(s.predictor.forward(t.x, t.v, t.dt), t.y) as Scalar;
+          const { value, grads } = s.kind !== 'nn' && asyncJoin ? await bridgedVariableGrads(lossFn, s.vars) : tf.variableGrads(lossFn, s.vars);
           loss = (await value.data())[0]!;
           if (!Number.isFinite(loss)) {
             const out = tf.tidy(() => s.predictor.net.apply(t.x) as TfTensor);

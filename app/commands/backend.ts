@@ -99,7 +99,9 @@ export async function initTfForDevice(program: Command, device: string | undefin
       ]);
     process.stderr.write(`device auto: TensorFlow.js on ${info.backend} (${info.fallbackReason ?? ''})\n`);
   }
-  if (!quiet) process.stderr.write(`${describeTfBackend(info)}; ${describeGpuReport(gpu).split('\n')[0]}\n`);
+  // webgpu was asked for by --device here, not by --backend: say so in the backend line
+  const line = describeTfBackend(info).replace(' from --backend', ' from --device');
+  if (!quiet) process.stderr.write(`${line}; ${describeGpuReport(gpu).split('\n')[0]}\n`);
   return info;
 }
 

@@ -47,28 +47,27 @@ test('train ego on the TurtleBot /odom (--json), then eval ego and predict to MC
   }
 });
 
-test('train ego --device gpu: an nn-only config trains on tfjs webgpu and matches the CPU run; bridged models are refused by name', (t) => {
+test('train ego --device gpu: a physics config trains on tfjs webgpu (float64 bridge joined asynchronously) and matches the CPU run', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ego-cli-'));
   try {
-    const cfg = join(dir, 'nn.json');
-    writeFileSync(cfg, JSON.stringify({ models: ['nn'], hidden: [16], epochs: 1 }));
+    const cfg = join(dir, 'physics.json');
+    // one small epoch of the pure NN and the physics model (model A): the GPU run stays short on a software adapter
+    writeFileSync(cfg, JSON.stringify({ models: ['nn', 'physics'], hidden: [16], epochs: 1 }));
     const args = ['train', 'ego', '--input', log, '--topic', '/odom', '--plane', 'xy', '--config', cfg, '--json'];
-    const bridged = join(dir, 'physics.json');
-    writeFileSync(bridged, JSON.stringify({ models: ['nn', 'physics'], epochs: 1 }));
-    const r = impulse('train', 'ego', '--input', log, '--topic', '/odom', '--config', bridged, '--device', 'gpu', '--out', join(dir, 'b'));
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /--device gpu: rolling out the physics model through the float64 tf bridge needs synchronous tensor reads/);
     const gpu = impulse(...args, '--device', 'gpu', '--out', join(dir, 'gpu'));
     if (gpu.code !== 0 && /no WebGPU adapter|cannot run on the GPU/.test(gpu.stderr))
       return t.skip(`no WebGPU adapter: ${gpu.stderr.trim().split('\n').pop()}`);
     assert.equal(gpu.code, 0, gpu.stderr);
-    assert.match(gpu.stderr, /TensorFlow\.js backend: webgpu/);
+    assert.match(gpu.stderr, /TensorFlow\.js backend: webgpu \(requested webgpu from --device\)/);
     const cpu = impulse(...args, '--out', join(dir, 'cpu'));
     assert.equal(cpu.code, 0, cpu.stderr);
-    const ade = (out: string): number =>
-      (JSON.parse(out) as { metrics: { models: { name: string; ade: number }[] } }).metrics.models.find((m) => m.name === 'pure-nn')!.ade;
-    const [a, b] = [ade(cpu.stdout), ade(gpu.stdout)];
-    assert.ok(Number.isFinite(a) && Math.abs(a - b) < 1e-3 * (1 + a), `test ADE: cpu ${a}, webgpu ${b}`);
+    const ade = (out: string, name: string): number =>
+      (JSON.parse(out) as { metrics: { models: { name: string; ade: number }[] } }).metrics.models.find((m) => m.name === name)!.ade;
+    // float32 on two backends (different reduction orders) through one epoch of Adam: test ADE within 1e-3 relative
+    for (const name of ['pure-nn', 'physics-unicycle']) {
+      const [a, b] = [ade(cpu.stdout, name), ade(gpu.stdout, name)];
+      assert.ok(Number.isFinite(a) && Math.abs(a - b) < 1e-3 * (1 + a), `${name} test ADE: cpu ${a}, webgpu ${b}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -153,12 +153,10 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
   const seed = int(o.seed, 'seed', 0);
   const epochs = int(o.epochs, 'epochs', 1);
   const seeds = int(o.seeds, 'seeds', 1);
-  // ego/train.ts reads tensors asynchronously; the physics and mpc models still roll out through
-  // the float64 bridge (tfOp), which reads its inputs synchronously: webgpu only for nn-only configs
-  const bridged = (config?.models ?? ['nn', 'physics', 'mpc']).filter((m) => m !== 'nn');
-  const why = bridged.length ? `rolling out the ${bridged.join(' and ')} model${bridged.length > 1 ? 's' : ''} through the float64 tf bridge` : false;
-  // the tfjs backend line on stderr when a device was asked for (which backend trained is then visible)
-  await initTfForDevice(program, o.device, (o.device ?? 'cpu') === 'cpu', why);
+  // ego/train.ts reads tensors asynchronously; on webgpu the physics and mpc models join the float64
+  // bridge asynchronously (bridgedVariableGrads), so every model trains with --device gpu.
+  // The tfjs backend line on stderr when a device was asked for (which backend trained is then visible).
+  await initTfForDevice(program, o.device, (o.device ?? 'cpu') === 'cpu');
   let input: RunInput;
   if (task === 'ego-kitti') input = { ...ego.KITTI_INPUT, plane: plane(o.plane) ?? 'xz' };
   else {
