@@ -185,11 +185,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     tf.dispose([input, base]);
     // inference of one trajectory: CNN maps, then one five-second engine rollout on them (this thread)
     const one = items.slice(0, 1);
-    const predict = (): void => {
-      const maps = predictMaps(tf, net, spec, one);
+    const predict = async (): Promise<void> => {
+      const maps = await predictMaps(tf, net, spec, one);
       noGrad(() => rolloutBatch(buildBatch(spec, maps, robotsOf(one))));
     };
-    predict();
+    await predict();
     const predictT = await timeIt(predict, 3);
     model = {
       batch: modelBatch,

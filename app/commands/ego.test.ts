@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,42 @@ test('train ego --device gpu: a physics config trains on tfjs webgpu (float64 br
     for (const name of ['pure-nn', 'physics-unicycle']) {
       const [a, b] = [ade(cpu.stdout, name), ade(gpu.stdout, name)];
       assert.ok(Number.isFinite(a) && Math.abs(a - b) < 1e-3 * (1 + a), `${name} test ADE: cpu ${a}, webgpu ${b}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('train ego-terrain --device gpu: the terrain CNN trains on tfjs webgpu (float64 rollouts on the CPU) and matches the CPU run', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ego-cli-'));
+  try {
+    const data = join(dir, 'data');
+    const d = impulse('dataset', 'terrain', '--n', '10', '--seed', '1', '--out', data);
+    assert.equal(d.code, 0, d.stderr);
+    const cfg = join(dir, 'terrain.json');
+    // one batch of the CNN (so its training loss is taken before any update) and one pure-NN epoch
+    writeFileSync(cfg, JSON.stringify({ models: ['terrain-cnn', 'pure-nn'], epochs: 1, batchSize: 8, channels: 4, nnHidden: [16], nnEpochs: 1, threads: 1 }));
+    const args = ['train', 'ego-terrain', '--data', data, '--config', cfg, '--json'];
+    const gpu = impulse(...args, '--device', 'gpu', '--out', join(dir, 'gpu'));
+    if (gpu.code !== 0 && /no WebGPU adapter|cannot run on the GPU/.test(gpu.stderr))
+      return t.skip(`no WebGPU adapter: ${gpu.stderr.trim().split('\n').pop()}`);
+    assert.equal(gpu.code, 0, gpu.stderr);
+    assert.match(gpu.stderr, /TensorFlow\.js backend: webgpu \(requested webgpu from --device\)/);
+    const cpu = impulse(...args, '--device', 'cpu', '--out', join(dir, 'cpu'));
+    assert.equal(cpu.code, 0, cpu.stderr);
+    type Out = { metrics: { models: { name: string; ade: number }[] } };
+    const history = (run: string): { model: string; trainLoss: number }[] =>
+      (JSON.parse(readFileSync(join(dir, run, 'history.json'), 'utf8')) as { epochs: { model: string; trainLoss: number }[] }).epochs;
+    // the loss of the first batch: the same float32 network on two backends (different reduction orders)
+    for (const model of ['terrain-cnn', 'pure-nn']) {
+      const [a, b] = [history('cpu'), history('gpu')].map((h) => h.find((e) => e.model === model)!.trainLoss);
+      assert.ok(Math.abs(a! - b!) < 1e-4 * Math.abs(a!), `${model} training loss: cpu ${a}, webgpu ${b}`);
+    }
+    // after one Adam step: Adam scales every gradient entry to about the step size, so entries that
+    // are float32 noise on both backends move the weights by a full step either way; test ADE within 2%
+    for (const name of ['terrain-cnn', 'pure-nn', 'physics-default']) {
+      const [a, b] = [cpu, gpu].map((r) => (JSON.parse(r.stdout) as Out).metrics.models.find((m) => m.name === name)!.ade);
+      assert.ok(Number.isFinite(a!) && Math.abs(a! - b!) < 0.02 * a!, `${name} test ADE: cpu ${a}, webgpu ${b}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

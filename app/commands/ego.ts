@@ -50,6 +50,7 @@ interface TerrainCli {
   seeds?: string;
   resume?: boolean;
   json?: boolean;
+  device?: string;
 }
 
 interface TrainCli {
@@ -212,14 +213,17 @@ async function train(program: Command, task: EgoTask, o: TrainCli): Promise<void
   }
 }
 
-async function trainTerrainCli(o: TerrainCli): Promise<void> {
+async function trainTerrainCli(program: Command, o: TerrainCli): Promise<void> {
   await loadEgo();
   await loadTerrain();
   const config = o.config ? terrain.readTerrainConfig(o.config) : undefined;
   const seed = int(o.seed, 'seed', 0);
   const epochs = int(o.epochs, 'epochs', 1);
   const seeds = int(o.seeds, 'seeds', 1);
-  const tf = await terrainTf();
+  // the CNN trains on tfjs (webgpu with --device gpu: ego/terrain reads tensors with await data());
+  // the float64 engine rolls the robots out on the CPU's worker threads either way
+  const tf =
+    o.device === undefined || o.device === 'cpu' ? await terrainTf() : ((await initTfForDevice(program, o.device)).tf as Awaited<ReturnType<typeof terrainTf>>);
   const out = o.out ?? `runs/ego-terrain-${stamp()}`;
   const session = await trainingSession(o.json, 20);
   let lastVal = '-';
@@ -322,8 +326,9 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs (default 8)')
     .option('--seeds <n>', 'also train with seeds seed+1..seed+n-1 and report mean ± sd')
     .option('--resume', 'continue the run in --out from its latest checkpoint')
+    .option('--device <d>', `${DEVICE_HELP}; the CNN trains there, the float64 rollouts stay on the CPU's threads`)
     .option('--json', 'print the result as JSON on stdout')
-    .action((o: TerrainCli) => trainTerrainCli(o));
+    .action((o: TerrainCli) => trainTerrainCli(program, o));
 
   const evalCmd = program.commands.find((c) => c.name() === 'eval') ?? program.command('eval').description('evaluate trajectories and trained models');
   evalCmd

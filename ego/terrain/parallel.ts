@@ -31,10 +31,13 @@ export class RolloutPool {
   private workers: Worker[];
   constructor(threads = Math.min(2, availableParallelism())) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads = ${threads}: expected an integer >= 1`);
-    // the thread loads TypeScript through tsx's loader, as the main thread does
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./parallel-worker.ts', import.meta.url).href;
-    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+    // from the sources the thread loads TypeScript through tsx's loader, as the main thread does;
+    // from dist/ (the installed package) it imports the compiled JavaScript
+    const fromSource = import.meta.url.endsWith('.ts');
+    const entry = new URL(fromSource ? './parallel-worker.ts' : './parallel-worker.js', import.meta.url).href;
+    const boot = fromSource
+      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`
+      : `import(${JSON.stringify(entry)});`;
     this.workers = Array.from({ length: threads }, () => new Worker(boot, { eval: true }));
   }
 

@@ -125,12 +125,12 @@ export function pureNnLoss(tf: TfModule, spec: TerrainSpec, out: TfTensor, y: Tf
 }
 
 /** World-frame paths [steps + 1][3] (flat, starting at the ground-truth start) predicted by the pure NN. */
-export function pureNnPaths(tf: TfModule, net: LayersModel, spec: TerrainSpec, items: readonly StoredSample[]): Float64Array[] {
+export async function pureNnPaths(tf: TfModule, net: LayersModel, spec: TerrainSpec, items: readonly StoredSample[]): Promise<Float64Array[]> {
   if (items.length === 0) return [];
   const { steps } = pureNnSizes(spec);
   const { x, y } = pureNnTensors(tf, spec, items);
   const out = net.predict(x) as TfTensor;
-  const d = out.dataSync();
+  const d = await out.data();
   tf.dispose([x, y, out]);
   return items.map((s, i) => {
     const fr = startFrame(s);

@@ -201,7 +201,7 @@ export async function writeTerrainMaps(
 ): Promise<string[]> {
   const items = split.test.slice(0, count);
   const { spec } = split;
-  const maps = predictMaps(tf, cnn.net, spec, items);
+  const maps = await predictMaps(tf, cnn.net, spec, items);
   const g = await cnnLossAndGrads(tf, cnn.net, pool, spec, items, 0);
   tf.dispose(Object.values(g.grads));
   const out = join(dir, 'terrain');

@@ -63,8 +63,11 @@ export function robotsOf(items: readonly StoredSample[]): RobotRun[] {
   return items.map((s, i) => ({ tile: i, pose0: s.truth.poses.subarray(0, 7), velocity0: s.truth.velocity0, commands: s.sample.commands, label: s.record.id }));
 }
 
-/** The terrain maps the CNN predicts for each sample (float64 copies of its float32 output), in batches of `batch`. */
-export function predictMaps(tf: TfModule, net: LayersModel, spec: TerrainSpec, items: readonly StoredSample[], batch = 8): TerrainMaps[] {
+/**
+ * The terrain maps the CNN predicts for each sample (float64 copies of its float32 output), in
+ * batches of `batch`. Reads with `await data()`, so it runs on every tfjs backend (webgpu included).
+ */
+export async function predictMaps(tf: TfModule, net: LayersModel, spec: TerrainSpec, items: readonly StoredSample[], batch = 8): Promise<TerrainMaps[]> {
   const N = spec.grid.nx * spec.grid.ny;
   const out: TerrainMaps[] = [];
   for (let b0 = 0; b0 < items.length; b0 += batch) {
@@ -72,7 +75,7 @@ export function predictMaps(tf: TfModule, net: LayersModel, spec: TerrainSpec, i
     const { input, base } = networkInput(tf, spec, part);
     const raw = net.predict(input) as TfTensor;
     const m = mapsFromOutput(tf, raw, base);
-    const [h, f, k] = [m.heights.dataSync(), m.friction.dataSync(), m.stiffness.dataSync()];
+    const [h, f, k] = await Promise.all([m.heights.data(), m.friction.data(), m.stiffness.data()]);
     tf.dispose([input, base, raw, m.heights, m.friction, m.stiffness]);
     part.forEach((_, i) =>
       out.push({
@@ -88,7 +91,7 @@ export function predictMaps(tf: TfModule, net: LayersModel, spec: TerrainSpec, i
 /** Engine paths of the samples on the CNN's predicted maps (forward, over the pool's threads). */
 export async function cnnPaths(tf: TfModule, net: LayersModel, pool: RolloutPool, spec: TerrainSpec, items: readonly StoredSample[]): Promise<Float64Array[]> {
   if (items.length === 0) return [];
-  const r = await pool.run({ spec, terrains: predictMaps(tf, net, spec, items), robots: robotsOf(items), mode: 'forward' });
+  const r = await pool.run({ spec, terrains: await predictMaps(tf, net, spec, items), robots: robotsOf(items), mode: 'forward' });
   return r.paths;
 }
 
@@ -139,7 +142,7 @@ export async function cnnLossAndGrads(
   grads: Record<string, TfTensor>;
   mapGrads: { heights: Float64Array; friction: Float64Array; stiffness: Float64Array }[];
 }> {
-  const maps = predictMaps(tf, net, spec, batch, batch.length);
+  const maps = await predictMaps(tf, net, spec, batch, batch.length);
   const r = await pool.run({ spec, terrains: maps, robots: robotsOf(batch), mode: 'grad', truth: batch.map(truthPath) });
   const G = r.grads!;
   const { ny, nx } = spec.grid;
@@ -153,16 +156,17 @@ export async function cnnLossAndGrads(
   const gF = stackG('friction');
   const gK = stackG('stiffness');
   const { input, base } = networkInput(tf, spec, batch);
-  let height = 0;
+  let hKept: TfTensor | null = null;
   const vars = net.trainableWeights.map((w) => w.read() as Variable);
   const { value, grads } = tf.variableGrads(() => {
     const m = mapsFromOutput(tf, net.apply(input) as TfTensor, base);
     const hT = heightTerm(tf, spec, m.heights, batch, heightCells);
-    height = hT.dataSync()[0]!;
+    hKept = tf.keep(hT);
     const surrogate = tf.addN([tf.sum(tf.mul(m.heights, gH)), tf.sum(tf.mul(m.friction, gF)), tf.sum(tf.mul(m.stiffness, gK))]);
     return tf.add(surrogate, tf.mul(heightWeight, hT)) as never;
   }, vars);
-  tf.dispose([value, input, base, gH, gF, gK]);
+  const height = (await (hKept as unknown as TfTensor).data())[0]!;
+  tf.dispose([value, input, base, gH, gF, gK, hKept as unknown as TfTensor]);
   const trajectory = r.loss!;
   return { loss: trajectory + heightWeight * height, trajectory, height, grads, mapGrads: G };
 }
@@ -180,8 +184,8 @@ interface Slot {
   bestWeights: TfTensor[] | null;
 }
 
-function firstNonFinite(t: TfTensor): number {
-  const d = t.dataSync();
+async function firstNonFinite(t: TfTensor): Promise<number> {
+  const d = await t.data();
   for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return i;
   return -1;
 }
@@ -256,13 +260,14 @@ export async function trainTerrain(
         s.optimizer.learningRate = cosineRate(s.label === 'terrain-cnn' ? config.learningRate : config.nnLearningRate, epoch - 1, config.epochs);
         let total = 0;
         let batches = 0;
-        const check = (loss: number, grads: Record<string, TfTensor>, where: string, b: number): void => {
+        const check = async (loss: number, grads: Record<string, TfTensor>, where: string, b: number): Promise<void> => {
           if (!Number.isFinite(loss)) {
-            const bw = s.net.trainableWeights.find((w) => firstNonFinite(w.read()) >= 0);
+            let bw: (typeof s.net.trainableWeights)[number] | undefined;
+            for (const w of s.net.trainableWeights) if (!bw && (await firstNonFinite(w.read())) >= 0) bw = w;
             throw new TrainingNaNError(`training loss is ${loss} at ${where}${bw ? `: weight '${bw.name}' is already non-finite` : ''}`, s.label, epoch, b);
           }
           for (const [name, g] of Object.entries(grads)) {
-            const k = firstNonFinite(g);
+            const k = await firstNonFinite(g);
             if (k >= 0)
               throw new TrainingNaNError(`gradient of weight '${name}' is non-finite at flat index ${k} at ${where} (loss ${loss})`, s.label, epoch, b);
           }
@@ -288,7 +293,7 @@ export async function trainTerrain(
               if ((e as Error).name === 'RolloutNonFiniteError') throw new TrainingNaNError(`${(e as Error).message} at ${where}`, s.label, epoch, b + 1);
               throw e;
             }
-            check(r.loss, r.grads, where, b + 1);
+            await check(r.loss, r.grads, where, b + 1);
             s.optimizer.applyGradients(r.grads as never);
             tf.dispose(Object.values(r.grads));
             total += r.loss;
@@ -307,8 +312,8 @@ export async function trainTerrain(
               const x = tf.gather(nnTrain.x, idx);
               const y = tf.gather(nnTrain.y, idx);
               const { value, grads } = tf.variableGrads(() => pureNnLoss(tf, spec, s.net.apply(x) as TfTensor, y) as never);
-              const loss = value.dataSync()[0]!;
-              check(loss, grads, `model ${s.label}, epoch ${epoch}, batch ${b + 1}/${nb}`, b + 1);
+              const loss = (await value.data())[0]!;
+              await check(loss, grads, `model ${s.label}, epoch ${epoch}, batch ${b + 1}/${nb}`, b + 1);
               s.optimizer.applyGradients(grads as never);
               tf.dispose([idx, x, y, value, ...Object.values(grads)]);
               if (e === nnPer - 1) {
@@ -327,7 +332,7 @@ export async function trainTerrain(
             });
           }
         }
-        const paths = s.label === 'terrain-cnn' ? await cnnPaths(tf, s.net, pool, spec, data.val) : pureNnPaths(tf, s.net, spec, data.val);
+        const paths = s.label === 'terrain-cnn' ? await cnnPaths(tf, s.net, pool, spec, data.val) : await pureNnPaths(tf, s.net, spec, data.val);
         const v = data.val.length ? adeFde(spec, data.val, paths) : { ade: total / Math.max(1, batches), fde: NaN };
         if (!Number.isFinite(v.ade)) throw new TrainingNaNError(`validation ADE is ${v.ade} after ${s.label} epoch ${epoch}`, s.label, epoch, batches);
         if (v.ade < s.best.valAde) {
