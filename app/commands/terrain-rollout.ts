@@ -7,7 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DEVICE_HELP, rerunForSoftwareGpuIfNeeded } from './backend.ts';
 
 /** Maps the rollout starts from (the baselines of ego/terrain). */
-const MAPS = ['physics', 'physics-true-heights', 'physics-oracle'] as const;
+const MAPS = ['physics-default', 'physics-true-heights', 'physics-oracle'] as const;
 type MapsName = (typeof MAPS)[number];
 
 /** Options of {@link terrainRolloutGradient}. */
@@ -52,7 +52,7 @@ export async function terrainRolloutGradient(dataset: string, o: TerrainRolloutO
   const T = await import('../../ego/terrain/index.ts');
   const ds = T.openTerrainDataset(dataset);
   const n = Math.min(o.samples ?? 8, ds.size);
-  const mapsName = o.maps ?? 'physics';
+  const mapsName = o.maps ?? 'physics-default';
   const items = Array.from({ length: n }, (_, i) => ds.load(i));
   const spec = ds.spec;
   const maps = items.map((s) => T.baselineMaps(spec, s, mapsName));
@@ -167,10 +167,14 @@ export function registerTerrainRollout(sim: Command): void {
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--samples ${v}: expected an integer >= 1`);
       return n;
     })
-    .option('--maps <name>', `maps to start from: ${MAPS.join(', ')} (default physics: sensor heights, default friction and stiffness)`, (v: string) => {
-      if (!(MAPS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--maps ${v}: expected one of ${MAPS.join(', ')}`);
-      return v;
-    })
+    .option(
+      '--maps <name>',
+      `maps to start from: ${MAPS.join(', ')} (default physics-default: the sensed heights, default friction and stiffness)`,
+      (v: string) => {
+        if (!(MAPS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--maps ${v}: expected one of ${MAPS.join(', ')}`);
+        return v;
+      },
+    )
     .option('--device <d>', DEVICE_HELP)
     .option('--json', 'print the result as JSON')
     .action(async (dataset: string, opts: { samples?: number; maps?: MapsName; device?: string; json?: boolean }) => {
