@@ -390,3 +390,63 @@ gpuTest('closed loop: gradients over 100 steps (targets, gains, initial state, m
   for (const [k, v] of Object.entries(errs)) assert.ok(v < 1e-3, `${k}: relative error ${v}`);
   assert.ok(Math.abs(g.gains!.kp) > 0 && Math.abs(g.gains!.fMax) > 0, 'the gains have a gradient');
 });
+
+gpuTest(
+  'closed loop on the tape: gradients (targets, kp, friction map, initial velocity) agree with float64 central differences of the CPU controller',
+  async () => {
+    const model = gpuFixture({ particles: 2 });
+    const B = 2;
+    const T = 30;
+    const dt = 0.005;
+    const nt = model.trackCount;
+    const init0 = batchInitial(model, B);
+    const tg0 = targetSpeeds(model, B, T);
+    const dTg = Float64Array.from(tg0, (_, i) => Math.cos(0.9 * i));
+    const dMu = Float64Array.from(model.terrainMu.data, (_, i) => Math.sin(0.7 * i + 0.2));
+    const dVel = Float64Array.from(init0.bodyVel, (_, i) => Math.cos(1.3 * i + 0.5));
+    const dKp = 10;
+    const wPos = (k: number): number => (k % 3) + 1;
+    const loss = (s: number): number => {
+      const mu = Float64Array.from(model.terrainMu.data, (v, i) => v + s * dMu[i]!);
+      const m = model.withTensors(model.tensors().map((t, i) => (MODEL_PARAMS[i] === 'terrainMu' ? new Tensor(mu, t.shape) : t)));
+      const init = { ...init0, bodyVel: Float64Array.from(init0.bodyVel, (v, i) => v + s * dVel[i]!) };
+      const tg = Float64Array.from(tg0, (v, i) => v + s * dTg[i]!);
+      let L = 0;
+      for (let w = 0; w < B; w++) {
+        const [f] = noGrad(() =>
+          closedLoopRollout(m, worldState(m, init, w, false), {
+            steps: T,
+            dt,
+            substeps: 2,
+            targets: worldTargets(tg, nt, B, w, T, false),
+            kp: GAINS.kp + s * dKp,
+            fMax: GAINS.fMax,
+          }),
+        );
+        for (let k = 0; k < 3; k++) L += f!.bodyPos.data[k]! * wPos(k) + f!.bodyVel.data[k]!;
+      }
+      return L;
+    };
+    const eps = 1e-5;
+    const fd = (loss(eps) - loss(-eps)) / (2 * eps);
+    const init = batchTensors(init0, model, B);
+    init.bodyVel.requireGrad();
+    model.terrainMu.requireGrad();
+    const targets = new Tensor(tg0, [T, B, nt]).requireGrad();
+    const kp = tensor(GAINS.kp).requireGrad();
+    const [out] = gpuRollout(model, init, { batch: B, steps: T, dt, substeps: 2, trackF: targets, controller: { kp, fMax: GAINS.fMax } });
+    const wp = new Tensor(
+      Float64Array.from({ length: out!.bodyPos.size }, (_, k) => wPos(k % 3)),
+      out!.bodyPos.shape,
+    );
+    backward(add(sum(mul(out!.bodyPos, wp)), sum(out!.bodyVel)));
+    const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => Array.from(a).reduce((s, v, i) => s + v * b[i]!, 0);
+    const an = dot(targets.grad!.data, dTg) + dot(model.terrainMu.grad!.data, dMu) + dot(init.bodyVel.grad!.data, dVel) + kp.grad!.data[0]! * dKp;
+    model.terrainMu.grad = null;
+    const rel = Math.abs(an - fd) / Math.abs(fd);
+    console.log(
+      `# closed loop on the tape vs float64 central differences, 30 steps: ${an.toExponential(6)} vs ${fd.toExponential(6)}, relative error ${rel.toExponential(2)}`,
+    );
+    assert.ok(rel < 1e-3, `directional derivative: gpu ${an}, central differences ${fd}`);
+  },
+);
