@@ -9,7 +9,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeGpu, rerunWithSoftwareGpu, softwareGpuNeedsRerun } from '../../sim/gpu/index.ts';
-import { generateDataset } from '../../ego/terrain/index.ts';
+import { backward } from '../../sim/core/index.ts';
+import {
+  MATERIAL,
+  RolloutNonFiniteError,
+  baselineMaps,
+  buildBatch,
+  generateDataset,
+  openTerrainDataset,
+  rolloutBatch,
+  rolloutBatchGpu,
+  tiledTensor,
+  trajectoryLoss,
+  truthPath,
+  type TerrainSpec,
+} from '../../ego/terrain/index.ts';
 import { register as registerSim } from './sim.ts';
 import type { TerrainRolloutResult } from './terrain-rollout.ts';
 import { runCommand } from './test-util.ts';
@@ -58,6 +72,93 @@ if (!child) {
     assert.equal(text.code, 0, text.err);
     assert.match(text.out, /device {5}gpu: \S.*\((hardware|software)/);
     assert.match(text.out, /d loss \/ d friction +\|g\| /);
+  });
+
+  /** The dataset's robots over the first `seconds` (commands and truth cut to fit), with the given maps and command overrides. */
+  const world = (spec: TerrainSpec, maps: 'physics-default' | 'physics-oracle', cmd?: (i: number, c: Float64Array) => Float64Array) => {
+    const d = openTerrainDataset(ds);
+    const items = [0, 1].map((i) => d.load(i));
+    const nCmd = Math.round(spec.duration / spec.commandDt);
+    const m = items.map((s) => baselineMaps(spec, s, maps));
+    const w = buildBatch(
+      spec,
+      m,
+      items.map((s, i) => {
+        const c = Float64Array.from(s.sample.commands.subarray(0, 2 * nCmd));
+        return { tile: i, pose0: s.truth.poses.subarray(0, 7), velocity0: s.truth.velocity0, commands: cmd ? cmd(i, c) : c, label: s.record.id };
+      }),
+    );
+    const nPose = Math.round(spec.duration / spec.recordDt) + 1;
+    return { w, m, truth: items.map((s) => truthPath(s).subarray(0, 3 * nPose)) };
+  };
+
+  test('rolloutBatchGpu: map gradients of the trajectory loss agree with the CPU engine over 100 steps (bar 1e-3)', { skip }, () => {
+    const spec = { ...openTerrainDataset(ds).spec, duration: 2 };
+    const errs: string[] = [];
+    for (const maps of ['physics-oracle', 'physics-default'] as const) {
+      const { w, m, truth } = world(spec, maps);
+      const res = [rolloutBatch, rolloutBatchGpu].map((roll) => {
+        const t = {
+          terrainHeights: tiledTensor(
+            w,
+            m.map((x) => x.heights),
+            0,
+          ).requireGrad(),
+          terrainMu: tiledTensor(
+            w,
+            m.map((x) => x.friction),
+            MATERIAL.defaultMu,
+          ).requireGrad(),
+          terrainKe: tiledTensor(
+            w,
+            m.map((x) => x.stiffness),
+            MATERIAL.defaultKe,
+          ).requireGrad(),
+        };
+        const L = trajectoryLoss(roll(w, { maps: t, grad: true }), truth, spec.recordDt);
+        backward(L);
+        return [L.data, t.terrainHeights.grad!.data, t.terrainMu.grad!.data, t.terrainKe.grad!.data];
+      });
+      const rel = res[0]!.map((a, k) => {
+        const b = res[1]![k]!;
+        let d = 0;
+        let n = 0;
+        for (let i = 0; i < a.length; i++) {
+          d = Math.max(d, Math.abs(a[i]! - b[i]!));
+          n = Math.max(n, Math.abs(a[i]!));
+        }
+        return d / n;
+      });
+      errs.push(
+        `${maps}: loss ${rel[0]!.toExponential(1)}, heights ${rel[1]!.toExponential(1)}, friction ${rel[2]!.toExponential(1)}, stiffness ${rel[3]!.toExponential(1)}`,
+      );
+      // the true maps keep the robot on smooth contact; the default maps' filled sensor heights switch contacts, where float32 and float64 part
+      if (maps === 'physics-oracle') rel.forEach((e, k) => assert.ok(e < 1e-3, `${['loss', 'heights', 'friction', 'stiffness'][k]}: relative error ${e}`));
+      else rel.forEach((e) => assert.ok(e < 2e-2, errs.at(-1)));
+    }
+    console.log(`# terrain robot, gpu vs cpu over 100 steps, max relative error: ${errs.join('; ')}`);
+  });
+
+  test('rolloutBatchGpu: a NaN command is named with terrain, robot and step, as on the CPU', { skip }, () => {
+    const spec = { ...openTerrainDataset(ds).spec, duration: 1 };
+    const { w } = world(spec, 'physics-default', (i, c) => {
+      if (i === 1) c[6] = NaN;
+      return c;
+    });
+    const caught = [rolloutBatch, rolloutBatchGpu].map((roll) => {
+      try {
+        roll(w);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    });
+    for (const e of caught) {
+      assert.ok(e instanceof RolloutNonFiniteError, String(e));
+      assert.equal(e.robot, 1);
+      assert.equal(e.step, 16);
+    }
+    assert.match((caught[1] as Error).message, /engine \(gpu\) rollout: non-finite .* robot 1, step 16/);
   });
 
   test('sim terrain-rollout: bad input is named', async () => {

@@ -179,7 +179,7 @@ export function registerTerrainRollout(sim: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (dataset: string, opts: { samples?: number; maps?: MapsName; device?: string; json?: boolean }) => {
       try {
-        const { parseDeviceRequest, resolveDevice, closeGpuThread } = await import('../../sim/gpu/index.ts');
+        const { parseDeviceRequest, resolveDevice, closeGpuThread, GpuDeviceLostError } = await import('../../sim/gpu/index.ts');
         const req = parseDeviceRequest(opts.device);
         let device: 'cpu' | 'gpu' = 'cpu';
         if (req !== 'cpu') {
@@ -188,8 +188,17 @@ export function registerTerrainRollout(sim: Command): void {
           if (c.note) process.stderr.write(`${c.note}\n`);
           device = c.device;
         }
-        const r = await terrainRolloutGradient(dataset, { samples: opts.samples, maps: opts.maps, device });
-        if (device === 'gpu') await closeGpuThread();
+        let r: TerrainRolloutResult;
+        try {
+          r = await terrainRolloutGradient(dataset, { samples: opts.samples, maps: opts.maps, device });
+        } catch (e) {
+          // a lost device (driver reset, out of memory): the run starts again on the CPU
+          if (!(e instanceof GpuDeviceLostError)) throw e;
+          process.stderr.write(`${e.name}: ${e.message}; running on the CPU instead\n`);
+          r = await terrainRolloutGradient(dataset, { samples: opts.samples, maps: opts.maps, device: 'cpu' });
+        } finally {
+          if (device === 'gpu') await closeGpuThread();
+        }
         if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
         else printResult(r);
       } catch (e) {

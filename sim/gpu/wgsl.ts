@@ -768,7 +768,8 @@ fn main(@builtin(global_invocation_id) gid3: vec3u) {
     let e = TGT[ti] - dot(d, vel + cross(om, c));
     let F = fmax * sat(kp * e / fmax);
     TF[ti] = F;
-    if (!finite(F)) { atomicMin(&NAN[1], U.k * BATCH + w); }
+    // a non-finite target or state would be hidden by the clamp of sat(): flag the error itself
+    if (!finite(e) || !finite(F)) { atomicMin(&NAN[1], U.k * BATCH + w); }
   }
 }
 `;
