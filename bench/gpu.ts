@@ -103,6 +103,9 @@ function timeCpuLoop(model: Model, T: number): { fwd: number; fb: number } {
   const tg = loopTargets(model, 1, T);
   const targets = Array.from({ length: T }, (_, t) => new Tensor(tg.slice(t * nt, (t + 1) * nt), [nt]));
   const o = { steps: T, dt: DT, substeps: SUBSTEPS, targets, ...LOOP_GAINS };
+  // warm-up (JIT) on a short run with its backward
+  const [w] = closedLoopRollout(model, model.state().requireGrad(), { ...o, steps: Math.min(T, 20) });
+  backward(sum(w!.bodyPos));
   let t0 = performance.now();
   noGrad(() => closedLoopRollout(model, model.state(), o));
   const fwd = performance.now() - t0;
@@ -229,6 +232,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   out.closedLoopTrajectories5s = {
     robots: loopRobots,
     controller: `track-speed controller each step, kp ${LOOP_GAINS.kp} N/(m/s), fMax ${LOOP_GAINS.fMax} N; input: target track speeds`,
+    cpuReference: 'float64 CPU engine with closedLoopRollout, one world on one thread (batched CPU figures: npm run bench -- terrain)',
     gpuForwardPerSecond: round((loopRobots / gl.fwd) * 1000, 1),
     gpuForwardBackwardPerSecond: round((loopRobots / gl.fb) * 1000, 1),
     cpuForwardPerSecond: cl ? round(1000 / cl.fwd, 2) : undefined,

@@ -4,6 +4,8 @@
 // heightmap (the engine has one terrain per Model; robots of different worlds never touch
 // each other, so several robots may share a tile). The track-speed controller runs on the
 // tape, so a loss on the recorded poses differentiates through controller, contacts and maps.
+// `rolloutBatchGpu` runs the same batch on the GPU (sim/gpu): each robot one world, the
+// controller in WGSL with its adjoint, the rollout one op of the tape.
 import { Tensor, add, dot, mul, noGrad, quatRotate, reshape, stack, sub, sum, tanh, tensor } from '../../sim/core/index.ts';
 import { BodyDesc, Control, ModelBuilder, SimulationError, rollout, type Model, type State } from '../../sim/physics/index.ts';
 import { BATCH_FIELDS, GpuNonFiniteError, gpuRollout, type BatchTensors } from '../../sim/gpu/index.ts';
