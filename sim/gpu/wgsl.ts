@@ -381,6 +381,30 @@ fn main(@builtin(global_invocation_id) gid3: vec3u) {
   return { forward, adjoint };
 }
 
+/** The rotation helpers of the body and controller kernels: the quaternion's matrix, the outer product, and the adjoint of the matrix to the quaternion. */
+const ROTATION = /* wgsl */ `
+fn quatToMat(q: vec4f) -> mat3x3f {
+  let x = q.x; let y = q.y; let z = q.z; let w = q.w;
+  // columns of the row-major rotation
+  return mat3x3f(
+    vec3f(1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + z * w), 2.0 * (x * z - y * w)),
+    vec3f(2.0 * (x * y - z * w), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + x * w)),
+    vec3f(2.0 * (x * z + y * w), 2.0 * (y * z - x * w), 1.0 - 2.0 * (x * x + y * y)));
+}
+fn outer(a: vec3f, b: vec3f) -> mat3x3f { return mat3x3f(a * b.x, a * b.y, a * b.z); }
+// the adjoint AR of R = quatToMat(q) mapped to q (as sim/physics/math.ts adjQuatToMat); AR[c][r] is row r, column c
+fn adjQuatToMat(q: vec4f, AR: mat3x3f) -> vec4f {
+  let x = q.x; let y = q.y; let z = q.z; let qw = q.w;
+  let a0 = AR[0][0]; let a1 = AR[1][0]; let a2 = AR[2][0];
+  let a3 = AR[0][1]; let a4 = AR[1][1]; let a5 = AR[2][1];
+  let a6 = AR[0][2]; let a7 = AR[1][2]; let a8 = AR[2][2];
+  return 2.0 * vec4f(
+    y * a1 + z * a2 + y * a3 - 2.0 * x * a4 - qw * a5 + z * a6 + qw * a7 - 2.0 * x * a8,
+    -2.0 * y * a0 + x * a1 + qw * a2 + x * a3 + z * a5 - qw * a6 + z * a7 - 2.0 * y * a8,
+    -2.0 * z * a0 - qw * a1 + x * a2 + qw * a3 - 2.0 * z * a4 + y * a5 + x * a6 + y * a7,
+    -z * a1 + y * a2 + z * a3 - x * a5 - y * a6 + x * a7);
+}`;
+
 /** The body kernels: forward and adjoint (point contacts on planes and terrain, tracks, integration). */
 export function bodyShaders(m: GpuModelData, batch: number, substeps: number, h: number): { forward: string; adjoint: string } {
   const BS = BODY_SLOTS(m.npl);
@@ -459,14 +483,7 @@ export function bodyShaders(m: GpuModelData, batch: number, substeps: number, h:
   let rq = vec4f(qv + hh * (qr.w * w1 + cross(w1, qv)), qr.w - hh * dot(w1, qv));
   let len = length(rq);`;
   const helpers = /* wgsl */ `
-fn quatToMat(q: vec4f) -> mat3x3f {
-  let x = q.x; let y = q.y; let z = q.z; let w = q.w;
-  // columns of the row-major rotation
-  return mat3x3f(
-    vec3f(1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + z * w), 2.0 * (x * z - y * w)),
-    vec3f(2.0 * (x * y - z * w), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + x * w)),
-    vec3f(2.0 * (x * z + y * w), 2.0 * (y * z - x * w), 1.0 - 2.0 * (x * x + y * y)));
-}
+${ROTATION}
 fn inv3(A: mat3x3f) -> mat3x3f {
   // A[c][r] is row r, column c
   let a = A[0][0]; let b = A[1][0]; let c = A[2][0];
@@ -482,7 +499,6 @@ fn inv3(A: mat3x3f) -> mat3x3f {
   let r2 = vec3f(c02, -(a * h - b * g), a * e - b * d) * s;
   return transpose(mat3x3f(r0, r1, r2));
 }
-fn outer(a: vec3f, b: vec3f) -> mat3x3f { return mat3x3f(a * b.x, a * b.y, a * b.z); }
 // whether contact point k at world position x touches a plane or the terrain
 fn touches(k: u32, x: vec3f) -> bool {
   let r = M[O_CR + k];
@@ -648,17 +664,9 @@ fn main(@builtin(global_invocation_id) gid3: vec3u) {
     GT[oc + 4u * k] += gp.x; GT[oc + 4u * k + 1u] += gp.y; GT[oc + 4u * k + 2u] += gp.z;
     GT[oc + 4u * k + 3u] += ar;
   }
-  // inertia gradient (row-major), R's adjoint to the quaternion (sim/physics/math.ts adjQuatToMat)
+  // inertia gradient (row-major), R's adjoint to the quaternion
   for (var r = 0u; r < 3u; r++) { for (var c = 0u; c < 3u; c++) { GT[o + 9u + 3u * r + c] += AI_[c][r]; } }
-  let x = qr.x; let y = qr.y; let z = qr.z; let qw = qr.w;
-  let a0 = AR[0][0]; let a1 = AR[1][0]; let a2 = AR[2][0];
-  let a3 = AR[0][1]; let a4 = AR[1][1]; let a5 = AR[2][1];
-  let a6 = AR[0][2]; let a7 = AR[1][2]; let a8 = AR[2][2];
-  arot += 2.0 * vec4f(
-    y * a1 + z * a2 + y * a3 - 2.0 * x * a4 - qw * a5 + z * a6 + qw * a7 - 2.0 * x * a8,
-    -2.0 * y * a0 + x * a1 + qw * a2 + x * a3 + z * a5 - qw * a6 + z * a7 - 2.0 * y * a8,
-    -2.0 * z * a0 - qw * a1 + x * a2 + qw * a3 - 2.0 * z * a4 + y * a5 + x * a6 + y * a7,
-    -z * a1 + y * a2 + z * a3 - x * a5 - y * a6 + x * a7);
+  arot += adjQuatToMat(qr, AR);
   AI[3u * gid] = apos.x; AI[3u * gid + 1u] = apos.y; AI[3u * gid + 2u] = apos.z;
   AI[3u * N + 4u * gid] = arot.x; AI[3u * N + 4u * gid + 1u] = arot.y; AI[3u * N + 4u * gid + 2u] = arot.z; AI[3u * N + 4u * gid + 3u] = arot.w;
   AI[7u * N + 3u * gid] = avel.x; AI[7u * N + 3u * gid + 1u] = avel.y; AI[7u * N + 3u * gid + 2u] = avel.z;
@@ -683,27 +691,6 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 export const CONTROLLER_SLOTS = 2;
 
 /**
- * The body frame's direction and centre of each track (the mean of its contact points) and the
- * body it belongs to: the controller's constants (the CPU controller uses the same geometry).
- */
-export function trackGeometry(m: GpuModelData): { body: number[]; centre: number[][] } {
-  const L = m.layout;
-  const P = m.packed;
-  const body = new Array<number>(m.nt).fill(-1);
-  const sum = Array.from({ length: m.nt }, () => [0, 0, 0, 0]);
-  for (let b = 0; b < m.nb; b++) {
-    for (let k = P[L.bodyContactStart + b]!; k < P[L.bodyContactStart + b + 1]!; k++) {
-      const tr = P[L.contactTrack + k]!;
-      if (tr < 0) continue;
-      body[tr] = b;
-      for (let c = 0; c < 3; c++) sum[tr]![c]! += P[L.contactPoint + 3 * k + c]!;
-      sum[tr]![3]!++;
-    }
-  }
-  return { body, centre: sum.map((s) => (s[3]! > 0 ? [s[0]! / s[3]!, s[1]! / s[3]!, s[2]! / s[3]!] : [0, 0, 0])) };
-}
-
-/**
  * The track-speed controller, evaluated once per step (at its first substep) from the state at
  * the step's start, one thread per (world, body): each of the body's tracks gets the drive
  * force F = fMax tanh(kp (target - measured) / fMax), where measured is the forward speed of
@@ -713,7 +700,7 @@ export function trackGeometry(m: GpuModelData): { body: number[]; centre: number
  * step's start (added to the adjoint the body kernel wrote).
  */
 export function controllerShaders(m: GpuModelData, batch: number): { forward: string; adjoint: string } {
-  const g = trackGeometry(m);
+  const g = m.tracks;
   const NTA = Math.max(m.nt, 1);
   const tb = g.body.length ? g.body.map((b) => `${b}`).join(', ') : '-1';
   const tc = g.centre.length ? g.centre.map((c) => `vec3f(${c.map(f).join(', ')})`).join(', ') : 'vec3f(0.0)';
@@ -726,15 +713,8 @@ const TB = array<i32, ${NTA}>(${tb});
 const TC = array<vec3f, ${NTA}>(${tc});
 struct Step { k: u32, step: u32, pad0: u32, pad1: u32 }
 fn v3(o: u32) -> vec3f { return vec3f(M[o], M[o + 1u], M[o + 2u]); }
-fn quatToMat(q: vec4f) -> mat3x3f {
-  let x = q.x; let y = q.y; let z = q.z; let w = q.w;
-  return mat3x3f(
-    vec3f(1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + z * w), 2.0 * (x * z - y * w)),
-    vec3f(2.0 * (x * y - z * w), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + x * w)),
-    vec3f(2.0 * (x * z + y * w), 2.0 * (y * z - x * w), 1.0 - 2.0 * (x * x + y * y)));
-}
+${ROTATION}
 fn finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
-fn outer(a: vec3f, b: vec3f) -> mat3x3f { return mat3x3f(a * b.x, a * b.y, a * b.z); }
 // tanh with its argument clamped (|z| > 15 is 1 in float32; avoids exp overflow in some drivers)
 fn sat(z: f32) -> f32 { return tanh(clamp(z, -15.0, 15.0)); }`;
   const load = /* wgsl */ `
@@ -819,16 +799,7 @@ fn main(@builtin(global_invocation_id) gid3: vec3u) {
   let o = gid * ${CONTROLLER_SLOTS}u;
   GG[o] += akp;
   GG[o + 1u] += afm;
-  // R's adjoint to the quaternion (as in the body adjoint)
-  let x = qr.x; let y = qr.y; let z = qr.z; let qw = qr.w;
-  let a0 = AR[0][0]; let a1 = AR[1][0]; let a2 = AR[2][0];
-  let a3 = AR[0][1]; let a4 = AR[1][1]; let a5 = AR[2][1];
-  let a6 = AR[0][2]; let a7 = AR[1][2]; let a8 = AR[2][2];
-  let arot = 2.0 * vec4f(
-    y * a1 + z * a2 + y * a3 - 2.0 * x * a4 - qw * a5 + z * a6 + qw * a7 - 2.0 * x * a8,
-    -2.0 * y * a0 + x * a1 + qw * a2 + x * a3 + z * a5 - qw * a6 + z * a7 - 2.0 * y * a8,
-    -2.0 * z * a0 - qw * a1 + x * a2 + qw * a3 - 2.0 * z * a4 + y * a5 + x * a6 + y * a7,
-    -z * a1 + y * a2 + z * a3 - x * a5 - y * a6 + x * a7);
+  let arot = adjQuatToMat(qr, AR);
   AI[3u * N + 4u * gid] += arot.x; AI[3u * N + 4u * gid + 1u] += arot.y; AI[3u * N + 4u * gid + 2u] += arot.z; AI[3u * N + 4u * gid + 3u] += arot.w;
   AI[7u * N + 3u * gid] += avel.x; AI[7u * N + 3u * gid + 1u] += avel.y; AI[7u * N + 3u * gid + 2u] += avel.z;
   AI[10u * N + 3u * gid] += aom.x; AI[10u * N + 3u * gid + 1u] += aom.y; AI[10u * N + 3u * gid + 2u] += aom.z;
