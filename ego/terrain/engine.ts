@@ -6,12 +6,12 @@
 // tape, so a loss on the recorded poses differentiates through controller, contacts and maps.
 // `rolloutBatchGpu` runs the same batch on the GPU (sim/gpu): each robot one world, the
 // controller in WGSL with its adjoint, the rollout one op of the tape.
-import { Tensor, add, dot, mul, noGrad, quatRotate, reshape, stack, sub, sum, tanh, tensor } from '../../sim/core/index.ts';
+import { Tensor, add, mul, noGrad, reshape, sub, sum, tensor } from '../../sim/core/index.ts';
 import { BodyDesc, Control, ModelBuilder, SimulationError, rollout, type Model, type State } from '../../sim/physics/index.ts';
-import { BATCH_FIELDS, GpuNonFiniteError, gpuRollout, type BatchTensors } from '../../sim/gpu/index.ts';
+import { BATCH_FIELDS, GpuNonFiniteError, gpuRollout, trackController, type BatchTensors } from '../../sim/gpu/index.ts';
 import { RolloutNonFiniteError, TerrainShapeError } from './errors.ts';
 import { MATERIAL, type TerrainSpec } from './generate.ts';
-import { ROBOT, TRACKS, comHeight, robotPoints, trackTargets } from './robot.ts';
+import { ROBOT, TRACKS, robotPoints, trackTargets } from './robot.ts';
 
 /** Step, substeps and the contact constants the maps do not set (damping, viscous friction slope). */
 export const ENGINE = { dt: 0.02, substeps: 2, kd: 200, kf: 250 } as const;
@@ -148,7 +148,8 @@ export interface RolloutBatchOptions {
 /**
  * Rolls every robot of the batch out for the dataset's duration: each step, the controller
  * turns the commanded (v, omega) and the measured track speeds into track forces
- * (fMax tanh(kp e / fMax)), then the engine steps (ENGINE.dt, ENGINE.substeps). Non-finite
+ * (fMax tanh(kp e / fMax); sim/gpu's `trackController`, the equations of the GPU controller
+ * kernels, with robot.ts's gains), then the engine steps (ENGINE.dt, ENGINE.substeps). Non-finite
  * states raise RolloutNonFiniteError naming terrain, robot and step.
  */
 export function rolloutBatch(w: BatchWorld, opts: RolloutBatchOptions = {}): EngineRollout {
@@ -168,39 +169,20 @@ export function rolloutBatch(w: BatchWorld, opts: RolloutBatchOptions = {}): Eng
       t[2 * i] = a;
       t[2 * i + 1] = c;
     });
-    targets.push(new Tensor(t, [B, 2]));
+    targets.push(new Tensor(t, [2 * B]));
   }
-  const axis = (x: number, y: number, z: number): Tensor => {
-    const a = new Float64Array(3 * B);
-    for (let i = 0; i < B; i++) a.set([x, y, z], 3 * i);
-    return new Tensor(a, [B, 3]);
-  };
-  const EX = axis(1, 0, 0);
-  const EY = axis(0, 1, 0);
-  const EZ = axis(0, 0, 1);
-  const zc = -comHeight();
-  const b = ROBOT.trackHalfWidth;
   const offsets = new Float64Array(3 * B);
   w.robots.forEach((r, i) => offsets.set([...tileOffset(spec, w.cols, r.tile), 0], 3 * i));
   const off = new Tensor(offsets, [B, 3]);
+  const ctl = trackController(w.model);
   const run = (): EngineRollout => {
     const t0 = performance.now();
     let last = model.state();
     const s0 = last;
     const positions: Tensor[] = [sub(s0.bodyPos, off)];
     const states: State[] = [s0];
-    const control = (t: number): Control => {
-      const s = last;
-      const f = quatRotate(s.bodyRot, EX);
-      const l = quatRotate(s.bodyRot, EY);
-      const u = quatRotate(s.bodyRot, EZ);
-      const base = add(dot(f, s.bodyVel), mul(zc, dot(s.bodyAngVel, l)));
-      const turn = mul(b, dot(s.bodyAngVel, u));
-      const meas = stack([add(base, turn), sub(base, turn)], 1);
-      const e = sub(targets[Math.min(Math.floor(t / perCmd), nCmd - 1)]!, meas);
-      const F = mul(ROBOT.fMax, tanh(mul(ROBOT.kp / ROBOT.fMax, e)));
-      return new Control({ trackF: reshape(F, [2 * B]) });
-    };
+    // the controller of sim/gpu (trackControlForces): the equations the GPU controller kernels run
+    const control = (t: number): Control => new Control({ trackF: ctl(last, targets[Math.min(Math.floor(t / perCmd), nCmd - 1)]!, ROBOT.kp, ROBOT.fMax) });
     try {
       rollout(model, s0, {
         steps,

@@ -26,17 +26,29 @@ export function modelTrackGeometry(model: Model): { body: number[]; centre: numb
   };
 }
 
+/** The controller of `model`'s tracks as a function of (state, targets [nt], kp, fMax), its geometry computed once. */
+export type TrackControlFn = (s: State, targets: TensorLike, kp: TensorLike, fMax: TensorLike) => Tensor;
+
+/** Builds {@link TrackControlFn} for `model` (geometry read once: for use every step). */
+export function trackController(model: Model): TrackControlFn {
+  const g = modelTrackGeometry(model);
+  const dir = tensor(g.dir);
+  const centre = tensor(g.centre);
+  return (s, targets, kp, fMax) => {
+    const rot = gather(s.bodyRot, g.body);
+    const d = quatRotate(rot, dir);
+    const c = quatRotate(rot, centre);
+    const meas = dot(d, add(gather(s.bodyVel, g.body), cross(gather(s.bodyAngVel, g.body), c)));
+    return mul(fMax, tanh(div(mul(kp, sub(targets, meas)), fMax)));
+  };
+}
+
 /**
  * Drive forces [nt] of `model`'s tracks from the state `s` and the target track speeds
  * `targets` [nt], on the tape (gradients reach the state, the targets and tensor gains).
  */
 export function trackControlForces(model: Model, s: State, targets: TensorLike, kp: TensorLike, fMax: TensorLike): Tensor {
-  const g = modelTrackGeometry(model);
-  const rot = gather(s.bodyRot, g.body);
-  const d = quatRotate(rot, tensor(g.dir));
-  const c = quatRotate(rot, tensor(g.centre));
-  const meas = dot(d, add(gather(s.bodyVel, g.body), cross(gather(s.bodyAngVel, g.body), c)));
-  return mul(fMax, tanh(div(mul(kp, sub(targets, meas)), fMax)));
+  return trackController(model)(s, targets, kp, fMax);
 }
 
 /** Options of {@link closedLoopRollout}. */
@@ -58,13 +70,14 @@ export interface ClosedLoopOptions {
  */
 export function closedLoopRollout(model: Model, s0: State, o: ClosedLoopOptions): State[] {
   const record = o.record ?? [o.steps];
+  const ctl = trackController(model);
   let last = s0;
   const out: State[] = [];
   rollout(model, s0, {
     steps: o.steps,
     dt: o.dt,
     substeps: o.substeps ?? 1,
-    control: (t) => new Control({ trackF: trackControlForces(model, last, o.targets[Math.min(t, o.targets.length - 1)]!, o.kp, o.fMax) }),
+    control: (t) => new Control({ trackF: ctl(last, o.targets[Math.min(t, o.targets.length - 1)]!, o.kp, o.fMax) }),
     onStep: (t, s) => {
       last = s;
       if (record.includes(t)) out.push(s);
