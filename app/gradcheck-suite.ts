@@ -5,6 +5,7 @@ import '../models/implicit/checks-root.ts';
 import '../models/implicit/checks-ode.ts';
 import '../models/implicit/checks-qp.ts';
 import '../sim/physics/checks.ts';
+import '../sim/gpu/checks.ts';
 import '../mpc/checks.ts';
 import '../ego/checks.ts';
 import '../experiments/mpc/checks.ts';

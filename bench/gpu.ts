@@ -1,20 +1,22 @@
 // Benchmark of the GPU backend (`npm run bench -- gpu [--full | --large] [--particles 1000,10000]
-// [--robots 100] [--steps 10] [--traj-robots 16] [--no-cpu]`): particle-steps/s and body-steps/s of
-// the WGSL kernels (sim/gpu), forward and forward+backward, particles and tracked robots on a
-// heightmap; five-second robot trajectories per second; the ego-motion MLP's tfjs training
+// [--robots 100] [--steps 10] [--traj-robots 16] [--loop-robots 1000] [--no-cpu]`): particle-steps/s
+// and body-steps/s of the WGSL kernels (sim/gpu), forward and forward+backward, particles and tracked
+// robots on a heightmap; five-second robot trajectories per second, open loop and closed by the
+// track-speed controller (1k robots by default, 10k with --large); the ego-motion MLP's tfjs training
 // step on the webgpu backend; and the same on the CPU path (the float64 engine, tfjs wasm) for
 // the ratio. Every figure is labelled with the adapter: on SwiftShader (a CPU implementation of
 // Vulkan) the GPU figures are correctness-only, not the goal. The defaults fit a minute on
-// SwiftShader; `--full` runs the issue's sizes (1k and 100k particles, 1k robots, 256 five-second
+// SwiftShader apart from the closed loop's 1k robots (a few minutes there); `--full` runs the issue's sizes (1k and 100k particles, 1k robots, 256 five-second
 // trajectories, tfjs batch 4096), `--large` adds 1M particles and 10k robots (a real GPU). The
 // CPU reference runs one world on the float64 engine (its per-world cost).
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { backward, noGrad, sum } from '../sim/core/index.ts';
+import { Tensor, backward, noGrad, sum } from '../sim/core/index.ts';
 import { rollout, type Model } from '../sim/physics/index.ts';
 import {
   GpuRollout,
   batchInitial,
+  closedLoopRollout,
   gpuFixture,
   openGpu,
   packModel,
@@ -59,14 +61,16 @@ function ones(s: BatchState): BatchState {
 }
 
 /** Median wall time (ms) of GPU forward and forward+backward, after one warm-up (pipeline compilation). */
-async function timeGpu(gpu: Gpu, model: Model, B: number, T: number, reps: number): Promise<{ fwd: number; fb: number }> {
-  const r = new GpuRollout(gpu, packModel(model), { batch: B, steps: T, dt: DT, substeps: SUBSTEPS });
+async function timeGpu(gpu: Gpu, model: Model, B: number, T: number, reps: number, closedLoop = false): Promise<{ fwd: number; fb: number }> {
+  const r = new GpuRollout(gpu, packModel(model), { batch: B, steps: T, dt: DT, substeps: SUBSTEPS, ...(closedLoop ? { controller: LOOP_GAINS } : {}) });
   const init = batchInitial(model, B);
-  const tf = trackForces(model, B, T);
+  // closed loop: the rollout's input is the target track speeds
+  const tf = closedLoop ? loopTargets(model, B, T) : trackForces(model, B, T);
   try {
     const [out] = await r.forward(init, tf);
     const seed = ones(out!);
-    await r.backward([seed]);
+    // the warm-up's backward is skipped for the closed loop (its large default batch makes it the longest run)
+    if (!closedLoop) await r.backward([seed]);
     const fwd: number[] = [];
     const fb: number[] = [];
     for (let i = 0; i < reps; i++) {
@@ -82,6 +86,34 @@ async function timeGpu(gpu: Gpu, model: Model, B: number, T: number, reps: numbe
   } finally {
     r.destroy();
   }
+}
+
+/** Gains of the closed-loop figures (the demo robot: 4 kg). */
+const LOOP_GAINS = { kp: 40, fMax: 15 };
+
+/** Target track speeds [T * B * nt] of the closed-loop figures: 0.3-0.5 m/s varying slowly. */
+function loopTargets(model: Model, B: number, T: number): Float64Array {
+  const nt = model.trackCount;
+  return Float64Array.from({ length: T * B * nt }, (_, i) => 0.4 + 0.1 * Math.sin(0.02 * Math.floor(i / (B * nt)) + (i % (B * nt))));
+}
+
+/** Wall time (ms) of the float64 CPU engine with the track-speed controller on one world, forward and forward+backward. */
+function timeCpuLoop(model: Model, T: number): { fwd: number; fb: number } {
+  const nt = model.trackCount;
+  const tg = loopTargets(model, 1, T);
+  const targets = Array.from({ length: T }, (_, t) => new Tensor(tg.slice(t * nt, (t + 1) * nt), [nt]));
+  const o = { steps: T, dt: DT, substeps: SUBSTEPS, targets, ...LOOP_GAINS };
+  // warm-up (JIT) on a short run with its backward
+  const [w] = closedLoopRollout(model, model.state().requireGrad(), { ...o, steps: Math.min(T, 20) });
+  backward(sum(w!.bodyPos));
+  let t0 = performance.now();
+  noGrad(() => closedLoopRollout(model, model.state(), o));
+  const fwd = performance.now() - t0;
+  t0 = performance.now();
+  const s0 = model.state().requireGrad();
+  const [final] = closedLoopRollout(model, s0, o);
+  backward(sum(final!.bodyPos));
+  return { fwd, fb: performance.now() - t0 };
 }
 
 /** Wall time (ms) of the float64 CPU engine on one world of `model`, forward and forward+backward. */
@@ -131,6 +163,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const robots = list(args, 'robots', large ? [1000, 10000] : full ? [1000] : [100]);
   const T = argNum(args, 'steps', full ? 20 : 10, { bench: 'gpu', allowZero: false });
   const trajRobots = argNum(args, 'traj-robots', large ? 10000 : full ? 256 : 16, { bench: 'gpu', allowZero: false });
+  const loopRobots = argNum(args, 'loop-robots', large ? 10000 : 1000, { bench: 'gpu', allowZero: false });
   const reps = argNum(args, 'reps', 2, { bench: 'gpu', allowZero: false });
   const probe = await probeGpu();
   // SwiftShader's Vulkan loader only in chromium's folder: re-run the command with it on LD_LIBRARY_PATH
@@ -192,6 +225,20 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     gpuForwardBackwardPerSecond: round((trajRobots / g5.fb) * 1000, 1),
     cpuForwardPerSecond: cpuRobot ? round(1000 / ((cpuRobot.fwd * steps5) / 100), 2) : undefined,
     cpuForwardBackwardPerSecond: cpuRobot ? round(1000 / ((cpuRobot.fb * steps5) / 100), 2) : undefined,
+  };
+  // the same trajectories closed-loop: the track-speed controller (WGSL, with its adjoint) each step
+  const gl = await timeGpu(gpu, robot, loopRobots, steps5, 1, true);
+  const cl = noCpu ? null : timeCpuLoop(robot, steps5);
+  out.closedLoopTrajectories5s = {
+    robots: loopRobots,
+    controller: `track-speed controller each step, kp ${LOOP_GAINS.kp} N/(m/s), fMax ${LOOP_GAINS.fMax} N; input: target track speeds`,
+    cpuReference: 'float64 CPU engine with closedLoopRollout, one world on one thread (batched CPU figures: npm run bench -- terrain)',
+    gpuForwardPerSecond: round((loopRobots / gl.fwd) * 1000, 1),
+    gpuForwardBackwardPerSecond: round((loopRobots / gl.fb) * 1000, 1),
+    cpuForwardPerSecond: cl ? round(1000 / cl.fwd, 2) : undefined,
+    cpuForwardBackwardPerSecond: cl ? round(1000 / cl.fb, 2) : undefined,
+    ratioForward: cl ? round(((loopRobots / gl.fwd) * 1000) / (1000 / cl.fwd), 1) : undefined,
+    ratioForwardBackward: cl ? round(((loopRobots / gl.fb) * 1000) / (1000 / cl.fb), 1) : undefined,
   };
   // tfjs: the ego-motion MLP's training step, batch 64 (the training default) and 4096
   const tfRows: Record<string, unknown>[] = [];

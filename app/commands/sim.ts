@@ -5,6 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SimRunResult } from '../../sim/physics/index.ts';
 import { DEVICE_HELP, rerunForSoftwareGpuIfNeeded } from './backend.ts';
+import { registerTerrainRollout } from './terrain-rollout.ts';
 
 function parseNumber(flag: string, integer: boolean): (v: string) => number {
   return (v: string) => {
@@ -56,9 +57,9 @@ async function useGpu(device: string | undefined): Promise<boolean> {
   return c.device === 'gpu';
 }
 
-/** Registers `sim run`. */
+/** Registers `sim run` and `sim terrain-rollout`. */
 export function register(program: Command): void {
-  const sim = program.command('sim').description('differentiable physics: simulate scene files');
+  const sim = program.command('sim').description('differentiable physics: simulate scene files, terrain rollouts with gradients');
   sim
     .command('run')
     .description('simulate a scene file (JSON) and write its trajectory')
@@ -127,4 +128,5 @@ export function register(program: Command): void {
         }
       },
     );
+  registerTerrainRollout(sim);
 }

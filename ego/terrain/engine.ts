@@ -4,11 +4,14 @@
 // heightmap (the engine has one terrain per Model; robots of different worlds never touch
 // each other, so several robots may share a tile). The track-speed controller runs on the
 // tape, so a loss on the recorded poses differentiates through controller, contacts and maps.
-import { Tensor, add, dot, mul, noGrad, quatRotate, reshape, stack, sub, sum, tanh, tensor } from '../../sim/core/index.ts';
+// `rolloutBatchGpu` runs the same batch on the GPU (sim/gpu): each robot one world, the
+// controller in WGSL with its adjoint, the rollout one op of the tape.
+import { Tensor, add, mul, noGrad, reshape, sub, sum, tensor } from '../../sim/core/index.ts';
 import { BodyDesc, Control, ModelBuilder, SimulationError, rollout, type Model, type State } from '../../sim/physics/index.ts';
+import { BATCH_FIELDS, GpuNonFiniteError, gpuRollout, trackController, type BatchTensors } from '../../sim/gpu/index.ts';
 import { RolloutNonFiniteError, TerrainShapeError } from './errors.ts';
 import { MATERIAL, type TerrainSpec } from './generate.ts';
-import { ROBOT, TRACKS, comHeight, robotPoints, trackTargets } from './robot.ts';
+import { ROBOT, TRACKS, robotPoints, trackTargets } from './robot.ts';
 
 /** Step, substeps and the contact constants the maps do not set (damping, viscous friction slope). */
 export const ENGINE = { dt: 0.02, substeps: 2, kd: 200, kf: 250 } as const;
@@ -145,7 +148,8 @@ export interface RolloutBatchOptions {
 /**
  * Rolls every robot of the batch out for the dataset's duration: each step, the controller
  * turns the commanded (v, omega) and the measured track speeds into track forces
- * (fMax tanh(kp e / fMax)), then the engine steps (ENGINE.dt, ENGINE.substeps). Non-finite
+ * (fMax tanh(kp e / fMax); sim/gpu's `trackController`, the equations of the GPU controller
+ * kernels, with robot.ts's gains), then the engine steps (ENGINE.dt, ENGINE.substeps). Non-finite
  * states raise RolloutNonFiniteError naming terrain, robot and step.
  */
 export function rolloutBatch(w: BatchWorld, opts: RolloutBatchOptions = {}): EngineRollout {
@@ -165,39 +169,20 @@ export function rolloutBatch(w: BatchWorld, opts: RolloutBatchOptions = {}): Eng
       t[2 * i] = a;
       t[2 * i + 1] = c;
     });
-    targets.push(new Tensor(t, [B, 2]));
+    targets.push(new Tensor(t, [2 * B]));
   }
-  const axis = (x: number, y: number, z: number): Tensor => {
-    const a = new Float64Array(3 * B);
-    for (let i = 0; i < B; i++) a.set([x, y, z], 3 * i);
-    return new Tensor(a, [B, 3]);
-  };
-  const EX = axis(1, 0, 0);
-  const EY = axis(0, 1, 0);
-  const EZ = axis(0, 0, 1);
-  const zc = -comHeight();
-  const b = ROBOT.trackHalfWidth;
   const offsets = new Float64Array(3 * B);
   w.robots.forEach((r, i) => offsets.set([...tileOffset(spec, w.cols, r.tile), 0], 3 * i));
   const off = new Tensor(offsets, [B, 3]);
+  const ctl = trackController(w.model);
   const run = (): EngineRollout => {
     const t0 = performance.now();
     let last = model.state();
     const s0 = last;
     const positions: Tensor[] = [sub(s0.bodyPos, off)];
     const states: State[] = [s0];
-    const control = (t: number): Control => {
-      const s = last;
-      const f = quatRotate(s.bodyRot, EX);
-      const l = quatRotate(s.bodyRot, EY);
-      const u = quatRotate(s.bodyRot, EZ);
-      const base = add(dot(f, s.bodyVel), mul(zc, dot(s.bodyAngVel, l)));
-      const turn = mul(b, dot(s.bodyAngVel, u));
-      const meas = stack([add(base, turn), sub(base, turn)], 1);
-      const e = sub(targets[Math.min(Math.floor(t / perCmd), nCmd - 1)]!, meas);
-      const F = mul(ROBOT.fMax, tanh(mul(ROBOT.kp / ROBOT.fMax, e)));
-      return new Control({ trackF: reshape(F, [2 * B]) });
-    };
+    // the controller of sim/gpu (trackControlForces): the equations the GPU controller kernels run
+    const control = (t: number): Control => new Control({ trackF: ctl(last, targets[Math.min(Math.floor(t / perCmd), nCmd - 1)]!, ROBOT.kp, ROBOT.fMax) });
     try {
       rollout(model, s0, {
         steps,
@@ -226,8 +211,105 @@ export function rolloutBatch(w: BatchWorld, opts: RolloutBatchOptions = {}): Eng
   return grad ? run() : noGrad(run);
 }
 
+/** Result of {@link rolloutBatchGpu}: the positions on the tape, as in EngineRollout (no intermediate CPU states). */
+export type GpuEngineRollout = Omit<EngineRollout, 'states'>;
+
+/** Options of {@link rolloutBatchGpu}. */
+export interface RolloutBatchGpuOptions extends RolloutBatchOptions {
+  /** The controller's gains (numbers, or scalar tensors that get gradients; default ROBOT.kp, ROBOT.fMax). */
+  gains?: { kp?: Tensor | number; fMax?: Tensor | number };
+  /** Most robots per GPU rollout (default: all that fit the adapter's limits). */
+  chunk?: number;
+}
+
+/** One robot's world on the batch's tiled terrain: the Model each GPU world copies (worlds differ in their initial state). */
+export function robotWorld(w: BatchWorld): Model {
+  const T = w.model.terrain;
+  if (!T) throw new TerrainShapeError('robotWorld: the batch has no terrain');
+  const rows = (t: Tensor): number[][] => Array.from({ length: T.ny }, (_, j) => Array.from(t.data.subarray(j * T.nx, (j + 1) * T.nx)));
+  const b = new ModelBuilder().setGround(false);
+  b.setTerrain({
+    origin: T.origin,
+    cellSize: T.cellSize,
+    heights: rows(w.model.params.terrainHeights),
+    mu: rows(w.model.params.terrainMu),
+    ke: rows(w.model.params.terrainKe),
+    kd: ENGINE.kd,
+    kf: ENGINE.kf,
+  });
+  const body = b.addBody(BodyDesc.points(robotPoints(), ROBOT.radius).setMass(ROBOT.mass));
+  b.addTrack(body, [...TRACKS.right], [1, 0, 0]);
+  b.addTrack(body, [...TRACKS.left], [1, 0, 0]);
+  return b.finalize();
+}
+
+/**
+ * {@link rolloutBatch} on the GPU (sim/gpu, float32): every robot is one world of
+ * {@link robotWorld}, the track-speed controller runs in WGSL each step from the commands'
+ * target track speeds, and the whole rollout is one op of the float64 tape, so a loss on the
+ * positions differentiates to the maps (and tensor gains) through the GPU's adjoint kernels.
+ * Synchronous (the GPU serves it from a worker thread); throws GpuUnavailableError without an
+ * adapter and RolloutNonFiniteError naming terrain, robot and step for a non-finite state.
+ */
+export function rolloutBatchGpu(w: BatchWorld, opts: RolloutBatchGpuOptions = {}): GpuEngineRollout {
+  const t0 = performance.now();
+  const spec = w.spec;
+  const B = w.robots.length;
+  const steps = Math.round(spec.duration / ENGINE.dt);
+  const every = Math.round(spec.recordDt / ENGINE.dt);
+  const perCmd = spec.commandDt / ENGINE.dt;
+  const nCmd = Math.round(spec.duration / spec.commandDt);
+  const one = robotWorld(w);
+  const model = opts.maps ? one.with(opts.maps as Record<string, Tensor>) : one;
+  const tg = new Float64Array(steps * B * 2);
+  w.robots.forEach((r, i) => {
+    if (r.commands.length !== 2 * nCmd) throw new TerrainShapeError(`robot ${i}: ${r.commands.length / 2} commands, the dataset timing needs ${nCmd}`);
+    for (let t = 0; t < steps; t++) {
+      const k = Math.min(Math.floor(t / perCmd), nCmd - 1);
+      const [a, c] = trackTargets(r.commands[2 * k]!, r.commands[2 * k + 1]!);
+      tg[(t * B + i) * 2] = a;
+      tg[(t * B + i) * 2 + 1] = c;
+    }
+  });
+  const s0 = w.model.state();
+  const init = Object.fromEntries(BATCH_FIELDS.map((f) => [f, s0[f]])) as unknown as BatchTensors;
+  const offsets = new Float64Array(3 * B);
+  w.robots.forEach((r, i) => offsets.set([...tileOffset(spec, w.cols, r.tile), 0], 3 * i));
+  const off = new Tensor(offsets, [B, 3]);
+  const record = Array.from({ length: Math.floor(steps / every) }, (_, k) => (k + 1) * every);
+  const run = (): GpuEngineRollout => {
+    try {
+      const out = gpuRollout(model, init, {
+        batch: B,
+        steps,
+        dt: ENGINE.dt,
+        substeps: ENGINE.substeps,
+        record,
+        trackF: new Tensor(tg, [steps, B, 2]),
+        controller: { kp: opts.gains?.kp ?? ROBOT.kp, fMax: opts.gains?.fMax ?? ROBOT.fMax },
+        chunk: opts.chunk,
+      });
+      return { positions: [sub(s0.bodyPos, off), ...out.map((s) => sub(reshape(s.bodyPos, [B, 3]), off))], ms: performance.now() - t0 };
+    } catch (e) {
+      if (e instanceof GpuNonFiniteError && e.world >= 0) {
+        const r = w.robots[e.world];
+        throw new RolloutNonFiniteError(
+          'engine (gpu)',
+          r?.label ?? `tile ${r?.tile}`,
+          e.world,
+          e.step + 1,
+          `body ${e.phase === 'forward' ? 'state' : 'gradient'} (${e.phase})`,
+        );
+      }
+      throw e;
+    }
+  };
+  const grad = opts.grad ?? [...Object.values(opts.maps ?? {}), opts.gains?.kp, opts.gains?.fMax].some((t) => t instanceof Tensor && t.requiresGrad);
+  return grad ? run() : noGrad(run);
+}
+
 /** Positions [T + 1][3] of robot i from a rollout, as a flat Float64Array. */
-export function robotPath(r: EngineRollout, i: number): Float64Array {
+export function robotPath(r: Pick<EngineRollout, 'positions'>, i: number): Float64Array {
   const out = new Float64Array(3 * r.positions.length);
   r.positions.forEach((p, k) => out.set(p.data.subarray(3 * i, 3 * i + 3), 3 * k));
   return out;
@@ -248,7 +330,7 @@ export function timeWeight(t: number, gamma = 0.9): number {
  * w(t) |p(t) - p_true(t)|^2 with w(t) = 1 / (1 + 0.9 t); `truth[i]` is robot i's path
  * [T + 1][3] flat.
  */
-export function trajectoryLoss(r: EngineRollout, truth: readonly ArrayLike<number>[], recordDt: number, gamma = 0.9): Tensor {
+export function trajectoryLoss(r: Pick<EngineRollout, 'positions'>, truth: readonly ArrayLike<number>[], recordDt: number, gamma = 0.9): Tensor {
   const B = truth.length;
   const T1 = r.positions.length;
   let loss: Tensor | null = null;

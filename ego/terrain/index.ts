@@ -53,6 +53,10 @@ export {
   type BatchWorld,
   type EngineRollout,
   type RolloutBatchOptions,
+  rolloutBatchGpu,
+  robotWorld,
+  type GpuEngineRollout,
+  type RolloutBatchGpuOptions,
 } from './engine.ts';
 export {
   BASELINES,

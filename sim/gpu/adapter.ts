@@ -3,6 +3,7 @@
 // the WGSL kernels index with compile-time offsets, and refuses what the GPU kernels do not
 // simulate, naming it. This file is the only coupling to the CPU engine's data layout.
 import { MODEL_PARAMS, type Model, type ModelParamName } from '../physics/index.ts';
+import { modelTrackGeometry } from './controller.ts';
 
 /** A Model feature the GPU kernels do not implement (body-body contact, contact smoothing). */
 export class GpuModelError extends Error {
@@ -69,6 +70,8 @@ export interface GpuModelData {
   frictionEps: number;
   /** Largest number of contact points of one body. */
   maxBodyContacts: number;
+  /** Each track's body and body-frame centre (the mean of its contact points): the controller's geometry. */
+  tracks: { body: number[]; centre: number[][] };
   layout: PackedLayout;
   /** The packed parameters (float32). */
   packed: Float32Array<ArrayBuffer>;
@@ -219,6 +222,7 @@ export function packModel(model: Model): GpuModelData {
     hasTerrain: T !== null,
     frictionEps: model.frictionEps,
     maxBodyContacts,
+    tracks: (({ body, centre }) => ({ body, centre }))(modelTrackGeometry(model)),
     layout,
     packed,
   };

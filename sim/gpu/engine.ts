@@ -6,7 +6,18 @@
 // checkpoint on the GPU and runs the adjoint kernels through it in reverse.
 import type { GpuModelData } from './adapter.ts';
 import { GpuDeviceLostError, GpuLimitError, type Gpu } from './device.ts';
-import { ADD_SHADER, BODY_FLOATS, BODY_SLOTS, PARTICLE_FLOATS, PARTICLE_SLOTS, WORKGROUP, bodyShaders, particleShaders } from './wgsl.ts';
+import {
+  ADD_SHADER,
+  BODY_FLOATS,
+  BODY_SLOTS,
+  CONTROLLER_SLOTS,
+  PARTICLE_FLOATS,
+  PARTICLE_SLOTS,
+  WORKGROUP,
+  bodyShaders,
+  controllerShaders,
+  particleShaders,
+} from './wgsl.ts';
 
 /** The state of B worlds, world-major (world w's particle i at row w * np + i), float64 on the host. */
 export interface BatchState {
@@ -36,6 +47,20 @@ export interface GpuRolloutOptions {
   record?: readonly number[];
   /** Steps between checkpoints of the backward pass (default ceil(sqrt(steps))). */
   checkpointEvery?: number;
+  /**
+   * Closes the loop with the track-speed controller: each step, every track's drive force is
+   * fMax tanh(kp (target - measured) / fMax) from the state at the step's start (measured: the
+   * forward speed of the track's centre), and the rollout's track input is the per-step target
+   * track speeds instead of forces. The gains are parameters with gradients (`GpuGradients.gains`);
+   * `setGains` changes them between runs.
+   */
+  controller?: TrackController;
+}
+
+/** Gains of the track-speed controller: proportional gain kp (N per m/s) and saturation fMax (N). */
+export interface TrackController {
+  kp: number;
+  fMax: number;
 }
 
 /** A non-finite value in a GPU rollout: first step and the world where it appeared. */
@@ -53,10 +78,16 @@ export class GpuNonFiniteError extends Error {
   }
 }
 
-/** Gradients of a rollout: initial state, track forces [steps * B * nt], and the Model parameters (summed over worlds). */
+/**
+ * Gradients of a rollout: initial state, the track input [steps * B * nt] (forces, or with a
+ * controller its target track speeds), the Model parameters (summed over worlds) and, with a
+ * controller, its gains.
+ */
 export interface GpuGradients {
   state: BatchState;
   trackF: Float64Array;
+  /** d loss / d (kp, fMax), with a controller. */
+  gains?: { kp: number; fMax: number };
   /** Keyed by MODEL_PARAMS names; the ones the GPU kernels do not touch are absent. */
   params: Record<string, Float64Array>;
 }
@@ -104,8 +135,13 @@ export class GpuRollout {
   private gm!: GPUBuffer;
   private gs!: GPUBuffer;
   private nan!: GPUBuffer;
-  private pipes!: Record<'pf' | 'pa' | 'bf' | 'ba' | 'add', GPUComputePipeline>;
-  private layouts!: Record<'pf' | 'pa' | 'bf' | 'ba' | 'add', GPUBindGroupLayout>;
+  private tgt!: GPUBuffer;
+  private gtgt!: GPUBuffer;
+  private cg!: GPUBuffer;
+  private gg!: GPUBuffer;
+  private readonly ctrl: TrackController | null;
+  private pipes!: Record<'pf' | 'pa' | 'bf' | 'ba' | 'cf' | 'ca' | 'add', GPUComputePipeline>;
+  private layouts!: Record<'pf' | 'pa' | 'bf' | 'ba' | 'cf' | 'ca' | 'add', GPUBindGroupLayout>;
   private haveForward = false;
 
   constructor(
@@ -128,6 +164,8 @@ export class GpuRollout {
     this.record = [...new Set(opts.record ?? [steps])].sort((a, b) => a - b);
     for (const r of this.record)
       if (!Number.isInteger(r) || r < 1 || r > steps) throw new RangeError(`gpu rollout: record step ${r} must be an integer in 1..${steps}`);
+    this.ctrl = opts.controller ? { ...opts.controller } : null;
+    if (this.ctrl) checkGains(this.ctrl);
     this.dev = gpu.device;
     this.pFloats = PARTICLE_FLOATS * batch * data.np;
     this.bFloats = BODY_FLOATS * batch * data.nb;
@@ -229,6 +267,12 @@ export class GpuRollout {
     this.gm = this.buf(4 * d.nx * d.ny);
     this.gs = this.buf(3 * this.B * d.ns);
     this.nan = this.buf(4);
+    const nTr = this.ctrl ? this.T * this.B * d.nt : 0;
+    this.tgt = this.buf(nTr);
+    this.gtgt = this.buf(nTr);
+    this.cg = this.buf(4);
+    this.gg = this.buf(this.ctrl ? CONTROLLER_SLOTS * this.B * d.nb : 0);
+    if (this.ctrl) this.setGains(this.ctrl);
     const E = (kinds: ('u' | 'r' | 'w')[]): GPUBindGroupLayout =>
       dev.createBindGroupLayout({
         entries: kinds.map((k, i) => ({
@@ -242,6 +286,8 @@ export class GpuRollout {
       pa: E(['u', 'r', 'r', 'r', 'w', 'w', 'w', 'w', 'w']),
       bf: E(['u', 'r', 'r', 'w', 'r', 'w']),
       ba: E(['u', 'r', 'r', 'r', 'w', 'r', 'w', 'w', 'w', 'w']),
+      cf: E(['u', 'r', 'r', 'r', 'r', 'w', 'w']),
+      ca: E(['u', 'r', 'r', 'r', 'r', 'r', 'w', 'w', 'w']),
       add: E(['r', 'w']),
     };
     const ps = particleShaders(d, this.B, this.substeps, h);
@@ -259,8 +305,15 @@ export class GpuRollout {
       pa: d.np > 0 ? mk(ps.adjoint, this.layouts.pa, 'particles.adjoint') : add,
       bf: d.nb > 0 ? mk(bs.forward, this.layouts.bf, 'bodies.forward') : add,
       ba: d.nb > 0 ? mk(bs.adjoint, this.layouts.ba, 'bodies.adjoint') : add,
+      cf: add,
+      ca: add,
       add,
     };
+    if (this.ctrl && d.nb > 0 && d.nt > 0) {
+      const cs = controllerShaders(d, this.B);
+      this.pipes.cf = mk(cs.forward, this.layouts.cf, 'controller.forward');
+      this.pipes.ca = mk(cs.adjoint, this.layouts.ca, 'controller.adjoint');
+    }
   }
 
   private group(layout: GPUBindGroupLayout, bufs: GPUBuffer[]): GPUBindGroup {
@@ -289,6 +342,15 @@ export class GpuRollout {
         off,
       );
       pass.dispatchWorkgroups(Math.ceil((this.B * d.np) / WORKGROUP));
+    }
+    if (this.controlled && k % this.substeps === 0) {
+      pass.setPipeline(this.pipes.cf);
+      pass.setBindGroup(
+        0,
+        this.cached(`cf${key}`, () => this.group(this.layouts.cf, [this.uniforms, this.model, a.b, this.tgt, this.cg, this.tf, this.nan])),
+        off,
+      );
+      pass.dispatchWorkgroups(Math.ceil((this.B * d.nb) / WORKGROUP));
     }
     if (d.nb > 0) {
       pass.setPipeline(this.pipes.bf);
@@ -415,7 +477,7 @@ export class GpuRollout {
 
   /**
    * Runs the rollout from `init` with track drive forces `trackF` ([steps * B * nt], step-major;
-   * omitted: zero) and returns the recorded states (in `record` order). Throws
+   * omitted: zero; with a controller, the target track speeds) and returns the recorded states (in `record` order). Throws
    * GpuNonFiniteError naming the first step and world with a non-finite state.
    */
   async forward(init: BatchState, trackF?: ArrayLike<number>): Promise<BatchState[]> {
@@ -423,7 +485,7 @@ export class GpuRollout {
     this.upload(this.ckpt[0]!, init, 'initial state');
     const nTf = this.T * this.B * d.nt;
     if (trackF && trackF.length !== nTf) throw new RangeError(`gpu rollout: trackF has ${trackF.length} values; expected steps * batch * tracks = ${nTf}`);
-    if (nTf > 0) this.dev.queue.writeBuffer(this.tf, 0, trackF ? Float32Array.from(trackF) : new Float32Array(nTf));
+    if (nTf > 0) this.dev.queue.writeBuffer(this.controlled ? this.tgt : this.tf, 0, trackF ? Float32Array.from(trackF) : new Float32Array(nTf));
     this.dev.queue.writeBuffer(this.nan, 0, new Uint32Array([NAN_NONE, NAN_NONE, NAN_NONE, NAN_NONE]));
     const nSeg = Math.ceil(this.N / this.K);
     for (let j = 0; j < nSeg; j++) {
@@ -456,7 +518,7 @@ export class GpuRollout {
     const d = this.data;
     const dev = this.dev;
     const enc0 = dev.createCommandEncoder();
-    for (const b of [this.gtf, this.gtp, this.gtb, this.gm, this.gs, this.adj[0]!.p, this.adj[0]!.b]) enc0.clearBuffer(b);
+    for (const b of [this.gtf, this.gtp, this.gtb, this.gm, this.gs, this.gtgt, this.gg, this.adj[0]!.p, this.adj[0]!.b]) enc0.clearBuffer(b);
     await this.submit(enc0);
     adjRecorded.forEach((a, r) => {
       if (a) this.upload(this.adjRec[r]!, a, `gradient of recorded step ${this.record[r]}`);
@@ -509,6 +571,18 @@ export class GpuRollout {
           );
           pass.dispatchWorkgroups(Math.ceil((this.B * d.nb) / WORKGROUP));
         }
+        if (this.controlled && k % this.substeps === 0) {
+          // the step's track forces' adjoint is complete (all its substeps are behind): the controller's adjoint
+          pass.setPipeline(this.pipes.ca);
+          pass.setBindGroup(
+            0,
+            this.cached(`ca${i}.${cur}`, () =>
+              this.group(this.layouts.ca, [this.uniforms, this.model, s.b, this.tgt, this.cg, this.gtf, b.b, this.gtgt, this.gg]),
+            ),
+            off,
+          );
+          pass.dispatchWorkgroups(Math.ceil((this.B * d.nb) / WORKGROUP));
+        }
         pass.end();
         cur = 1 - cur;
       }
@@ -516,15 +590,17 @@ export class GpuRollout {
     }
     const PK = PARTICLE_SLOTS(d.npl);
     const BK = d.nb * BODY_SLOTS(d.npl) + 4 * d.nc;
-    const [flags, P, Bf, gtf, gtp, gtb, gm, gs] = await this.read([
+    const nIn = this.T * this.B * d.nt;
+    const [flags, P, Bf, gtf, gtp, gtb, gm, gs, gg] = await this.read([
       { buf: this.nan, floats: 4, u32: true },
       { buf: this.adj[cur]!.p, floats: this.pFloats },
       { buf: this.adj[cur]!.b, floats: this.bFloats },
-      { buf: this.gtf, floats: this.T * this.B * d.nt },
+      { buf: this.controlled ? this.gtgt : this.gtf, floats: nIn },
       { buf: this.gtp, floats: PK * this.B * d.np },
       { buf: this.gtb, floats: this.B * BK },
       { buf: this.gm, floats: 4 * d.nx * d.ny, u32: true },
       { buf: this.gs, floats: 3 * this.B * d.ns },
+      { buf: this.gg, floats: this.controlled ? CONTROLLER_SLOTS * this.B * d.nb : 0 },
     ]);
     const err = this.nanError(flags as Uint32Array, 'backward');
     if (err) throw err;
@@ -532,7 +608,33 @@ export class GpuRollout {
       state: this.unpack(P as Float32Array, Bf as Float32Array),
       trackF: Float64Array.from(gtf!),
       params: this.reduceParams(gtp as Float32Array, gtb as Float32Array, new Float32Array((gm as Uint32Array).buffer), gs as Float32Array),
+      ...(this.ctrl ? { gains: this.reduceGains(gg as Float32Array) } : {}),
     };
+  }
+
+  /** Whether the controller kernels run (a controller, and bodies with tracks). */
+  private get controlled(): boolean {
+    return this.ctrl !== null && this.data.nb > 0 && this.data.nt > 0;
+  }
+
+  /** Sums the controller's per-thread gain gradients (float64). */
+  private reduceGains(gg: Float32Array): { kp: number; fMax: number } {
+    let kp = 0;
+    let fMax = 0;
+    for (let t = 0; t < gg.length; t += CONTROLLER_SLOTS) {
+      kp += gg[t]!;
+      fMax += gg[t + 1]!;
+    }
+    return { kp, fMax };
+  }
+
+  /** Sets the controller's gains (the rollout must have been built with `controller`). */
+  setGains(g: TrackController): void {
+    if (!this.ctrl) throw new Error('gpu rollout: setGains on a rollout built without a controller');
+    checkGains(g);
+    this.ctrl.kp = g.kp;
+    this.ctrl.fMax = g.fMax;
+    this.dev.queue.writeBuffer(this.cg, 0, new Float32Array([g.kp, g.fMax, 0, 0]));
   }
 
   /** Sums the per-thread gradient slots over threads and worlds (float64). */
@@ -630,6 +732,11 @@ export class GpuRollout {
     this.buffers = [];
     this.groupsCache.clear();
   }
+}
+
+function checkGains(g: TrackController): void {
+  if (!(Number.isFinite(g.kp) && g.kp >= 0)) throw new RangeError(`gpu rollout: controller kp = ${g.kp} must be a finite number >= 0`);
+  if (!(Number.isFinite(g.fMax) && g.fMax > 0)) throw new RangeError(`gpu rollout: controller fMax = ${g.fMax} must be a finite number > 0`);
 }
 
 function copySlot(enc: GPUCommandEncoder, a: Slot, b: Slot, pFloats: number, bFloats: number): void {

@@ -22,6 +22,7 @@ import {
 import { BATCH_FIELDS, GpuNonFiniteError, GpuRollout, type BatchState } from './engine.ts';
 import { batchInitial, gpuFixture, trackForces } from './demo-scene.ts';
 import { batchTensors, closeGpuThread, gpuRollout } from './tape.ts';
+import { closedLoopRollout } from './controller.ts';
 
 const probe = await probeGpu();
 let skip: string | false = false;
@@ -261,3 +262,200 @@ gpuTest('device lost: a named error, and the next openGpu gets a fresh device', 
   assert.ok(Number.isFinite(s!.particleQ[2]!));
   r2.destroy();
 });
+
+// ---- closed loop: the track-speed controller on the GPU (controllerShaders) vs the float64 CPU controller (controller.ts)
+
+const GAINS = { kp: 40, fMax: 15 };
+/** Target track speeds [steps * B * nt]: a slow variation per step, world and track. */
+function targetSpeeds(model: Model, B: number, T: number): Float64Array {
+  const nt = model.trackCount;
+  return Float64Array.from({ length: T * B * nt }, (_, i) => {
+    const k = i % nt;
+    const w = Math.floor(i / nt) % B;
+    const t = Math.floor(i / (nt * B));
+    return 0.35 + 0.15 * Math.sin(0.2 * t + w + 2.1 * k);
+  });
+}
+
+/** World w's state of a batch as a CPU State (leaves requiring grad when asked). */
+function worldState(model: Model, init: BatchState, w: number, grad: boolean): State {
+  const rows = ROWS(model);
+  const s = new State(
+    Object.fromEntries(
+      BATCH_FIELDS.map((f, i) => [f, new Tensor(init[f].slice(w * rows[i]! * WIDTH[i]!, (w + 1) * rows[i]! * WIDTH[i]!), [rows[i]!, WIDTH[i]!])]),
+    ) as never,
+  );
+  if (grad) BATCH_FIELDS.forEach((f) => s[f].requireGrad());
+  return s;
+}
+
+/** World w's targets as per-step tensors [nt]. */
+const worldTargets = (tg: Float64Array, nt: number, B: number, w: number, T: number, grad: boolean): Tensor[] =>
+  Array.from({ length: T }, (_, t) => {
+    const x = new Tensor(tg.slice((t * B + w) * nt, (t * B + w + 1) * nt), [nt]);
+    if (grad) x.requireGrad();
+    return x;
+  });
+
+gpuTest('closed loop: the GPU track-speed controller agrees with the float64 CPU controller (forward, 40 steps)', async () => {
+  const gpu = await openGpu();
+  const model = gpuFixture();
+  const B = 2;
+  const T = 40;
+  const init = batchInitial(model, B);
+  const tg = targetSpeeds(model, B, T);
+  const r = new GpuRollout(gpu, packModel(model), { batch: B, steps: T, dt: 0.005, substeps: 2, record: [20, 40], checkpointEvery: 7, controller: GAINS });
+  const [mid, last] = await r.forward(init, tg);
+  r.destroy();
+  let worst = 0;
+  for (let w = 0; w < B; w++) {
+    const cpu = noGrad(() =>
+      closedLoopRollout(model, worldState(model, init, w, false), {
+        steps: T,
+        dt: 0.005,
+        substeps: 2,
+        targets: worldTargets(tg, model.trackCount, B, w, T, false),
+        ...GAINS,
+        record: [20, 40],
+      }),
+    );
+    BATCH_FIELDS.forEach((f, i) => {
+      const n = ROWS(model)[i]! * WIDTH[i]!;
+      for (const [c, g] of [
+        [cpu[0]!, mid!],
+        [cpu[1]!, last!],
+      ] as const) {
+        const gw = g[f].subarray(w * n, (w + 1) * n);
+        for (let k = 0; k < n; k++) {
+          worst = Math.max(worst, Math.abs(gw[k]! - c[f].data[k]!));
+          assert.ok(Math.abs(gw[k]! - c[f].data[k]!) < 2e-5, `world ${w} ${f}[${k}]: gpu ${gw[k]} vs cpu ${c[f].data[k]}`);
+        }
+      }
+    });
+  }
+  // the controller drove the robot: the run differs from one without drive forces
+  const free = noGrad(() => cpuWorld(model, init, new Float64Array(tg.length), B, 0, T, 0.005, 2).final);
+  const moved = Math.hypot(...[0, 1, 2].map((c) => last!.bodyVel[c]! - free.bodyVel.data[c]!));
+  assert.ok(moved > 0.05, `the controller changed the robot's velocity by only ${moved} m/s`);
+  console.log(`# closed-loop forward, 40 steps: max |gpu - cpu| ${worst.toExponential(2)}`);
+});
+
+gpuTest('closed loop: gradients over 100 steps (targets, gains, initial state, maps) agree with the CPU engine, bar 1e-3', async () => {
+  const gpu = await openGpu();
+  const model = gpuFixture();
+  const B = 2;
+  const T = 100;
+  const dt = 0.005;
+  const nt = model.trackCount;
+  const init = batchInitial(model, B);
+  const tg = targetSpeeds(model, B, T);
+  const W = weights(model, B);
+  const r = new GpuRollout(gpu, packModel(model), { batch: B, steps: T, dt, substeps: 2, controller: GAINS });
+  await r.forward(init, tg);
+  const g = await r.backward([W]);
+  r.destroy();
+  for (const k of MODEL_PARAMS) model.params[k].requireGrad();
+  const kp = tensor(GAINS.kp).requireGrad();
+  const fMax = tensor(GAINS.fMax).requireGrad();
+  const cpuState: Record<string, number[]> = {};
+  const cpuTg = new Float64Array(tg.length);
+  for (let w = 0; w < B; w++) {
+    const s0 = worldState(model, init, w, true);
+    const tw = worldTargets(tg, nt, B, w, T, true);
+    const [fin] = closedLoopRollout(model, s0, { steps: T, dt, substeps: 2, targets: tw, kp, fMax });
+    let loss: Tensor | null = null;
+    BATCH_FIELDS.forEach((f, i) => {
+      const n = ROWS(model)[i]! * WIDTH[i]!;
+      const term = sum(mul(fin![f], new Tensor(W[f].slice(w * n, (w + 1) * n), fin![f].shape)));
+      loss = loss ? add(loss, term) : term;
+    });
+    backward(loss!);
+    BATCH_FIELDS.forEach((f) => (cpuState[f] ??= []).push(...s0[f].grad!.data));
+    tw.forEach((x, t) => x.grad!.data.forEach((v, k) => (cpuTg[(t * B + w) * nt + k] = v)));
+  }
+  const errs: Record<string, number> = {};
+  for (const f of BATCH_FIELDS) errs[f] = maxRel(cpuState[f]!, g.state[f]);
+  errs.targets = maxRel(cpuTg, g.trackF);
+  errs.kp = maxRel([kp.grad!.data[0]!], [g.gains!.kp]);
+  errs.fMax = maxRel([fMax.grad!.data[0]!], [g.gains!.fMax]);
+  for (const k of MODEL_PARAMS) if (g.params[k] && model.params[k].grad) errs[k] = maxRel(model.params[k].grad!.data, g.params[k]);
+  const worst = Math.max(...Object.values(errs));
+  console.log(
+    `# closed-loop gpu vs cpu gradients, 100 steps: max relative error ${worst.toExponential(2)} (${Object.entries(errs)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([k, v]) => `${k} ${v.toExponential(1)}`)
+      .join(', ')}; targets ${errs.targets!.toExponential(1)}, kp ${errs.kp!.toExponential(1)}, fMax ${errs.fMax!.toExponential(1)})`,
+  );
+  for (const [k, v] of Object.entries(errs)) assert.ok(v < 1e-3, `${k}: relative error ${v}`);
+  assert.ok(Math.abs(g.gains!.kp) > 0 && Math.abs(g.gains!.fMax) > 0, 'the gains have a gradient');
+});
+
+gpuTest(
+  'closed loop on the tape: gradients (targets, kp, friction map, initial velocity) agree with float64 central differences of the CPU controller; chunked batches agree',
+  async () => {
+    const model = gpuFixture({ particles: 2 });
+    const B = 2;
+    const T = 30;
+    const dt = 0.005;
+    const nt = model.trackCount;
+    const init0 = batchInitial(model, B);
+    const tg0 = targetSpeeds(model, B, T);
+    const dTg = Float64Array.from(tg0, (_, i) => Math.cos(0.9 * i));
+    const dMu = Float64Array.from(model.terrainMu.data, (_, i) => Math.sin(0.7 * i + 0.2));
+    const dVel = Float64Array.from(init0.bodyVel, (_, i) => Math.cos(1.3 * i + 0.5));
+    const dKp = 10;
+    const wPos = (k: number): number => (k % 3) + 1;
+    const loss = (s: number): number => {
+      const mu = Float64Array.from(model.terrainMu.data, (v, i) => v + s * dMu[i]!);
+      const m = model.withTensors(model.tensors().map((t, i) => (MODEL_PARAMS[i] === 'terrainMu' ? new Tensor(mu, t.shape) : t)));
+      const init = { ...init0, bodyVel: Float64Array.from(init0.bodyVel, (v, i) => v + s * dVel[i]!) };
+      const tg = Float64Array.from(tg0, (v, i) => v + s * dTg[i]!);
+      let L = 0;
+      for (let w = 0; w < B; w++) {
+        const [f] = noGrad(() =>
+          closedLoopRollout(m, worldState(m, init, w, false), {
+            steps: T,
+            dt,
+            substeps: 2,
+            targets: worldTargets(tg, nt, B, w, T, false),
+            kp: GAINS.kp + s * dKp,
+            fMax: GAINS.fMax,
+          }),
+        );
+        for (let k = 0; k < 3; k++) L += f!.bodyPos.data[k]! * wPos(k) + f!.bodyVel.data[k]!;
+      }
+      return L;
+    };
+    const eps = 1e-5;
+    const fd = (loss(eps) - loss(-eps)) / (2 * eps);
+    const init = batchTensors(init0, model, B);
+    init.bodyVel.requireGrad();
+    model.terrainMu.requireGrad();
+    const targets = new Tensor(tg0, [T, B, nt]).requireGrad();
+    const kp = tensor(GAINS.kp).requireGrad();
+    const [out] = gpuRollout(model, init, { batch: B, steps: T, dt, substeps: 2, trackF: targets, controller: { kp, fMax: GAINS.fMax } });
+    const wp = new Tensor(
+      Float64Array.from({ length: out!.bodyPos.size }, (_, k) => wPos(k % 3)),
+      out!.bodyPos.shape,
+    );
+    backward(add(sum(mul(out!.bodyPos, wp)), sum(out!.bodyVel)));
+    const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => Array.from(a).reduce((s, v, i) => s + v * b[i]!, 0);
+    const an = dot(targets.grad!.data, dTg) + dot(model.terrainMu.grad!.data, dMu) + dot(init.bodyVel.grad!.data, dVel) + kp.grad!.data[0]! * dKp;
+    const rel = Math.abs(an - fd) / Math.abs(fd);
+    // the same op split into one-world chunks (as for batches beyond the adapter's limits): same outputs and gradients
+    const grads = [targets.grad!.data.slice(), kp.grad!.data[0]!, model.terrainMu.grad!.data.slice(), init.bodyVel.grad!.data.slice()] as const;
+    for (const t of [targets, kp, model.terrainMu, init.bodyVel]) t.grad = null;
+    const [out1] = gpuRollout(model, init, { batch: B, steps: T, dt, substeps: 2, trackF: targets, controller: { kp, fMax: GAINS.fMax }, chunk: 1 });
+    assert.ok(maxRel(out!.bodyPos.data, out1!.bodyPos.data) < 1e-6, 'chunked forward');
+    backward(add(sum(mul(out1!.bodyPos, wp)), sum(out1!.bodyVel)));
+    assert.ok(maxRel(grads[0], targets.grad!.data) < 1e-5, 'chunked targets gradient');
+    assert.ok(maxRel([grads[1]], kp.grad!.data) < 1e-5, 'chunked kp gradient');
+    assert.ok(maxRel(grads[2], model.terrainMu.grad!.data) < 1e-5, 'chunked friction-map gradient');
+    assert.ok(maxRel(grads[3], init.bodyVel.grad!.data) < 1e-5, 'chunked initial-velocity gradient');
+    console.log(
+      `# closed loop on the tape vs float64 central differences, 30 steps: ${an.toExponential(6)} vs ${fd.toExponential(6)}, relative error ${rel.toExponential(2)}`,
+    );
+    assert.ok(rel < 1e-3, `directional derivative: gpu ${an}, central differences ${fd}`);
+  },
+);

@@ -22,7 +22,8 @@ export {
   type GpuInfo,
 } from './device.ts';
 export { GpuModelError, packModel, type GpuModelData } from './adapter.ts';
-export { BATCH_FIELDS, GpuNonFiniteError, GpuRollout, type BatchState, type GpuGradients, type GpuRolloutOptions } from './engine.ts';
+export { BATCH_FIELDS, GpuNonFiniteError, GpuRollout, type BatchState, type GpuGradients, type GpuRolloutOptions, type TrackController } from './engine.ts';
+export { closedLoopRollout, modelTrackGeometry, trackControlForces, trackController, type ClosedLoopOptions, type TrackControlFn } from './controller.ts';
 export { batchTensors, closeGpuThread, gpuInfoSync, gpuRollout, type BatchTensors, type GpuTapeOptions } from './tape.ts';
 export { batchInitial, gpuFixture, trackForces, type FixtureOptions } from './demo-scene.ts';
 export { runSceneFileGpu, type GpuSimRunOptions, type GpuSimRunResult } from './run.ts';

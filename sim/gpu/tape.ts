@@ -98,9 +98,11 @@ export async function closeGpuThread(): Promise<void> {
 export type BatchTensors = Record<(typeof BATCH_FIELDS)[number], Tensor>;
 
 /** Options of `gpuRollout`. */
-export interface GpuTapeOptions extends GpuRolloutOptions {
-  /** Track drive forces, [steps, batch, tracks] (omitted: zero). */
+export interface GpuTapeOptions extends Omit<GpuRolloutOptions, 'controller'> {
+  /** Track drive forces, [steps, batch, tracks] (omitted: zero); with `controller`, the target track speeds. */
   trackF?: Tensor;
+  /** The track-speed controller closing the loop each step (GpuRolloutOptions.controller); tensor gains get gradients. */
+  controller?: { kp: Tensor | number; fMax: Tensor | number };
   /** Most worlds per GPU rollout: larger batches run in chunks (default: as many as fit the adapter's buffer limits). */
   chunk?: number;
 }
@@ -109,8 +111,9 @@ export interface GpuTapeOptions extends GpuRolloutOptions {
  * Runs `opts.batch` worlds of `model` for `opts.steps` steps on the GPU (float32) from `init`
  * (BatchTensors, world-major rows) and returns the recorded states (`opts.record`, default the
  * last step), each as BatchTensors. Recorded on the tape as one op `gpu.rollout`: gradients
- * reach `init`, `opts.trackF` and every Model parameter that requires grad (springs and
- * body-body contact parameters, not simulated on the GPU, get none).
+ * reach `init`, `opts.trackF` and every Model parameter that requires grad (body-body contact
+ * parameters, not simulated on the GPU, get none), and with `opts.controller` its tensor gains
+ * (then `trackF` holds the target track speeds).
  *
  * @example
  * const out = gpuRollout(model, init, { batch: 64, steps: 100, dt: 0.01, substeps: 2 });
@@ -132,19 +135,23 @@ export function gpuRollout(model: Model, init: BatchTensors, opts: GpuTapeOption
   if (opts.trackF && opts.trackF.size !== nTf)
     throw new RangeError(`gpuRollout: trackF has ${opts.trackF.size} values; expected steps x batch x tracks = ${nTf}`);
   const trackF = opts.trackF ?? new Tensor(new Float64Array(nTf), [opts.steps, B, nt]);
-  const { trackF: _t, chunk, ...ro } = opts;
+  const { trackF: _t, chunk, controller, ...ro } = opts;
+  const gainT = controller ? [controller.kp, controller.fMax].map((g) => (g instanceof Tensor ? g : new Tensor(new Float64Array([g]), []))) : [];
+  for (const [i, g] of gainT.entries())
+    if (g.size !== 1) throw new RangeError(`gpuRollout: controller.${i ? 'fMax' : 'kp'} has ${g.size} values; expected a scalar`);
   if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1)) throw new RangeError(`gpuRollout: chunk = ${chunk} must be an integer >= 1`);
   const record = [...new Set(ro.record ?? [ro.steps])].sort((a, b) => a - b);
-  const rOpts: GpuRolloutOptions = { ...ro, record };
+  const rOpts = (xs: readonly Tensor[]): GpuRolloutOptions =>
+    controller ? { ...ro, record, controller: { kp: xs[7 + params.length]!.data[0]!, fMax: xs[8 + params.length]!.data[0]! } } : { ...ro, record };
   const params = model.tensors();
-  const inputs = [...BATCH_FIELDS.map((f) => init[f]), trackF, ...params];
+  const inputs = [...BATCH_FIELDS.map((f) => init[f]), trackF, ...params, ...gainT];
   const asBatch = (ts: readonly Tensor[]): BatchState => Object.fromEntries(BATCH_FIELDS.map((f, i) => [f, ts[i]!.data])) as unknown as BatchState;
-  const packed = (xs: readonly Tensor[]) => packModel(model.withTensors(xs.slice(7)));
+  const packed = (xs: readonly Tensor[]) => packModel(model.withTensors(xs.slice(7, 7 + params.length)));
   const outs = customOp(
     'gpu.rollout',
     inputs,
     (xs) => {
-      const rec = call({ op: 'forward', data: packed(xs), opts: rOpts, init: asBatch(xs), trackF: xs[6]!.data, chunk }) as BatchState[];
+      const rec = call({ op: 'forward', data: packed(xs), opts: rOpts(xs), init: asBatch(xs), trackF: xs[6]!.data, chunk }) as BatchState[];
       return rec.flatMap((s) => BATCH_FIELDS.map((f, i) => new Tensor(s[f], [B * rows[i]!, width[i]!])));
     },
     (gs, xs) => {
@@ -153,11 +160,14 @@ export function gpuRollout(model: Model, init: BatchTensors, opts: GpuTapeOption
         if (g.every((t) => !t)) return null;
         return Object.fromEntries(BATCH_FIELDS.map((f, i) => [f, g[i]?.data ?? new Float64Array(B * rows[i]! * width[i]!)])) as unknown as BatchState;
       });
-      const G = call({ op: 'backward', data: packed(xs), opts: rOpts, init: asBatch(xs), trackF: xs[6]!.data, adj, chunk }) as GpuGradients;
+      const G = call({ op: 'backward', data: packed(xs), opts: rOpts(xs), init: asBatch(xs), trackF: xs[6]!.data, adj, chunk }) as GpuGradients;
       const stateGrads = BATCH_FIELDS.map((f, i) => new Tensor(G.state[f], xs[i]!.shape));
       const tfGrad = new Tensor(G.trackF, xs[6]!.shape);
       const paramGrads = MODEL_PARAMS.map((k, i) => (G.params[k] ? new Tensor(G.params[k], params[i]!.shape) : null));
-      return [...stateGrads, tfGrad, ...paramGrads];
+      const gainGrads = G.gains
+        ? [new Tensor(new Float64Array([G.gains.kp]), xs[7 + params.length]!.shape), new Tensor(new Float64Array([G.gains.fMax]), xs[8 + params.length]!.shape)]
+        : [];
+      return [...stateGrads, tfGrad, ...paramGrads, ...gainGrads];
     },
   );
   return record.map((_, r) => Object.fromEntries(BATCH_FIELDS.map((f, i) => [f, outs[6 * r + i]!])) as unknown as BatchTensors);

@@ -381,6 +381,30 @@ fn main(@builtin(global_invocation_id) gid3: vec3u) {
   return { forward, adjoint };
 }
 
+/** The rotation helpers of the body and controller kernels: the quaternion's matrix, the outer product, and the adjoint of the matrix to the quaternion. */
+const ROTATION = /* wgsl */ `
+fn quatToMat(q: vec4f) -> mat3x3f {
+  let x = q.x; let y = q.y; let z = q.z; let w = q.w;
+  // columns of the row-major rotation
+  return mat3x3f(
+    vec3f(1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + z * w), 2.0 * (x * z - y * w)),
+    vec3f(2.0 * (x * y - z * w), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + x * w)),
+    vec3f(2.0 * (x * z + y * w), 2.0 * (y * z - x * w), 1.0 - 2.0 * (x * x + y * y)));
+}
+fn outer(a: vec3f, b: vec3f) -> mat3x3f { return mat3x3f(a * b.x, a * b.y, a * b.z); }
+// the adjoint AR of R = quatToMat(q) mapped to q (as sim/physics/math.ts adjQuatToMat); AR[c][r] is row r, column c
+fn adjQuatToMat(q: vec4f, AR: mat3x3f) -> vec4f {
+  let x = q.x; let y = q.y; let z = q.z; let qw = q.w;
+  let a0 = AR[0][0]; let a1 = AR[1][0]; let a2 = AR[2][0];
+  let a3 = AR[0][1]; let a4 = AR[1][1]; let a5 = AR[2][1];
+  let a6 = AR[0][2]; let a7 = AR[1][2]; let a8 = AR[2][2];
+  return 2.0 * vec4f(
+    y * a1 + z * a2 + y * a3 - 2.0 * x * a4 - qw * a5 + z * a6 + qw * a7 - 2.0 * x * a8,
+    -2.0 * y * a0 + x * a1 + qw * a2 + x * a3 + z * a5 - qw * a6 + z * a7 - 2.0 * y * a8,
+    -2.0 * z * a0 - qw * a1 + x * a2 + qw * a3 - 2.0 * z * a4 + y * a5 + x * a6 + y * a7,
+    -z * a1 + y * a2 + z * a3 - x * a5 - y * a6 + x * a7);
+}`;
+
 /** The body kernels: forward and adjoint (point contacts on planes and terrain, tracks, integration). */
 export function bodyShaders(m: GpuModelData, batch: number, substeps: number, h: number): { forward: string; adjoint: string } {
   const BS = BODY_SLOTS(m.npl);
@@ -459,14 +483,7 @@ export function bodyShaders(m: GpuModelData, batch: number, substeps: number, h:
   let rq = vec4f(qv + hh * (qr.w * w1 + cross(w1, qv)), qr.w - hh * dot(w1, qv));
   let len = length(rq);`;
   const helpers = /* wgsl */ `
-fn quatToMat(q: vec4f) -> mat3x3f {
-  let x = q.x; let y = q.y; let z = q.z; let w = q.w;
-  // columns of the row-major rotation
-  return mat3x3f(
-    vec3f(1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + z * w), 2.0 * (x * z - y * w)),
-    vec3f(2.0 * (x * y - z * w), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + x * w)),
-    vec3f(2.0 * (x * z + y * w), 2.0 * (y * z - x * w), 1.0 - 2.0 * (x * x + y * y)));
-}
+${ROTATION}
 fn inv3(A: mat3x3f) -> mat3x3f {
   // A[c][r] is row r, column c
   let a = A[0][0]; let b = A[1][0]; let c = A[2][0];
@@ -482,7 +499,6 @@ fn inv3(A: mat3x3f) -> mat3x3f {
   let r2 = vec3f(c02, -(a * h - b * g), a * e - b * d) * s;
   return transpose(mat3x3f(r0, r1, r2));
 }
-fn outer(a: vec3f, b: vec3f) -> mat3x3f { return mat3x3f(a * b.x, a * b.y, a * b.z); }
 // whether contact point k at world position x touches a plane or the terrain
 fn touches(k: u32, x: vec3f) -> bool {
   let r = M[O_CR + k];
@@ -648,17 +664,9 @@ fn main(@builtin(global_invocation_id) gid3: vec3u) {
     GT[oc + 4u * k] += gp.x; GT[oc + 4u * k + 1u] += gp.y; GT[oc + 4u * k + 2u] += gp.z;
     GT[oc + 4u * k + 3u] += ar;
   }
-  // inertia gradient (row-major), R's adjoint to the quaternion (sim/physics/math.ts adjQuatToMat)
+  // inertia gradient (row-major), R's adjoint to the quaternion
   for (var r = 0u; r < 3u; r++) { for (var c = 0u; c < 3u; c++) { GT[o + 9u + 3u * r + c] += AI_[c][r]; } }
-  let x = qr.x; let y = qr.y; let z = qr.z; let qw = qr.w;
-  let a0 = AR[0][0]; let a1 = AR[1][0]; let a2 = AR[2][0];
-  let a3 = AR[0][1]; let a4 = AR[1][1]; let a5 = AR[2][1];
-  let a6 = AR[0][2]; let a7 = AR[1][2]; let a8 = AR[2][2];
-  arot += 2.0 * vec4f(
-    y * a1 + z * a2 + y * a3 - 2.0 * x * a4 - qw * a5 + z * a6 + qw * a7 - 2.0 * x * a8,
-    -2.0 * y * a0 + x * a1 + qw * a2 + x * a3 + z * a5 - qw * a6 + z * a7 - 2.0 * y * a8,
-    -2.0 * z * a0 - qw * a1 + x * a2 + qw * a3 - 2.0 * z * a4 + y * a5 + x * a6 + y * a7,
-    -z * a1 + y * a2 + z * a3 - x * a5 - y * a6 + x * a7);
+  arot += adjQuatToMat(qr, AR);
   AI[3u * gid] = apos.x; AI[3u * gid + 1u] = apos.y; AI[3u * gid + 2u] = apos.z;
   AI[3u * N + 4u * gid] = arot.x; AI[3u * N + 4u * gid + 1u] = arot.y; AI[3u * N + 4u * gid + 2u] = arot.z; AI[3u * N + 4u * gid + 3u] = arot.w;
   AI[7u * N + 3u * gid] = avel.x; AI[7u * N + 3u * gid + 1u] = avel.y; AI[7u * N + 3u * gid + 2u] = avel.z;
@@ -678,3 +686,124 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   if (g.x < arrayLength(&Y)) { Y[g.x] += X[g.x]; }
 }
 `;
+
+/** Per-thread gradient slots of the track-speed controller (one thread per world and body): kp, fMax. */
+export const CONTROLLER_SLOTS = 2;
+
+/**
+ * The track-speed controller, evaluated once per step (at its first substep) from the state at
+ * the step's start, one thread per (world, body): each of the body's tracks gets the drive
+ * force F = fMax tanh(kp (target - measured) / fMax), where measured is the forward speed of
+ * the track's centre c, d . (v + w x R c) with d = R e the track's world direction. Forward
+ * writes the step's track forces; the adjoint maps the forces' adjoint (accumulated by the body
+ * adjoint over the step's substeps) to the targets, the gains and the body's state at the
+ * step's start (added to the adjoint the body kernel wrote).
+ */
+export function controllerShaders(m: GpuModelData, batch: number): { forward: string; adjoint: string } {
+  const g = m.tracks;
+  const NTA = Math.max(m.nt, 1);
+  const tb = g.body.length ? g.body.map((b) => `${b}`).join(', ') : '-1';
+  const tc = g.centre.length ? g.centre.map((c) => `vec3f(${c.map(f).join(', ')})`).join(', ') : 'vec3f(0.0)';
+  const head = /* wgsl */ `
+const NB: u32 = ${m.nb}u;
+const NT: u32 = ${m.nt}u;
+const BATCH: u32 = ${batch}u;
+const O_TD: u32 = ${m.layout.trackDir}u;
+const TB = array<i32, ${NTA}>(${tb});
+const TC = array<vec3f, ${NTA}>(${tc});
+struct Step { k: u32, step: u32, pad0: u32, pad1: u32 }
+fn v3(o: u32) -> vec3f { return vec3f(M[o], M[o + 1u], M[o + 2u]); }
+${ROTATION}
+fn finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
+// tanh with its argument clamped (|z| > 15 is 1 in float32; avoids exp overflow in some drivers)
+fn sat(z: f32) -> f32 { return tanh(clamp(z, -15.0, 15.0)); }`;
+  const load = /* wgsl */ `
+  let gid = gid3.x;
+  if (gid >= BATCH * NB) { return; }
+  let bi = gid % NB;
+  let w = gid / NB;
+  let N = BATCH * NB;
+  let qr = vec4f(SI[3u * N + 4u * gid], SI[3u * N + 4u * gid + 1u], SI[3u * N + 4u * gid + 2u], SI[3u * N + 4u * gid + 3u]);
+  let vel = vec3f(SI[7u * N + 3u * gid], SI[7u * N + 3u * gid + 1u], SI[7u * N + 3u * gid + 2u]);
+  let om = vec3f(SI[10u * N + 3u * gid], SI[10u * N + 3u * gid + 1u], SI[10u * N + 3u * gid + 2u]);
+  let R = quatToMat(qr);
+  let kp = CG[0];
+  let fmax = CG[1];`;
+  const forward = /* wgsl */ `${head}
+@group(0) @binding(0) var<uniform> U: Step;
+@group(0) @binding(1) var<storage, read> M: array<f32>;
+@group(0) @binding(2) var<storage, read> SI: array<f32>;
+@group(0) @binding(3) var<storage, read> TGT: array<f32>;
+@group(0) @binding(4) var<storage, read> CG: array<f32>;
+@group(0) @binding(5) var<storage, read_write> TF: array<f32>;
+@group(0) @binding(6) var<storage, read_write> NAN: array<atomic<u32>>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid3: vec3u) {
+  ${load}
+  for (var tr = 0u; tr < NT; tr++) {
+    if (TB[tr] != i32(bi)) { continue; }
+    let d = R * v3(O_TD + 3u * tr);
+    let c = R * TC[tr];
+    let ti = (U.step * BATCH + w) * NT + tr;
+    let e = TGT[ti] - dot(d, vel + cross(om, c));
+    let F = fmax * sat(kp * e / fmax);
+    TF[ti] = F;
+    // a non-finite target or state would be hidden by the clamp of sat(): flag the error itself
+    if (!finite(e) || !finite(F)) { atomicMin(&NAN[1], U.k * BATCH + w); }
+  }
+}
+`;
+  const adjoint = /* wgsl */ `${head}
+@group(0) @binding(0) var<uniform> U: Step;
+@group(0) @binding(1) var<storage, read> M: array<f32>;
+@group(0) @binding(2) var<storage, read> SI: array<f32>;
+@group(0) @binding(3) var<storage, read> TGT: array<f32>;
+@group(0) @binding(4) var<storage, read> CG: array<f32>;
+@group(0) @binding(5) var<storage, read> GTF: array<f32>;
+@group(0) @binding(6) var<storage, read_write> AI: array<f32>;
+@group(0) @binding(7) var<storage, read_write> GTGT: array<f32>;
+@group(0) @binding(8) var<storage, read_write> GG: array<f32>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid3: vec3u) {
+  ${load}
+  var avel = vec3f(0.0);
+  var aom = vec3f(0.0);
+  var AR = mat3x3f(vec3f(0.0), vec3f(0.0), vec3f(0.0));
+  var akp = 0.0;
+  var afm = 0.0;
+  for (var tr = 0u; tr < NT; tr++) {
+    if (TB[tr] != i32(bi)) { continue; }
+    let eb = v3(O_TD + 3u * tr);
+    let d = R * eb;
+    let c = R * TC[tr];
+    let ti = (U.step * BATCH + w) * NT + tr;
+    let u = vel + cross(om, c);
+    let e = TGT[ti] - dot(d, u);
+    let z = kp * e / fmax;
+    let th = sat(z);
+    let dth = select(0.0, 1.0 - th * th, abs(z) < 15.0);
+    let aF = GTF[ti];
+    // F = fmax tanh(z), z = kp e / fmax
+    let ae = aF * dth * kp;
+    akp += aF * dth * e;
+    afm += aF * (th - dth * z);
+    GTGT[ti] = ae;
+    // e = target - d . (v + w x c), d = R eb, c = R cb
+    let am = -ae;
+    avel += am * d;
+    aom += am * cross(c, d);
+    let ad = am * u;
+    let ac = am * cross(d, om);
+    AR += outer(ad, eb) + outer(ac, TC[tr]);
+  }
+  let o = gid * ${CONTROLLER_SLOTS}u;
+  GG[o] += akp;
+  GG[o + 1u] += afm;
+  let arot = adjQuatToMat(qr, AR);
+  AI[3u * N + 4u * gid] += arot.x; AI[3u * N + 4u * gid + 1u] += arot.y; AI[3u * N + 4u * gid + 2u] += arot.z; AI[3u * N + 4u * gid + 3u] += arot.w;
+  AI[7u * N + 3u * gid] += avel.x; AI[7u * N + 3u * gid + 1u] += avel.y; AI[7u * N + 3u * gid + 2u] += avel.z;
+  AI[10u * N + 3u * gid] += aom.x; AI[10u * N + 3u * gid + 1u] += aom.y; AI[10u * N + 3u * gid + 2u] += aom.z;
+}
+`;
+  return { forward, adjoint };
+}

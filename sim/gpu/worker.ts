@@ -23,7 +23,8 @@ const reply = workerData.port as MessagePort;
 const cache = new Map<string, GpuRollout>();
 
 function key(d: GpuModelData, o: GpuRolloutOptions): string {
-  return JSON.stringify([d.np, d.nb, d.nc, d.nt, d.npl, d.nx, d.ny, d.ox, d.oy, d.cs, d.frictionEps, d.layout.size, o]);
+  // the gains are set per call (setGains), not compiled in: a rollout serves any gains
+  return JSON.stringify([d.np, d.nb, d.nc, d.nt, d.npl, d.nx, d.ny, d.ox, d.oy, d.cs, d.frictionEps, d.layout.size, { ...o, controller: !!o.controller }]);
 }
 
 async function rolloutFor(d: GpuModelData, o: GpuRolloutOptions): Promise<GpuRollout> {
@@ -40,6 +41,7 @@ async function rolloutFor(d: GpuModelData, o: GpuRolloutOptions): Promise<GpuRol
     cache.set(k, r);
   }
   r.setParams(d.packed);
+  if (o.controller) r.setGains(o.controller);
   return r;
 }
 
@@ -103,12 +105,19 @@ async function handle(m: GpuRequest): Promise<unknown> {
     w0 += n;
   }
   const params: Record<string, Float64Array> = {};
+  const gains = o.controller ? { kp: 0, fMax: 0 } : undefined;
+  for (const g of grads) {
+    if (gains && g.gains) {
+      gains.kp += g.gains.kp;
+      gains.fMax += g.gains.fMax;
+    }
+  }
   for (const g of grads)
     for (const [k, v] of Object.entries(g.params)) {
       const acc = (params[k] ??= new Float64Array(v.length));
       for (let i = 0; i < v.length; i++) acc[i] = acc[i]! + v[i]!;
     }
-  return { state: concatStates(grads.map((g) => g.state)), trackF, params };
+  return { state: concatStates(grads.map((g) => g.state)), trackF, params, ...(gains ? { gains } : {}) };
 }
 
 parentPort!.on('message', (m: GpuRequest) => {
