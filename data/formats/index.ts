@@ -369,7 +369,7 @@ export async function convertTrajectoryFile(input: string, output: string, opts:
       frameId: opts.frameId,
       mcapEncoding: opts.mcapEncoding,
     });
-    return { from, to, poses: r.poses, timestamps: r.timestamps, streamed: true, duplicates: r.duplicates, recovered: null };
+    if (r) return { from, to, poses: r.poses, timestamps: r.timestamps, streamed: true, duplicates: r.duplicates, recovered: null };
   }
   if (from === 'mcap' && !opts.inMemory && !opts.recover && !opts.tf && opts.rate === undefined && MCAP_STREAM_OUTPUTS.includes(to)) {
     const topic = opts.topic ?? (await onlyTrajectoryTopic(input));
