@@ -390,6 +390,8 @@ export interface JsonTrajectoryHead {
   arrays: Partial<Record<ArrayKey, ArrayAt | null>>;
   /** Whether `poses` is an empty array. */
   emptyPoses: boolean;
+  /** The line where each member's value starts. */
+  lines: Record<string, number>;
 }
 
 /** Reads element rows of one array member: `[` then elements of `width` numbers (or plain numbers / strings). */
@@ -397,6 +399,8 @@ class ArrayReader {
   readonly c: JsonCursor;
   count = 0;
   ended = false;
+  /** Line where the array starts. */
+  readonly line: number;
   constructor(
     fd: number,
     file: string,
@@ -406,6 +410,7 @@ class ArrayReader {
     blockBytes: number,
   ) {
     this.c = new JsonCursor(fd, file, at.start, size, at.line, at.lineStart, blockBytes);
+    this.line = at.line;
     const ch = this.c.ws();
     if (ch !== 91) throw this.c.schema(`Invalid input: expected array, received ${kindOf(ch) || 'invalid JSON'}`, field);
     this.c.pos++;
@@ -542,11 +547,13 @@ export function scanJsonTrajectory(fd: number, file: string, size: number): Json
   const small: Record<string, unknown> = {};
   const arrays: JsonTrajectoryHead['arrays'] = {};
   let emptyPoses = false;
+  const lines: Record<string, number> = {};
   if (c.ws() === 125) c.pos++;
   else
     for (;;) {
       const key = c.key();
       const ch = c.ws();
+      lines[key] = c.line;
       if ((ARRAYS as readonly string[]).includes(key)) {
         const at = { start: c.offset, line: c.line, lineStart: c.lineStart };
         if (ch === 91) {
@@ -589,7 +596,7 @@ export function scanJsonTrajectory(fd: number, file: string, size: number): Json
     }
   const tail = c.ws();
   if (tail >= 0) throw c.syntax('unexpected text after the JSON document');
-  return { small, arrays, emptyPoses };
+  return { small, arrays, emptyPoses, lines };
 }
 
 /** Checks the small members and the presence and type of the array members with the zod schema, throwing its first error. */
@@ -604,7 +611,7 @@ async function checkShell(head: JsonTrajectoryHead, file: string): Promise<void>
       .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
       .join('')
       .replace(/^\./, '');
-    throw new ParseError(issue.message, { file, field: path || '(root)' });
+    throw new ParseError(issue.message, { file, line: head.lines[String(issue.path[0])], field: path || '(root)' });
   }
 }
 
@@ -772,7 +779,7 @@ export class JsonTrajectorySource {
     };
     const n = count('poses', false);
     const m = key === 'poses' ? n : count(key, pending);
-    return new ParseError(`${m} ${label} for ${n} poses`, { file: this.file, field: key });
+    return new ParseError(`${m} ${label} for ${n} poses`, { file: this.file, line: this.readers[key]!.line, field: key });
   }
 
   /** Closes the file. */
