@@ -25,6 +25,10 @@ export interface McapStreamOptions {
   timesFile?: string;
   /** Messages read per batch, written after each (default 4096). */
   batch?: number;
+  /** MCAP output: topic (default `/trajectory`), frame id (default the first message's, else `world`) and message encoding (default `cdr`). */
+  outTopic?: string;
+  frameId?: string;
+  mcapEncoding?: 'cdr' | 'json';
 }
 
 /** What {@link convertMcapStreaming} did. */
@@ -60,6 +64,7 @@ export async function convertMcapStreaming(input: string, output: string, opts: 
     const ch = [...log.channels.values()].find((c) => c.topic === opts.topic);
     if (!ch) return null; // the in-memory path names the topics
     const px = new PoseExtractor(log);
+    if (opts.to === 'mcap') return await mcapToMcap(input, output, opts, log, px);
     const run = async (fh: FileHandle, th: FileHandle | null): Promise<McapStreamResult> => {
       const out = new ByteSink(1 << 21);
       const times = th ? new ByteSink(1 << 18) : null;
@@ -155,5 +160,94 @@ export async function convertMcapStreaming(input: string, output: string, opts: 
     }
   } finally {
     await log.close();
+  }
+}
+
+/**
+ * MCAP pose topic -> MCAP (ROS 2 PoseStamped CDR, or foxglove.PoseInFrame JSON), a batch at a time,
+ * each message as the in-memory route writes it (pose through its rotation matrix, the exact
+ * header stamp). Returns null, leaving nothing written, when a header stamp goes backwards.
+ */
+async function mcapToMcap(
+  input: string,
+  output: string,
+  opts: McapStreamOptions,
+  log: import('../mcap/reader.ts').McapLog,
+  px: import('../mcap/extract.ts').PoseExtractor,
+): Promise<McapStreamResult | null> {
+  const { POSE_SCHEMAS } = await import('../mcap/extract.ts');
+  const { nsToSec } = await import('../mcap/reader.ts');
+  const { FormatError } = await import('../errors.ts');
+  const topic = opts.outTopic ?? '/trajectory';
+  const cdr = (opts.mcapEncoding ?? 'cdr') === 'cdr';
+  type Writer = { close(): Promise<void>; abort(): Promise<void> };
+  let pw: import('../mcap/pose-writer.ts').PoseStampedWriter | null = null;
+  let jw: import('../mcap/writer.ts').McapLogWriter | null = null;
+  let w: Writer | null = null;
+  let frameId = opts.frameId ?? '';
+  const R = new Float64Array(12);
+  const q = new Float64Array(4);
+  const prevPose = new Float64Array(12);
+  let total = 0;
+  let prevNs = -1n;
+  let prevT = NaN;
+  const dup: DuplicateStamp[] = [];
+  let dupCount = 0;
+  try {
+    for await (const batch of log.batches({ topics: [opts.topic] }, opts.batch ?? 4096)) {
+      for (const m of batch) {
+        const p = px.pose(m);
+        if (!p)
+          throw new FormatError(`topic '${opts.topic}' has schema '${m.schemaName}', which carries no pose (supported: ${POSE_SCHEMAS.join(', ')})`, {
+            file: input,
+          });
+        if (p.stampNs < prevNs) throw new Fallback(); // sorting needs the whole topic
+        prevNs = p.stampNs;
+        if (!w) {
+          // the output is opened at the first message: its frame id is the default
+          if (opts.frameId === undefined) frameId = p.frameId || 'world';
+          if (cdr) w = pw = await (await import('../mcap/pose-writer.ts')).PoseStampedWriter.create(output, { topic, frameId });
+          else w = jw = await (await import('../mcap/writer.ts')).McapLogWriter.create(output);
+        }
+        const [qx, qy, qz, qw] = p.orientation;
+        checkQuaternion(qx!, qy!, qz!, qw!, { file: input, index: total });
+        quatToRotation(qx!, qy!, qz!, qw!, R, 0, 4);
+        R[3] = p.position[0]!;
+        R[7] = p.position[1]!;
+        R[11] = p.position[2]!;
+        const t = nsToSec(p.stampNs);
+        if (total > 0 && t === prevT) {
+          let differ = false;
+          for (let k = 0; k < 12 && !differ; k++) differ = Math.abs(R[k]! - prevPose[k]!) > 1e-12;
+          if (differ) {
+            dupCount++;
+            if (dup.length < 3) dup.push({ index: total, timestamp: t });
+          }
+        }
+        prevT = t;
+        prevPose.set(R);
+        if (pw) {
+          const ns = p.stampNs;
+          if (ns < 0n) throw new FormatError(`negative timestamp ${ns} ns cannot be written`, { file: output, index: total });
+          const sec = ns / 1000000000n;
+          if (sec > 2147483647n)
+            throw new FormatError(
+              `timestamp ${sec} s does not fit ROS 2 builtin_interfaces/Time (int32 seconds); write foxglove.PoseInFrame JSON messages instead (--mcap-encoding json)`,
+              { file: output, index: total },
+            );
+          rotationToQuatInto(R, 0, 4, q);
+          pw.add(Number(sec), Number(ns % 1000000000n), R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!);
+        } else await jw!.addPoseInFrame(topic, p.stampNs, frameId, R);
+        total++;
+      }
+      if (pw) await pw.flush();
+    }
+    if (total === 0) throw new FormatError(`topic '${opts.topic}' has no messages in the selected time range`, { file: input });
+    await w!.close();
+    return { poses: total, duplicates: { count: dupCount, first: dup } };
+  } catch (e) {
+    await w?.abort();
+    if (e instanceof Fallback) return null;
+    throw e;
   }
 }
