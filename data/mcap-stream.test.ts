@@ -124,7 +124,7 @@ test('header stamps going backwards are sorted in memory; repeated stamps are co
   }
 });
 
-test('MCAP topics stream to MCAP (PoseStamped CDR and PoseInFrame JSON) byte-identical to the in-memory route; backwards stamps go in memory', async () => {
+test('MCAP topics stream to MCAP (PoseStamped CDR and PoseInFrame JSON) and Impulse JSON byte-identical to the in-memory route; backwards stamps go in memory', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'impulse-mcapstream-'));
   try {
     const fr1 = join(dir, 'fr1.mcap');
@@ -144,6 +144,21 @@ test('MCAP topics stream to MCAP (PoseStamped CDR and PoseInFrame JSON) byte-ide
         assert.deepEqual({ ...rs, streamed: false }, rm);
         assert.ok(readFileSync(a).equals(readFileSync(b)), `${input} ${topic} ${mcapEncoding}`);
       }
+    // and to Impulse JSON (arrays spooled to temporary files, appended at the end)
+    for (const [input, topic] of cases) {
+      const a = join(dir, 'a.json');
+      const b = join(dir, 'b.json');
+      const rs = await convertTrajectoryFile(input, a, { topic });
+      const rm = await convertTrajectoryFile(input, b, { topic, inMemory: true });
+      assert.equal(rs.streamed, true);
+      assert.deepEqual({ ...rs, streamed: false }, rm);
+      assert.ok(readFileSync(a).equals(readFileSync(b)), `${input} ${topic} -> JSON`);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+        [],
+        'spool files removed',
+      );
+    }
     // header stamps 0, 2, 1 s: nothing streamed, sorted in memory
     const w = await McapLogWriter.create(join(dir, 'back.mcap'));
     for (const [i, s] of [0, 2, 1].entries())
@@ -154,6 +169,7 @@ test('MCAP topics stream to MCAP (PoseStamped CDR and PoseInFrame JSON) byte-ide
       });
     await w.close();
     assert.equal(await convertMcapStreaming(join(dir, 'back.mcap'), join(dir, 'o.mcap'), { to: 'mcap', topic: '/p' }), null);
+    assert.equal(await convertMcapStreaming(join(dir, 'back.mcap'), join(dir, 'o.json'), { to: 'json', topic: '/p' }), null);
     assert.deepEqual(
       readdirSync(dir).filter((f) => f.startsWith('o.') || f.endsWith('.tmp')),
       [],

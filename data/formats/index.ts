@@ -28,7 +28,7 @@ const mcapExtract = () => import('../mcap/extract.ts');
 const mcapWriter = () => import('../mcap/writer.ts');
 const jsonFormat = () => import('./json.ts');
 /** Output formats an MCAP pose topic streams to (see mcap-stream.ts). */
-const MCAP_STREAM_OUTPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc', 'mcap'];
+const MCAP_STREAM_OUTPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc', 'mcap', 'json'];
 
 export { TRAJECTORY_FORMATS, EXTENSION_FORMATS, parseFormatName, formatFromExtension, type TrajectoryFormat } from './names.ts';
 
