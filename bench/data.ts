@@ -243,6 +243,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       rmSync(tum, { force: true });
       // MCAP input streamed back to TUM (MB/s of the MCAP file)
       conv.mcapTo_tum = { mcapMB: round(statSync(join(dir, 'out.mcap')).size / 1e6, 1), ...runConvertChild(join(dir, 'out.mcap'), join(dir, 'back.tum')) };
+      // and to MCAP and to Impulse JSON (both streamed too)
+      conv.mcapTo_mcap = runConvertChild(join(dir, 'out.mcap'), join(dir, 'back.mcap'));
+      conv.mcapTo_json = runConvertChild(join(dir, 'out.mcap'), join(dir, 'back.json'));
+      rmSync(join(dir, 'back.mcap'), { force: true });
+      rmSync(join(dir, 'back.json'), { force: true });
       rmSync(join(dir, 'out.mcap'), { force: true });
       rmSync(join(dir, 'back.tum'), { force: true });
       out.streamingConvert = conv;
