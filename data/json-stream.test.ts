@@ -189,6 +189,7 @@ test('bad JSON documents: the in-memory messages with path, line and column; mal
       [doc('0,1,2', [P, '1,0,0,0.5,0,1,0,2,0,0,1 3', P]), null, 5],
       [doc('0,1,2', [P, P, P]).replace('0.5', '00.5'), null, 4],
       [doc('0,1,2,', good), null, 2],
+      [doc('0,-,2', good), null, 2],
       [doc('0,1,2', good).replace('"version"', 'version'), null, 1],
     ];
     for (const [i, [text, field, line]] of cases.entries()) {

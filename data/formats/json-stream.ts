@@ -449,6 +449,7 @@ class ArrayReader {
     const c = this.c;
     const x = c.number();
     if (Number.isNaN(x)) {
+      if (c.peek() === 45) throw c.syntax("no digit after '-'");
       const k = kindOf(c.peek());
       if (!k) throw c.unexpected(c.peek(), 'a JSON value');
       throw c.schema(`Invalid input: expected number, received ${k}`, path);
