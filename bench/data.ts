@@ -15,7 +15,8 @@ import { McapLogWriter, ROS2_ODOMETRY_DEFINITION, ROS2_POSE_STAMPED_DEFINITION, 
 import { argNum, round, timeMsAsync } from './_util.ts';
 
 /** What this benchmark measures (one line, listed by `npm run bench`). */
-export const description = 'trajectory parsing, APE, streaming convert (MB/s, peak RSS), MCAP summary and replay of a generated log';
+export const description =
+  'trajectory parsing, APE, streaming convert of TUM, Impulse JSON and MCAP input (MB/s, peak RSS), MCAP summary and replay of a generated log';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = resolve(ROOT, 'examples', 'data');
