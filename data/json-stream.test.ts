@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertTrajectoryFile, JsonTrajectorySource } from './index.ts';
+import { convertTrajectoryFile, JsonTrajectorySource, readJsonTrajectoryFile, writeTrajectory } from './index.ts';
 import { parseTrajectoryJson } from './formats/json.ts';
 import { DataError } from './errors.ts';
 
@@ -116,6 +116,10 @@ test('streamed JSON read equals JSON.parse + zod on random spellings, key orders
       assert.deepEqual(got.ns, ref.stampsNs ? Array.from(ref.stampsNs) : []);
       assert.deepEqual(Float64Array.from(got.vel), ref.velocities ?? new Float64Array(0));
       assert.equal(got.frameId, ref.frameId);
+      // readTrajectory's JSON reader (the source, into a Trajectory) gives the same trajectory
+      const whole = await readJsonTrajectoryFile(file);
+      for (const k of ['poses', 'timestamps', 'stampsNs', 'velocities', 'angularVelocities', 'name', 'frameId', 'childFrameId'] as const)
+        assert.deepEqual(whole[k], ref[k], `doc ${d} ${k}`);
       // every output byte-identical to the in-memory route
       const outs = ref.timestamps ? (['tum', 'kitti', 'euroc', 'mcap'] as const) : (['kitti'] as const);
       for (const to of outs) {
@@ -126,6 +130,9 @@ test('streamed JSON read equals JSON.parse + zod on random spellings, key orders
         const rm = await convertTrajectoryFile(file, b, { to, mcapEncoding, inMemory: true });
         assert.equal(rs.streamed, true);
         assert.deepEqual({ ...rs, streamed: false }, rm);
+        assert.ok(readFileSync(a).equals(readFileSync(b)), `doc ${d} -> ${to} (in-memory convert)`);
+        // and to JSON.parse + zod, then the in-memory writers
+        await writeTrajectory(b, ref, { format: to, mcapEncoding });
         assert.ok(readFileSync(a).equals(readFileSync(b)), `doc ${d} -> ${to}`);
       }
     }
@@ -148,7 +155,10 @@ test('JSON written from the bundled examples converts to TUM, KITTI (+ times), E
         const a = join(dir, `a.${to}`);
         const b = join(dir, `b.${to}`);
         const rs = await convertTrajectoryFile(file, a, { to, outTimesFile: to === 'kitti' ? join(dir, 'ta.txt') : undefined });
-        await convertTrajectoryFile(file, b, { to, inMemory: true, outTimesFile: to === 'kitti' ? join(dir, 'tb.txt') : undefined });
+        await writeTrajectory(b, parseTrajectoryJson(readFileSync(file, 'utf8'), file), {
+          format: to,
+          timesFile: to === 'kitti' ? join(dir, 'tb.txt') : undefined,
+        });
         assert.equal(rs.streamed, true);
         assert.ok(readFileSync(a).equals(readFileSync(b)), `${ex} -> ${to}`);
         if (to === 'kitti') assert.ok(readFileSync(join(dir, 'ta.txt')).equals(readFileSync(join(dir, 'tb.txt'))));

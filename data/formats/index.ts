@@ -147,6 +147,7 @@ export async function readTrajectory(path: string, opts: ReadOptions = {}): Prom
     if (!opts.topic && !opts.tf) return extractTrajectory(path, { ...opts, topic: await onlyTrajectoryTopic(path) });
     return extractTrajectory(path, opts);
   }
+  if (format === 'json' && !opts.timesFile) return (await import('./json-stream.ts')).readJsonTrajectoryFile(path);
   let content: string;
   try {
     content = readFileSync(path, 'utf8');
