@@ -203,7 +203,8 @@ function runChild(mode: 'summary' | 'replay', path: string): Record<string, unkn
  * Runs the data benchmark. Args: `--size-mb N` (generated MCAP size, default 1024), `--convert-mb N`
  * (generated TUM file for the streaming convert, default 200; 0 skips), `--json-mb N` (generated
  * Impulse JSON trajectory converted by the streaming JSON reader, default the `--convert-mb` size;
- * 0 skips; `--json-in-memory` adds the read-whole route to TUM), `--reps N` (default 5),
+ * 0 skips; `--json-in-memory` adds the route that reads the whole trajectory, then writes TUM),
+ * `--reps N` (default 5),
  * `--keep` (keep the MCAP).
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
