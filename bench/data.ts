@@ -15,7 +15,8 @@ import { McapLogWriter, ROS2_ODOMETRY_DEFINITION, ROS2_POSE_STAMPED_DEFINITION, 
 import { argNum, round, timeMsAsync } from './_util.ts';
 
 /** What this benchmark measures (one line, listed by `npm run bench`). */
-export const description = 'trajectory parsing, APE, streaming convert (MB/s, peak RSS), MCAP summary and replay of a generated log';
+export const description =
+  'trajectory parsing, APE, streaming convert of TUM, Impulse JSON and MCAP input (MB/s, peak RSS), MCAP summary and replay of a generated log';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = resolve(ROOT, 'examples', 'data');
@@ -139,6 +140,44 @@ async function generateTum(path: string, bytes: number): Promise<number> {
   return n;
 }
 
+/**
+ * Writes an Impulse JSON trajectory of about `bytes` bytes in the order formatTrajectoryJson writes
+ * (format, version, timestamps, poses, frame_id), one number row a line: the TUM generator's helix at
+ * 100 Hz with full-precision rotation matrices (as the project's writer prints them).
+ */
+async function generateJson(path: string, bytes: number): Promise<number> {
+  const pose = (n: number): number[] => {
+    const th = n * 0.001;
+    const s = Math.sin(th / 2);
+    const [x, y, z, w] = [0.48 * s, 0.6 * s, 0.64 * s, Math.cos(th / 2)];
+    return [
+      1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w), 5 * Math.cos(th),
+      2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w), 5 * Math.sin(th),
+      2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y), 0.001 * n,
+    ]; // prettier-ignore
+  };
+  const stamp = (n: number): number => 1305031102 + n * 0.01;
+  const perPose = JSON.stringify(pose(1234)).length + String(stamp(1234)).length + 3;
+  const n = Math.max(1, Math.round(bytes / perPose));
+  const fh = await open(path, 'w');
+  try {
+    await fh.write('{"format":"impulse.trajectory","version":1,"timestamps":[\n');
+    for (let a = 0; a < n; a += 10000) {
+      const parts: string[] = [];
+      for (let i = a; i < Math.min(n, a + 10000); i++) parts.push(String(stamp(i)));
+      await fh.write(parts.join(',\n') + (a + 10000 < n ? ',\n' : '\n],"poses":[\n'));
+    }
+    for (let a = 0; a < n; a += 10000) {
+      const parts: string[] = [];
+      for (let i = a; i < Math.min(n, a + 10000); i++) parts.push(JSON.stringify(pose(i)));
+      await fh.write(parts.join(',\n') + (a + 10000 < n ? ',\n' : '\n],"frame_id":"world"}\n'));
+    }
+  } finally {
+    await fh.close();
+  }
+  return n;
+}
+
 function runConvertChild(input: string, output: string, opts: Record<string, unknown> = {}): Record<string, unknown> {
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CONVERT_CHILD, input, output, JSON.stringify(opts)], {
     cwd: ROOT,
@@ -162,12 +201,16 @@ function runChild(mode: 'summary' | 'replay', path: string): Record<string, unkn
 
 /**
  * Runs the data benchmark. Args: `--size-mb N` (generated MCAP size, default 1024), `--convert-mb N`
- * (generated TUM file for the streaming convert, default 200; 0 skips), `--reps N` (default 5),
+ * (generated TUM file for the streaming convert, default 200; 0 skips), `--json-mb N` (generated
+ * Impulse JSON trajectory converted by the streaming JSON reader, default the `--convert-mb` size;
+ * 0 skips; `--json-in-memory` adds the route that reads the whole trajectory, then writes TUM),
+ * `--reps N` (default 5),
  * `--keep` (keep the MCAP).
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const sizeMb = argNum(args, 'size-mb', 1024, { bench: 'data', allowZero: true });
   const convertMb = argNum(args, 'convert-mb', 200, { bench: 'data', allowZero: true });
+  const jsonMb = argNum(args, 'json-mb', convertMb, { bench: 'data', allowZero: true });
   const reps = argNum(args, 'reps', 5, { bench: 'data' });
   const out: Record<string, unknown> = {};
   out.parseKitti00Ms = await timeMsAsync(() => readTrajectory(join(DATA, 'KITTI_00_gt.txt')), reps);
@@ -202,9 +245,35 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       rmSync(tum, { force: true });
       // MCAP input streamed back to TUM (MB/s of the MCAP file)
       conv.mcapTo_tum = { mcapMB: round(statSync(join(dir, 'out.mcap')).size / 1e6, 1), ...runConvertChild(join(dir, 'out.mcap'), join(dir, 'back.tum')) };
+      // and to MCAP and to Impulse JSON (both streamed too)
+      conv.mcapTo_mcap = runConvertChild(join(dir, 'out.mcap'), join(dir, 'back.mcap'));
+      conv.mcapTo_json = runConvertChild(join(dir, 'out.mcap'), join(dir, 'back.json'));
+      rmSync(join(dir, 'back.mcap'), { force: true });
+      rmSync(join(dir, 'back.json'), { force: true });
       rmSync(join(dir, 'out.mcap'), { force: true });
       rmSync(join(dir, 'back.tum'), { force: true });
       out.streamingConvert = conv;
+    }
+    if (jsonMb > 0) {
+      const json = join(dir, 'big.json');
+      const poses = await generateJson(json, jsonMb * 1e6);
+      const conv: Record<string, unknown> = {
+        inputMB: round(statSync(json).size / 1e6, 1),
+        poses,
+        method: 'impulse convert of an Impulse JSON trajectory (streaming JSON reader) in a fresh child process each; peak RSS from getrusage',
+        targets: { inputMBperSec: 50, peakRssMB: 300 },
+      };
+      for (const ext of ['tum', 'kitti', 'csv', 'mcap']) {
+        const outPath = join(dir, `out.${ext}`);
+        conv[`jsonTo_${ext}`] = runConvertChild(json, outPath);
+        rmSync(outPath, { force: true });
+      }
+      if (args.includes('--json-in-memory')) {
+        conv.jsonTo_tumInMemory = runConvertChild(json, join(dir, 'out.tum'), { inMemory: true });
+        rmSync(join(dir, 'out.tum'), { force: true });
+      }
+      rmSync(json, { force: true });
+      out.jsonConvert = conv;
     }
     const gen = await generateLog(path, sizeMb * 1024 * 1024);
     out.mcap = {

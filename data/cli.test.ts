@@ -152,3 +152,27 @@ test('CLI: convert writes MCAP as ROS 2 PoseStamped CDR, or foxglove.PoseInFrame
   assert.match(bad!.stderr, /--mcap-encoding.*'xml' is invalid.*cdr, json/);
   assert.ok(!existsSync(join(tmp, 'x.mcap')));
 });
+
+test('CLI: convert streams Impulse JSON input and MCAP -> JSON; a bad JSON element is named with its path and line, exit 1, nothing written', () => {
+  const json = join(tmp, 'fr1-stream.json');
+  const bad = join(tmp, 'bad-stream.json');
+  writeFileSync(
+    bad,
+    '{"format":"impulse.trajectory","version":1,\n"timestamps":[0,1],\n"poses":[\n[1,0,0,0,0,1,0,0,0,0,1,0],\n[1,0,0,0,0,1,0,0,0,0,1,"x"]\n]}\n',
+  );
+  const [c1, c2, c3, c4] = runAll([
+    ['convert', join(TRAJ, 'freiburg1_xyz-groundtruth.txt'), join(tmp, 'fr1-stream.mcap')],
+    ['convert', join(tmp, 'fr1-stream.mcap'), json],
+    ['convert', json, join(tmp, 'fr1-stream.tum')],
+    ['convert', bad, join(tmp, 'bad-stream.tum'), '--json'],
+  ]);
+  assert.equal(c1!.code, 0, c1!.stderr);
+  assert.match(c2!.stdout, /-> .*fr1-stream\.json \(json, 3000 poses\), read as mcap, streamed/);
+  assert.match(c3!.stdout, /-> .*fr1-stream\.tum \(tum, 3000 poses\), read as json, streamed/);
+  assert.equal(c4!.code, 1);
+  const err = JSON.parse(c4!.stdout).error;
+  assert.equal(err.field, 'poses[1][11]');
+  assert.equal(err.line, 5);
+  assert.match(err.message, /Invalid input: expected number, received string/);
+  assert.ok(!existsSync(join(tmp, 'bad-stream.tum')));
+});

@@ -47,6 +47,7 @@ export {
   type PredictionSetJson,
 } from './formats/predictions.ts';
 export { parseTrajectoryJson, formatTrajectoryJson, trajectoryToJson, trajectoryJsonSchema, type TrajectoryJson } from './formats/json.ts';
+export { JsonTrajectorySource, readJsonTrajectoryFile, scanJsonTrajectory, type JsonPose, type JsonTrajectoryHead } from './formats/json-stream.ts';
 export {
   TRAJECTORY_FORMATS,
   detectFormat,

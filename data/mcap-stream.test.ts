@@ -123,3 +123,60 @@ test('header stamps going backwards are sorted in memory; repeated stamps are co
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('MCAP topics stream to MCAP (PoseStamped CDR and PoseInFrame JSON) and Impulse JSON byte-identical to the in-memory route; backwards stamps go in memory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'impulse-mcapstream-'));
+  try {
+    const fr1 = join(dir, 'fr1.mcap');
+    await convertTrajectoryFile(join(EX, 'freiburg1_xyz-groundtruth.txt'), fr1, { mcapEncoding: 'json' });
+    const cases: [string, string | undefined, { frameId?: string; outTopic?: string }][] = [
+      [fr1, undefined, {}],
+      [join(EX, 'nav2_turtlebot.mcap'), '/odom', {}],
+      [join(EX, 'nav2_turtlebot.mcap'), '/amcl_pose', { frameId: 'odom', outTopic: '/est' }],
+    ];
+    for (const [input, topic, o] of cases)
+      for (const mcapEncoding of ['cdr', 'json'] as const) {
+        const a = join(dir, 'a.mcap');
+        const b = join(dir, 'b.mcap');
+        const rs = await convertTrajectoryFile(input, a, { topic, mcapEncoding, ...o });
+        const rm = await convertTrajectoryFile(input, b, { topic, mcapEncoding, ...o, inMemory: true });
+        assert.equal(rs.streamed, true);
+        assert.deepEqual({ ...rs, streamed: false }, rm);
+        assert.ok(readFileSync(a).equals(readFileSync(b)), `${input} ${topic} ${mcapEncoding}`);
+      }
+    // and to Impulse JSON (arrays spooled to temporary files, appended at the end)
+    for (const [input, topic] of cases) {
+      const a = join(dir, 'a.json');
+      const b = join(dir, 'b.json');
+      const rs = await convertTrajectoryFile(input, a, { topic });
+      const rm = await convertTrajectoryFile(input, b, { topic, inMemory: true });
+      assert.equal(rs.streamed, true);
+      assert.deepEqual({ ...rs, streamed: false }, rm);
+      assert.ok(readFileSync(a).equals(readFileSync(b)), `${input} ${topic} -> JSON`);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+        [],
+        'spool files removed',
+      );
+    }
+    // header stamps 0, 2, 1 s: nothing streamed, sorted in memory
+    const w = await McapLogWriter.create(join(dir, 'back.mcap'));
+    for (const [i, s] of [0, 2, 1].entries())
+      await w.addJson('/p', 'foxglove.PoseInFrame', BigInt(i + 1) * 1000n, {
+        timestamp: { sec: s, nsec: 0 },
+        frame_id: 'world',
+        pose: { position: { x: s, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+      });
+    await w.close();
+    assert.equal(await convertMcapStreaming(join(dir, 'back.mcap'), join(dir, 'o.mcap'), { to: 'mcap', topic: '/p' }), null);
+    assert.equal(await convertMcapStreaming(join(dir, 'back.mcap'), join(dir, 'o.json'), { to: 'json', topic: '/p' }), null);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.startsWith('o.') || f.endsWith('.tmp')),
+      [],
+      'nothing left by the dropped stream',
+    );
+    assert.equal((await convertTrajectoryFile(join(dir, 'back.mcap'), join(dir, 'o.mcap'))).streamed, false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

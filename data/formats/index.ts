@@ -28,7 +28,7 @@ const mcapExtract = () => import('../mcap/extract.ts');
 const mcapWriter = () => import('../mcap/writer.ts');
 const jsonFormat = () => import('./json.ts');
 /** Output formats an MCAP pose topic streams to (see mcap-stream.ts). */
-const MCAP_STREAM_OUTPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc'];
+const MCAP_STREAM_OUTPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc', 'mcap', 'json'];
 
 export { TRAJECTORY_FORMATS, EXTENSION_FORMATS, parseFormatName, formatFromExtension, type TrajectoryFormat } from './names.ts';
 
@@ -147,6 +147,7 @@ export async function readTrajectory(path: string, opts: ReadOptions = {}): Prom
     if (!opts.topic && !opts.tf) return extractTrajectory(path, { ...opts, topic: await onlyTrajectoryTopic(path) });
     return extractTrajectory(path, opts);
   }
+  if (format === 'json' && !opts.timesFile) return (await import('./json-stream.ts')).readJsonTrajectoryFile(path);
   let content: string;
   try {
     content = readFileSync(path, 'utf8');
@@ -369,11 +370,20 @@ export async function convertTrajectoryFile(input: string, output: string, opts:
       frameId: opts.frameId,
       mcapEncoding: opts.mcapEncoding,
     });
-    return { from, to, poses: r.poses, timestamps: r.timestamps, streamed: true, duplicates: r.duplicates, recovered: null };
+    if (r) return { from, to, poses: r.poses, timestamps: r.timestamps, streamed: true, duplicates: r.duplicates, recovered: null };
   }
   if (from === 'mcap' && !opts.inMemory && !opts.recover && !opts.tf && opts.rate === undefined && MCAP_STREAM_OUTPUTS.includes(to)) {
     const topic = opts.topic ?? (await onlyTrajectoryTopic(input));
-    const r = await (await import('./mcap-stream.ts')).convertMcapStreaming(input, output, { to, topic, timesFile: opts.outTimesFile });
+    const r = await (
+      await import('./mcap-stream.ts')
+    ).convertMcapStreaming(input, output, {
+      to,
+      topic,
+      timesFile: opts.outTimesFile,
+      outTopic: opts.outTopic,
+      frameId: opts.frameId,
+      mcapEncoding: opts.mcapEncoding,
+    });
     if (r) return { from, to, poses: r.poses, timestamps: true, streamed: true, duplicates: r.duplicates, recovered: null };
   }
   let recovered: McapRecovery | null = null;

@@ -1,9 +1,10 @@
-// Streaming conversion of an MCAP pose topic to text (data/formats): the topic's messages are
-// read chunk by chunk through the log's indexed reader (in log-time order), each pose is built and
-// printed as the in-memory path builds and prints it (Trajectory.fromPositionsQuaternions, then
-// the TUM, KITTI + times file or EuRoC writers' numbers, printed as String prints them by
-// numtext.ts), and the text is written after each batch of messages, so memory stays flat in the
-// file size and the output is the in-memory path's byte for byte. The in-memory path sorts poses by header stamp; a stream can only keep that order when
+// Streaming conversion of an MCAP pose topic (data/formats) to TUM, KITTI (+ times), EuRoC, MCAP
+// (PoseStamped CDR or PoseInFrame JSON) or Impulse JSON: the topic's messages are read chunk by
+// chunk through the log's indexed reader (in log-time order), each pose is built and written as
+// the in-memory path builds and writes it (Trajectory.fromPositionsQuaternions, then the writers'
+// numbers, printed as String prints them by numtext.ts), and the output is written after each
+// batch of messages, so memory stays flat in the file size and the output is the in-memory
+// path's byte for byte. The in-memory path sorts poses by header stamp; a stream can only keep that order when
 // the stamps never go backwards in log-time order (as in logs written by recorders and by
 // Impulse), so on the first stamp that does, this returns null and the caller converts in memory.
 
@@ -17,7 +18,7 @@ import { ByteSink } from './numtext.ts';
 
 /** Options of {@link convertMcapStreaming}. */
 export interface McapStreamOptions {
-  /** Output format: `tum`, `kitti` or `euroc`. */
+  /** Output format: `tum`, `kitti`, `euroc`, `mcap` or `json`. */
   to: TrajectoryFormat;
   /** The pose topic (the caller picks the only one when none was given). */
   topic: string;
@@ -25,6 +26,10 @@ export interface McapStreamOptions {
   timesFile?: string;
   /** Messages read per batch, written after each (default 4096). */
   batch?: number;
+  /** MCAP output: topic (default `/trajectory`), frame id (default the first message's, else `world`) and message encoding (default `cdr`). */
+  outTopic?: string;
+  frameId?: string;
+  mcapEncoding?: 'cdr' | 'json';
 }
 
 /** What {@link convertMcapStreaming} did. */
@@ -60,6 +65,8 @@ export async function convertMcapStreaming(input: string, output: string, opts: 
     const ch = [...log.channels.values()].find((c) => c.topic === opts.topic);
     if (!ch) return null; // the in-memory path names the topics
     const px = new PoseExtractor(log);
+    if (opts.to === 'mcap') return await mcapToMcap(input, output, opts, log, px);
+    if (opts.to === 'json') return await mcapToJson(input, output, opts, log, px);
     const run = async (fh: FileHandle, th: FileHandle | null): Promise<McapStreamResult> => {
       const out = new ByteSink(1 << 21);
       const times = th ? new ByteSink(1 << 18) : null;
@@ -155,5 +162,249 @@ export async function convertMcapStreaming(input: string, output: string, opts: 
     }
   } finally {
     await log.close();
+  }
+}
+
+/**
+ * MCAP pose topic -> MCAP (ROS 2 PoseStamped CDR, or foxglove.PoseInFrame JSON), a batch at a time,
+ * each message as the in-memory route writes it (pose through its rotation matrix, the exact
+ * header stamp). Returns null, leaving nothing written, when a header stamp goes backwards.
+ */
+async function mcapToMcap(
+  input: string,
+  output: string,
+  opts: McapStreamOptions,
+  log: import('../mcap/reader.ts').McapLog,
+  px: import('../mcap/extract.ts').PoseExtractor,
+): Promise<McapStreamResult | null> {
+  const { POSE_SCHEMAS } = await import('../mcap/extract.ts');
+  const { nsToSec } = await import('../mcap/reader.ts');
+  const { FormatError } = await import('../errors.ts');
+  const topic = opts.outTopic ?? '/trajectory';
+  const cdr = (opts.mcapEncoding ?? 'cdr') === 'cdr';
+  type Writer = { close(): Promise<void>; abort(): Promise<void> };
+  let pw: import('../mcap/pose-writer.ts').PoseStampedWriter | null = null;
+  let jw: import('../mcap/writer.ts').McapLogWriter | null = null;
+  let w: Writer | null = null;
+  let frameId = opts.frameId ?? '';
+  const R = new Float64Array(12);
+  const q = new Float64Array(4);
+  const prevPose = new Float64Array(12);
+  let total = 0;
+  let prevNs = -1n;
+  let prevT = NaN;
+  const dup: DuplicateStamp[] = [];
+  let dupCount = 0;
+  try {
+    for await (const batch of log.batches({ topics: [opts.topic] }, opts.batch ?? 4096)) {
+      for (const m of batch) {
+        const p = px.pose(m);
+        if (!p)
+          throw new FormatError(`topic '${opts.topic}' has schema '${m.schemaName}', which carries no pose (supported: ${POSE_SCHEMAS.join(', ')})`, {
+            file: input,
+          });
+        if (p.stampNs < prevNs) throw new Fallback(); // sorting needs the whole topic
+        prevNs = p.stampNs;
+        if (!w) {
+          // the output is opened at the first message: its frame id is the default
+          if (opts.frameId === undefined) frameId = p.frameId || 'world';
+          if (cdr) w = pw = await (await import('../mcap/pose-writer.ts')).PoseStampedWriter.create(output, { topic, frameId });
+          else w = jw = await (await import('../mcap/writer.ts')).McapLogWriter.create(output);
+        }
+        const [qx, qy, qz, qw] = p.orientation;
+        checkQuaternion(qx!, qy!, qz!, qw!, { file: input, index: total });
+        quatToRotation(qx!, qy!, qz!, qw!, R, 0, 4);
+        R[3] = p.position[0]!;
+        R[7] = p.position[1]!;
+        R[11] = p.position[2]!;
+        const t = nsToSec(p.stampNs);
+        if (total > 0 && t === prevT) {
+          let differ = false;
+          for (let k = 0; k < 12 && !differ; k++) differ = Math.abs(R[k]! - prevPose[k]!) > 1e-12;
+          if (differ) {
+            dupCount++;
+            if (dup.length < 3) dup.push({ index: total, timestamp: t });
+          }
+        }
+        prevT = t;
+        prevPose.set(R);
+        if (pw) {
+          const ns = p.stampNs;
+          if (ns < 0n) throw new FormatError(`negative timestamp ${ns} ns cannot be written`, { file: output, index: total });
+          const sec = ns / 1000000000n;
+          if (sec > 2147483647n)
+            throw new FormatError(
+              `timestamp ${sec} s does not fit ROS 2 builtin_interfaces/Time (int32 seconds); write foxglove.PoseInFrame JSON messages instead (--mcap-encoding json)`,
+              { file: output, index: total },
+            );
+          rotationToQuatInto(R, 0, 4, q);
+          pw.add(Number(sec), Number(ns % 1000000000n), R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!);
+        } else await jw!.addPoseInFrame(topic, p.stampNs, frameId, R);
+        total++;
+      }
+      if (pw) await pw.flush();
+    }
+    if (total === 0) throw new FormatError(`topic '${opts.topic}' has no messages in the selected time range`, { file: input });
+    await w!.close();
+    return { poses: total, duplicates: { count: dupCount, first: dup } };
+  } catch (e) {
+    await w?.abort();
+    if (e instanceof Fallback) return null;
+    throw e;
+  }
+}
+
+/** Appends the first `size` bytes of the file `path` to `to`. */
+async function appendFile(to: FileHandle, path: string, size: number, buf: Buffer): Promise<void> {
+  const { open } = await import('node:fs/promises');
+  const from = await open(path, 'r');
+  try {
+    await appendFrom(to, from, size, buf);
+  } finally {
+    await from.close();
+  }
+}
+
+async function appendFrom(to: FileHandle, from: FileHandle, size: number, buf: Buffer): Promise<void> {
+  for (let at = 0; at < size;) {
+    const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, size - at), at);
+    if (bytesRead === 0) break;
+    let off = 0;
+    while (off < bytesRead) off += (await to.write(buf, off, bytesRead - off)).bytesWritten;
+    at += bytesRead;
+  }
+}
+
+/**
+ * MCAP pose topic -> Impulse JSON trajectory, a batch at a time, byte for byte what
+ * formatTrajectoryJson writes for the in-memory trajectory. The document's arrays come one after
+ * the other (timestamps, poses, stamps_ns, velocities), so the later ones are spooled to temporary
+ * files next to the output (removed on errors and signals) and appended at the end: memory stays
+ * flat, the disk holds the output about twice while it is written. Returns null, leaving nothing
+ * written, when a header stamp goes backwards.
+ */
+async function mcapToJson(
+  input: string,
+  output: string,
+  opts: McapStreamOptions,
+  log: import('../mcap/reader.ts').McapLog,
+  px: import('../mcap/extract.ts').PoseExtractor,
+): Promise<McapStreamResult | null> {
+  const { POSE_SCHEMAS } = await import('../mcap/extract.ts');
+  const { nsToSec } = await import('../mcap/reader.ts');
+  const { FormatError, NonFiniteValueError } = await import('../errors.ts');
+  const { openTempFor, discardTempFile } = await import('../fsutil.ts');
+  const sides: { fh: FileHandle; tmp: string; sink: ByteSink; size: number }[] = [];
+  try {
+    return await withAtomicFile(output, async (fh) => {
+      for (let k = 0; k < 4; k++) sides.push({ ...(await openTempFor(output)), sink: new ByteSink(1 << 20), size: 0 });
+      const [posesSide, stampsSide, velSide, avelSide] = sides as [(typeof sides)[0], (typeof sides)[0], (typeof sides)[0], (typeof sides)[0]];
+      const out = new ByteSink(1 << 20);
+      out.ascii('{"format":"impulse.trajectory","version":1,"timestamps":[');
+      const R = new Float64Array(12);
+      const prevPose = new Float64Array(12);
+      let total = 0;
+      let prevNs = -1n;
+      let prevT = NaN;
+      let hasVel = false;
+      let frameId = '';
+      let childFrameId = '';
+      const dup: DuplicateStamp[] = [];
+      let dupCount = 0;
+      const row = (sink: ByteSink, v: ArrayLike<number>, n: number, what: string): void => {
+        if (total > 0) sink.ascii(',');
+        sink.ascii('[');
+        for (let k = 0; k < n; k++) {
+          const x = v[k]!;
+          if (!Number.isFinite(x)) throw new NonFiniteValueError(`${what} ${x} is not finite`, { file: input, index: total });
+          if (k > 0) sink.ascii(',');
+          sink.number(x);
+        }
+        sink.ascii(']');
+      };
+      const drainAll = async (): Promise<void> => {
+        await drain(out, fh);
+        for (const sd of sides) {
+          sd.size += sd.sink.pos;
+          await drain(sd.sink, sd.fh);
+        }
+      };
+      for await (const batch of log.batches({ topics: [opts.topic] }, opts.batch ?? 4096)) {
+        for (const m of batch) {
+          const p = px.pose(m);
+          if (!p)
+            throw new FormatError(`topic '${opts.topic}' has schema '${m.schemaName}', which carries no pose (supported: ${POSE_SCHEMAS.join(', ')})`, {
+              file: input,
+            });
+          if (p.stampNs < prevNs) throw new Fallback(); // sorting needs the whole topic
+          prevNs = p.stampNs;
+          if (total === 0) {
+            hasVel = p.velocity !== undefined;
+            frameId = p.frameId;
+            childFrameId = p.childFrameId;
+          }
+          const [qx, qy, qz, qw] = p.orientation;
+          checkQuaternion(qx!, qy!, qz!, qw!, { file: input, index: total });
+          quatToRotation(qx!, qy!, qz!, qw!, R, 0, 4);
+          R[3] = p.position[0]!;
+          R[7] = p.position[1]!;
+          R[11] = p.position[2]!;
+          const t = nsToSec(p.stampNs);
+          if (total > 0 && t === prevT) {
+            let differ = false;
+            for (let k = 0; k < 12 && !differ; k++) differ = Math.abs(R[k]! - prevPose[k]!) > 1e-12;
+            if (differ) {
+              dupCount++;
+              if (dup.length < 3) dup.push({ index: total, timestamp: t });
+            }
+          }
+          prevT = t;
+          prevPose.set(R);
+          if (total > 0) out.ascii(',');
+          out.number(t);
+          row(posesSide.sink, R, 12, 'pose value');
+          stampsSide.sink.ascii(total > 0 ? ',"' : '"');
+          stampsSide.sink.ascii(p.stampNs.toString());
+          stampsSide.sink.ascii('"');
+          if (hasVel) {
+            row(velSide.sink, p.velocity ?? [0, 0, 0], 3, 'velocities value');
+            row(avelSide.sink, p.angularVelocity ?? [0, 0, 0], 3, 'angular velocities value');
+          }
+          total++;
+        }
+        await drainAll();
+      }
+      if (total === 0) throw new FormatError(`topic '${opts.topic}' has no messages in the selected time range`, { file: input });
+      await drainAll();
+      const buf = Buffer.allocUnsafe(1 << 20);
+      const section = async (head: string, sd: (typeof sides)[0]): Promise<void> => {
+        out.ascii(head);
+        await drain(out, fh);
+        await appendFile(fh, sd.tmp, sd.size, buf);
+        out.ascii(']');
+      };
+      await section('],"poses":[', posesSide);
+      // formatTrajectoryJson's key order: name (the topic), frame ids, stamps_ns, velocities
+      const utf8 = (text: string): void => {
+        const b = Buffer.from(text);
+        out.copy(b, 0, b.length);
+      };
+      utf8(`,"name":${JSON.stringify(opts.topic)}`);
+      if (frameId) utf8(`,"frame_id":${JSON.stringify(frameId)}`);
+      if (childFrameId) utf8(`,"child_frame_id":${JSON.stringify(childFrameId)}`);
+      await section(',"stamps_ns":[', stampsSide);
+      if (hasVel) {
+        await section(',"velocities":[', velSide);
+        await section(',"angular_velocities":[', avelSide);
+      }
+      out.ascii('}\n');
+      await drain(out, fh);
+      return { poses: total, duplicates: { count: dupCount, first: dup } };
+    });
+  } catch (e) {
+    if (e instanceof Fallback) return null;
+    throw e;
+  } finally {
+    for (const sd of sides) await discardTempFile(sd.fh, sd.tmp).catch(() => undefined);
   }
 }

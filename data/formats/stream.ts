@@ -15,9 +15,10 @@ import type { TrajectoryFormat } from './names.ts';
 import type { McapPoseEncoding } from '../mcap/pose-writer.ts';
 import { ByteSink } from './numtext.ts';
 import { TimesReader } from './times-stream.ts';
+import type { JsonTrajectorySource } from './json-stream.ts';
 
 /** Input formats {@link convertStreaming} reads. */
-export const STREAM_INPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc', 'monoforce'];
+export const STREAM_INPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc', 'monoforce', 'json'];
 /** Output formats {@link convertStreaming} writes. */
 export const STREAM_OUTPUTS: readonly TrajectoryFormat[] = ['tum', 'kitti', 'euroc', 'mcap'];
 
@@ -240,7 +241,7 @@ const isWs = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 11
  * trailing zeros for at most 15 significant digits), and other numbers are printed straight into
  * the output buffer, so the output is the in-memory writers' byte for byte.
  */
-export async function convertStreaming(input: string, output: string, opts: StreamConvertOptions): Promise<StreamConvertResult> {
+export async function convertStreaming(input: string, output: string, opts: StreamConvertOptions): Promise<StreamConvertResult | null> {
   const { from, to } = opts;
   if (!canStream(from, to, { timesFileIn: !!opts.timesFileIn }))
     throw new FormatError(`streaming conversion from ${from} to ${to} is not supported`, { file: input });
@@ -248,7 +249,32 @@ export async function convertStreaming(input: string, output: string, opts: Stre
   if (opts.timesFile) checkOutputPath(opts.timesFile);
   if (opts.rate !== undefined && !(opts.rate > 0)) throw new ParseError(`rate must be > 0 Hz, got ${opts.rate}`);
   if (opts.timesFileIn && opts.rate !== undefined) throw new FormatError('give a times file or a rate, not both', { file: opts.timesFileIn });
-  const hasTime = from !== 'kitti' || opts.rate !== undefined || !!opts.timesFileIn;
+  if (from === 'json' && (opts.rate !== undefined || opts.timesFileIn))
+    throw new FormatError('streaming JSON input takes its own timestamps (no rate or times file)', { file: input });
+  // JSON input: pass 1 (top level, small members) before anything is written; an empty document goes the in-memory way
+  const json = from === 'json' ? await (await import('./json-stream.ts')).JsonTrajectorySource.open(input, { blockBytes: opts.blockBytes }) : null;
+  if (json?.head.emptyPoses) {
+    json.close();
+    return null;
+  }
+  try {
+    return await convertOpen(input, output, opts, json);
+  } finally {
+    json?.close();
+  }
+}
+
+/** {@link convertStreaming} once a JSON input's top level is read. */
+async function convertOpen(input: string, output: string, opts: StreamConvertOptions, json: JsonTrajectorySource | null): Promise<StreamConvertResult> {
+  const { from, to } = opts;
+  const hasTime = json ? json.hasTimestamps : from !== 'kitti' || opts.rate !== undefined || !!opts.timesFileIn;
+  if (json && !hasTime && to !== 'kitti') {
+    // the in-memory writers' errors
+    if (to === 'mcap') throw new FormatError('MCAP output needs timestamps, and this trajectory has none (give a times file or a rate)', { file: output });
+    throw new FormatError(`${to === 'tum' ? 'TUM' : 'EuRoC'} output needs timestamps, and this trajectory has none (give a times file or a rate)`, {
+      file: input,
+    });
+  }
   if (!hasTime && to !== 'kitti')
     throw new FormatError(`${to === 'mcap' ? 'MCAP' : to === 'tum' ? 'TUM' : 'EuRoC'} output needs timestamps, and KITTI poses have none (give a rate)`, {
       file: input,
@@ -258,12 +284,13 @@ export async function convertStreaming(input: string, output: string, opts: Stre
   const topic = opts.topic ?? '/trajectory';
   const cdr = to === 'mcap' && (opts.mcapEncoding ?? 'cdr') === 'cdr';
   const mcap = to === 'mcap' && !cdr ? await (await import('../mcap/writer.ts')).McapLogWriter.create(output) : null;
-  const poses = cdr ? await (await import('../mcap/pose-writer.ts')).PoseStampedWriter.create(output, { topic, frameId: opts.frameId ?? 'world' }) : null;
-  const frameBytes = Buffer.from(JSON.stringify(opts.frameId ?? 'world'));
+  const frameId = opts.frameId ?? (json?.frameId || 'world');
+  const poses = cdr ? await (await import('../mcap/pose-writer.ts')).PoseStampedWriter.create(output, { topic, frameId }) : null;
+  const frameBytes = Buffer.from(JSON.stringify(frameId));
 
   const run = async (fh: FileHandle | null, th: FileHandle | null): Promise<StreamConvertResult> => {
-    let nf = from === 'kitti' ? 12 : from === 'monoforce' ? 13 : 8;
-    const what = from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : from === 'euroc' ? 'EuRoC' : 'MonoForce CSV';
+    let nf = from === 'kitti' || from === 'json' ? 12 : from === 'monoforce' ? 13 : 8;
+    const what = from === 'tum' ? 'TUM' : from === 'kitti' ? 'KITTI' : from === 'euroc' ? 'EuRoC' : from === 'json' ? 'JSON' : 'MonoForce CSV';
     let firstData = true; // a header line (no '#') may come first in EuRoC and MonoForce files
     let commas = from === 'euroc'; // MonoForce: comma or whitespace separated, as its first data line
     const names = FIELDS[from]!;
@@ -279,7 +306,12 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     let out = new ByteSink(to === 'mcap' ? 16 : 1 << 21);
     let times = th ? new ByteSink(1 << 18) : null;
     if (to === 'tum') out.ascii('# timestamp tx ty tz qx qy qz qw\n');
-    if (to === 'euroc') out.ascii('#timestamp [ns],p_RS_R_x [m],p_RS_R_y [m],p_RS_R_z [m],q_RS_w [],q_RS_x [],q_RS_y [],q_RS_z []\n');
+    const vel = json?.pose.velocity ?? null; // JSON velocities: EuRoC output carries them as the in-memory writer does
+    if (to === 'euroc')
+      out.ascii(
+        `#timestamp [ns],p_RS_R_x [m],p_RS_R_y [m],p_RS_R_z [m],q_RS_w [],q_RS_x [],q_RS_y [],q_RS_z []${vel ? ',v_RS_R_x [m s^-1],v_RS_R_y [m s^-1],v_RS_R_z [m s^-1]' : ''}\n`,
+      );
+    let nsExact: bigint | null = null; // JSON stamps_ns: the pose's exact stamp
 
     const timesIn = opts.timesFileIn ? await TimesReader.open(opts.timesFileIn) : null;
     let timesShort = false; // the times file ended before the poses
@@ -297,6 +329,10 @@ export async function convertStreaming(input: string, output: string, opts: Stre
     };
     /** The nanosecond stamp as text (EuRoC), exactly stampOf(t, ns).toString(). */
     const stampText = (sink: ByteSink, t: number, nsText: boolean): void => {
+      if (nsExact !== null) {
+        sink.ascii(nsExact.toString());
+        return;
+      }
       if (nsText) {
         let a = starts[0]!;
         const b = ends[0]!;
@@ -423,6 +459,11 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         R[7] = v[2]!;
         R[11] = v[3]!;
       }
+      emit(t, nsText);
+    };
+
+    /** Writes the pose in R (time t; nsText: EuRoC input's exact stamp text in field 0) to the output. */
+    const emit = (t: number, nsText: boolean): void => {
       if (hasTime) {
         if (t < prevT) throw new TimestampOrderError(`timestamp ${from === 'euroc' ? `${tokenText(0)} ns` : t} goes backwards (previous ${prevT})`, where());
         if (t === prevT) {
@@ -437,13 +478,13 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         prevPose.set(R);
       }
       // translation columns of the input: TUM/EuRoC 1..3, KITTI 3, 7, 11
-      const tc = from === 'kitti' ? 3 : from === 'monoforce' ? 4 : 1;
-      const tk = from === 'kitti' || from === 'monoforce' ? 4 : 1;
+      const tc = from === 'kitti' || from === 'json' ? 3 : from === 'monoforce' ? 4 : 1;
+      const tk = from === 'kitti' || from === 'monoforce' || from === 'json' ? 4 : 1;
       if (to === 'kitti') {
         out.reserve(16);
         for (let k = 0; k < 12; k++) {
           if (k > 0) out.byte(32);
-          if (from === 'kitti' || from === 'monoforce') passThrough(out, from === 'kitti' ? k : k + 1, R[k]!);
+          if (from === 'kitti' || from === 'json' || from === 'monoforce') passThrough(out, from === 'monoforce' ? k + 1 : k, R[k]!);
           else if ((k & 3) === 3) passThrough(out, 1 + (k >> 2), R[k]!);
           else out.number(R[k]!);
         }
@@ -457,9 +498,9 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         rotationToQuatInto(R, 0, 4, q);
         const s0 = Math.floor(t);
         const f0 = Math.round((t - s0) * 1e9);
-        if (!nsText && s0 >= 0 && s0 < 2147483648 && f0 < 1e9) poses.add(s0, f0, R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!);
+        if (!nsText && nsExact === null && s0 >= 0 && s0 < 2147483648 && f0 < 1e9) poses.add(s0, f0, R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!);
         else {
-          const stamp = nsText ? BigInt(tokenText(0)) : stampOf(t, null);
+          const stamp = nsExact ?? (nsText ? BigInt(tokenText(0)) : stampOf(t, null));
           if (stamp < 0n) throw new FormatError(`negative timestamp ${stamp} ns cannot be written to MCAP`, where());
           const { sec, nsec } = foxgloveTimeOf(stamp);
           if (sec > 2147483647)
@@ -477,7 +518,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         let ns: bigint;
         const s0 = Math.floor(t);
         const f0 = Math.round((t - s0) * 1e9);
-        if (!nsText && s0 >= 0 && s0 < 9007199254740992 && f0 < 1e9) {
+        if (!nsText && nsExact === null && s0 >= 0 && s0 < 9007199254740992 && f0 < 1e9) {
           if (s0 !== lastSec) {
             lastSec = s0;
             lastSecNs = BigInt(s0) * 1000000000n;
@@ -486,7 +527,7 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           sec = s0;
           nsec = f0;
         } else {
-          ns = nsText ? BigInt(tokenText(0)) : stampOf(t, null);
+          ns = nsExact ?? (nsText ? BigInt(tokenText(0)) : stampOf(t, null));
           ({ sec, nsec } = foxgloveTimeOf(ns));
         }
         const m = mcapQueue.data;
@@ -528,6 +569,12 @@ export async function convertStreaming(input: string, output: string, opts: Stre
           out.byte(sep);
           out.number(q[to === 'tum' ? k : (k + 3) & 3]!);
         }
+        if (vel && to === 'euroc')
+          for (let k = 0; k < 3; k++) {
+            out.reserve(1);
+            out.byte(44);
+            out.number(vel[k]!);
+          }
         out.reserve(1);
         out.byte(10);
       }
@@ -570,6 +617,27 @@ export async function convertStreaming(input: string, output: string, opts: Stre
         if (writeError) throw writeError;
       }
     };
+    if (json) {
+      // JSON input: one pose at a time from the source's cursors, written every 8192 poses
+      const P = json.pose;
+      try {
+        while (json.next()) {
+          buf = P.text;
+          starts.set(P.starts);
+          ends.set(P.ends);
+          R.set(P.pose);
+          lineNo = P.line;
+          nsExact = P.ns;
+          emit(P.t, false);
+          if ((n & 8191) === 0) await drain(false);
+        }
+        await drain(true);
+      } catch (e) {
+        await writing;
+        throw e;
+      }
+      return { poses: n, timestamps: hasTime, duplicates: dup, bytesRead: json.size };
+    }
     let rest: Buffer | null = null;
     // two read buffers: the next block is read while this one is parsed
     const blockBytes = opts.blockBytes ?? 1 << 20;
