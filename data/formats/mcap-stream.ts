@@ -41,6 +41,82 @@ export interface McapStreamResult {
 /** Thrown inside the write to drop the output and leave the file to the in-memory path. */
 class Fallback extends Error {}
 
+type PoseExtractor = import('../mcap/extract.ts').PoseExtractor;
+type PoseMessage = Parameters<PoseExtractor['pose']>[0];
+type Pose = NonNullable<ReturnType<PoseExtractor['pose']>>;
+
+/**
+ * The poses of a topic read one message at a time, each built as the in-memory path builds it
+ * (Trajectory.fromPositionsQuaternions): `R` holds the pose's 3 x 4 matrix after {@link next}.
+ * Throws Fallback when a header stamp goes backwards, names a schema without poses and a zero
+ * quaternion by its index, and counts duplicate stamps with differing poses as the reader does.
+ */
+class PoseSequence {
+  /** The last pose read, row-major 3 x 4 [R | t]. */
+  readonly R = new Float64Array(12);
+  private readonly prevPose = new Float64Array(12);
+  private prevNs = -1n;
+  private prevT = NaN;
+  private readonly dup: DuplicateStamp[] = [];
+  private dupCount = 0;
+
+  private constructor(
+    private readonly input: string,
+    private readonly topic: string,
+    private readonly px: PoseExtractor,
+    private readonly lib: {
+      POSE_SCHEMAS: readonly string[];
+      nsToSec: (ns: bigint) => number;
+      FormatError: typeof import('../errors.ts').FormatError;
+    },
+  ) {}
+
+  static async create(input: string, topic: string, px: PoseExtractor): Promise<PoseSequence> {
+    const { POSE_SCHEMAS } = await import('../mcap/extract.ts');
+    const { nsToSec } = await import('../mcap/reader.ts');
+    const { FormatError } = await import('../errors.ts');
+    return new PoseSequence(input, topic, px, { POSE_SCHEMAS, nsToSec, FormatError });
+  }
+
+  /** Reads message `m` (the `index`-th pose): its pose and its time in seconds; the matrix in `R`. */
+  next(m: PoseMessage, index: number): { p: Pose; t: number } {
+    const p = this.px.pose(m);
+    if (!p)
+      throw new this.lib.FormatError(
+        `topic '${this.topic}' has schema '${m.schemaName}', which carries no pose (supported: ${this.lib.POSE_SCHEMAS.join(', ')})`,
+        {
+          file: this.input,
+        },
+      );
+    if (p.stampNs < this.prevNs) throw new Fallback(); // sorting needs the whole topic
+    this.prevNs = p.stampNs;
+    const R = this.R;
+    const [qx, qy, qz, qw] = p.orientation;
+    checkQuaternion(qx!, qy!, qz!, qw!, { file: this.input, index });
+    quatToRotation(qx!, qy!, qz!, qw!, R, 0, 4);
+    R[3] = p.position[0]!;
+    R[7] = p.position[1]!;
+    R[11] = p.position[2]!;
+    const t = this.lib.nsToSec(p.stampNs);
+    if (index > 0 && t === this.prevT) {
+      let differ = false;
+      for (let k = 0; k < 12 && !differ; k++) differ = Math.abs(R[k]! - this.prevPose[k]!) > 1e-12;
+      if (differ) {
+        this.dupCount++;
+        if (this.dup.length < 3) this.dup.push({ index, timestamp: t });
+      }
+    }
+    this.prevT = t;
+    this.prevPose.set(R);
+    return { p, t };
+  }
+
+  /** The conversion's result after `poses` poses. */
+  result(poses: number): McapStreamResult {
+    return { poses, duplicates: { count: this.dupCount, first: this.dup } };
+  }
+}
+
 /** Writes what a sink holds and empties it. */
 async function drain(sink: ByteSink, fh: FileHandle): Promise<void> {
   let off = 0;
@@ -57,8 +133,7 @@ async function drain(sink: ByteSink, fh: FileHandle): Promise<void> {
  */
 export async function convertMcapStreaming(input: string, output: string, opts: McapStreamOptions): Promise<McapStreamResult | null> {
   const { McapLog } = await import('../mcap/reader.ts');
-  const { PoseExtractor, POSE_SCHEMAS } = await import('../mcap/extract.ts');
-  const { nsToSec } = await import('../mcap/reader.ts');
+  const { PoseExtractor } = await import('../mcap/extract.ts');
   const { FormatError } = await import('../errors.ts');
   const log = await McapLog.open(input);
   try {
@@ -71,42 +146,15 @@ export async function convertMcapStreaming(input: string, output: string, opts: 
       const out = new ByteSink(1 << 21);
       const times = th ? new ByteSink(1 << 18) : null;
       if (opts.to === 'tum') out.ascii('# timestamp tx ty tz qx qy qz qw\n');
-      const R = new Float64Array(12);
+      const seq = await PoseSequence.create(input, opts.topic, px);
+      const R = seq.R;
       const q = new Float64Array(4);
-      const prevPose = new Float64Array(12);
       let total = 0;
-      let prevNs = -1n;
-      let prevT = NaN;
       let velocities: boolean | null = null; // EuRoC: velocity columns when the first pose has a velocity (Odometry)
-      const dup: DuplicateStamp[] = [];
-      let dupCount = 0;
       for await (const batch of log.batches({ topics: [opts.topic] }, opts.batch ?? 4096)) {
         for (const m of batch) {
-          const p = px.pose(m);
-          if (!p)
-            throw new FormatError(`topic '${opts.topic}' has schema '${m.schemaName}', which carries no pose (supported: ${POSE_SCHEMAS.join(', ')})`, {
-              file: input,
-            });
-          if (p.stampNs < prevNs) throw new Fallback(); // sorting needs the whole topic
-          prevNs = p.stampNs;
-          const [qx, qy, qz, qw] = p.orientation;
           // the pose as Trajectory.fromPositionsQuaternions builds it, and the numbers its writers print
-          checkQuaternion(qx!, qy!, qz!, qw!, { file: input, index: total });
-          quatToRotation(qx!, qy!, qz!, qw!, R, 0, 4);
-          R[3] = p.position[0]!;
-          R[7] = p.position[1]!;
-          R[11] = p.position[2]!;
-          const t = nsToSec(p.stampNs);
-          if (total > 0 && t === prevT) {
-            let differ = false;
-            for (let k = 0; k < 12 && !differ; k++) differ = Math.abs(R[k]! - prevPose[k]!) > 1e-12;
-            if (differ) {
-              dupCount++;
-              if (dup.length < 3) dup.push({ index: total, timestamp: t });
-            }
-          }
-          prevT = t;
-          prevPose.set(R);
+          const { p, t } = seq.next(m, total);
           if (opts.to === 'kitti') {
             for (let k = 0; k < 12; k++) {
               if (k > 0) out.ascii(' ');
@@ -149,7 +197,7 @@ export async function convertMcapStreaming(input: string, output: string, opts: 
       if (total === 0) throw new FormatError(`topic '${opts.topic}' has no messages in the selected time range`, { file: input });
       await drain(out, fh);
       if (times) await drain(times, th!);
-      return { poses: total, duplicates: { count: dupCount, first: dup } };
+      return seq.result(total);
     };
     try {
       return await withAtomicFile(output, async (fh) => {
@@ -177,8 +225,6 @@ async function mcapToMcap(
   log: import('../mcap/reader.ts').McapLog,
   px: import('../mcap/extract.ts').PoseExtractor,
 ): Promise<McapStreamResult | null> {
-  const { POSE_SCHEMAS } = await import('../mcap/extract.ts');
-  const { nsToSec } = await import('../mcap/reader.ts');
   const { FormatError } = await import('../errors.ts');
   const topic = opts.outTopic ?? '/trajectory';
   const cdr = (opts.mcapEncoding ?? 'cdr') === 'cdr';
@@ -187,47 +233,20 @@ async function mcapToMcap(
   let jw: import('../mcap/writer.ts').McapLogWriter | null = null;
   let w: Writer | null = null;
   let frameId = opts.frameId ?? '';
-  const R = new Float64Array(12);
+  const seq = await PoseSequence.create(input, opts.topic, px);
+  const R = seq.R;
   const q = new Float64Array(4);
-  const prevPose = new Float64Array(12);
   let total = 0;
-  let prevNs = -1n;
-  let prevT = NaN;
-  const dup: DuplicateStamp[] = [];
-  let dupCount = 0;
   try {
     for await (const batch of log.batches({ topics: [opts.topic] }, opts.batch ?? 4096)) {
       for (const m of batch) {
-        const p = px.pose(m);
-        if (!p)
-          throw new FormatError(`topic '${opts.topic}' has schema '${m.schemaName}', which carries no pose (supported: ${POSE_SCHEMAS.join(', ')})`, {
-            file: input,
-          });
-        if (p.stampNs < prevNs) throw new Fallback(); // sorting needs the whole topic
-        prevNs = p.stampNs;
+        const { p } = seq.next(m, total);
         if (!w) {
           // the output is opened at the first message: its frame id is the default
           if (opts.frameId === undefined) frameId = p.frameId || 'world';
           if (cdr) w = pw = await (await import('../mcap/pose-writer.ts')).PoseStampedWriter.create(output, { topic, frameId });
           else w = jw = await (await import('../mcap/writer.ts')).McapLogWriter.create(output);
         }
-        const [qx, qy, qz, qw] = p.orientation;
-        checkQuaternion(qx!, qy!, qz!, qw!, { file: input, index: total });
-        quatToRotation(qx!, qy!, qz!, qw!, R, 0, 4);
-        R[3] = p.position[0]!;
-        R[7] = p.position[1]!;
-        R[11] = p.position[2]!;
-        const t = nsToSec(p.stampNs);
-        if (total > 0 && t === prevT) {
-          let differ = false;
-          for (let k = 0; k < 12 && !differ; k++) differ = Math.abs(R[k]! - prevPose[k]!) > 1e-12;
-          if (differ) {
-            dupCount++;
-            if (dup.length < 3) dup.push({ index: total, timestamp: t });
-          }
-        }
-        prevT = t;
-        prevPose.set(R);
         if (pw) {
           const ns = p.stampNs;
           if (ns < 0n) throw new FormatError(`negative timestamp ${ns} ns cannot be written`, { file: output, index: total });
@@ -246,7 +265,7 @@ async function mcapToMcap(
     }
     if (total === 0) throw new FormatError(`topic '${opts.topic}' has no messages in the selected time range`, { file: input });
     await w!.close();
-    return { poses: total, duplicates: { count: dupCount, first: dup } };
+    return seq.result(total);
   } catch (e) {
     await w?.abort();
     if (e instanceof Fallback) return null;
@@ -290,8 +309,6 @@ async function mcapToJson(
   log: import('../mcap/reader.ts').McapLog,
   px: import('../mcap/extract.ts').PoseExtractor,
 ): Promise<McapStreamResult | null> {
-  const { POSE_SCHEMAS } = await import('../mcap/extract.ts');
-  const { nsToSec } = await import('../mcap/reader.ts');
   const { FormatError, NonFiniteValueError } = await import('../errors.ts');
   const { openTempFor, discardTempFile } = await import('../fsutil.ts');
   const sides: { fh: FileHandle; tmp: string; sink: ByteSink; size: number }[] = [];
@@ -301,16 +318,12 @@ async function mcapToJson(
       const [posesSide, stampsSide, velSide, avelSide] = sides as [(typeof sides)[0], (typeof sides)[0], (typeof sides)[0], (typeof sides)[0]];
       const out = new ByteSink(1 << 20);
       out.ascii('{"format":"impulse.trajectory","version":1,"timestamps":[');
-      const R = new Float64Array(12);
-      const prevPose = new Float64Array(12);
+      const seq = await PoseSequence.create(input, opts.topic, px);
+      const R = seq.R;
       let total = 0;
-      let prevNs = -1n;
-      let prevT = NaN;
       let hasVel = false;
       let frameId = '';
       let childFrameId = '';
-      const dup: DuplicateStamp[] = [];
-      let dupCount = 0;
       const row = (sink: ByteSink, v: ArrayLike<number>, n: number, what: string): void => {
         if (total > 0) sink.ascii(',');
         sink.ascii('[');
@@ -331,35 +344,12 @@ async function mcapToJson(
       };
       for await (const batch of log.batches({ topics: [opts.topic] }, opts.batch ?? 4096)) {
         for (const m of batch) {
-          const p = px.pose(m);
-          if (!p)
-            throw new FormatError(`topic '${opts.topic}' has schema '${m.schemaName}', which carries no pose (supported: ${POSE_SCHEMAS.join(', ')})`, {
-              file: input,
-            });
-          if (p.stampNs < prevNs) throw new Fallback(); // sorting needs the whole topic
-          prevNs = p.stampNs;
+          const { p, t } = seq.next(m, total);
           if (total === 0) {
             hasVel = p.velocity !== undefined;
             frameId = p.frameId;
             childFrameId = p.childFrameId;
           }
-          const [qx, qy, qz, qw] = p.orientation;
-          checkQuaternion(qx!, qy!, qz!, qw!, { file: input, index: total });
-          quatToRotation(qx!, qy!, qz!, qw!, R, 0, 4);
-          R[3] = p.position[0]!;
-          R[7] = p.position[1]!;
-          R[11] = p.position[2]!;
-          const t = nsToSec(p.stampNs);
-          if (total > 0 && t === prevT) {
-            let differ = false;
-            for (let k = 0; k < 12 && !differ; k++) differ = Math.abs(R[k]! - prevPose[k]!) > 1e-12;
-            if (differ) {
-              dupCount++;
-              if (dup.length < 3) dup.push({ index: total, timestamp: t });
-            }
-          }
-          prevT = t;
-          prevPose.set(R);
           if (total > 0) out.ascii(',');
           out.number(t);
           row(posesSide.sink, R, 12, 'pose value');
@@ -399,7 +389,7 @@ async function mcapToJson(
       }
       out.ascii('}\n');
       await drain(out, fh);
-      return { poses: total, duplicates: { count: dupCount, first: dup } };
+      return seq.result(total);
     });
   } catch (e) {
     if (e instanceof Fallback) return null;
