@@ -154,3 +154,13 @@ export class TfLookupError extends DataError {
     this.name = 'TfLookupError';
   }
 }
+
+/** `a.b[2].c` from a zod issue path, as errors name a field (`(root)` for the whole document). */
+export function jsonPath(path: readonly PropertyKey[]): string {
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '') || '(root)'
+  );
+}

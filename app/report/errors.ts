@@ -12,12 +12,4 @@ export class RunFileError extends DataError {
   }
 }
 
-/** `a.b[2].c` from a zod issue path (`(root)` for the whole document). */
-export function jsonPath(path: readonly PropertyKey[]): string {
-  return (
-    path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-      .join('')
-      .replace(/^\./, '') || '(root)'
-  );
-}
+export { jsonPath } from '../../data/index.ts';

@@ -8,7 +8,7 @@
 // column, with the zod schema's own messages (json.ts) for wrong types, lengths and values.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { FormatError, ParseError, TimestampOrderError } from '../errors.ts';
+import { FormatError, ParseError, TimestampOrderError, jsonPath } from '../errors.ts';
 import { Trajectory } from '../trajectory.ts';
 
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k); // exact doubles up to 1e22
@@ -609,11 +609,7 @@ async function checkShell(head: JsonTrajectoryHead, file: string): Promise<void>
   const r = trajectoryJsonSchema.safeParse(o);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const path = issue.path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-      .join('')
-      .replace(/^\./, '');
-    throw new ParseError(issue.message, { file, line: head.lines[String(issue.path[0])], field: path || '(root)' });
+    throw new ParseError(issue.message, { file, line: head.lines[String(issue.path[0])], field: jsonPath(issue.path) });
   }
 }
 

@@ -3,7 +3,7 @@
 // every source), optional velocities. Validated with zod; errors name the JSON path and line.
 
 import { z } from 'zod';
-import { ParseError } from '../errors.ts';
+import { ParseError, jsonPath } from '../errors.ts';
 import { Trajectory } from '../trajectory.ts';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -51,11 +51,7 @@ export function parseTrajectoryJson(content: string, file?: string): Trajectory 
   const r = trajectoryJsonSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const path = issue.path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-      .join('')
-      .replace(/^\./, '');
-    throw new ParseError(issue.message, { file, field: path || '(root)' });
+    throw new ParseError(issue.message, { file, field: jsonPath(issue.path) });
   }
   const j = r.data;
   const n = j.poses.length;

@@ -6,7 +6,7 @@
 // the reports and the app. Validated with zod; errors name the file and the JSON path.
 
 import { z } from 'zod';
-import { ParseError } from '../errors.ts';
+import { ParseError, jsonPath } from '../errors.ts';
 import type { PredictionSample } from '../metrics/prediction.ts';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -42,15 +42,6 @@ export const predictionsJsonSchema = z.object({
 export type PredictionsJson = z.infer<typeof predictionsJsonSchema>;
 /** One set of {@link PredictionsJson}. */
 export type PredictionSetJson = z.infer<typeof predictionSetJsonSchema>;
-
-function jsonPath(path: readonly PropertyKey[]): string {
-  return (
-    path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-      .join('')
-      .replace(/^\./, '') || '(root)'
-  );
-}
 
 /**
  * Parses and validates a prediction file; also checks that every set's ground truth and predictions
