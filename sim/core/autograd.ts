@@ -4,7 +4,7 @@
 // reverse pass itself is recorded, so gradients can be differentiated again (HVPs, argmin).
 import { NonFiniteError, ShapeError, fmtShape } from './errors.ts';
 import { sameShape } from './shape.ts';
-import { Tensor, type Node } from './tensor.ts';
+import { Tensor, type GradAccumulator, type Node } from './tensor.ts';
 import { add } from './ops/elementwise.ts';
 
 let gradEnabled = true;
@@ -119,6 +119,9 @@ export function recordN(op: string, inputs: readonly Tensor[], outputs: readonly
  * the tape. `forward` computes the outputs from the inputs' data (not recorded);
  * `backward` maps output gradients to input gradients. A backward written with plain
  * arrays is first order only; one written with the core's ops supports `createGraph`.
+ * A first-order backward may add an input's gradient in place into `acc.into(i)` (when not
+ * null) and return null for that input: a parameter shared by many recorded steps then
+ * has one accumulator instead of one fresh gradient array per step (see GradAccumulator).
  *
  * @example
  * const [y] = customOp('square', [x], ([x]) => [mul(x, x)], ([g], [x]) => [mul(g, mul(2, x))]);
@@ -127,11 +130,16 @@ export function customOp(
   name: string,
   inputs: readonly Tensor[],
   forward: (inputs: readonly Tensor[]) => readonly Tensor[],
-  backward: (gradOutputs: readonly (Tensor | null)[], inputs: readonly Tensor[], outputs: readonly Tensor[]) => readonly (Tensor | null | undefined)[],
+  backward: (
+    gradOutputs: readonly (Tensor | null)[],
+    inputs: readonly Tensor[],
+    outputs: readonly Tensor[],
+    acc: GradAccumulator | null,
+  ) => readonly (Tensor | null | undefined)[],
 ): Tensor[] {
   const detached = inputs.map((t) => (t.requiresGrad ? t.detach() : t));
   const outs = noGrad(() => forward(detached)).map((o) => (o.node || inputs.includes(o) ? o.detach() : o));
-  recordN(name, inputs, outs, (gs) => backward(gs, inputs, outs));
+  recordN(name, inputs, outs, (gs, acc) => backward(gs, inputs, outs, acc ?? null));
   return outs;
 }
 
@@ -202,18 +210,49 @@ function accumulate(map: Map<Tensor, Tensor>, owned: Map<Tensor, Tensor>, key: T
     map.set(key, add(prev, g));
     return;
   }
-  if (owned.get(key) === prev) {
-    const d = prev.data;
-    const e = g.data;
-    for (let i = 0; i < d.length; i++) d[i]! += e[i]!;
-    return;
-  }
-  const sum = new Float64Array(prev.data);
+  const d = ownedGrad(map, owned, key);
   const e = g.data;
-  for (let i = 0; i < sum.length; i++) sum[i]! += e[i]!;
-  const t = new Tensor(sum, prev.shape);
+  for (let i = 0; i < d.length; i++) d[i]! += e[i]!;
+}
+
+/**
+ * The buffer in which the pass sums `key`'s gradient, owned by the pass (created zero, or a
+ * copy of a gradient it did not allocate, so adding into it in place is safe).
+ */
+function ownedGrad(map: Map<Tensor, Tensor>, owned: Map<Tensor, Tensor>, key: Tensor): Float64Array {
+  const prev = map.get(key);
+  if (prev !== undefined && owned.get(key) === prev) return prev.data;
+  const t = new Tensor(prev === undefined ? new Float64Array(key.size) : new Float64Array(prev.data), key.shape);
   owned.set(key, t);
   map.set(key, t);
+  return t.data;
+}
+
+/** What a first-order pass offers a node's backward: its inputs' owned accumulators (one instance per pass, `at` each node). */
+class NodeAccumulator implements GradAccumulator {
+  /** Inputs of the current node whose accumulator was handed out (checked by the non-finite trap). */
+  readonly used: number[] = [];
+  private node: Node | null = null;
+  constructor(
+    private readonly map: Map<Tensor, Tensor>,
+    private readonly owned: Map<Tensor, Tensor>,
+    private readonly keep: (t: Tensor) => boolean,
+  ) {}
+  at(node: Node): this {
+    this.node = node;
+    this.used.length = 0;
+    return this;
+  }
+  into(i: number): Float64Array | null {
+    const inp = this.node?.inputs[i];
+    if (!inp || !inp.requiresGrad) return null;
+    this.used.push(i);
+    return ownedGrad(this.map, this.owned, inp);
+  }
+  consumed(j: number): boolean {
+    const out = this.node?.outputs[j];
+    return out !== undefined && !this.keep(out);
+  }
 }
 
 function runReverse(
@@ -230,6 +269,7 @@ function runReverse(
     if (g) accumulate(map, owned, o, g, createGraph);
   });
   const order = topoOrder(outputs, wanted);
+  const accumulator = createGraph ? null : new NodeAccumulator(map, owned, keep);
   withGradMode(createGraph, () => {
     for (let k = order.length - 1; k >= 0; k--) {
       const node = order[k]!;
@@ -250,7 +290,9 @@ function runReverse(
         if (!any) continue;
         for (const o of node.outputs) if (!keep(o)) map.delete(o);
       }
-      const gIns = node.backward(gOuts);
+      const acc = accumulator ? accumulator.at(node) : null;
+      const gIns = node.backward(gOuts, acc);
+      if (acc && trapNonFinite) for (const i of acc.used) checkFinite(map.get(node.inputs[i]!)!, node.op, 'backward', `gradient of input ${i} (accumulated)`);
       for (let i = 0; i < node.inputs.length; i++) {
         const inp = node.inputs[i]!;
         const g = gIns[i];

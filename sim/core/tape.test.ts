@@ -6,6 +6,7 @@ import {
   NonFiniteError,
   Rng,
   Tensor,
+  type GradAccumulator,
   add,
   backward,
   checkpoint,
@@ -85,6 +86,92 @@ test('customOp joins the tape with a hand-written backward', () => {
     x.grad!.data,
     [0.3, -0.7].map((v) => Math.cos(v ** 3) * 3 * v * v),
   );
+});
+
+/** y = w * x as a custom op whose backward adds dL/dw in place where the pass offers an accumulator. */
+function scaleInPlace(x: Tensor, w: Tensor, seen: { into: (Float64Array | null)[]; consumed: boolean[] }): Tensor {
+  return customOp(
+    'scale_in_place',
+    [x, w],
+    ([a, b]) => [
+      new Tensor(
+        a!.data.map((v) => v * b!.data[0]!),
+        a!.shape,
+      ),
+    ],
+    ([g], [a, b], _outs, acc: GradAccumulator | null) => {
+      const gx = new Tensor(
+        g!.data.map((v) => v * b!.data[0]!),
+        a!.shape,
+      );
+      let gw = 0;
+      for (let i = 0; i < a!.size; i++) gw += g!.data[i]! * a!.data[i]!;
+      const into = acc?.into(1) ?? null;
+      seen.into.push(into);
+      if (acc) seen.consumed.push(acc.consumed(0));
+      if (!into) return [gx, new Tensor(new Float64Array([gw]), [1])];
+      into[0] = into[0]! + gw;
+      return [gx, null];
+    },
+  )[0]!;
+}
+
+test('a custom op may add a gradient in place into the pass accumulator (one buffer for all its uses)', () => {
+  const x0 = tensor([0.5, -1.5, 2]).requireGrad();
+  const w = tensor([0.9]).requireGrad();
+  const seen = { into: [] as (Float64Array | null)[], consumed: [] as boolean[] };
+  const xs = [x0];
+  for (let k = 0; k < 4; k++) xs.push(scaleInPlace(xs[k]!, w, seen));
+  backward(sum(mul(xs[4]!, xs[4]!)));
+  // L = sum((w^4 x0)^2) = w^8 |x0|^2: dL/dw = 8 w^7 |x0|^2, dL/dx0 = 2 w^8 x0
+  const n2 = 0.25 + 2.25 + 4;
+  close(w.grad!.data, [8 * 0.9 ** 7 * n2]);
+  close(
+    x0.grad!.data,
+    [0.5, -1.5, 2].map((v) => 2 * 0.9 ** 8 * v),
+  );
+  assert.equal(seen.into.length, 4);
+  for (const b of seen.into) assert.equal(b, w.grad!.data, 'every use adds into the one accumulator that becomes .grad');
+  assert.deepEqual(seen.consumed, [true, true, true, true], 'intermediate gradients are let go of after use');
+  // createGraph: no accumulator is offered, the op returns its gradient, the result is the same
+  const seen2 = { into: [] as (Float64Array | null)[], consumed: [] as boolean[] };
+  let y = x0;
+  for (let k = 0; k < 4; k++) y = scaleInPlace(y, w, seen2);
+  const [gw2] = gradients(sum(mul(y, y)), [w], undefined, { createGraph: true });
+  close(gw2!.data, [8 * 0.9 ** 7 * n2]);
+  assert.deepEqual(seen2.into, [null, null, null, null]);
+  // an intermediate the caller asked for is kept: not consumed
+  const seen3 = { into: [] as (Float64Array | null)[], consumed: [] as boolean[] };
+  const y1 = scaleInPlace(x0, w, seen3);
+  const y2 = scaleInPlace(y1, w, seen3);
+  const [gy1, gw3] = gradients(sum(y2), [y1, w]);
+  close(gy1!.data, [0.9, 0.9, 0.9]);
+  close(gw3!.data, [0.9 * (0.5 - 1.5 + 2) + 0.9 * (0.5 - 1.5 + 2)]);
+  assert.deepEqual(seen3.consumed, [true, false], "y2's gradient is let go of, y1's is returned to the caller");
+});
+
+test('the non-finite trap checks gradients added in place and names the op', () => {
+  const x = tensor([1, 2]).requireGrad();
+  const w = tensor([3]).requireGrad();
+  const [y] = customOp(
+    'bad_in_place',
+    [x, w],
+    ([a]) => [a!],
+    ([g], _ins, _outs, acc) => {
+      const into = acc?.into(1);
+      if (into) into[0] = NaN;
+      return [g, into ? null : tensor([NaN])];
+    },
+  );
+  setDebugNonFinite(true);
+  try {
+    assert.throws(
+      () => backward(sum(y!)),
+      (e: unknown) => e instanceof NonFiniteError && /bad_in_place \(backward\): gradient of input 1 \(accumulated\) has NaN/.test(e.message),
+    );
+  } finally {
+    setDebugNonFinite(false);
+  }
 });
 
 test('createGraph lets a gradient be differentiated again (d2/dx2 of x^3 = 6x)', () => {

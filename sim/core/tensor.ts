@@ -6,6 +6,26 @@ import { ShapeError, fmtShape } from './errors.ts';
 import { sizeOf, stridesOf } from './shape.ts';
 import { Rng } from './random.ts';
 
+/**
+ * What a first-order reverse pass offers a node's backward besides the output gradients,
+ * so that a backward run once per step of a long rollout need not allocate per step.
+ */
+export interface GradAccumulator {
+  /**
+   * The buffer (shape of input i) in which the pass sums input i's gradient and which it
+   * alone owns: the backward may add its contribution there in place and return null for
+   * input i instead of a fresh gradient array. Null when it cannot be offered (the input
+   * does not require grad).
+   */
+  into(i: number): Float64Array | null;
+  /**
+   * Whether the pass has let go of gradOutputs[j] (it is not kept for the caller). A
+   * backward that itself created that array, and handed it to the pass once, may then
+   * reuse its storage after reading it.
+   */
+  consumed(j: number): boolean;
+}
+
 /** A recorded operation: its inputs, its outputs and the map from output to input gradients. */
 export interface Node {
   /** Op name, used in error messages and the non-finite trap. */
@@ -16,8 +36,9 @@ export interface Node {
    * Vector-Jacobian product: given the gradients of the outputs (null for an output that
    * received none), returns one gradient per input (null where there is none). Written with
    * the core's ops, it is itself differentiable (second order); fused kernels may be first order.
+   * `acc`, given by a first-order pass, lets it add gradients in place (see GradAccumulator).
    */
-  backward(gradOutputs: readonly (Tensor | null)[]): readonly (Tensor | null | undefined)[];
+  backward(gradOutputs: readonly (Tensor | null)[], acc?: GradAccumulator | null): readonly (Tensor | null | undefined)[];
 }
 
 /** Nested number arrays accepted by `tensor()`. */

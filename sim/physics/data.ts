@@ -215,15 +215,27 @@ export function paramGradsSize(model: Model, need?: readonly number[]): number {
  * step take its gradients and its other outputs from one allocation.
  */
 export function paramGradsIn(model: Model, need: readonly number[], buf: F64, offset: number): ParamGrads {
+  let o = offset;
+  return paramGradsWith(
+    model,
+    need,
+    need.map((i) => buf.subarray(o, (o += model.params[MODEL_PARAMS[i]!].size))),
+  );
+}
+
+/**
+ * Gradient accumulators of the parameters `need` (indices into MODEL_PARAMS, ascending) in
+ * the given buffers (`bufs[j]` for `need[j]`, of the parameter's size; the kernels add into
+ * them); the others share the never-read scratch buffer as in `zeroParamGrads`.
+ */
+export function paramGradsWith(model: Model, need: readonly number[], bufs: readonly F64[]): ParamGrads {
   const out = {} as ParamGrads;
   let j = 0;
-  let o = offset;
   for (let i = 0; i < MODEL_PARAMS.length; i++) {
     const k = MODEL_PARAMS[i]!;
     const n = model.params[k].size;
     if (need[j] === i) {
-      j++;
-      out[k] = buf.subarray(o, (o += n));
+      out[k] = bufs[j++]!;
       continue;
     }
     if (sink.length < n) sink = new Float64Array(Math.max(n, 2 * sink.length));

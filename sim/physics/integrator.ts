@@ -4,8 +4,8 @@
 // backward runs their hand-written adjoints in reverse order, so gradients reach the incoming state, the step's
 // controls and every Model parameter. The adjoints are plain-array code: first order only
 // (no createGraph through a step).
-import { Tensor, anyNeedsGrad, customOp, zeros, ShapeError, fmtShape } from '../core/index.ts';
-import { modelDataCached, paramGradsIn, paramGradsSize, type ModelData, type ParamGrads } from './data.ts';
+import { Tensor, anyNeedsGrad, customOp, zeros, ShapeError, fmtShape, type GradAccumulator } from '../core/index.ts';
+import { modelDataCached, paramGradsWith, type ModelData, type ParamGrads } from './data.ts';
 import { ModelError, SimulationError } from './errors.ts';
 import { adjQuatToMat, rotationMatrices } from './math.ts';
 import { Control, MODEL_PARAMS, STATE_FIELDS, State, Model } from './model.ts';
@@ -112,6 +112,8 @@ interface StepScratch {
   /** Two states to alternate between substeps (forward without a tape; adjoints). */
   ping: RawState;
   pong: RawState;
+  /** Storage of input-state adjoints the reverse pass has let go of, ready for reuse (see `handedOut`). */
+  freeAdj: F64[];
 }
 
 /** Entries of a substep's force block: particle forces, body forces, body torques. */
@@ -135,10 +137,36 @@ function stepScratch(M: ModelData): StepScratch {
       trackSink: new Float64Array(M.nt),
       ping: zerosRaw(M),
       pong: zerosRaw(M),
+      freeAdj: [],
     };
     scratchOf.set(M, s);
   }
   return s;
+}
+
+/**
+ * An input-state adjoint a step's backward handed to the reverse pass: the tensors (null
+ * where that field needs no gradient) and the one allocation they view, recorded under each
+ * tensor. When the step before consumes them in the same pass, and the pass has let go of
+ * them (GradAccumulator.consumed), the storage goes back to that step's `freeAdj`: a rollout's
+ * backward then cycles through two buffers instead of allocating one per step.
+ */
+interface HandedOut {
+  all: F64;
+  ts: readonly (Tensor | null)[];
+  pass: GradAccumulator;
+}
+
+const handedOut = new WeakMap<Tensor, HandedOut>();
+
+/** Takes back the storage of `gs` when they are an adjoint handed out in this pass and let go of (see HandedOut). */
+function reclaimAdjoint(gs: readonly (Tensor | null)[], acc: GradAccumulator, W: StepScratch, size: number): void {
+  const first = gs.find((g) => g !== null);
+  const rec = first ? handedOut.get(first) : undefined;
+  if (!rec || rec.pass !== acc || rec.all.length !== size) return;
+  for (let i = 0; i < rec.ts.length; i++) if (rec.ts[i] !== null && (gs[i] !== rec.ts[i] || !acc.consumed(i))) return;
+  for (const t of rec.ts) if (t) handedOut.delete(t);
+  if (W.freeAdj.length < 2) W.freeAdj.push(rec.all);
 }
 
 /** Zeroes every array of a raw state (the views of one allocation when from zerosRaw). */
@@ -388,7 +416,7 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
       if (checkFinite) checkFiniteState(rawList(s), step, 'forward');
       return rawList(s).map((d, i) => new Tensor(d, stateShapes[i]!));
     },
-    (gs) => {
+    (gs, _xs, _outs, acc) => {
       const md = M!;
       // the substeps' adjoints only read the adjoint of their output state: without clipping,
       // the incoming gradients serve as it directly (no copy); clipping scales a copy
@@ -408,24 +436,43 @@ export function simulate(model: Model, stateIn: State, stateOut: State | null, d
         const n = Math.sqrt(n2);
         if (n > clip) for (const a of adjList) for (let i = 0; i < a.length; i++) a[i] = (a[i]! * clip) / n;
       }
-      // what the step hands the tape (its input state's adjoint, the parameters' and the
-      // wanted controls' gradients) comes from one allocation; the adjoints between substeps
-      // alternate between two pooled states (a substep never writes the adjoint it reads)
+      // the parameters' gradients are added in place into the reverse pass's accumulators
+      // where it offers them (one per parameter for the whole rollout, not one per step);
+      // what else the step hands the tape (its input state's adjoint, the parameters' gradients
+      // where no accumulator is offered, the wanted controls' gradients) comes from one
+      // allocation; the adjoints between substeps alternate between two pooled states (a
+      // substep never writes the adjoint it reads)
       const wantCtl = present.map((p, i) => p && cIn[i]!.requiresGrad);
       const ctlSizes = [3 * np, 3 * nb, 3 * nb, model.trackCount].map((n, i) => (wantCtl[i] ? n : 0));
       const rs = rawSize(md);
-      const gs0 = paramGradsSize(model, gradIdx);
-      const all = new Float64Array(rs + gs0 + ctlSizes.reduce((a, b) => a + b, 0));
-      const G = paramGradsIn(model, gradIdx, all, rs);
-      let o = rs + gs0;
-      const ctl = ctlSizes.map((n, i) => (wantCtl[i] ? all.subarray(o, (o += n)) : null));
+      const pIn = inputs.length - gradIdx.length;
+      const accs = gradIdx.map((_, j) => acc?.into(pIn + j) ?? null);
+      let gs0 = 0;
+      gradIdx.forEach((i, j) => (gs0 += accs[j] ? 0 : params[i]!.size));
+      const size = rs + gs0 + ctlSizes.reduce((a, b) => a + b, 0);
       const W = stepScratch(md);
+      // only a block that is the input state's adjoint alone is reused (see HandedOut)
+      const all = size === rs && W.freeAdj.length > 0 ? W.freeAdj.pop()!.fill(0) : new Float64Array(size);
+      let o = rs;
+      const G = paramGradsWith(
+        model,
+        gradIdx,
+        gradIdx.map((i, j) => accs[j] ?? all.subarray(o, (o += params[i]!.size))),
+      );
+      const ctl = ctlSizes.map((n, i) => (wantCtl[i] ? all.subarray(o, (o += n)) : null));
       const C: ControlGrads = { particleF: ctl[0] ?? null, bodyF: ctl[1] ?? null, bodyT: ctl[2] ?? null, trackF: ctl[3] ?? W.trackSink.fill(0) };
       for (let k = S - 1; k >= 0; k--) adj = substepBackward(md, subs[k]!, h, adj, k === 0 ? rawIn(md, all) : zeroRaw(k % 2 === 0 ? W.ping : W.pong), G, C);
       if (checkFinite) checkFiniteState(rawList(adj), step, 'backward');
       const stateGrads = rawList(adj).map((d, i) => (sIn[i]!.requiresGrad ? new Tensor(d, stateShapes[i]!) : null));
+      if (acc) {
+        reclaimAdjoint(gs, acc, W, rs);
+        if (size === rs) {
+          const rec: HandedOut = { all, ts: stateGrads, pass: acc };
+          for (const t of stateGrads) if (t) handedOut.set(t, rec);
+        }
+      }
       const ctlGrads = [C.particleF, C.bodyF, C.bodyT, C.trackF].map((d, i) => (wantCtl[i] ? new Tensor(d!, cShapes[i]!) : null));
-      const paramGrads = gradIdx.map((i) => new Tensor(G[MODEL_PARAMS[i]!], params[i]!.shape));
+      const paramGrads = gradIdx.map((i, j) => (accs[j] ? null : new Tensor(G[MODEL_PARAMS[i]!], params[i]!.shape)));
       return [...stateGrads, ...ctlGrads, ...paramGrads];
     },
   );
