@@ -6,6 +6,7 @@
 // worker solves its range with the same solveIlqr, and the solutions are joined in item order.
 import { Tensor } from '../sim/core/index.ts';
 import { runOnWorkers, type WorkerAnswer, type WorkerJob } from '../models/implicit/worker-pool.ts';
+import { loadWorkerModule } from '../models/implicit/worker-serve.ts';
 import type { Dynamics, RemoteDynamics } from './dynamics.ts';
 import { solveIlqr, type IlqrOptions, type IlqrProblem, type IlqrSolution } from './ilqr.ts';
 import type { LqrDims } from './lqr.ts';
@@ -58,8 +59,7 @@ function itemRange(p: IlqrProblem, s: number, e: number): IlqrProblem {
 /** Worker task: rebuilds the dynamics from its module and solves items [start, end). */
 export async function solveMpcRange(payload: unknown, progress: (k: number) => void): Promise<WorkerAnswer<IlqrSolution>> {
   const q = payload as RangePayload;
-  const mod = (await import(q.remote.module)) as Record<string, unknown>;
-  const factory = mod[q.remote.name];
+  const factory = (await loadWorkerModule(q.remote.module))[q.remote.name];
   if (typeof factory !== 'function') throw new Error(`mpc: ${q.remote.module} exports no function ${q.remote.name} (Dynamics.remote)`);
   const params = q.params.map((t) => new Tensor(t.data, t.shape));
   const dynamics = (factory as DynamicsFactory)(params, q.remote.options);

@@ -20,6 +20,7 @@ import {
   fixedPointOutcome,
 } from './fixed-point.ts';
 import { defaultThreads, runOnWorkers, type WorkerAnswer, type WorkerJob } from './worker-pool.ts';
+import { loadWorkerModule } from './worker-serve.ts';
 
 /** Where a worker finds a DEQ cell: the module (a URL, e.g. `import.meta.url`) and the name it exports. */
 export interface RemoteCell {
@@ -140,17 +141,9 @@ function backwardRows(cell: DeqCell, xs: readonly Tensor[], zStar: Tensor, g: Te
   return { grads: leaves.map((t) => (t.requiresGrad ? (gs[k++]?.data.slice() ?? null) : null)), info };
 }
 
-/** Cells a worker has loaded (a dynamic import costs a trip through the module loader even when cached). */
-const cells = new Map<string, DeqCell>();
-
 async function loadCell(remote: RemoteCell): Promise<DeqCell> {
-  const key = `${remote.module}#${remote.name}`;
-  const known = cells.get(key);
-  if (known) return known;
-  const mod = (await import(remote.module)) as Record<string, unknown>;
-  const cell = mod[remote.name];
+  const cell = (await loadWorkerModule(remote.module))[remote.name];
   if (typeof cell !== 'function') throw new Error(`deq: ${remote.module} exports no function ${remote.name} (cell.remote)`);
-  cells.set(key, cell as DeqCell);
   return cell as DeqCell;
 }
 

@@ -12,21 +12,33 @@ const DONE = 1;
 /** A task function: runs on its payload, calling `progress(k)` after each of its k items. */
 export type WorkerTask = (payload: unknown, progress: (done: number) => void) => WorkerAnswer<unknown> | Promise<WorkerAnswer<unknown>>;
 
+/** Modules this worker has loaded, by URL. */
+const modules = new Map<string, Record<string, unknown>>();
+
+/**
+ * The module at `url`, imported once per worker: a repeated dynamic import costs a trip
+ * through the module loader even when the module is cached (a few ms per job under tsx).
+ * For task functions that load what their payload names (a cell, a dynamics factory).
+ */
+export async function loadWorkerModule(url: string): Promise<Record<string, unknown>> {
+  let mod = modules.get(url);
+  if (!mod) {
+    mod = (await import(url)) as Record<string, unknown>;
+    modules.set(url, mod);
+  }
+  return mod;
+}
+
 /** Starts serving (called once by the worker's bootstrap). */
 export function serve(data: { port: MessagePort; ctrl: Int32Array }): void {
   const { port, ctrl } = data;
-  const modules = new Map<string, Record<string, unknown>>();
   const progress = (k: number): void => {
     Atomics.store(ctrl, 1, k);
   };
   port.on('message', async ({ job, kernels }: { job: WorkerJob; kernels: 'auto' | 'js' }) => {
     try {
       setKernelBackend(kernels);
-      let mod = modules.get(job.module);
-      if (!mod) {
-        mod = (await import(job.module)) as Record<string, unknown>;
-        modules.set(job.module, mod);
-      }
+      const mod = await loadWorkerModule(job.module);
       const fn = mod[job.fn] as WorkerTask | undefined;
       if (typeof fn !== 'function') throw new Error(`${job.module} exports no function ${job.fn}`);
       const { result, transfer } = await fn(job.payload, progress);
