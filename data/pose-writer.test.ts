@@ -132,13 +132,19 @@ test('a stamp beyond ROS 2 int32 seconds is refused naming the line and the JSON
   }
 });
 
-test('a negative stamp is refused naming the line', async () => {
+test('a negative stamp is refused naming the line (streamed) or the index (in memory); nothing is left behind', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'impulse-posew-'));
   try {
     writeFileSync(join(dir, 'neg.tum'), '-2 0 0 0 0 0 0 1\n-1 0 0 0 0 0 0 1\n');
     await assert.rejects(
       convertTrajectoryFile(join(dir, 'neg.tum'), join(dir, 'o.mcap')),
       /neg\.tum, line 1: negative timestamp -2000000000 ns cannot be written to MCAP/,
+    );
+    assert.deepEqual(readdirSync(dir), ['neg.tum']);
+    // the in-memory route names the output and the pose index (PoseStampedWriter.addPose)
+    await assert.rejects(
+      convertTrajectoryFile(join(dir, 'neg.tum'), join(dir, 'o.mcap'), { inMemory: true }),
+      /o\.mcap, index 0: negative timestamp -2000000000 ns cannot be written/,
     );
     assert.deepEqual(readdirSync(dir), ['neg.tum']);
   } finally {

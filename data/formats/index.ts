@@ -19,7 +19,6 @@ import { formatTum, parseTum } from './tum.ts';
 import type { ExtractOptions } from '../mcap/extract.ts';
 import type { McapCompression } from '../mcap/writer.ts';
 import type { McapPoseEncoding } from '../mcap/pose-writer.ts';
-import { rotationToQuatInto } from '../se3.ts';
 
 // MCAP (@mcap/core, ROS message codecs) and JSON (zod) are loaded when a file needs them, so
 // that text conversions start fast
@@ -271,19 +270,8 @@ export async function writeTrajectory(path: string, traj: Trajectory, opts: Writ
 async function writePoseStamped(path: string, traj: Trajectory, topic: string, frameId: string, compression?: McapCompression): Promise<void> {
   const w = await (await import('../mcap/pose-writer.ts')).PoseStampedWriter.create(path, { topic, frameId, compression });
   try {
-    const q: [number, number, number, number] = [0, 0, 0, 0];
     for (let i = 0; i < traj.length; i++) {
-      const ns = stampNs(traj, i);
-      if (ns < 0n) throw new FormatError(`negative timestamp ${ns} ns cannot be written`, { file: path, index: i });
-      const sec = ns / 1000000000n;
-      if (sec > 2147483647n)
-        throw new FormatError(
-          `timestamp ${sec} s does not fit ROS 2 builtin_interfaces/Time (int32 seconds); write foxglove.PoseInFrame JSON messages instead (--mcap-encoding json)`,
-          { file: path, index: i },
-        );
-      const p = traj.pose(i);
-      rotationToQuatInto(p, 0, 4, q);
-      w.add(Number(sec), Number(ns % 1000000000n), p[3]!, p[7]!, p[11]!, q[0], q[1], q[2], q[3]);
+      w.addPose(stampNs(traj, i), traj.pose(i), i);
       if ((i & 8191) === 8191) await w.flush();
     }
     await w.close();

@@ -235,7 +235,6 @@ async function mcapToMcap(
   let frameId = opts.frameId ?? '';
   const seq = await PoseSequence.create(input, opts.topic, px);
   const R = seq.R;
-  const q = new Float64Array(4);
   let total = 0;
   try {
     for await (const batch of log.batches({ topics: [opts.topic] }, opts.batch ?? 4096)) {
@@ -248,16 +247,7 @@ async function mcapToMcap(
           else w = jw = await (await import('../mcap/writer.ts')).McapLogWriter.create(output);
         }
         if (pw) {
-          const ns = p.stampNs;
-          if (ns < 0n) throw new FormatError(`negative timestamp ${ns} ns cannot be written`, { file: output, index: total });
-          const sec = ns / 1000000000n;
-          if (sec > 2147483647n)
-            throw new FormatError(
-              `timestamp ${sec} s does not fit ROS 2 builtin_interfaces/Time (int32 seconds); write foxglove.PoseInFrame JSON messages instead (--mcap-encoding json)`,
-              { file: output, index: total },
-            );
-          rotationToQuatInto(R, 0, 4, q);
-          pw.add(Number(sec), Number(ns % 1000000000n), R[3]!, R[7]!, R[11]!, q[0]!, q[1]!, q[2]!, q[3]!);
+          pw.addPose(p.stampNs, R, total);
         } else await jw!.addPoseInFrame(topic, p.stampNs, frameId, R);
         total++;
       }

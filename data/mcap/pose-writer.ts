@@ -12,6 +12,7 @@ import * as zlib from 'node:zlib';
 import { FormatError } from '../errors.ts';
 import { discardTempFile, finishAtomicFile, openTempFor, userPathError } from '../fsutil.ts';
 import { loadZstd, ROS2_POSE_STAMPED_DEFINITION } from './writer.ts';
+import { rotationToQuatInto } from '../se3.ts';
 
 /** How a pose trajectory is written to MCAP: `cdr` geometry_msgs/msg/PoseStamped (ROS 2), `json` foxglove.PoseInFrame. */
 export type McapPoseEncoding = 'cdr' | 'json';
@@ -146,6 +147,26 @@ export class PoseStampedWriter {
     b.writeHeader({ profile: 'ros2', library: 'impulse data layer' });
     this.schemaAndChannel(b);
     await this.write(b.buffer);
+  }
+
+  private readonly quat: [number, number, number, number] = [0, 0, 0, 0];
+
+  /**
+   * Appends pose `index` of a trajectory: stamp `stampNs` (ns), pose a row-major 3x4 [R | t].
+   * Throws a {@link FormatError} naming the file and the index for a negative stamp or one
+   * ROS 2's int32 seconds cannot hold.
+   */
+  addPose(stampNs: bigint, pose: ArrayLike<number>, index: number): void {
+    if (stampNs < 0n) throw new FormatError(`negative timestamp ${stampNs} ns cannot be written`, { file: this.path, index });
+    const sec = stampNs / 1000000000n;
+    if (sec > 2147483647n)
+      throw new FormatError(
+        `timestamp ${sec} s does not fit ROS 2 builtin_interfaces/Time (int32 seconds); write foxglove.PoseInFrame JSON messages instead (--mcap-encoding json)`,
+        { file: this.path, index },
+      );
+    const q = this.quat;
+    rotationToQuatInto(pose, 0, 4, q);
+    this.add(Number(sec), Number(stampNs % 1000000000n), pose[3]!, pose[7]!, pose[11]!, q[0], q[1], q[2], q[3]);
   }
 
   /**
