@@ -962,13 +962,27 @@ export function solveQP(d: QPData, ws: IpmWorkspace, st: IpmSettings): IpmResult
 function warmStart(d: QPData, ws: IpmWorkspace, st: IpmSettings): IpmResult | null {
   const isActive = new Uint8Array(d.m);
   for (let i = 0; i < d.m; i++) isActive[i] = d.warm![i]! > 0 ? 1 : 0;
-  const pol = activeSetRounds(d, isActive);
+  return polishedResult(d, activeSetRounds(d, isActive), st, [ws.kn, ws.km, ws.kp, ws.kn2], 0, true);
+}
+
+/**
+ * The solved result of an active-set solution when it meets the KKT conditions at tol (else
+ * null): the interior point's polish and the warm start end here.
+ */
+function polishedResult(
+  d: QPData,
+  pol: PolishOutcome | null,
+  st: IpmSettings,
+  work: readonly [Float64Array, Float64Array, Float64Array, Float64Array],
+  iterations: number,
+  warmStarted: boolean,
+): IpmResult | null {
   if (!pol) return null;
-  const r = kktResiduals(d, pol.x, pol.lambda, pol.nu, st.tol, [ws.kn, ws.km, ws.kp, ws.kn2]);
+  const r = kktResiduals(d, pol.x, pol.lambda, pol.nu, st.tol, work);
   if (!r.ok) return null;
   return {
     status: 'solved',
-    iterations: 0,
+    iterations,
     x: pol.x,
     lambda: pol.lambda,
     nu: pol.nu,
@@ -976,7 +990,7 @@ function warmStart(d: QPData, ws: IpmWorkspace, st: IpmSettings): IpmResult | nu
     dualResidual: r.dual,
     gap: r.gap,
     polished: true,
-    warmStarted: true,
+    warmStarted,
     active: pol.factors.active,
     degenerate: isDegenerate(d, pol.x, pol.lambda, pol.factors.active, pol.factors),
     factors: st.keepFactors ? pol.factors : null,
@@ -1008,27 +1022,7 @@ function interiorPoint(d: QPData, ws: IpmWorkspace, st: IpmSettings, kkt: Reduce
     factors: null,
   });
   // An active-set polish from the current normalised iterate: a solved result, or null.
-  const tryPolish = (iterations: number): IpmResult | null => {
-    const pol = polish(d, zh, sh);
-    if (!pol) return null;
-    const r = kktResiduals(d, pol.x, pol.lambda, pol.nu, tol, work);
-    if (!r.ok) return null;
-    return {
-      status: 'solved',
-      iterations,
-      x: pol.x,
-      lambda: pol.lambda,
-      nu: pol.nu,
-      primalResidual: r.primal,
-      dualResidual: r.dual,
-      gap: r.gap,
-      polished: true,
-      warmStarted: false,
-      active: pol.factors.active,
-      degenerate: isDegenerate(d, pol.x, pol.lambda, pol.factors.active, pol.factors),
-      factors: st.keepFactors ? pol.factors : null,
-    };
-  };
+  const tryPolish = (iterations: number): IpmResult | null => polishedResult(d, polish(d, zh, sh), st, work, iterations, false);
   // The IPM's own normalised answer (with the active-set factors for a backward pass when solved).
   const ipmAnswer = (status: QPStatus, iterations: number): IpmResult => {
     const xs = xh.slice();
