@@ -5,25 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { probeGpu, rerunWithSoftwareGpu, softwareGpuNeedsRerun } from '../../sim/gpu/index.ts';
+import { gpuTestFile } from '../../sim/gpu/test-util.ts';
 import { register as registerSim } from './sim.ts';
 import { register as registerBackend } from './backend.ts';
 import { runCommand } from './test-util.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const probe = await probeGpu();
-let skip: string | false = false;
-let child = false;
-if (!probe.info) {
-  if (softwareGpuNeedsRerun()) {
-    child = true;
-    const code = rerunWithSoftwareGpu(['--test', fileURLToPath(import.meta.url)]);
-    test('--device tests (re-run with the SwiftShader environment)', () => assert.equal(code, 0));
-  } else skip = `no WebGPU adapter of any kind: ${probe.reasons.join('; ')}`;
-}
+const { inChild, skip } = await gpuTestFile(import.meta.url, '--device tests');
 
-if (!child) {
+if (!inChild) {
   test('sim run --device gpu: the same final state as the CPU run, labelled with the adapter', { skip }, async () => {
     const scene = join(ROOT, 'examples/physics/bounce.json');
     const cpu = await runCommand(registerSim, ['sim', 'run', scene, '--steps', '60', '--json']);

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { probeGpu, rerunWithSoftwareGpu, softwareGpuNeedsRerun } from '../../sim/gpu/index.ts';
+import { gpuTestFile } from '../../sim/gpu/test-util.ts';
 import { backward } from '../../sim/core/index.ts';
 import {
   MATERIAL,
@@ -28,18 +27,9 @@ import { register as registerSim } from './sim.ts';
 import type { TerrainRolloutResult } from './terrain-rollout.ts';
 import { runCommand } from './test-util.ts';
 
-const probe = await probeGpu();
-let skip: string | false = false;
-let child = false;
-if (!probe.info) {
-  if (softwareGpuNeedsRerun()) {
-    child = true;
-    const code = rerunWithSoftwareGpu(['--test', fileURLToPath(import.meta.url)]);
-    test('sim terrain-rollout tests (re-run with the SwiftShader environment)', () => assert.equal(code, 0));
-  } else skip = `no WebGPU adapter of any kind: ${probe.reasons.join('; ')}`;
-}
+const { inChild, skip } = await gpuTestFile(import.meta.url, 'sim terrain-rollout tests');
 
-if (!child) {
+if (!inChild) {
   const dir = mkdtempSync(join(tmpdir(), 'impulse-terrain-rollout-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const ds = join(dir, 'ds');

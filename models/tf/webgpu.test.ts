@@ -4,19 +4,10 @@
 // exists; skips, saying why, only where no adapter of any kind exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { probeGpu, rerunWithSoftwareGpu, softwareGpuNeedsRerun } from '../../sim/gpu/index.ts';
+import { gpuTestFile } from '../../sim/gpu/test-util.ts';
 import { initTf, type TfModule } from './backend.ts';
 
-const probe = await probeGpu();
-let skip: string | false = false;
-if (!probe.info) {
-  if (softwareGpuNeedsRerun()) {
-    const code = rerunWithSoftwareGpu(['--test', fileURLToPath(import.meta.url)]);
-    test('tfjs webgpu tests (re-run with the SwiftShader environment)', () => assert.equal(code, 0));
-    skip = 'child';
-  } else skip = `no WebGPU adapter of any kind: ${probe.reasons.join('; ')}`;
-}
+const { inChild, skip } = await gpuTestFile(import.meta.url, 'tfjs webgpu tests');
 
 /** One Adam step of a 8-32-2 MLP on fixed data; returns the loss before the step and the updated first-layer weights. */
 async function trainStep(tf: TfModule): Promise<{ loss: number; w: Float32Array }> {
@@ -48,7 +39,7 @@ async function trainStep(tf: TfModule): Promise<{ loss: number; w: Float32Array 
   return { loss, w };
 }
 
-if (skip !== 'child') {
+if (!inChild) {
   test('initTf webgpu: a training step agrees with the cpu backend', { skip }, async () => {
     const cpu = await initTf('cpu');
     const ref = await trainStep(cpu.tf);

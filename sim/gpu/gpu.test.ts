@@ -5,44 +5,19 @@
 // SwiftShader environment; it skips, saying why, only where no adapter of any kind exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { Tensor, add, backward, mul, noGrad, sum, tensor } from '../core/index.ts';
 import { Control, MODEL_PARAMS, ModelBuilder, State, rollout, type Model } from '../physics/index.ts';
 import { GpuModelError, packModel } from './adapter.ts';
-import {
-  GpuDeviceLostError,
-  GpuLimitError,
-  openGpu,
-  parseDeviceRequest,
-  probeGpu,
-  resolveDevice,
-  rerunWithSoftwareGpu,
-  softwareGpuNeedsRerun,
-} from './device.ts';
+import { GpuDeviceLostError, GpuLimitError, openGpu, parseDeviceRequest, resolveDevice } from './device.ts';
 import { BATCH_FIELDS, GpuNonFiniteError, GpuRollout, type BatchState } from './engine.ts';
 import { batchInitial, gpuFixture, trackForces } from './demo-scene.ts';
 import { batchTensors, closeGpuThread, gpuRollout } from './tape.ts';
 import { closedLoopRollout } from './controller.ts';
+import { gpuTestFile } from './test-util.ts';
 
-const probe = await probeGpu();
-let skip: string | false = false;
-if (!probe.info) {
-  if (softwareGpuNeedsRerun()) {
-    // SwiftShader is installed but its Vulkan loader is only in chromium's folder: re-run this file with it on LD_LIBRARY_PATH
-    const code = rerunWithSoftwareGpu(['--test', fileURLToPath(import.meta.url)]);
-    test('GPU tests (re-run with the SwiftShader environment)', () => assert.equal(code, 0, 'the re-run failed; see its output above'));
-    skip = 'ran in a child process';
-  } else {
-    skip = `no WebGPU adapter of any kind: ${probe.reasons.join('; ')}`;
-    console.log(`# sim/gpu tests skipped: ${skip}`);
-  }
-}
+const { inChild, skip } = await gpuTestFile(import.meta.url, 'GPU tests');
 const gpuTest = (name: string, fn: () => Promise<void> | void): void => {
-  if (skip) {
-    if (skip !== 'ran in a child process') test(name, { skip });
-    return;
-  }
-  test(name, fn);
+  if (!inChild) test(name, { skip }, fn);
 };
 
 const ROWS = (m: Model): number[] => [m.particleCount, m.particleCount, m.bodyCount, m.bodyCount, m.bodyCount, m.bodyCount];
