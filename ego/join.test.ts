@@ -10,21 +10,12 @@ import { FEATURES } from './features.ts';
 import { buildMlp } from './net.ts';
 import { EgoPredictor, adeLoss, outputCount, type ModelKind, type PredictorSpec } from './predictors.ts';
 import { HORIZON } from './windows.ts';
+import { relErr } from '../models/tf/test-util.ts';
 
 let tf: TfModule;
 before(async () => {
   tf = (await initTf('cpu')).tf;
 });
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 1e-30;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
-}
 
 /** A predictor with a non-zero head (every weight gets a gradient) and a seeded batch of 6 windows. */
 function setup(kind: ModelKind, vehicle: 'unicycle' | 'bicycle', seed: number) {

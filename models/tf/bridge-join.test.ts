@@ -8,22 +8,12 @@ import type { Scalar, Tensor as TfTensor, Variable } from '@tensorflow/tfjs';
 import { Tensor, add, exp, mul, sin, sum, tanh } from '../../sim/core/index.ts';
 import { type TfModule, initTf } from './backend.ts';
 import { bridgedRun, bridgedVariableGrads, tfOp } from './bridge.ts';
+import { relErr } from './test-util.ts';
 
 let tf: TfModule;
 before(async () => {
   tf = (await initTf('cpu')).tf;
 });
-
-/** max |a - b| / max(|b|, tiny) over all elements. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 1e-30;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
-}
 
 const single = tfOp((x: Tensor, k: Tensor) => mul(tanh(x), exp(mul(k, x))), { name: 'single' });
 const multi = tfOp((x: Tensor, w: Tensor, c: Tensor) => [sin(mul(x, w)), sum(mul(x, c)), add(x, c)] as Tensor[], { name: 'multi' });

@@ -6,22 +6,12 @@ import type { Tensor as TfTensor, Variable } from '@tensorflow/tfjs';
 import { NonFiniteError, Rng, Tensor, add, exp, matmul, mean, mul, noGrad, randn, sin, square, sub, sum, tanh, tensor } from '../../sim/core/index.ts';
 import { type TfModule, initTf } from './backend.ts';
 import { tfOp, toCore, toTf } from './bridge.ts';
+import { relErr } from './test-util.ts';
 
 let tf: TfModule;
 before(async () => {
   tf = (await initTf()).tf;
 });
-
-/** max |a - b| / max |b| over all elements. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
-}
 
 test('toCore / toTf copy values and shapes across the boundary (int32 and bool become float64)', () => {
   const x = tf.tensor([
