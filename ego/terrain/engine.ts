@@ -16,6 +16,16 @@ import { ROBOT, TRACKS, robotPoints, trackTargets } from './robot.ts';
 /** Step, substeps and the contact constants the maps do not set (damping, viscous friction slope). */
 export const ENGINE = { dt: 0.02, substeps: 2, kd: 200, kf: 250 } as const;
 
+/** Engine steps of a sample, steps between recorded poses, steps per command, and commands. */
+function engineSchedule(spec: TerrainSpec): { steps: number; every: number; perCmd: number; nCmd: number } {
+  return {
+    steps: Math.round(spec.duration / ENGINE.dt),
+    every: Math.round(spec.recordDt / ENGINE.dt),
+    perCmd: spec.commandDt / ENGINE.dt,
+    nCmd: Math.round(spec.duration / spec.commandDt),
+  };
+}
+
 /** One terrain's maps ([ny * nx] row-major, the dataset grid). */
 export interface TerrainMaps {
   heights: ArrayLike<number>;
@@ -155,10 +165,7 @@ export interface RolloutBatchOptions {
 export function rolloutBatch(w: BatchWorld, opts: RolloutBatchOptions = {}): EngineRollout {
   const spec = w.spec;
   const B = w.robots.length;
-  const steps = Math.round(spec.duration / ENGINE.dt);
-  const every = Math.round(spec.recordDt / ENGINE.dt);
-  const perCmd = spec.commandDt / ENGINE.dt;
-  const nCmd = Math.round(spec.duration / spec.commandDt);
+  const { steps, every, perCmd, nCmd } = engineSchedule(spec);
   const model = opts.maps ? w.model.with(opts.maps as Record<string, Tensor>) : w.model;
   const targets: Tensor[] = [];
   for (let k = 0; k < nCmd; k++) {
@@ -255,10 +262,7 @@ export function rolloutBatchGpu(w: BatchWorld, opts: RolloutBatchGpuOptions = {}
   const t0 = performance.now();
   const spec = w.spec;
   const B = w.robots.length;
-  const steps = Math.round(spec.duration / ENGINE.dt);
-  const every = Math.round(spec.recordDt / ENGINE.dt);
-  const perCmd = spec.commandDt / ENGINE.dt;
-  const nCmd = Math.round(spec.duration / spec.commandDt);
+  const { steps, every, perCmd, nCmd } = engineSchedule(spec);
   const one = robotWorld(w);
   const model = opts.maps ? one.with(opts.maps as Record<string, Tensor>) : one;
   const tg = new Float64Array(steps * B * 2);
