@@ -1,7 +1,8 @@
 // Worker tasks for the tests of worker-pool.ts (excluded from the build): one that exits its
-// thread, one that throws, one that never finishes, one that answers; DEQ cells and ODE fields
-// for the threaded DEQ's and step groups' tests.
+// thread, one that throws, one that never finishes, one that answers, one that reports its
+// heap limit; DEQ cells and ODE fields for the threaded DEQ's and step groups' tests.
 import { isMainThread } from 'node:worker_threads';
+import { getHeapStatistics } from 'node:v8';
 import { Tensor, add, concat, mul, neg, slice } from '../../sim/core/index.ts';
 import { remoteCell } from './deq-parallel.ts';
 import { remoteField } from './ode-groups.ts';
@@ -31,6 +32,11 @@ export function doubleTask(payload: unknown, progress: (k: number) => void): Wor
   const x = Float64Array.from(payload as Float64Array, (v) => 2 * v);
   progress(x.length);
   return { result: x, transfer: [x.buffer] };
+}
+
+/** The worker's V8 heap limit in MB and its process.execArgv. */
+export function heapLimitTask(): WorkerAnswer<{ heapLimitMb: number; execArgv: string[] }> {
+  return { result: { heapLimitMb: getHeapStatistics().heap_size_limit / 2 ** 20, execArgv: process.execArgv }, transfer: [] };
 }
 
 /** A DEQ cell (tanhCell) that exits its worker thread with code 5; on the main thread it is tanhCell. */

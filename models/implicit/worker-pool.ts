@@ -117,14 +117,55 @@ function workerExecArgv(): string[] {
   return out;
 }
 
+/** The flags Node named in an ERR_WORKER_INVALID_EXEC_ARGV error ("...flags: --a, --b=1"). */
+function invalidFlags(message: string): string[] {
+  const i = message.indexOf('flags: ');
+  return i < 0 ? [] : message.slice(i + 7).split(', ');
+}
+
+/** The parent's --max-old-space-size in MB, which a worker takes as its own heap limit (else undefined). */
+function maxOldSpaceMb(argv: readonly string[]): number | undefined {
+  for (const f of argv) {
+    const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(f);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+/** What `new Worker` accepted last (null: not tried yet): the parent's options less those a worker refuses. */
+let acceptedExecArgv: string[] | null = null;
+
+/**
+ * A worker with the parent's Node options. Node refuses process-wide ones in a worker's
+ * execArgv (V8 flags such as --max-old-space-size, --no-wasm-dynamic-tiering): V8 flags apply
+ * to the worker anyway, so they are dropped, and the heap limit becomes the worker's resource
+ * limit. Without this, `node --max-old-space-size=8192 ...` broke every threaded layer.
+ */
+function newWorker(options: ConstructorParameters<typeof Worker>[1]): Worker {
+  let argv = acceptedExecArgv ?? workerExecArgv();
+  const heapMb = maxOldSpaceMb(process.execArgv);
+  const resourceLimits = heapMb ? { maxOldGenerationSizeMb: heapMb } : undefined;
+  for (;;) {
+    try {
+      const w = new Worker(BOOTSTRAP, { ...options, execArgv: argv, resourceLimits });
+      acceptedExecArgv = argv;
+      return w;
+    } catch (e) {
+      const bad = (e as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? invalidFlags((e as Error).message) : [];
+      const rest = argv.filter((f) => !bad.includes(f));
+      if (rest.length === argv.length) throw e;
+      argv = rest;
+    }
+  }
+}
+
 function spawn(): Slot {
   const serve = new URL(`./worker-serve${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
   const tsx = serve.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : null;
   const { port1, port2 } = new MessageChannel();
   const ctrl = new Int32Array(new SharedArrayBuffer(16));
-  const worker = new Worker(BOOTSTRAP, {
+  const worker = newWorker({
     eval: true,
-    execArgv: workerExecArgv(),
     workerData: { port: port2, ctrl, serve, tsx },
     transferList: [port2],
     stderr: false,
