@@ -3,10 +3,10 @@
 // hand-written adjoint in a customOp, so a kernel can be gradchecked on its own or composed
 // into a custom integrator. Inputs are the state arrays it reads plus every Model tensor;
 // outputs are fresh force (or state) tensors. First order only.
-import { Tensor, customOp, zeros } from '../core/index.ts';
-import { modelData, zeroParamGrads, type ModelData, type ParamGrads } from './data.ts';
+import { Tensor, customOp, zeros, type GradAccumulator } from '../core/index.ts';
+import { modelData, paramGradsWith, type ModelData, type ParamGrads } from './data.ts';
 import { adjQuatToMat, rotationMatrices } from './math.ts';
-import { MODEL_PARAMS, type Model } from './model.ts';
+import { type Model } from './model.ts';
 import { adjSampleMap, sampleMap, terrainScratch } from './terrain.ts';
 import * as P from './kernels/particles.ts';
 import * as B from './kernels/bodies.ts';
@@ -17,8 +17,23 @@ const NO_TRACKS = new Float64Array(0);
 
 type F64 = Float64Array;
 
-function paramGradTensors(G: ParamGrads, params: readonly Tensor[]): Tensor[] {
-  return MODEL_PARAMS.map((k, i) => new Tensor(G[k], params[i]!.shape));
+/**
+ * The parameter gradients of a single-kernel op's backward (its inputs from `first` on are
+ * the Model's parameters, MODEL_PARAMS order): `G` for the adjoint kernel to add into (the
+ * reverse pass's own accumulator where it offers one, a fresh buffer for another parameter
+ * that requires grad, the never-read sink for the rest) and `grads` to return after it (null
+ * where added in place or not wanted).
+ */
+function paramGrads(model: Model, params: readonly Tensor[], first: number, acc: GradAccumulator | null): { G: ParamGrads; grads: (Tensor | null)[] } {
+  const need: number[] = [];
+  for (let i = 0; i < params.length; i++) if (params[i]!.requiresGrad) need.push(i);
+  const into = need.map((i) => acc?.into(first + i) ?? null);
+  const bufs = need.map((i, j) => into[j] ?? new Float64Array(params[i]!.size));
+  const grads: (Tensor | null)[] = params.map(() => null);
+  need.forEach((i, j) => {
+    if (!into[j]) grads[i] = new Tensor(bufs[j]!, params[i]!.shape);
+  });
+  return { G: paramGradsWith(model, need, bufs), grads };
 }
 
 /** The tape op of a particle force kernel of the list: `physics.<name>`. */
@@ -39,12 +54,12 @@ export function particleForceOp(kernel: string): (model: Model, q: Tensor, qd: T
         fwd(modelData(model, xs.slice(2)), xs[0]!.data, xs[1]!.data, f);
         return [new Tensor(f, [n, 3])];
       },
-      (gs, xs) => {
-        const G = zeroParamGrads(model);
+      (gs, xs, _outs, acc) => {
+        const { G, grads } = paramGrads(model, params, 2, acc);
         const aq = new Float64Array(3 * n);
         const aqd = new Float64Array(3 * n);
         adj(modelData(model, xs.slice(2)), xs[0]!.data, xs[1]!.data, gs[0]?.data ?? new Float64Array(3 * n), aq, aqd, G);
-        return [new Tensor(aq, [n, 3]), new Tensor(aqd, [n, 3]), ...paramGradTensors(G, params)];
+        return [new Tensor(aq, [n, 3]), new Tensor(aqd, [n, 3]), ...grads];
       },
     )[0]!;
   };
@@ -75,14 +90,14 @@ export function integrateParticles(model: Model, q: Tensor, qd: Tensor, f: Tenso
       P.integrate_particles(modelData(model, xs.slice(3)), xs[0]!.data, xs[1]!.data, xs[2]!.data, dt, q1, qd1);
       return [new Tensor(q1, [n, 3]), new Tensor(qd1, [n, 3])];
     },
-    (gs, xs) => {
-      const G = zeroParamGrads(model);
+    (gs, xs, _outs, acc) => {
+      const { G, grads } = paramGrads(model, params, 3, acc);
       const aq = new Float64Array(3 * n);
       const aqd = new Float64Array(3 * n);
       const af = new Float64Array(3 * n);
       const z = new Float64Array(3 * n);
       P.adj_integrate_particles(modelData(model, xs.slice(3)), xs[2]!.data, dt, gs[0]?.data ?? z, gs[1]?.data ?? z, aq, aqd, af, G);
-      return [new Tensor(aq, [n, 3]), new Tensor(aqd, [n, 3]), new Tensor(af, [n, 3]), ...paramGradTensors(G, params)];
+      return [new Tensor(aq, [n, 3]), new Tensor(aqd, [n, 3]), new Tensor(af, [n, 3]), ...grads];
     },
   );
   return [q1!, qd1!];
@@ -112,8 +127,8 @@ export function bodyForceOp(kernel: string): (model: Model, pos: Tensor, rot: Te
         fwd(modelData(model, xs.slice(4)), xs[0]!.data, rotationMatrices(xs[1]!.data, nb), xs[2]!.data, xs[3]!.data, f, t);
         return [new Tensor(f, [nb, 3]), new Tensor(t, [nb, 3])];
       },
-      (gs, xs) => {
-        const G = zeroParamGrads(model);
+      (gs, xs, _outs, acc) => {
+        const { G, grads } = paramGrads(model, params, 4, acc);
         const z = new Float64Array(3 * nb);
         const ap = new Float64Array(3 * nb);
         const aR = new Float64Array(9 * nb);
@@ -136,7 +151,7 @@ export function bodyForceOp(kernel: string): (model: Model, pos: Tensor, rot: Te
           G,
         );
         for (let b = 0; b < nb; b++) adjQuatToMat(rotD, b, aR, ar);
-        return [new Tensor(ap, [nb, 3]), new Tensor(ar, [nb, 4]), new Tensor(av, [nb, 3]), new Tensor(aw, [nb, 3]), ...paramGradTensors(G, params)];
+        return [new Tensor(ap, [nb, 3]), new Tensor(ar, [nb, 4]), new Tensor(av, [nb, 3]), new Tensor(aw, [nb, 3]), ...grads];
       },
     );
     return [f!, t!];
@@ -165,8 +180,8 @@ export function evalTrackDrive(model: Model, pos: Tensor, rot: Tensor, trackF: T
       B.eval_track_drive(modelData(model, xs.slice(3)), xs[0]!.data, rotationMatrices(xs[1]!.data, nb), xs[2]!.data, f, t);
       return [new Tensor(f, [nb, 3]), new Tensor(t, [nb, 3])];
     },
-    (gs, xs) => {
-      const G = zeroParamGrads(model);
+    (gs, xs, _outs, acc) => {
+      const { G, grads } = paramGrads(model, params, 3, acc);
       const z = new Float64Array(3 * nb);
       const aR = new Float64Array(9 * nb);
       const ar = new Float64Array(4 * nb);
@@ -184,7 +199,7 @@ export function evalTrackDrive(model: Model, pos: Tensor, rot: Tensor, trackF: T
         G,
       );
       for (let b = 0; b < nb; b++) adjQuatToMat(rotD, b, aR, ar);
-      return [zeros([nb, 3]), new Tensor(ar, [nb, 4]), new Tensor(atf, [model.trackCount]), ...paramGradTensors(G, params)];
+      return [zeros([nb, 3]), new Tensor(ar, [nb, 4]), new Tensor(atf, [model.trackCount]), ...grads];
     },
   );
   return [f!, t!];
@@ -214,8 +229,8 @@ export function integrateBodies(model: Model, pos: Tensor, rot: Tensor, vel: Ten
       );
       return [new Tensor(out[0], [nb, 3]), new Tensor(out[1], [nb, 4]), new Tensor(out[2], [nb, 3]), new Tensor(out[3], [nb, 3])];
     },
-    (gs, xs) => {
-      const G = zeroParamGrads(model);
+    (gs, xs, _outs, acc) => {
+      const { G, grads } = paramGrads(model, params, 6, acc);
       const z3 = new Float64Array(3 * nb);
       const z4 = new Float64Array(4 * nb);
       const a = [
@@ -259,7 +274,7 @@ export function integrateBodies(model: Model, pos: Tensor, rot: Tensor, vel: Ten
         [nb, 3],
         [nb, 3],
       ];
-      return [...a.map((d, i) => new Tensor(d, shapes[i]!)), ...paramGradTensors(G, params)];
+      return [...a.map((d, i) => new Tensor(d, shapes[i]!)), ...grads];
     },
   );
 }
