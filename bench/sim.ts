@@ -3,74 +3,23 @@
 // ground, every particle in contact) next to a bare typed-array loop of the same physics
 // (the same kernels called directly on preallocated arrays: no tape, no tensors, no
 // allocation); rigid-body steps per second for 1k boxes on a heightmap; peak memory of a
-// T = 1000 rollout with and without checkpointing. `npm run bench -- sim [--quick]`.
+// T = 1000 rollout with and without checkpointing. `npm run bench -- sim [--quick]`. The cloth
+// and the bare loop are those of the step-buffer tests (sim/physics/test-util.ts).
 import { backward, noGrad, sum, mul, tensor } from '../sim/core/index.ts';
-import { BodyDesc, ModelBuilder, rollout, modelData, zeroParamGrads, type Model } from '../sim/physics/index.ts';
-import * as P from '../sim/physics/kernels/particles.ts';
+import { BodyDesc, ModelBuilder, rollout } from '../sim/physics/index.ts';
+import { bareParticles, clothOnGround } from '../sim/physics/test-util.ts';
 import { gc, gcExposed, memUsed, timeInterleavedMs, timeMs } from './_util.ts';
 
 /** What this benchmark measures (one line, listed by `npm run bench`). */
 export const description = 'physics particle-steps/s (1k, 100k) vs a bare loop, rigid bodies on a heightmap, checkpointed rollout memory';
-
-type F64 = Float64Array;
 
 /** Median ms of `fn` over `reps` runs after one warm-up run (JIT). */
 function time(fn: () => void, reps: number): number {
   return timeMs(fn, reps, 1);
 }
 
-/** A cloth of about n particles lying on the ground (all in contact), sliding. */
-function clothOnGround(n: number): Model {
-  const side = Math.round(Math.sqrt(n));
-  const b = new ModelBuilder().setGround({ ke: 1e3, kd: 5, kf: 10, mu: 0.4 });
-  b.addClothGrid({ origin: [0, 0, 0.009], nx: side, ny: side, cellSize: 0.02, mass: 0.01, radius: 0.01, ke: 50, kd: 0.05, vel: [0.5, 0.2, 0], shear: true });
-  return b.finalize();
-}
-
-/** The bare loop: the particle kernels on preallocated arrays, T steps forward (and the adjoint backward). */
-function bareParticles(model: Model, T: number, dt: number, withAdjoint: boolean): F64 {
-  const M = modelData(model);
-  const n3 = 3 * M.np;
-  const qs: F64[] = [model.initial.particleQ.slice()];
-  const qds: F64[] = [model.initial.particleQd.slice()];
-  const fs: F64[] = [];
-  for (let t = 0; t < T; t++) {
-    qs.push(new Float64Array(n3));
-    qds.push(new Float64Array(n3));
-    fs.push(new Float64Array(n3));
-  }
-  for (let t = 0; t < T; t++) {
-    const f = fs[t]!;
-    const q = qs[t]!;
-    const qd = qds[t]!;
-    P.eval_particle_drag(M, qd, f);
-    P.eval_springs(M, q, qd, f);
-    P.eval_particle_ground_contacts(M, q, qd, f);
-    P.integrate_particles(M, q, qd, f, dt, qs[t + 1]!, qds[t + 1]!);
-  }
-  if (!withAdjoint) return qs[T]!;
-  const G = zeroParamGrads(model);
-  let aq: F64 = new Float64Array(n3).fill(1);
-  let aqd: F64 = new Float64Array(n3);
-  const aq0 = new Float64Array(n3);
-  const aqd0 = new Float64Array(n3);
-  const af = new Float64Array(n3);
-  for (let t = T - 1; t >= 0; t--) {
-    aq0.fill(0);
-    aqd0.fill(0);
-    af.fill(0);
-    P.adj_integrate_particles(M, fs[t]!, dt, aq, aqd, aq0, aqd0, af, G);
-    P.adj_eval_particle_ground_contacts(M, qs[t]!, qds[t]!, af, aq0, aqd0, G);
-    P.adj_eval_springs(M, qs[t]!, qds[t]!, af, aq0, aqd0, G);
-    P.adj_eval_particle_drag(M, qds[t]!, af, aqd0, G);
-    aq = aq0.slice();
-    aqd = aqd0.slice();
-  }
-  return aq;
-}
-
 function particleBench(n: number, T: number, reps: number): Record<string, unknown> {
-  const model = clothOnGround(n);
+  const model = clothOnGround(Math.round(Math.sqrt(n)));
   const N = model.particleCount;
   const dt = 1e-3;
   const engineFwdFn = (): void => void noGrad(() => rollout(model, model.state(), { steps: T, dt }));
@@ -94,12 +43,12 @@ function particleBench(n: number, T: number, reps: number): Record<string, unkno
   const bareFwdAdj = (bareFwdAdj1 + bareFwdAdj2) / 2;
   // the two compute the same thing: compare final positions and the q0 gradient
   const eng = noGrad(() => rollout(model, model.state(), { steps: T, dt })).final.particleQ.data;
-  const bare = bareParticles(model, T, dt, false);
+  const bare = bareParticles(model, T, dt, false).q;
   let maxDiff = 0;
   for (let i = 0; i < eng.length; i++) maxDiff = Math.max(maxDiff, Math.abs(eng[i]! - bare[i]!));
   const s0 = model.state().requireGrad();
   backward(sum(rollout(model, s0, { steps: T, dt }).final.particleQ));
-  const bareG = bareParticles(model, T, dt, true);
+  const bareG = bareParticles(model, T, dt, true).adjoint!.q;
   let maxGradDiff = 0;
   for (let i = 0; i < bareG.length; i++) maxGradDiff = Math.max(maxGradDiff, Math.abs(s0.particleQ.grad!.data[i]! - bareG[i]!));
   const rate = (ms: number): number => Math.round((N * T) / (ms / 1000));
@@ -149,7 +98,7 @@ function bodyBench(nBodies: number, T: number, reps: number): Record<string, unk
 }
 
 function memoryBench(n: number, T: number, K: number): Record<string, unknown> {
-  const model = clothOnGround(n);
+  const model = clothOnGround(Math.round(Math.sqrt(n)));
   const dt = 1e-3;
   const measure = (checkpointEvery: number | undefined): { peakMB: number; retainedAfterForwardMB: number; ms: number } => {
     gc(2);

@@ -9,52 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backward, gradients, noGrad, sum, mul, tensor, Tensor } from '../core/index.ts';
-import { BodyDesc, Control, ModelBuilder, modelData, rollout, simulate, zeroParamGrads, type Model } from './index.ts';
-import * as P from './kernels/particles.ts';
-
-type F64 = Float64Array;
-
-function cloth(side: number): Model {
-  const b = new ModelBuilder().setGround({ ke: 1e3, kd: 5, kf: 10, mu: 0.4 });
-  b.addClothGrid({ origin: [0, 0, 0.009], nx: side, ny: side, cellSize: 0.02, mass: 0.01, radius: 0.01, ke: 50, kd: 0.05, vel: [0.5, 0.2, 0], shear: true });
-  return b.finalize();
-}
-
-/** The particle kernels called directly, T steps forward and the adjoint of sum(q_T) backward. */
-function plainLoop(model: Model, T: number, dt: number): { q: F64; qd: F64; aq: F64; aqd: F64; gKe: F64; gMu: number } {
-  const M = modelData(model);
-  const n3 = 3 * M.np;
-  const qs: F64[] = [model.initial.particleQ.slice()];
-  const qds: F64[] = [model.initial.particleQd.slice()];
-  const fs: F64[] = [];
-  for (let t = 0; t < T; t++) {
-    const f = new Float64Array(n3);
-    P.eval_particle_drag(M, qds[t]!, f);
-    P.eval_springs(M, qs[t]!, qds[t]!, f);
-    P.eval_particle_ground_contacts(M, qs[t]!, qds[t]!, f);
-    const q1 = new Float64Array(n3);
-    const qd1 = new Float64Array(n3);
-    P.integrate_particles(M, qs[t]!, qds[t]!, f, dt, q1, qd1);
-    fs.push(f);
-    qs.push(q1);
-    qds.push(qd1);
-  }
-  const G = zeroParamGrads(model);
-  let aq: F64 = new Float64Array(n3).fill(1);
-  let aqd: F64 = new Float64Array(n3);
-  for (let t = T - 1; t >= 0; t--) {
-    const aq0 = new Float64Array(n3);
-    const aqd0 = new Float64Array(n3);
-    const af = new Float64Array(n3);
-    P.adj_integrate_particles(M, fs[t]!, dt, aq, aqd, aq0, aqd0, af, G);
-    P.adj_eval_particle_ground_contacts(M, qs[t]!, qds[t]!, af, aq0, aqd0, G);
-    P.adj_eval_springs(M, qs[t]!, qds[t]!, af, aq0, aqd0, G);
-    P.adj_eval_particle_drag(M, qds[t]!, af, aqd0, G);
-    aq = aq0;
-    aqd = aqd0;
-  }
-  return { q: qs[T]!, qd: qds[T]!, aq, aqd, gKe: G.springKe, gMu: G.groundMu[0]! };
-}
+import { BodyDesc, Control, ModelBuilder, rollout, simulate } from './index.ts';
+import { bareParticles, clothOnGround } from './test-util.ts';
 
 function assertExact(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
   assert.equal(a.length, b.length, `${what}: length`);
@@ -62,7 +18,7 @@ function assertExact(a: ArrayLike<number>, b: ArrayLike<number>, what: string): 
 }
 
 test('a 1k-particle rollout equals the plain kernel loop bit for bit: final state, state gradients and parameter gradients', () => {
-  const model = cloth(32);
+  const model = clothOnGround(32);
   const T = 60;
   const dt = 1e-3;
   const s0 = model.state().requireGrad();
@@ -70,22 +26,23 @@ test('a 1k-particle rollout equals the plain kernel loop bit for bit: final stat
   const mu = model.groundMu.clone().requireGrad();
   const r = rollout(model.with({ springKe: ke, groundMu: mu }), s0, { steps: T, dt });
   backward(sum(r.final.particleQ));
-  const ref = plainLoop(model, T, dt);
+  const ref = bareParticles(model, T, dt, true);
+  const adj = ref.adjoint!;
   assertExact(r.final.particleQ.data, ref.q, 'final particleQ');
   assertExact(r.final.particleQd.data, ref.qd, 'final particleQd');
-  assertExact(s0.particleQ.grad!.data, ref.aq, 'gradient of particleQ0');
-  assertExact(s0.particleQd.grad!.data, ref.aqd, 'gradient of particleQd0');
+  assertExact(s0.particleQ.grad!.data, adj.q, 'gradient of particleQ0');
+  assertExact(s0.particleQd.grad!.data, adj.qd, 'gradient of particleQd0');
   // the parameters' gradients are added in place into one accumulator, step after step, in
   // the plain loop's order
-  assertExact(ke.grad!.data, ref.gKe, 'gradient of springKe');
-  assertExact(mu.grad!.data, [ref.gMu], 'gradient of groundMu');
+  assertExact(ke.grad!.data, adj.params.springKe, 'gradient of springKe');
+  assertExact(mu.grad!.data, adj.params.groundMu, 'gradient of groundMu');
   // the forward without a tape (pooled forces) is the same as with one
   const f = noGrad(() => rollout(model, model.state(), { steps: T, dt })).final;
   assertExact(f.particleQ.data, ref.q, 'final particleQ without a tape');
 });
 
 test('substeps (pooled states and adjoints between them) equal as many plain steps, forward and backward', () => {
-  const model = cloth(8);
+  const model = clothOnGround(8);
   const dt = 3e-3;
   const ctl = new Control({
     particleF: tensor(
@@ -131,7 +88,7 @@ test('bodies with substeps: pooled body scratch gives the same state and gradien
 });
 
 test("a step's returned gradients and states are its own: later steps do not overwrite them", () => {
-  const model = cloth(4);
+  const model = clothOnGround(4);
   const s0 = model.state().requireGrad();
   const s1 = simulate(model, s0, null, 1e-3, null, { substeps: 2 });
   const copy1 = s1.particleQ.data.slice();
@@ -147,7 +104,7 @@ test("a step's returned gradients and states are its own: later steps do not ove
 });
 
 test('gradients the caller holds are never reused: intermediate state gradients, repeated passes, checkpointed rollouts', () => {
-  const model = cloth(6);
+  const model = clothOnGround(6);
   const dt = 1e-3;
   const T = 12;
   const ke = model.springKe.clone().requireGrad();
